@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"cmdash/monitoring"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+var errHelp = errors.New("help requested")
+
+// Config is every setting, from flags with environment equivalents (a flag
+// wins over the environment).
+type Config struct {
+	Addr            string
+	DBPath          string
+	IdentityURL     string
+	PollInterval    time.Duration
+	RefreshInterval time.Duration
+	Concurrency     int
+	Demo            bool
+	Debug           bool
+	Version         bool
+}
+
+// parseConfig reads flags, falling back to the environment, and validates.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var cfg Config
+	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	envBool := func(name string) bool {
+		b, _ := strconv.ParseBool(env(name, "false"))
+		return b
+	}
+	fs.StringVar(&cfg.Addr, "addr", env("ADDR", "localhost:8080"), "listen address (ADDR)")
+	fs.StringVar(&cfg.DBPath, "db", env("DATABASE_PATH", ""), "SQLite database file (DATABASE_PATH; default dashboard.db, or dashboard-demo.db with -demo)")
+	fs.StringVar(&cfg.IdentityURL, "identity-url", env("RACKSPACE_IDENTITY_URL", monitoring.DefaultIdentityURL), "Rackspace Identity v2.0 base URL (RACKSPACE_IDENTITY_URL)")
+	poll := fs.String("poll-interval", env("POLL_INTERVAL", "30s"), "how often each account is polled, at least 10s (POLL_INTERVAL)")
+	refresh := fs.String("refresh-interval", env("REFRESH_INTERVAL", "20s"), "how often the page reloads its grid (REFRESH_INTERVAL)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "accounts polled at once")
+	fs.BoolVar(&cfg.Demo, "demo", envBool("DEMO"), "run with a built-in fake Rackspace and three demo accounts (DEMO)")
+	fs.BoolVar(&cfg.Debug, "debug", envBool("DEBUG"), "log every poll (DEBUG)")
+	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, errHelp
+		}
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+	}
+
+	var err error
+	if cfg.PollInterval, err = time.ParseDuration(*poll); err != nil {
+		return cfg, fmt.Errorf("-poll-interval / POLL_INTERVAL: %q is not a duration such as 30s", *poll)
+	}
+	if cfg.PollInterval < monitoring.MinPollInterval {
+		return cfg, fmt.Errorf("-poll-interval / POLL_INTERVAL: %s is below the minimum of %s (each account has a daily request budget)", cfg.PollInterval, monitoring.MinPollInterval)
+	}
+	if cfg.RefreshInterval, err = time.ParseDuration(*refresh); err != nil {
+		return cfg, fmt.Errorf("-refresh-interval / REFRESH_INTERVAL: %q is not a duration such as 20s", *refresh)
+	}
+	if cfg.RefreshInterval < time.Second {
+		return cfg, fmt.Errorf("-refresh-interval / REFRESH_INTERVAL: %s is below 1s", cfg.RefreshInterval)
+	}
+	if cfg.Concurrency < 1 || cfg.Concurrency > 64 {
+		return cfg, fmt.Errorf("-concurrency: %d is not between 1 and 64", cfg.Concurrency)
+	}
+	if cfg.DBPath == "" {
+		cfg.DBPath = "dashboard.db"
+		if cfg.Demo {
+			cfg.DBPath = "dashboard-demo.db"
+		}
+	}
+	if !strings.HasPrefix(cfg.IdentityURL, "https://") && !strings.HasPrefix(cfg.IdentityURL, "http://") {
+		return cfg, fmt.Errorf("-identity-url / RACKSPACE_IDENTITY_URL: %q is not an http(s) URL", cfg.IdentityURL)
+	}
+	if cfg.Addr == "" {
+		return cfg, errors.New("-addr / ADDR: empty listen address")
+	}
+	return cfg, nil
+}

@@ -1,0 +1,224 @@
+// Command dashboard serves the Cloud Monitoring wall dashboard: every
+// Rackspace account's servers as alarm rings, refreshed in the background.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"cmdash/handlers"
+	"cmdash/migrations"
+	"cmdash/monitoring"
+	"cmdash/monitoring/fakerax"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, errHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "dashboard:", err)
+		os.Exit(1)
+	}
+}
+
+// newLogger logs text to a terminal and JSON otherwise.
+func newLogger(w io.Writer, debug bool) *slog.Logger {
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, opts))
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// run wires everything together and serves until ctx is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.Version {
+		fmt.Fprintln(stdout, "dashboard", version)
+		return nil
+	}
+	log := newLogger(stderr, cfg.Debug)
+
+	sealer, err := openSealer(cfg, getenv, log)
+	if err != nil {
+		return err
+	}
+	db, err := monitoring.OpenDB(ctx, cfg.DBPath, migrations.FS)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store := monitoring.NewStore(db, sealer)
+
+	identityURL := cfg.IdentityURL
+	var fake *http.Server
+	if cfg.Demo {
+		var fakeURL string
+		fake, fakeURL, err = startDemoUpstream(ctx, store, log)
+		if err != nil {
+			return err
+		}
+		defer fake.Close()
+		identityURL = fakeURL
+	}
+
+	client := monitoring.NewClient(identityURL, &http.Client{Timeout: 30 * time.Second})
+	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{
+		Interval: cfg.PollInterval, Concurrency: cfg.Concurrency, Logger: log,
+	})
+	h := handlers.New(store, poller, client, log, handlers.Options{
+		Demo: cfg.Demo, PollInterval: cfg.PollInterval, RefreshInterval: cfg.RefreshInterval,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h.Routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	pollCtx, stopPolling := context.WithCancel(context.Background())
+	pollDone := make(chan struct{})
+	go func() {
+		defer close(pollDone)
+		_ = poller.Run(pollCtx)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("dashboard listening", "url", "http://"+ln.Addr().String(), "db", cfg.DBPath,
+		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "demo", cfg.Demo)
+	fmt.Fprintf(stdout, "Dashboard on http://%s\n", ln.Addr())
+
+	select {
+	case err = <-serveErr:
+		err = fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+		err = nil
+	}
+
+	// Stop taking requests and finish those in flight, then stop the
+	// poller; the database closes last (deferred).
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutCtx); serr != nil {
+		log.Warn("http shutdown", "err", serr)
+	}
+	stopPolling()
+	select {
+	case <-pollDone:
+	case <-shutCtx.Done():
+		log.Warn("poller did not stop in time")
+	}
+	log.Info("stopped")
+	return err
+}
+
+// openSealer builds the at-rest encryption from DASHBOARD_SECRET or, when it
+// is not set, from a key file beside the database, created once.
+func openSealer(cfg Config, getenv func(string) string, log *slog.Logger) (*monitoring.Sealer, error) {
+	if secret := getenv("DASHBOARD_SECRET"); secret != "" {
+		s, err := monitoring.NewSealer(secret)
+		if err != nil {
+			return nil, fmt.Errorf("DASHBOARD_SECRET: %w", err)
+		}
+		return s, nil
+	}
+	keyPath := cfg.DBPath + ".key"
+	if dir := filepath.Dir(cfg.DBPath); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("database directory: %w", err)
+		}
+	}
+	secret, created, err := monitoring.LoadOrCreateKeyFile(keyPath)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("DASHBOARD_SECRET is not set: created a key file for API key encryption; keep it with the database (and back it up separately)", "key_file", keyPath)
+	} else {
+		log.Info("DASHBOARD_SECRET is not set: API keys are encrypted with the key file", "key_file", keyPath)
+	}
+	return monitoring.NewSealer(secret)
+}
+
+// Demo accounts: about 100 servers in all, mostly OK, states changing
+// about once a minute.
+var demoAccounts = []fakerax.AccountSpec{
+	{Username: "acme-production", Servers: 48, Alarms: 8, WarningShare: 0.03, CriticalShare: 0.015},
+	{Username: "acme-staging", Servers: 32, Alarms: 6, WarningShare: 0.05, CriticalShare: 0.02},
+	{Username: "acme-internal", Servers: 20, Alarms: 5, WarningShare: 0.04, CriticalShare: 0.01},
+}
+
+var demoAliases = map[string]string{
+	"acme-production": "Production", "acme-staging": "Staging", "acme-internal": "Internal tools",
+}
+
+// startDemoUpstream runs the fake Rackspace on a loopback port and, on an
+// empty database, adds the demo accounts. It returns the Identity URL.
+func startDemoUpstream(ctx context.Context, store *monitoring.Store, log *slog.Logger) (*http.Server, string, error) {
+	fake := fakerax.New(fakerax.Config{Seed: 2015, ChangeEvery: time.Minute, Latency: 40 * time.Millisecond})
+	var keys = map[string]string{}
+	for _, spec := range demoAccounts {
+		a := fake.AddAccount(spec)
+		keys[a.Username] = a.APIKey
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", fmt.Errorf("demo upstream: %w", err)
+	}
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	identityURL := fake.IdentityURL("http://" + ln.Addr().String())
+
+	// Tokens cached by an earlier run point at an earlier fake: forget them.
+	if err := store.ClearTokens(ctx); err != nil {
+		srv.Close()
+		return nil, "", err
+	}
+	accts, err := store.ListAccounts(ctx)
+	if err != nil {
+		srv.Close()
+		return nil, "", err
+	}
+	if len(accts) == 0 {
+		for _, spec := range demoAccounts {
+			if _, err := store.CreateAccount(ctx, spec.Username, demoAliases[spec.Username], keys[spec.Username], nil); err != nil {
+				srv.Close()
+				return nil, "", fmt.Errorf("demo accounts: %w", err)
+			}
+		}
+		log.Info("demo: added three demo accounts backed by the built-in fake Rackspace")
+	}
+	log.Info("demo: fake Rackspace running", "identity", identityURL)
+	return srv, identityURL, nil
+}

@@ -1,0 +1,83 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"cmdash/monitoring"
+	"cmdash/views"
+)
+
+const maxFilterName = 64
+
+// validateFilter checks a saved filter's name and query.
+func validateFilter(name, query string) (string, string, string) {
+	name, query = strings.TrimSpace(name), strings.TrimSpace(query)
+	switch {
+	case name == "":
+		return name, query, "Give the filter a name."
+	case utf8.RuneCountInString(name) > maxFilterName:
+		return name, query, "The filter name is longer than 64 characters."
+	case query == "":
+		return name, query, "Type a filter first; an empty filter shows everything already."
+	case utf8.RuneCountInString(query) > maxField:
+		return name, query, "The filter is longer than 255 characters."
+	}
+	return name, query, ""
+}
+
+// createFilter saves the current query under a name (form post from the
+// dashboard toolbar), then shows the dashboard with it.
+func (h *Handler) createFilter(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	name, query, msg := validateFilter(r.PostForm.Get("name"), r.PostForm.Get("query"))
+	if msg == "" {
+		if _, err := h.store.CreateFilter(r.Context(), name, query); errors.Is(err, monitoring.ErrDuplicate) {
+			msg = "A saved filter is already called “" + name + "”."
+		} else if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+	}
+	if msg != "" {
+		accts, err := h.store.ListAccounts(r.Context())
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		grid, err := h.buildGrid(r, accts, query, selfURL("/", query))
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		l := h.layout(r, "Dashboard", "dashboard")
+		l.Alert = msg
+		h.render(w, r, http.StatusUnprocessableEntity, views.Dashboard(l, "All accounts", "/", grid))
+		return
+	}
+	seeOther(w, r, "/?q="+url.QueryEscape(query))
+}
+
+// deleteFilter removes a saved filter (from settings).
+func (h *Handler) deleteFilter(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r, "There is no such filter.")
+		return
+	}
+	if err := h.store.DeleteFilter(r.Context(), id); errors.Is(err, monitoring.ErrNotFound) {
+		h.notFound(w, r, "There is no such filter.")
+		return
+	} else if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	seeOther(w, r, "/settings?done=filter-removed")
+}

@@ -1,0 +1,121 @@
+// Package handlers serves the dashboard's pages, fragments and API.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"cmdash/monitoring"
+	"cmdash/views"
+)
+
+// CredentialChecker logs in to Identity to check a username and API key.
+type CredentialChecker interface {
+	Authenticate(ctx context.Context, cr monitoring.Credentials) (monitoring.Token, error)
+}
+
+// Refresher polls an account now.
+type Refresher interface {
+	RefreshNow(ctx context.Context, id int64) error
+	Wake()
+}
+
+// Options are the handler settings that come from configuration.
+type Options struct {
+	Demo            bool
+	PollInterval    time.Duration
+	RefreshInterval time.Duration // how often the grid reloads
+}
+
+// Handler holds what every route needs.
+type Handler struct {
+	store   *monitoring.Store
+	poller  Refresher
+	checker CredentialChecker
+	log     *slog.Logger
+	opts    Options
+	now     func() time.Time
+}
+
+// New builds the handler set.
+func New(store *monitoring.Store, poller Refresher, checker CredentialChecker, log *slog.Logger, opts Options) *Handler {
+	if opts.RefreshInterval <= 0 {
+		opts.RefreshInterval = 20 * time.Second
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 30 * time.Second
+	}
+	return &Handler{store: store, poller: poller, checker: checker, log: log, opts: opts, now: time.Now}
+}
+
+// render writes a component with status, rendered into a buffer first so a
+// template error becomes a clean 500 instead of half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// serverError logs the detail and shows the user a plain message.
+func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	http.Error(w, "Something went wrong on our side; it has been logged.", http.StatusInternalServerError)
+}
+
+// notFound renders the 404 page.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, what string) {
+	h.render(w, r, http.StatusNotFound, views.ErrorPage(h.layout(r, "Not found", ""), http.StatusNotFound, what))
+}
+
+// layout gathers what the page shell needs: navigation and saved filters.
+func (h *Handler) layout(r *http.Request, title, active string) views.Layout {
+	l := views.Layout{Title: title, Demo: h.opts.Demo, Active: active, Query: r.URL.Query().Get("q")}
+	ctx := r.Context()
+	if accts, err := h.store.ListAccounts(ctx); err == nil {
+		for _, a := range accts {
+			na := views.NavAccount{ID: a.ID, Name: a.Name(), State: monitoring.StateUnknown}
+			if snap, err := h.store.Snapshot(ctx, a.ID); err == nil && snap != nil {
+				na.State = worstOf(snap)
+			}
+			l.Nav = append(l.Nav, na)
+		}
+	} else {
+		h.log.Error("layout: accounts", "err", err)
+	}
+	if fs, err := h.store.ListFilters(ctx); err == nil {
+		l.Filters = fs
+	} else {
+		h.log.Error("layout: filters", "err", err)
+	}
+	l.User = currentUser(r)
+	return l
+}
+
+func worstOf(snap *monitoring.Snapshot) monitoring.State {
+	w := monitoring.StateOK
+	for _, s := range snap.Servers {
+		if s.Worst.Worse(w) {
+			w = s.Worst
+		}
+	}
+	return w
+}
+
+// isHTMX reports an htmx request (a fragment is wanted).
+func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+// seeOther redirects after a POST.
+func seeOther(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}

@@ -1,0 +1,403 @@
+package monitoring
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultIdentityURL is Rackspace's one global Identity v2.0 endpoint.
+const DefaultIdentityURL = "https://identity.api.rackspacecloud.com/v2.0"
+
+// DefaultMonitoringURL is the documented Monitoring base, used when the
+// service catalog has no monitoring entry.
+const DefaultMonitoringURL = "https://monitoring.api.rackspacecloud.com/v1.0/"
+
+const (
+	// PageLimit is the page size asked of the overview: the documented maximum.
+	PageLimit = 1000
+	// MaxPages stops a walk that would never end (1000 pages of 1000 entities
+	// is far beyond any account).
+	MaxPages = 1000
+	// defaultMaxBody caps one response body.
+	defaultMaxBody = 64 << 20
+	// defaultTimeout bounds one request when the caller's context has no
+	// deadline of its own.
+	defaultTimeout = 30 * time.Second
+	// refreshMargin: a cached token is renewed this long before it expires.
+	refreshMargin = 10 * time.Minute
+)
+
+// Credentials are what a person types into settings.
+type Credentials struct {
+	Username string
+	APIKey   string
+}
+
+// Token is an Identity token with what came with it. It is JSON-encodable
+// so it can be stored and reused after a restart.
+type Token struct {
+	ID       string    `json:"id"`
+	TenantID string    `json:"tenant_id"`
+	Expires  time.Time `json:"expires"`
+	Endpoint string    `json:"endpoint"` // the Monitoring base URL from the catalog
+}
+
+// Fresh reports whether the token can still be used at now.
+func (t *Token) Fresh(now time.Time) bool {
+	return t != nil && t.ID != "" && t.Endpoint != "" && now.Add(refreshMargin).Before(t.Expires)
+}
+
+// RateLimit is what the X-RateLimit-* headers said on the last response.
+type RateLimit struct {
+	Limit     int    `json:"limit"`
+	Used      int    `json:"used"`
+	Remaining int    `json:"remaining"`
+	Window    string `json:"window,omitempty"`
+	Known     bool   `json:"known"`
+}
+
+// UsedFraction is the share of the window's budget already spent, 0 when unknown.
+func (r RateLimit) UsedFraction() float64 {
+	if !r.Known || r.Limit <= 0 {
+		return 0
+	}
+	return float64(r.Used) / float64(r.Limit)
+}
+
+// Client talks to Rackspace Identity v2.0 and Cloud Monitoring. It holds no
+// per-account state: callers pass the cached token in and store what comes back.
+type Client struct {
+	identityURL string
+	http        *http.Client
+	// MaxBody caps every response body, in bytes.
+	MaxBody int64
+	// Timeout bounds each request.
+	Timeout time.Duration
+	// Now is the clock (for token freshness).
+	Now func() time.Time
+}
+
+// NewClient returns a client for the given Identity base URL (empty means
+// the global endpoint) using hc for every request.
+func NewClient(identityURL string, hc *http.Client) *Client {
+	if identityURL == "" {
+		identityURL = DefaultIdentityURL
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: defaultTimeout}
+	}
+	return &Client{
+		identityURL: strings.TrimRight(identityURL, "/"),
+		http:        hc,
+		MaxBody:     defaultMaxBody,
+		Timeout:     defaultTimeout,
+		Now:         time.Now,
+	}
+}
+
+// IdentityURL is the Identity base URL in use.
+func (c *Client) IdentityURL() string { return c.identityURL }
+
+type authRequest struct {
+	Auth struct {
+		APIKey struct {
+			Username string `json:"username"`
+			APIKey   string `json:"apiKey"`
+		} `json:"RAX-KSKEY:apiKeyCredentials"`
+	} `json:"auth"`
+}
+
+type authResponse struct {
+	Access struct {
+		Token struct {
+			ID      string `json:"id"`
+			Expires string `json:"expires"`
+			Tenant  struct {
+				ID string `json:"id"`
+			} `json:"tenant"`
+		} `json:"token"`
+		ServiceCatalog []struct {
+			Name      string `json:"name"`
+			Type      string `json:"type"`
+			Endpoints []struct {
+				PublicURL string `json:"publicURL"`
+				TenantID  string `json:"tenantId"`
+			} `json:"endpoints"`
+		} `json:"serviceCatalog"`
+	} `json:"access"`
+}
+
+// Authenticate logs in with an API key and returns the token, tenant and
+// Monitoring endpoint.
+func (c *Client) Authenticate(ctx context.Context, cr Credentials) (Token, error) {
+	var body authRequest
+	body.Auth.APIKey.Username = cr.Username
+	body.Auth.APIKey.APIKey = cr.APIKey
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return Token{}, fmt.Errorf("encode auth request: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.identityURL+"/tokens", bytes.NewReader(buf))
+	if err != nil {
+		return Token{}, fmt.Errorf("build auth request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	data, resp, err := c.do(req)
+	if err != nil {
+		return Token{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return Token{}, statusError(resp, data)
+	}
+	var ar authResponse
+	if err := json.Unmarshal(data, &ar); err != nil {
+		return Token{}, &BadResponseError{Reason: "identity: " + describeJSONError(err), Err: err}
+	}
+	tok := Token{ID: ar.Access.Token.ID, TenantID: ar.Access.Token.Tenant.ID}
+	if tok.ID == "" {
+		return Token{}, &BadResponseError{Reason: "identity: no token in response"}
+	}
+	tok.Expires, err = time.Parse(time.RFC3339Nano, ar.Access.Token.Expires)
+	if err != nil {
+		return Token{}, &BadResponseError{Reason: "identity: unreadable token expiry", Err: err}
+	}
+	tok.Endpoint = pickMonitoringEndpoint(&ar, tok.TenantID)
+	if tok.Endpoint == "" {
+		return Token{}, &BadResponseError{Reason: "identity: no tenant and no monitoring endpoint"}
+	}
+	return tok, nil
+}
+
+// pickMonitoringEndpoint: the catalog entry named cloudMonitoring; else the
+// first of type rax:monitor; else the documented URL with the tenant id.
+func pickMonitoringEndpoint(ar *authResponse, tenant string) string {
+	cat := ar.Access.ServiceCatalog
+	first := func(match func(name, typ string) bool) string {
+		for _, s := range cat {
+			if match(s.Name, s.Type) {
+				for _, e := range s.Endpoints {
+					if e.PublicURL != "" {
+						return strings.TrimRight(e.PublicURL, "/")
+					}
+				}
+			}
+		}
+		return ""
+	}
+	if u := first(func(n, _ string) bool { return n == "cloudMonitoring" }); u != "" {
+		return u
+	}
+	hasNamed := false
+	for _, s := range cat {
+		if s.Name == "cloudMonitoring" {
+			hasNamed = true
+		}
+	}
+	if !hasNamed {
+		if u := first(func(_, t string) bool { return t == "rax:monitor" }); u != "" {
+			return u
+		}
+	}
+	if tenant == "" {
+		return ""
+	}
+	return DefaultMonitoringURL + url.PathEscape(tenant)
+}
+
+// FetchResult is one complete overview walk.
+type FetchResult struct {
+	Values    []OverviewValue
+	Token     Token // the token used; new when the call logged in
+	LoggedIn  int   // logins this call made (0, 1 or 2)
+	Pages     int
+	RateLimit RateLimit
+}
+
+// FetchOverview returns every page of GET /views/overview for one account.
+// It reuses cached when fresh and logs in otherwise; a 401 from Monitoring
+// makes it log in once more and retry that page once, never more.
+func (c *Client) FetchOverview(ctx context.Context, cr Credentials, cached *Token) (FetchResult, error) {
+	var res FetchResult
+	if cached.Fresh(c.Now()) {
+		res.Token = *cached
+	} else {
+		tok, err := c.Authenticate(ctx, cr)
+		if err != nil {
+			return res, err
+		}
+		res.Token, res.LoggedIn = tok, 1
+	}
+
+	reauthed := false
+	var marker string
+	seen := map[string]bool{}
+	for {
+		if res.Pages >= MaxPages {
+			return res, &BadResponseError{Reason: fmt.Sprintf("more than %d overview pages", MaxPages)}
+		}
+		page, rl, err := c.overviewPage(ctx, res.Token, marker)
+		var auth *AuthError
+		if errors.As(err, &auth) && !reauthed {
+			reauthed = true
+			tok, lerr := c.Authenticate(ctx, cr)
+			if lerr != nil {
+				return res, lerr
+			}
+			res.Token = tok
+			res.LoggedIn++
+			page, rl, err = c.overviewPage(ctx, res.Token, marker)
+		}
+		if err != nil {
+			return res, err
+		}
+		res.Pages++
+		res.RateLimit = rl
+		res.Values = append(res.Values, page.Values...)
+		next := deref(page.Metadata.NextMarker)
+		if next == "" {
+			return res, nil
+		}
+		if seen[next] || next == marker {
+			return res, &BadResponseError{Reason: "overview paging repeats marker " + strconv.Quote(next)}
+		}
+		seen[next] = true
+		marker = next
+	}
+}
+
+func (c *Client) overviewPage(ctx context.Context, tok Token, marker string) (*OverviewPage, RateLimit, error) {
+	q := url.Values{"limit": {strconv.Itoa(PageLimit)}}
+	if marker != "" {
+		q.Set("marker", marker)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tok.Endpoint+"/views/overview?"+q.Encode(), nil)
+	if err != nil {
+		return nil, RateLimit{}, &BadResponseError{Reason: "unusable monitoring endpoint", Err: err}
+	}
+	req.Header.Set("X-Auth-Token", tok.ID)
+	req.Header.Set("Accept", "application/json")
+	data, resp, err := c.do(req)
+	if err != nil {
+		return nil, RateLimit{}, err
+	}
+	rl := ParseRateLimit(resp.Header)
+	if resp.StatusCode != http.StatusOK {
+		return nil, rl, statusError(resp, data)
+	}
+	page, err := DecodeOverviewPage(data)
+	if err != nil {
+		return nil, rl, err
+	}
+	return page, rl, nil
+}
+
+// do sends req and reads at most MaxBody bytes of the answer.
+func (c *Client) do(req *http.Request) ([]byte, *http.Response, error) {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctxErr := req.Context().Err(); errors.Is(ctxErr, context.Canceled) {
+			// The caller gave up (shutdown); not the upstream's fault.
+			return nil, nil, ctxErr
+		}
+		return nil, nil, &UnavailableError{Err: scrubURLError(err)}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.MaxBody+1))
+	if err != nil {
+		return nil, resp, &UnavailableError{Status: resp.StatusCode, Err: fmt.Errorf("reading body: %w", scrubURLError(err))}
+	}
+	if int64(len(data)) > c.MaxBody {
+		return nil, resp, &BadResponseError{Reason: fmt.Sprintf("body larger than %d bytes", c.MaxBody)}
+	}
+	return data, resp, nil
+}
+
+// scrubURLError drops the request URL from a transport error; it is long and
+// adds nothing a person can act on.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// statusError turns a non-200 answer into one of the typed errors.
+func statusError(resp *http.Response, body []byte) error {
+	f := parseFault(body)
+	msg := f.Message
+	if msg == "" {
+		msg = http.StatusText(resp.StatusCode)
+	}
+	st := resp.StatusCode
+	throttled := st == http.StatusRequestEntityTooLarge || st == http.StatusTooManyRequests ||
+		(st == http.StatusBadRequest && (f.Type == "limitReached" || f.Type == "rateLimitReached"))
+	switch {
+	case throttled:
+		return &ThrottledError{Status: st, Type: f.Type, Message: msg, RetryAfter: retryAfter(resp.Header)}
+	case st == http.StatusUnauthorized:
+		return &AuthError{Status: st, Message: msg}
+	case st == http.StatusForbidden:
+		return &ForbiddenError{Status: st, Type: f.Type, Message: msg}
+	case st >= 500:
+		return &UnavailableError{Status: st, Err: errors.New(msg)}
+	}
+	return &APIError{Status: st, Type: f.Type, Message: msg, Details: f.Details}
+}
+
+// retryAfter reads Retry-After (or the documented misspelling Reply-After)
+// as seconds, or as an HTTP date.
+func retryAfter(h http.Header) time.Duration {
+	for _, name := range []string{"Retry-After", "Reply-After"} {
+		v := strings.TrimSpace(h.Get(name))
+		if v == "" {
+			continue
+		}
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+			return time.Duration(n) * time.Second
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			if d := time.Until(t); d > 0 {
+				return d
+			}
+		}
+	}
+	return 0
+}
+
+// ParseRateLimit reads X-RateLimit-Limit with -Used or -Remaining.
+func ParseRateLimit(h http.Header) RateLimit {
+	var rl RateLimit
+	atoi := func(name string) (int, bool) {
+		n, err := strconv.Atoi(strings.TrimSpace(h.Get(name)))
+		return n, err == nil
+	}
+	limit, okL := atoi("X-RateLimit-Limit")
+	used, okU := atoi("X-RateLimit-Used")
+	rem, okR := atoi("X-RateLimit-Remaining")
+	if !okL || (!okU && !okR) {
+		return rl
+	}
+	rl.Known, rl.Limit, rl.Window = true, limit, h.Get("X-RateLimit-Window")
+	switch {
+	case okU:
+		rl.Used, rl.Remaining = used, max(limit-used, 0)
+	default:
+		rl.Remaining, rl.Used = rem, max(limit-rem, 0)
+	}
+	return rl
+}

@@ -1,0 +1,377 @@
+// Package fakerax is a faithful fake of the two Rackspace APIs the dashboard
+// uses: Identity v2.0 token issue (POST /v2.0/tokens) and Cloud Monitoring's
+// GET /v1.0/{tenant}/views/overview, quirks included (nullable and missing
+// fields, alarms without a state, states whose alarm or check is missing,
+// next_href null while next_marker is set, both fault shapes, string or
+// numeric fault codes, rate-limit headers).
+//
+// Everything it serves is deterministic from Config.Seed and the clock.
+// Faults are injected per account (SetFault) to exercise the client's error
+// handling; admin routes under /_fake/ do the same over HTTP.
+package fakerax
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// AccountSpec describes one account. Zero Servers or Alarms mean none: an
+// account added with AddAccount is taken literally.
+type AccountSpec struct {
+	Username, APIKey, TenantID string  // empty APIKey/TenantID are derived from the seed and the username
+	Servers                    int     // entities in this account
+	Alarms                     int     // alarms per entity (each alarm on its own check)
+	WarningShare               float64 // share of evaluated alarm states that are WARNING (e.g. 0.05)
+	CriticalShare              float64 // share that are CRITICAL (e.g. 0.02)
+}
+
+// Config shapes the generated scenario.
+type Config struct {
+	Accounts                    int              // generated accounts "account1".."accountN"; 0 is allowed
+	Servers                     int              // entities per generated account (default 10 when 0)
+	Alarms                      int              // alarms per entity (default 5 when 0)
+	WarningShare, CriticalShare float64          // for generated accounts (defaults 0.05 / 0.02 when both 0)
+	Latency                     time.Duration    // added to every Identity and Monitoring request
+	Seed                        int64            // everything generated derives from it
+	ChangeEvery                 time.Duration    // 0: states never change; otherwise each alarm may change once per period, staggered per alarm
+	TokenTTL                    time.Duration    // default 24h
+	Now                         func() time.Time // clock; default time.Now
+}
+
+// Account is what a client needs to log in.
+type Account struct{ Username, APIKey, TenantID string }
+
+// Fault makes one account's requests misbehave. The zero Fault is no fault.
+type Fault struct {
+	IdentityStatus   int           // identity POST answers this status in the keyed fault shape: 400 badRequest, 401 unauthorized, 403 userDisabled, 413 overLimit, 500 serviceFault, 503 serviceUnavailable
+	MonitoringStatus int           // overview answers this status in the Monitoring fault shape: 400 limitReached, 401 unauthorizedError, 403 forbiddenError, 404 notFoundError, 413 requestTooLargeError, 429 rateLimitReached, 500 internalError, 503 systemFailureError
+	RetryAfter       time.Duration // on 413/429/400-limitReached: header with whole seconds (rounded up)
+	ReplyAfter       bool          // spell that header "Reply-After" (the docs' typo) instead of "Retry-After"
+	Slow             time.Duration // extra delay for this account's requests (cut short when the request context ends)
+	NonJSON          bool          // overview answers 200 with an HTML error page body
+	Truncated        bool          // overview answers 200 with the JSON cut off halfway
+	FailPage         int           // the Nth page (1-based) of an overview walk answers 500 internalError
+	RemainingHeader  bool          // send X-RateLimit-Remaining instead of X-RateLimit-Used
+}
+
+// Entity is one entity as the overview serves it.
+type Entity struct {
+	ID, Label    string
+	URI, AgentID *string // nil when served null or absent
+	Alarms       []Alarm // in served order; orphan states are not alarms
+}
+
+// Alarm is one alarm with its latest state as the overview serves it.
+type Alarm struct {
+	ID         string
+	Label      *string // nil when served null or absent
+	CheckID    string  // the alarm's check_id (its latest state may report another, see the quirks)
+	CheckLabel string
+	CheckType  string
+	Disabled   bool
+	State      string    // "OK", "WARNING", "CRITICAL" or "" when the alarm has not been evaluated yet
+	Status     string    // "" when not evaluated or when the state carries no status
+	Since      time.Time // the state's timestamp; zero when not evaluated
+	// PreviousState is "" when not evaluated or when the state carries no previous_state.
+	PreviousState string
+}
+
+// Counters counts the requests seen for an account.
+type Counters struct {
+	Identity int // POST /v2.0/tokens naming the account
+	Overview int // GET /views/overview on the account's tenant
+}
+
+type account struct {
+	Account
+	warn, crit float64
+	entities   []*entity // sorted by ID
+	byID       map[string]int
+	byURI      map[string]int
+	counters   Counters
+}
+
+type token struct {
+	username, tenant string
+	expires          time.Time
+}
+
+// Server is the fake; it implements http.Handler and is safe for concurrent use.
+type Server struct {
+	cfg       Config
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu       sync.Mutex
+	accounts []*account
+	byUser   map[string]*account
+	byTenant map[string]*account
+	faults   map[string]Fault
+	tokens   map[string]*token
+	logins   uint64
+	txns     uint64
+}
+
+// New builds a fake with cfg.Accounts generated accounts.
+func New(cfg Config) *Server {
+	if cfg.Servers == 0 {
+		cfg.Servers = 10
+	}
+	if cfg.Alarms == 0 {
+		cfg.Alarms = 5
+	}
+	if cfg.WarningShare == 0 && cfg.CriticalShare == 0 {
+		cfg.WarningShare, cfg.CriticalShare = 0.05, 0.02
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		cfg:      cfg,
+		closed:   make(chan struct{}),
+		byUser:   map[string]*account{},
+		byTenant: map[string]*account{},
+		faults:   map[string]Fault{},
+		tokens:   map[string]*token{},
+	}
+	for i := 1; i <= cfg.Accounts; i++ {
+		s.AddAccount(AccountSpec{
+			Username:      fmt.Sprintf("account%d", i),
+			Servers:       cfg.Servers,
+			Alarms:        cfg.Alarms,
+			WarningShare:  cfg.WarningShare,
+			CriticalShare: cfg.CriticalShare,
+		})
+	}
+	return s
+}
+
+// NewTestServer starts the fake on loopback; both are closed when the test ends.
+func NewTestServer(tb testing.TB, cfg Config) (*Server, *httptest.Server) {
+	tb.Helper()
+	s := New(cfg)
+	ts := httptest.NewServer(s)
+	tb.Cleanup(ts.Close)
+	tb.Cleanup(s.Close) // runs first: pending delays end before the listener closes
+	return s, ts
+}
+
+// Close makes delayed requests (Latency, Slow) proceed at once, now and later.
+func (s *Server) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
+
+// IdentityURL is the Identity base URL for a server at base.
+func (s *Server) IdentityURL(base string) string { return strings.TrimRight(base, "/") + "/v2.0" }
+
+// AddAccount adds an account and returns its credentials. An empty Username
+// gets the next free "accountN"; a Username already present replaces that
+// account (its tokens are revoked, its counters reset).
+func (s *Server) AddAccount(spec AccountSpec) Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seed := s.cfg.Seed
+	if spec.Username == "" {
+		for n := len(s.accounts) + 1; ; n++ {
+			if u := fmt.Sprintf("account%d", n); s.byUser[u] == nil {
+				spec.Username = u
+				break
+			}
+		}
+	}
+	if spec.APIKey == "" {
+		spec.APIKey = fmt.Sprintf("%016x%016x", hashStrings(seed, "apikey", spec.Username), hashStrings(seed, "apikey2", spec.Username))
+	}
+	if spec.TenantID == "" {
+		for n := 0; ; n++ {
+			t := strconv.FormatUint(100000+hashStrings(seed, "tenant", spec.Username, strconv.Itoa(n))%9000000, 10)
+			if o := s.byTenant[t]; o == nil || o.Username == spec.Username {
+				spec.TenantID = t
+				break
+			}
+		}
+	} else if o := s.byTenant[spec.TenantID]; o != nil && o.Username != spec.Username {
+		panic(fmt.Sprintf("fakerax: tenant %s already belongs to %s", spec.TenantID, o.Username))
+	}
+	a := &account{
+		Account: Account{Username: spec.Username, APIKey: spec.APIKey, TenantID: spec.TenantID},
+		warn:    spec.WarningShare,
+		crit:    spec.CriticalShare,
+		byID:    map[string]int{},
+		byURI:   map[string]int{},
+	}
+	a.entities = buildEntities(seed, a.Username, a.TenantID, max(spec.Servers, 0), max(spec.Alarms, 0))
+	for i, e := range a.entities {
+		a.byID[e.id] = i
+		if e.uri != nil {
+			a.byURI[*e.uri] = i
+		}
+	}
+	if old := s.byUser[a.Username]; old != nil {
+		for i := range s.accounts {
+			if s.accounts[i] == old {
+				s.accounts[i] = a
+			}
+		}
+		delete(s.byTenant, old.TenantID)
+		s.revokeLocked(a.Username)
+	} else {
+		s.accounts = append(s.accounts, a)
+	}
+	s.byUser[a.Username] = a
+	s.byTenant[a.TenantID] = a
+	return a.Account
+}
+
+// Accounts lists the accounts in creation order.
+func (s *Server) Accounts() []Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Account, len(s.accounts))
+	for i, a := range s.accounts {
+		out[i] = a.Account
+	}
+	return out
+}
+
+// SetFault makes the named account's requests misbehave until ClearFault. The
+// account need not exist: Identity faults then apply to logins naming it.
+func (s *Server) SetFault(username string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[username] = f
+}
+
+// ClearFault removes the account's fault.
+func (s *Server) ClearFault(username string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.faults, username)
+}
+
+// RevokeTokens invalidates every token issued so far for the account; a fresh
+// login works.
+func (s *Server) RevokeTokens(username string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revokeLocked(username)
+}
+
+func (s *Server) revokeLocked(username string) {
+	for id, t := range s.tokens {
+		if t.username == username {
+			delete(s.tokens, id)
+		}
+	}
+}
+
+// Counters reports the requests seen for the account.
+func (s *Server) Counters(username string) Counters {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.byUser[username]; a != nil {
+		return a.counters
+	}
+	return Counters{}
+}
+
+// Entities is the account's model as the overview would serve it now, sorted
+// by ID. It is nil for an unknown account.
+func (s *Server) Entities(username string) []Entity {
+	s.mu.Lock()
+	a := s.byUser[username]
+	s.mu.Unlock()
+	if a == nil {
+		return nil
+	}
+	now := s.cfg.Now()
+	out := make([]Entity, 0, len(a.entities))
+	for _, e := range a.entities {
+		ent := Entity{ID: e.id, Label: e.label, URI: clonePtr(e.uri), AgentID: clonePtr(e.agentID), Alarms: make([]Alarm, 0, len(e.alarms))}
+		for j := range e.alarms {
+			al := &e.alarms[j]
+			c := e.checks[al.check]
+			x := Alarm{ID: al.id, Label: clonePtr(al.label), CheckID: c.id, CheckLabel: c.label, CheckType: c.kind.typ, Disabled: al.disabled}
+			if !al.unevaluated {
+				st := s.stateOf(a, al, now)
+				x.State = st.state
+				x.Since = time.UnixMilli(st.timestamp).UTC()
+				if !al.bare {
+					x.Status, x.PreviousState = st.status, st.previous
+				}
+			}
+			ent.Alarms = append(ent.Alarms, x)
+		}
+		out = append(out, ent)
+	}
+	return out
+}
+
+func (s *Server) stateOf(a *account, al *alarm, now time.Time) alarmState {
+	return stateOf(al, now, s.cfg.ChangeEvery, a.warn, a.crit)
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// sleep waits d unless the request ends first (false) or the server closes.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.closed:
+		return ctx.Err() == nil
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// ServeHTTP routes Identity (/v2.0/…), Monitoring (/v1.0/{tenant}/…), the
+// second rax:monitor service (/control/…, 404 to everything) and the admin
+// routes (/_fake/…, not delayed by Latency).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if strings.HasPrefix(p, "/_fake/") {
+		s.serveAdmin(w, r)
+		return
+	}
+	if !s.sleep(r.Context(), s.cfg.Latency) {
+		return
+	}
+	switch {
+	case p == "/v2.0" || strings.HasPrefix(p, "/v2.0/"):
+		s.serveIdentity(w, r)
+	case strings.HasPrefix(p, "/v1.0/"):
+		s.serveMonitoring(w, r)
+	case strings.HasPrefix(p, "/control/"):
+		s.writeMonitoringFault(w, http.StatusNotFound, "notFoundError", 404, "Resource not found", "The requested resource could not be found")
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

@@ -1,0 +1,317 @@
+package fakerax
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Cloud Monitoring: GET /v1.0/{tenant}/views/overview. Every response carries
+// the rate-limit headers; faults are {"type","code","message","details","txnId"}
+// with code sometimes a string and details sometimes an object, as the real
+// sources disagree.
+
+const (
+	rateLimit       = 50000
+	defaultLimit    = 100
+	maxLimit        = 1000
+	maxFilterValues = 100
+)
+
+type wireState struct {
+	Timestamp     int64   `json:"timestamp"`
+	EntityID      string  `json:"entity_id"`
+	AlarmID       string  `json:"alarm_id"`
+	CheckID       string  `json:"check_id"`
+	Status        *string `json:"status,omitempty"`
+	State         string  `json:"state"`
+	PreviousState *string `json:"previous_state,omitempty"`
+	AnalyzedBy    *string `json:"analyzed_by_monitoring_zone_id"`
+}
+
+type overviewValue struct {
+	Entity            json.RawMessage `json:"entity"`
+	Checks            json.RawMessage `json:"checks"`
+	Alarms            json.RawMessage `json:"alarms"`
+	LatestAlarmStates []wireState     `json:"latest_alarm_states"`
+}
+
+type overviewMetadata struct {
+	Count      int     `json:"count"`
+	Limit      int     `json:"limit"`
+	Marker     *string `json:"marker"`
+	NextMarker *string `json:"next_marker"`
+	NextHref   *string `json:"next_href"`
+}
+
+type overviewPage struct {
+	Values   []overviewValue  `json:"values"`
+	Metadata overviewMetadata `json:"metadata"`
+}
+
+const htmlErrorPage = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+<html><head>
+<title>503 Service Temporarily Unavailable</title>
+</head><body>
+<h1>Service Temporarily Unavailable</h1>
+<p>The server is temporarily unable to service your
+request due to maintenance downtime or capacity
+problems. Please try again later.</p>
+<hr>
+<address>Apache Server at monitoring.api.rackspacecloud.com Port 443</address>
+</body></html>
+`
+
+func (s *Server) serveMonitoring(w http.ResponseWriter, r *http.Request) {
+	tenant, sub, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v1.0/"), "/")
+	isOverview := strings.TrimSuffix(sub, "/") == "views/overview"
+
+	s.mu.Lock()
+	a := s.byTenant[tenant]
+	var f Fault
+	used := 0
+	if a != nil {
+		f = s.faults[a.Username]
+		if isOverview {
+			a.counters.Overview++
+		}
+		used = a.counters.Overview
+	}
+	s.mu.Unlock()
+
+	if !s.sleep(r.Context(), f.Slow) {
+		return
+	}
+	h := w.Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(rateLimit))
+	if f.RemainingHeader {
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(rateLimit-used, 0)))
+	} else {
+		h.Set("X-RateLimit-Used", strconv.Itoa(used))
+	}
+	h.Set("X-RateLimit-Window", "24 hours")
+	h.Set("X-RateLimit-Type", "global")
+
+	now := s.cfg.Now()
+	tokenID := r.Header.Get("X-Auth-Token")
+	s.mu.Lock()
+	tok := s.tokens[tokenID]
+	var t token
+	if tok != nil {
+		t = *tok
+	}
+	s.mu.Unlock()
+	switch {
+	case tokenID == "":
+		s.writeMonitoringFault(w, http.StatusUnauthorized, "unauthorizedError", 401, "No auth token supplied", "Please provide the X-Auth-Token header")
+		return
+	case tok == nil || !now.Before(t.expires):
+		s.writeMonitoringFault(w, http.StatusUnauthorized, "unauthorizedError", 401, "Unable to authenticate user with credentials provided.", "Invalid authentication token. Please renew.")
+		return
+	case t.tenant != tenant || a == nil:
+		s.writeMonitoringFault(w, http.StatusForbidden, "forbiddenError", "403", "Forbidden",
+			map[string]any{"reason": "The token is not valid for this tenant", "tenantId": tenant})
+		return
+	}
+	if !isOverview {
+		s.writeMonitoringFault(w, http.StatusNotFound, "notFoundError", 404, "Resource not found", "The requested resource could not be found")
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		s.writeMonitoringFault(w, http.StatusMethodNotAllowed, "methodNotAllowedError", 405, "Method not allowed", "Method "+r.Method+" is not allowed on this resource")
+		return
+	}
+	if f.MonitoringStatus != 0 {
+		s.writeInjectedFault(w, f, used)
+		return
+	}
+	if f.NonJSON {
+		writeBody(w, http.StatusOK, "text/html; charset=iso-8859-1", []byte(htmlErrorPage))
+		return
+	}
+
+	q := r.URL.Query()
+	limit := defaultLimit
+	if v, ok := q["limit"]; ok {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 1 || n > maxLimit {
+			s.writeMonitoringFault(w, http.StatusBadRequest, "invalidLimit", "400", "Validation error for key 'limit'",
+				map[string]any{"key": "limit", "value": v[0], "reason": fmt.Sprintf("Limit must be an integer between 1 and %d", maxLimit)})
+			return
+		}
+		limit = n
+	}
+	ids, uris, agents := q["entityId"], q["uri"], q["agentId"]
+	if len(ids) > 0 && len(uris) > 0 {
+		s.writeMonitoringFault(w, http.StatusBadRequest, "badRequest", 400, "Validation error", "entityId and uri cannot be combined")
+		return
+	}
+	if len(ids) > maxFilterValues || len(uris) > maxFilterValues {
+		s.writeMonitoringFault(w, http.StatusBadRequest, "badRequest", 400, "Validation error", fmt.Sprintf("At most %d entityId or uri values are allowed", maxFilterValues))
+		return
+	}
+
+	// Candidate entity positions, ascending (the entities are sorted by ID).
+	var list []int
+	switch {
+	case len(ids) > 0:
+		for _, id := range ids {
+			i, ok := a.byID[id]
+			if !ok {
+				s.writeMonitoringFault(w, http.StatusNotFound, "notFoundError", "404", "Object does not exist",
+					fmt.Sprintf("Object \"Entity\" with key \"%s\" does not exist", id))
+				return
+			}
+			list = append(list, i)
+		}
+	case len(uris) > 0:
+		for _, u := range uris {
+			if i, ok := a.byURI[u]; ok {
+				list = append(list, i)
+			}
+		}
+		if len(list) == 0 {
+			s.writeMonitoringFault(w, http.StatusNotFound, "notFoundError", "404", "Object does not exist",
+				fmt.Sprintf("Object \"Entity\" with uri \"%s\" does not exist", uris[0]))
+			return
+		}
+	default:
+		list = make([]int, len(a.entities))
+		for i := range list {
+			list[i] = i
+		}
+	}
+	slices.Sort(list)
+	list = slices.Compact(list)
+	if len(agents) > 0 {
+		list = slices.DeleteFunc(list, func(i int) bool {
+			e := a.entities[i]
+			return e.agentID == nil || !slices.Contains(agents, *e.agentID)
+		})
+	}
+
+	var marker *string
+	start := 0
+	if m := q.Get("marker"); m != "" {
+		marker = &m
+		start, _ = slices.BinarySearchFunc(list, m, func(i int, m string) int { return strings.Compare(a.entities[i].id, m) })
+	}
+	page := start/limit + 1
+	if f.FailPage > 0 && page == f.FailPage {
+		s.writeMonitoringFault(w, http.StatusInternalServerError, "internalError", 500, "Internal error", "An unexpected error occurred while processing the request")
+		return
+	}
+	end := min(start+limit, len(list))
+
+	out := overviewPage{Values: make([]overviewValue, 0, end-start)}
+	for _, i := range list[start:end] {
+		out.Values = append(out.Values, s.overviewValue(a, a.entities[i], now))
+	}
+	out.Metadata = overviewMetadata{Count: len(out.Values), Limit: limit, Marker: marker}
+	if end < len(list) {
+		next := a.entities[list[end]].id
+		out.Metadata.NextMarker = &next
+		// Like some real deployments, next_href is left null on even pages
+		// although next_marker is set.
+		if page%2 == 1 {
+			v := url.Values{}
+			v.Set("limit", strconv.Itoa(limit))
+			v.Set("marker", next)
+			for _, key := range []string{"entityId", "uri", "agentId"} {
+				if vals, ok := q[key]; ok {
+					v[key] = vals
+				}
+			}
+			href := baseURL(r) + r.URL.Path + "?" + v.Encode()
+			out.Metadata.NextHref = &href
+		}
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		s.writeMonitoringFault(w, http.StatusInternalServerError, "internalError", 500, "Internal error", err.Error())
+		return
+	}
+	if f.Truncated {
+		body = body[:len(body)/2]
+	}
+	writeBody(w, http.StatusOK, "application/json; charset=UTF-8", body)
+}
+
+func (s *Server) overviewValue(a *account, e *entity, now time.Time) overviewValue {
+	v := overviewValue{Entity: e.raw, Checks: e.rawChecks, Alarms: e.rawAlarms, LatestAlarmStates: make([]wireState, 0, len(e.alarms)+1)}
+	add := func(al *alarm) {
+		st := s.stateOf(a, al, now)
+		ws := wireState{Timestamp: st.timestamp, EntityID: e.id, AlarmID: al.id, CheckID: al.stateCheckID, State: st.state, AnalyzedBy: st.zone}
+		if !al.bare {
+			ws.Status, ws.PreviousState = &st.status, &st.previous
+		}
+		v.LatestAlarmStates = append(v.LatestAlarmStates, ws)
+	}
+	for j := range e.alarms {
+		if !e.alarms[j].unevaluated {
+			add(&e.alarms[j])
+		}
+	}
+	if e.orphan != nil {
+		add(e.orphan)
+	}
+	return v
+}
+
+// writeInjectedFault answers an injected Monitoring fault.
+func (s *Server) writeInjectedFault(w http.ResponseWriter, f Fault, used int) {
+	status := f.MonitoringStatus
+	switch status {
+	case http.StatusBadRequest:
+		setRetryAfter(w.Header(), f)
+		s.writeMonitoringFault(w, status, "limitReached", 400, "Limit has been reached",
+			fmt.Sprintf("Limit of %d requests per 24 hours has been reached", rateLimit))
+	case http.StatusUnauthorized:
+		s.writeMonitoringFault(w, status, "unauthorizedError", 401, "Unable to authenticate user with credentials provided.", "Invalid authentication token. Please renew.")
+	case http.StatusForbidden:
+		s.writeMonitoringFault(w, status, "forbiddenError", "403", "Forbidden",
+			map[string]any{"reason": "The user does not have a role permitting this action", "required_role": "monitoring:observer"})
+	case http.StatusNotFound:
+		s.writeMonitoringFault(w, status, "notFoundError", "404", "Object does not exist", "Object \"Account\" with key \"default\" does not exist")
+	case http.StatusRequestEntityTooLarge:
+		setRetryAfter(w.Header(), f)
+		s.writeMonitoringFault(w, status, "requestTooLargeError", 413, "Request too large", "The request exceeds the allowed size or rate")
+	case http.StatusTooManyRequests:
+		setRetryAfter(w.Header(), f)
+		s.writeMonitoringFault(w, status, "rateLimitReached", "429", "Rate limit reached",
+			map[string]any{"limit": rateLimit, "used": used, "window": "24 hours", "type": "global"})
+	case http.StatusInternalServerError:
+		s.writeMonitoringFault(w, status, "internalError", 500, "Internal error", "An unexpected error occurred while processing the request")
+	case http.StatusServiceUnavailable:
+		s.writeMonitoringFault(w, status, "systemFailureError", "503", "System failure",
+			map[string]any{"reason": "A backend service is temporarily unavailable"})
+	default:
+		s.writeMonitoringFault(w, status, "internalError", status, http.StatusText(status), http.StatusText(status))
+	}
+}
+
+// writeMonitoringFault writes the Monitoring fault shape; code is given as a
+// number or a string, details as a string or an object.
+func (s *Server) writeMonitoringFault(w http.ResponseWriter, status int, typ string, code any, message string, details any) {
+	s.mu.Lock()
+	s.txns++
+	n := s.txns
+	s.mu.Unlock()
+	ms := s.cfg.Now().UnixMilli()
+	h := hashStrings(s.cfg.Seed, "txn", strconv.FormatUint(n, 10))
+	txn := fmt.Sprintf(".rh-%s.h-ord1-maas-prod-api%d.r-%08x.c-%d.ts-%d.v-%07x",
+		strconv.FormatUint(h%(62*62*62*62), 36), h%4, uint32(h>>8), 1000000+n, ms, uint32(h>>40)&0xfffffff)
+	writeJSON(w, status, "application/json; charset=UTF-8", struct {
+		Type    string `json:"type"`
+		Code    any    `json:"code"`
+		Message string `json:"message"`
+		Details any    `json:"details"`
+		TxnID   string `json:"txnId"`
+	}{typ, code, message, details, txn})
+}

@@ -1,0 +1,215 @@
+package monitoring
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The wire shapes of GET /views/overview. Every field the real service has
+// been seen to omit or null is a pointer or a tolerant type; unknown fields
+// are ignored.
+
+// OverviewPage is one page of the overview.
+type OverviewPage struct {
+	Values   []OverviewValue `json:"values"`
+	Metadata PageMetadata    `json:"metadata"`
+}
+
+// PageMetadata drives paging: next_marker is the authority, next_href may be
+// null while next_marker is set.
+type PageMetadata struct {
+	Count      int     `json:"count"`
+	Limit      int     `json:"limit"`
+	Marker     *string `json:"marker"`
+	NextMarker *string `json:"next_marker"`
+	NextHref   *string `json:"next_href"`
+}
+
+// OverviewValue is one entity with its checks, alarms and latest states.
+type OverviewValue struct {
+	Entity            WireEntity       `json:"entity"`
+	Checks            []WireCheck      `json:"checks"`
+	Alarms            []WireAlarm      `json:"alarms"`
+	LatestAlarmStates []WireAlarmState `json:"latest_alarm_states"`
+}
+
+// WireEntity is the entity as served.
+type WireEntity struct {
+	ID      string  `json:"id"`
+	Label   *string `json:"label"`
+	URI     *string `json:"uri"`
+	AgentID *string `json:"agent_id"`
+}
+
+// WireCheck is a check as served.
+type WireCheck struct {
+	ID       string    `json:"id"`
+	Label    *string   `json:"label"`
+	Type     *string   `json:"type"`
+	Disabled *FlexBool `json:"disabled"`
+}
+
+// WireAlarm is an alarm as served; label and disabled are optional.
+type WireAlarm struct {
+	ID       string    `json:"id"`
+	Label    *string   `json:"label"`
+	CheckID  *string   `json:"check_id"`
+	Disabled *FlexBool `json:"disabled"`
+}
+
+// WireAlarmState is one entry of latest_alarm_states; status and
+// previous_state may be missing.
+type WireAlarmState struct {
+	Timestamp     Millis  `json:"timestamp"`
+	EntityID      *string `json:"entity_id"`
+	AlarmID       *string `json:"alarm_id"`
+	CheckID       *string `json:"check_id"`
+	Status        *string `json:"status"`
+	State         *string `json:"state"`
+	PreviousState *string `json:"previous_state"`
+}
+
+// FlexBool accepts true/false, "true"/"false" and null.
+type FlexBool bool
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (b *FlexBool) UnmarshalJSON(data []byte) error {
+	switch s := strings.Trim(string(bytes.TrimSpace(data)), `"`); strings.ToLower(s) {
+	case "true", "1":
+		*b = true
+	case "false", "0", "null", "":
+		*b = false
+	default:
+		return fmt.Errorf("not a boolean: %.20q", s)
+	}
+	return nil
+}
+
+// Millis is an upstream timestamp: milliseconds since the epoch, except that a
+// value below 1e11 is taken as seconds (one documented example uses seconds).
+// It accepts a number, a numeric string or null (zero time).
+type Millis struct{ time.Time }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (m *Millis) UnmarshalJSON(data []byte) error {
+	s := strings.Trim(string(bytes.TrimSpace(data)), `"`)
+	if s == "null" || s == "" {
+		m.Time = time.Time{}
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e16 {
+		return fmt.Errorf("not a timestamp: %.30q", s)
+	}
+	m.Time = TimeFromEpoch(f)
+	return nil
+}
+
+// TimeFromEpoch converts an upstream epoch value, milliseconds unless below
+// 1e11, in which case seconds.
+func TimeFromEpoch(v float64) time.Time {
+	if v <= 0 {
+		return time.Time{}
+	}
+	if v < 1e11 {
+		return time.UnixMilli(int64(v * 1000)).UTC()
+	}
+	return time.UnixMilli(int64(v)).UTC()
+}
+
+// DecodeOverviewPage decodes one overview page. A body that is not JSON, is
+// cut short, or has the wrong shape returns a *BadResponseError.
+func DecodeOverviewPage(data []byte) (*OverviewPage, error) {
+	var page OverviewPage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&page); err != nil {
+		return nil, &BadResponseError{Reason: describeJSONError(err), Err: err}
+	}
+	if page.Values == nil {
+		// An object without "values" is not an overview (e.g. an error
+		// envelope served with 200, or another endpoint).
+		var probe map[string]json.RawMessage
+		if json.Unmarshal(data, &probe) == nil {
+			if _, ok := probe["values"]; !ok {
+				return nil, &BadResponseError{Reason: "overview has no values"}
+			}
+		}
+	}
+	return &page, nil
+}
+
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case strings.Contains(err.Error(), "unexpected EOF") || err.Error() == "EOF":
+		return "body truncated"
+	case errors.As(err, &syn):
+		return "body is not JSON"
+	case errors.As(err, &typ):
+		return "unexpected field type for " + typ.Field
+	}
+	return "body could not be decoded"
+}
+
+// upstreamFault is the union of the Identity ({"name":{code,message,details}})
+// and Monitoring ({type,code,message,details}) fault shapes.
+type upstreamFault struct {
+	Type    string
+	Code    int
+	Message string
+	Details string
+}
+
+// parseFault reads either fault shape; code may be a number or a string and
+// details a string or an object.
+func parseFault(data []byte) upstreamFault {
+	var f upstreamFault
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return f
+	}
+	body := top
+	if _, ok := top["type"]; !ok && len(top) == 1 {
+		for k, v := range top {
+			var inner map[string]json.RawMessage
+			if json.Unmarshal(v, &inner) == nil {
+				f.Type = k
+				body = inner
+			}
+		}
+	}
+	if v, ok := body["type"]; ok {
+		_ = json.Unmarshal(v, &f.Type)
+	}
+	if v, ok := body["code"]; ok {
+		f.Code = flexInt(v)
+	}
+	if v, ok := body["message"]; ok {
+		_ = json.Unmarshal(v, &f.Message)
+	}
+	if v, ok := body["details"]; ok {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			f.Details = s
+		} else {
+			f.Details = string(v)
+		}
+	}
+	return f
+}
+
+func flexInt(raw json.RawMessage) int {
+	s := strings.Trim(string(bytes.TrimSpace(raw)), `"`)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0
+	}
+	return n
+}

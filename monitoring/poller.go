@@ -1,0 +1,264 @@
+package monitoring
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// MinPollInterval is the shortest poll interval allowed: Rackspace states
+// change at most once per check period (30 s or more) and each account has a
+// daily request budget.
+const MinPollInterval = 10 * time.Second
+
+// maxBackoff caps the wait after repeated failures.
+const maxBackoff = 10 * time.Minute
+
+// PollObserver is told about every poll (metrics hook). It must be fast.
+type PollObserver interface {
+	ObservePoll(account string, d time.Duration, err error, rl RateLimit)
+}
+
+// Poller keeps every enabled account's snapshot fresh in the background.
+type Poller struct {
+	store       *Store
+	client      *Client
+	interval    time.Duration
+	concurrency int
+	log         *slog.Logger
+	observer    PollObserver
+	now         func() time.Time
+
+	wake chan struct{}
+
+	mu       sync.Mutex
+	inFlight map[int64]bool
+}
+
+// PollerConfig configures a Poller.
+type PollerConfig struct {
+	Interval    time.Duration // per account; at least MinPollInterval
+	Concurrency int           // accounts polled at once; default 4
+	Logger      *slog.Logger
+	Observer    PollObserver
+}
+
+// NewPoller returns a poller; Run starts it.
+func NewPoller(store *Store, client *Client, cfg PollerConfig) *Poller {
+	if cfg.Interval <= 0 {
+		cfg.Interval = 30 * time.Second
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Poller{
+		store: store, client: client, interval: cfg.Interval, concurrency: cfg.Concurrency,
+		log: cfg.Logger, observer: cfg.Observer, now: time.Now,
+		wake: make(chan struct{}, 1), inFlight: map[int64]bool{},
+	}
+}
+
+// Interval is the configured poll interval.
+func (p *Poller) Interval() time.Duration { return p.interval }
+
+// Run polls due accounts until ctx is done, then waits for polls in flight.
+func (p *Poller) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	sem := make(chan struct{}, p.concurrency)
+	p.stagger(ctx)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-p.wake:
+		}
+		ids, err := p.store.DueAccounts(ctx, p.now())
+		if err != nil && ctx.Err() == nil {
+			p.log.Error("poller: listing due accounts", "err", err)
+		}
+		for _, id := range ids {
+			if !p.claim(id) {
+				continue
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				p.release(id)
+				return nil
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				defer p.release(id)
+				_ = p.Poll(ctx, id)
+			}()
+		}
+		timer.Reset(p.untilNext(ctx))
+	}
+}
+
+// untilNext is how long to sleep: until the next account is due, at most a
+// second (new accounts and "refresh now" also wake the loop at once).
+func (p *Poller) untilNext(ctx context.Context) time.Duration {
+	next, err := p.store.NextDue(ctx)
+	if err != nil || next.IsZero() {
+		return time.Second
+	}
+	d := next.Sub(p.now())
+	return min(max(d, 50*time.Millisecond), time.Second)
+}
+
+// stagger spreads accounts that are all due at start (a restart after a
+// pause) over the interval, so they do not fire at once. The snapshots from
+// before the restart are shown meanwhile.
+func (p *Poller) stagger(ctx context.Context) {
+	now := p.now()
+	ids, err := p.store.DueAccounts(ctx, now)
+	if err != nil || len(ids) <= p.concurrency {
+		return
+	}
+	step := min(p.interval/time.Duration(len(ids)), 2*time.Second)
+	for i, id := range ids {
+		_ = p.store.SetNextPoll(ctx, id, now.Add(time.Duration(i)*step))
+	}
+}
+
+func (p *Poller) claim(id int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inFlight[id] {
+		return false
+	}
+	p.inFlight[id] = true
+	return true
+}
+
+func (p *Poller) release(id int64) {
+	p.mu.Lock()
+	delete(p.inFlight, id)
+	p.mu.Unlock()
+}
+
+// RefreshNow makes an account due at once and wakes the loop.
+func (p *Poller) RefreshNow(ctx context.Context, id int64) error {
+	if err := p.store.SetNextPoll(ctx, id, p.now()); err != nil {
+		return err
+	}
+	p.Wake()
+	return nil
+}
+
+// Wake makes the loop look for due accounts now.
+func (p *Poller) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Poll fetches one account's overview and records the outcome. On failure
+// the last good snapshot stays, the error is recorded in words, and the next
+// attempt backs off exponentially (at least as long as Retry-After asks).
+func (p *Poller) Poll(ctx context.Context, id int64) error {
+	acct, err := p.store.Account(ctx, id)
+	if err != nil {
+		return err
+	}
+	cr, tok, err := p.store.Credentials(ctx, id)
+	if err != nil {
+		p.record(ctx, acct, err, nil, 0)
+		return err
+	}
+	start := p.now()
+	res, err := p.client.FetchOverview(ctx, cr, tok)
+	took := p.now().Sub(start)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // shutting down: not the account's fault
+		}
+		var newTok *Token
+		if res.LoggedIn > 0 {
+			newTok = &res.Token
+		}
+		p.record(ctx, acct, err, newTok, took)
+		return err
+	}
+	now := p.now()
+	snap := Reduce(res.Values, now)
+	err = p.store.SavePollSuccess(ctx, id, PollSuccess{
+		Snapshot: snap, Token: res.Token, RateLimit: res.RateLimit,
+		PolledAt: now, NextPoll: now.Add(p.jitter(p.nextInterval(res.RateLimit))),
+	})
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
+			p.log.Error("poller: saving snapshot", "account", acct.Username, "err", err)
+		}
+		return err
+	}
+	if p.observer != nil {
+		p.observer.ObservePoll(acct.Username, took, nil, res.RateLimit)
+	}
+	p.log.Debug("polled", "account", acct.Username, "servers", len(snap.Servers), "pages", res.Pages,
+		"logins", res.LoggedIn, "took", took.Round(time.Millisecond))
+	return nil
+}
+
+// nextInterval slows down when more than 80 % of the daily budget is spent.
+func (p *Poller) nextInterval(rl RateLimit) time.Duration {
+	if rl.UsedFraction() > 0.8 {
+		return 2 * p.interval
+	}
+	return p.interval
+}
+
+// jitter spreads polls by ±10 % so accounts drift apart instead of firing together.
+func (p *Poller) jitter(d time.Duration) time.Duration {
+	spread := int64(d / 10)
+	if spread <= 0 {
+		return d
+	}
+	return d - time.Duration(spread) + time.Duration(rand.Int64N(2*spread+1))
+}
+
+// Backoff is the wait after the n-th consecutive failure (n ≥ 1): the
+// interval doubled per failure, capped, never shorter than retryAfter.
+func Backoff(interval time.Duration, n int, retryAfter time.Duration) time.Duration {
+	d := interval
+	for i := 1; i < n && d < maxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, maxBackoff)
+	return max(d, retryAfter)
+}
+
+func (p *Poller) record(ctx context.Context, acct Account, err error, tok *Token, took time.Duration) {
+	var retry time.Duration
+	var thr *ThrottledError
+	if errors.As(err, &thr) {
+		retry = thr.RetryAfter
+	}
+	now := p.now()
+	next := now.Add(Backoff(p.interval, acct.Status.ErrorCount+1, retry))
+	kind := ErrorKind(err)
+	if serr := p.store.SavePollFailure(ctx, acct.ID, PollFailure{
+		Message: Describe(err), Kind: kind, PolledAt: now, NextPoll: next, Token: tok,
+	}); serr != nil && !errors.Is(serr, ErrNotFound) && ctx.Err() == nil {
+		p.log.Error("poller: recording failure", "account", acct.Username, "err", serr)
+	}
+	if p.observer != nil {
+		p.observer.ObservePoll(acct.Username, took, err, RateLimit{})
+	}
+	p.log.Warn("poll failed", "account", acct.Username, "kind", kind, "err", err,
+		"failures", acct.Status.ErrorCount+1, "next_in", next.Sub(now).Round(time.Second))
+}

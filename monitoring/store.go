@@ -1,0 +1,550 @@
+package monitoring
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+)
+
+// Store errors.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrDuplicate = errors.New("already exists")
+)
+
+// OpenDB opens (creating if needed) the SQLite file at path and applies the
+// migrations in migrationsFS.
+func OpenDB(ctx context.Context, path string, migrationsFS fs.FS) (*sql.DB, error) {
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	prov, err := goose.NewProvider(goose.DialectSQLite3, db, migrationsFS)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := prov.Up(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Account is a Rackspace account as the dashboard knows it. It never holds
+// the API key.
+type Account struct {
+	ID        int64
+	Username  string
+	Alias     string
+	Enabled   bool
+	CreatedAt time.Time
+	Status    PollStatus
+}
+
+// Name is what the dashboard calls the account: its alias, else its username.
+func (a Account) Name() string {
+	if strings.TrimSpace(a.Alias) != "" {
+		return a.Alias
+	}
+	return a.Username
+}
+
+// PollStatus is the poller's bookkeeping for one account.
+type PollStatus struct {
+	LastPolledAt  time.Time
+	LastSuccessAt time.Time
+	LastError     string
+	ErrorKind     string
+	ErrorCount    int
+	NextPollAt    time.Time
+	RateLimit     RateLimit
+}
+
+// Filter is a saved search.
+type Filter struct {
+	ID        int64
+	Name      string
+	Query     string
+	CreatedAt time.Time
+}
+
+// Store is the dashboard's SQLite storage.
+type Store struct {
+	db     *sql.DB
+	sealer *Sealer
+	now    func() time.Time
+
+	mu    sync.Mutex
+	cache map[int64]*Snapshot // decoded snapshots, keyed by account
+}
+
+// NewStore wraps an opened, migrated database.
+func NewStore(db *sql.DB, sealer *Sealer) *Store {
+	return &Store{db: db, sealer: sealer, now: time.Now, cache: map[int64]*Snapshot{}}
+}
+
+// DB exposes the handle for health checks and sessions.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func keyAAD(username string) []byte   { return []byte("apikey:" + strings.ToLower(username)) }
+func tokenAAD(username string) []byte { return []byte("token:" + strings.ToLower(username)) }
+
+const accountCols = `id, username, alias, enabled, created_at, last_polled_at, last_success_at,
+	last_error, error_kind, error_count, next_poll_at, ratelimit_limit, ratelimit_used`
+
+func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
+	var a Account
+	var created, polled, success, next int64
+	err := row.Scan(&a.ID, &a.Username, &a.Alias, &a.Enabled, &created, &polled, &success,
+		&a.Status.LastError, &a.Status.ErrorKind, &a.Status.ErrorCount, &next,
+		&a.Status.RateLimit.Limit, &a.Status.RateLimit.Used)
+	if err != nil {
+		return a, err
+	}
+	a.CreatedAt, a.Status.LastPolledAt, a.Status.LastSuccessAt, a.Status.NextPollAt =
+		fromMS(created), fromMS(polled), fromMS(success), fromMS(next)
+	if a.Status.RateLimit.Limit > 0 {
+		a.Status.RateLimit.Known = true
+		a.Status.RateLimit.Remaining = max(a.Status.RateLimit.Limit-a.Status.RateLimit.Used, 0)
+	}
+	return a, nil
+}
+
+// ListAccounts returns every account, by display name.
+func (s *Store) ListAccounts(ctx context.Context) ([]Account, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts
+		ORDER BY lower(CASE WHEN alias <> '' THEN alias ELSE username END), id`)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return out, nil
+}
+
+// Account returns one account by id.
+func (s *Store) Account(ctx context.Context, id int64) (Account, error) {
+	a, err := scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, ErrNotFound
+	}
+	if err != nil {
+		return a, fmt.Errorf("account %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// AccountByUsername returns one account by username (case-insensitive).
+func (s *Store) AccountByUsername(ctx context.Context, username string) (Account, error) {
+	a, err := scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE username = ?`, username))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, ErrNotFound
+	}
+	if err != nil {
+		return a, fmt.Errorf("account %q: %w", username, err)
+	}
+	return a, nil
+}
+
+// CreateAccount adds an account, due for its first poll at once. tok, when
+// not nil, is the token the credential check obtained, kept for reuse.
+func (s *Store) CreateAccount(ctx context.Context, username, alias, apiKey string, tok *Token) (Account, error) {
+	now := s.now()
+	var tokSealed []byte
+	if tok != nil {
+		raw, err := json.Marshal(tok)
+		if err != nil {
+			return Account{}, fmt.Errorf("create account: %w", err)
+		}
+		tokSealed = s.sealer.Seal(raw, tokenAAD(username))
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO accounts (username, alias, apikey_sealed, token_sealed, created_at, next_poll_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, username, alias, s.sealer.Seal([]byte(apiKey), keyAAD(username)), tokSealed, ms(now), ms(now))
+	if err != nil {
+		if isUniqueViolation(err) {
+			return Account{}, ErrDuplicate
+		}
+		return Account{}, fmt.Errorf("create account: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Account{}, fmt.Errorf("create account: %w", err)
+	}
+	return s.Account(ctx, id)
+}
+
+// AccountUpdate changes an account; a nil APIKey keeps the old key.
+type AccountUpdate struct {
+	Alias   string
+	APIKey  *string
+	Enabled bool
+	// Token replaces the cached token (set with a new key).
+	Token *Token
+}
+
+// UpdateAccount applies u. A new key drops the cached token and makes the
+// account due at once.
+func (s *Store) UpdateAccount(ctx context.Context, id int64, u AccountUpdate) error {
+	a, err := s.Account(ctx, id)
+	if err != nil {
+		return err
+	}
+	var res sql.Result
+	if u.APIKey != nil {
+		var tokSealed []byte
+		if u.Token != nil {
+			raw, _ := json.Marshal(u.Token)
+			tokSealed = s.sealer.Seal(raw, tokenAAD(a.Username))
+		}
+		res, err = s.db.ExecContext(ctx, `UPDATE accounts SET alias = ?, enabled = ?, apikey_sealed = ?, token_sealed = ?,
+			next_poll_at = ?, error_count = 0 WHERE id = ?`,
+			u.Alias, u.Enabled, s.sealer.Seal([]byte(*u.APIKey), keyAAD(a.Username)), tokSealed, ms(s.now()), id)
+	} else {
+		res, err = s.db.ExecContext(ctx, `UPDATE accounts SET alias = ?, enabled = ?,
+			next_poll_at = CASE WHEN enabled = 0 AND ? THEN ? ELSE next_poll_at END WHERE id = ?`,
+			u.Alias, u.Enabled, u.Enabled, ms(s.now()), id)
+	}
+	if err != nil {
+		return fmt.Errorf("update account %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteAccount removes an account with its snapshot.
+func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM accounts WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete account %d: %w", id, err)
+	}
+	s.mu.Lock()
+	delete(s.cache, id)
+	s.mu.Unlock()
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Credentials returns the decrypted credentials and the cached token (nil
+// when none or unreadable).
+func (s *Store) Credentials(ctx context.Context, id int64) (Credentials, *Token, error) {
+	var cr Credentials
+	var keySealed, tokSealed []byte
+	err := s.db.QueryRowContext(ctx, `SELECT username, apikey_sealed, token_sealed FROM accounts WHERE id = ?`, id).
+		Scan(&cr.Username, &keySealed, &tokSealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cr, nil, ErrNotFound
+	}
+	if err != nil {
+		return cr, nil, fmt.Errorf("credentials %d: %w", id, err)
+	}
+	key, err := s.sealer.Open(keySealed, keyAAD(cr.Username))
+	if err != nil {
+		return cr, nil, fmt.Errorf("credentials of %s: %w", cr.Username, err)
+	}
+	cr.APIKey = string(key)
+	var tok *Token
+	if len(tokSealed) > 0 {
+		if raw, err := s.sealer.Open(tokSealed, tokenAAD(cr.Username)); err == nil {
+			var t Token
+			if json.Unmarshal(raw, &t) == nil {
+				tok = &t
+			}
+		}
+	}
+	return cr, tok, nil
+}
+
+// DueAccounts returns the enabled accounts whose next poll is at or before now.
+func (s *Store) DueAccounts(ctx context.Context, now time.Time) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM accounts WHERE enabled = 1 AND next_poll_at <= ? ORDER BY next_poll_at, id`, ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("due accounts: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("due accounts: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// NextDue returns when the next enabled account is due (zero when none).
+func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT min(next_poll_at) FROM accounts WHERE enabled = 1`).Scan(&next)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("next due: %w", err)
+	}
+	if !next.Valid {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(next.Int64), nil
+}
+
+// SetNextPoll reschedules an account.
+func (s *Store) SetNextPoll(ctx context.Context, id int64, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET next_poll_at = ? WHERE id = ?`, ms(at), id)
+	if err != nil {
+		return fmt.Errorf("schedule account %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// PollSuccess is what a good poll records.
+type PollSuccess struct {
+	Snapshot  Snapshot
+	Token     Token
+	RateLimit RateLimit
+	PolledAt  time.Time
+	NextPoll  time.Time
+}
+
+// SavePollSuccess stores the snapshot, the token in use and a clean status,
+// in one transaction.
+func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) error {
+	data, err := json.Marshal(p.Snapshot)
+	if err != nil {
+		return fmt.Errorf("encode snapshot: %w", err)
+	}
+	tokRaw, err := json.Marshal(p.Token)
+	if err != nil {
+		return fmt.Errorf("encode token: %w", err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save poll: %w", err)
+	}
+	defer tx.Rollback()
+	var username string
+	if err := tx.QueryRowContext(ctx, `SELECT username FROM accounts WHERE id = ?`, id).Scan(&username); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound // removed while polling
+		}
+		return fmt.Errorf("save poll: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE accounts SET token_sealed = ?, last_polled_at = ?, last_success_at = ?,
+		last_error = '', error_kind = '', error_count = 0, next_poll_at = ?, ratelimit_limit = ?, ratelimit_used = ?
+		WHERE id = ?`, s.sealer.Seal(tokRaw, tokenAAD(username)), ms(p.PolledAt), ms(p.PolledAt), ms(p.NextPoll),
+		p.RateLimit.Limit, p.RateLimit.Used, id); err != nil {
+		return fmt.Errorf("save poll: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots (account_id, fetched_at, data) VALUES (?, ?, ?)
+		ON CONFLICT (account_id) DO UPDATE SET fetched_at = excluded.fetched_at, data = excluded.data`,
+		id, ms(p.Snapshot.FetchedAt), data); err != nil {
+		return fmt.Errorf("save snapshot: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save poll: %w", err)
+	}
+	snap := p.Snapshot
+	s.mu.Lock()
+	s.cache[id] = &snap
+	s.mu.Unlock()
+	return nil
+}
+
+// PollFailure is what a failed poll records. The snapshot is left alone.
+type PollFailure struct {
+	Message  string // in words a person can act on
+	Kind     string
+	PolledAt time.Time
+	NextPoll time.Time
+	// Token, when not nil, is a token obtained before the failure, kept so
+	// the next poll need not log in again.
+	Token *Token
+}
+
+// SavePollFailure records a failed poll and returns the new error count.
+func (s *Store) SavePollFailure(ctx context.Context, id int64, f PollFailure) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET last_polled_at = ?, last_error = ?, error_kind = ?,
+		error_count = error_count + 1, next_poll_at = ? WHERE id = ?`, ms(f.PolledAt), f.Message, f.Kind, ms(f.NextPoll), id)
+	if err != nil {
+		return fmt.Errorf("save poll failure: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	if f.Token != nil {
+		return s.SaveToken(ctx, id, *f.Token)
+	}
+	return nil
+}
+
+// SaveToken caches an Identity token for the account.
+func (s *Store) SaveToken(ctx context.Context, id int64, tok Token) error {
+	var username string
+	if err := s.db.QueryRowContext(ctx, `SELECT username FROM accounts WHERE id = ?`, id).Scan(&username); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		return fmt.Errorf("save token: %w", err)
+	}
+	raw, err := json.Marshal(tok)
+	if err != nil {
+		return fmt.Errorf("save token: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET token_sealed = ? WHERE id = ?`, s.sealer.Seal(raw, tokenAAD(username)), id); err != nil {
+		return fmt.Errorf("save token: %w", err)
+	}
+	return nil
+}
+
+// Snapshot returns the latest good snapshot of an account, or nil when it
+// has never been polled successfully. Decoded snapshots are cached in memory
+// and shared: callers must not modify them.
+func (s *Store) Snapshot(ctx context.Context, id int64) (*Snapshot, error) {
+	s.mu.Lock()
+	snap, ok := s.cache[id]
+	s.mu.Unlock()
+	if ok {
+		return snap, nil
+	}
+	var data []byte
+	err := s.db.QueryRowContext(ctx, `SELECT data FROM snapshots WHERE account_id = ?`, id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %d: %w", id, err)
+	}
+	snap = new(Snapshot)
+	if err := json.Unmarshal(data, snap); err != nil {
+		return nil, fmt.Errorf("snapshot %d: %w", id, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.cache[id]; ok && !cur.FetchedAt.Before(snap.FetchedAt) {
+		return cur, nil // a poll saved a newer one meanwhile
+	}
+	s.cache[id] = snap
+	return snap, nil
+}
+
+// ListFilters returns the saved filters by name.
+func (s *Store) ListFilters(ctx context.Context) ([]Filter, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, query, created_at FROM filters ORDER BY lower(name), id`)
+	if err != nil {
+		return nil, fmt.Errorf("list filters: %w", err)
+	}
+	defer rows.Close()
+	var out []Filter
+	for rows.Next() {
+		var f Filter
+		var created int64
+		if err := rows.Scan(&f.ID, &f.Name, &f.Query, &created); err != nil {
+			return nil, fmt.Errorf("list filters: %w", err)
+		}
+		f.CreatedAt = fromMS(created)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// CreateFilter saves a query under a name.
+func (s *Store) CreateFilter(ctx context.Context, name, query string) (Filter, error) {
+	now := s.now()
+	res, err := s.db.ExecContext(ctx, `INSERT INTO filters (name, query, created_at) VALUES (?, ?, ?)`, name, query, ms(now))
+	if err != nil {
+		if isUniqueViolation(err) {
+			return Filter{}, ErrDuplicate
+		}
+		return Filter{}, fmt.Errorf("create filter: %w", err)
+	}
+	id, _ := res.LastInsertId()
+	return Filter{ID: id, Name: name, Query: query, CreatedAt: fromMS(ms(now))}, nil
+}
+
+// DeleteFilter removes a saved filter by id.
+func (s *Store) DeleteFilter(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM filters WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete filter: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteFilterByName removes a saved filter by name (case-insensitive).
+func (s *Store) DeleteFilterByName(ctx context.Context, name string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM filters WHERE name = ?`, name)
+	if err != nil {
+		return fmt.Errorf("delete filter: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// ClearTokens forgets every cached Identity token (e.g. when the upstream
+// that issued them is known to be gone).
+func (s *Store) ClearTokens(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET token_sealed = NULL`); err != nil {
+		return fmt.Errorf("clear tokens: %w", err)
+	}
+	return nil
+}
