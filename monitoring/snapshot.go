@@ -104,7 +104,7 @@ type Counts struct {
 	Critical int `json:"critical"`
 	Unknown  int `json:"unknown"`
 	Total    int `json:"total"`
-	Disabled int `json:"disabled"`
+	Excluded int `json:"excluded"` // disabled or orphan alarms, listed but not counted
 }
 
 // Counted reports whether the alarm takes part in counts and the ring.
@@ -113,7 +113,7 @@ func (a Alarm) Counted() bool { return !a.Disabled && !a.Orphan }
 // Add counts one alarm.
 func (c *Counts) add(a Alarm) {
 	if !a.Counted() {
-		c.Disabled++
+		c.Excluded++
 		return
 	}
 	c.Total++
@@ -136,7 +136,7 @@ func (c *Counts) Plus(o Counts) {
 	c.Critical += o.Critical
 	c.Unknown += o.Unknown
 	c.Total += o.Total
-	c.Disabled += o.Disabled
+	c.Excluded += o.Excluded
 }
 
 // Reduce strips overview values down to a Snapshot. It never fails: missing

@@ -36,7 +36,7 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-type session struct {
+type tenantClient struct {
 	token, base string
 }
 
@@ -70,7 +70,7 @@ func do(t *testing.T, req *http.Request) (*http.Response, []byte) {
 }
 
 // login authenticates and picks the catalog entry named cloudMonitoring.
-func login(t *testing.T, s *Server, ts *httptest.Server, user string) session {
+func login(t *testing.T, s *Server, ts *httptest.Server, user string) tenantClient {
 	t.Helper()
 	var key string
 	for _, a := range s.Accounts() {
@@ -100,14 +100,14 @@ func login(t *testing.T, s *Server, ts *httptest.Server, user string) session {
 	}
 	for _, c := range v.Access.ServiceCatalog {
 		if c.Name == "cloudMonitoring" {
-			return session{token: v.Access.Token.ID, base: c.Endpoints[0].PublicURL}
+			return tenantClient{token: v.Access.Token.ID, base: c.Endpoints[0].PublicURL}
 		}
 	}
 	t.Fatal("no cloudMonitoring in catalog")
-	return session{}
+	return tenantClient{}
 }
 
-func (ss session) get(t *testing.T, query string) (*http.Response, []byte) {
+func (ss tenantClient) get(t *testing.T, query string) (*http.Response, []byte) {
 	t.Helper()
 	u := ss.base + "/views/overview"
 	if query != "" {
@@ -161,7 +161,7 @@ func decodePage(t *testing.T, body []byte) page {
 }
 
 // walk follows next_marker from the first page.
-func (ss session) walk(t *testing.T, query url.Values) []page {
+func (ss tenantClient) walk(t *testing.T, query url.Values) []page {
 	t.Helper()
 	var pages []page
 	q := url.Values{}
@@ -316,7 +316,7 @@ func TestLoginShape(t *testing.T) {
 	if a.token == b.token || a.token == tok.ID {
 		t.Error("tokens are not unique per login")
 	}
-	for _, ss := range []session{a, b, {token: tok.ID, base: a.base}} {
+	for _, ss := range []tenantClient{a, b, {token: tok.ID, base: a.base}} {
 		if resp, body := ss.get(t, ""); resp.StatusCode != 200 {
 			t.Errorf("token %s: %d %s", ss.token, resp.StatusCode, body)
 		}
@@ -508,7 +508,7 @@ func TestAuthorization(t *testing.T) {
 	s1 := login(t, s, ts, a1.Username)
 	s2 := login(t, s, ts, a2.Username)
 
-	check := func(name string, ss session, status int, typ string) {
+	check := func(name string, ss tenantClient, status int, typ string) {
 		t.Helper()
 		resp, body := ss.get(t, "")
 		if resp.StatusCode != status {
@@ -521,9 +521,9 @@ func TestAuthorization(t *testing.T) {
 		}
 	}
 	check("ok", s1, 200, "")
-	check("no token", session{base: s1.base}, 401, "unauthorizedError")
-	check("bogus token", session{token: "bogus", base: s1.base}, 401, "unauthorizedError")
-	check("other tenant", session{token: s2.token, base: s1.base}, 403, "forbiddenError")
+	check("no token", tenantClient{base: s1.base}, 401, "unauthorizedError")
+	check("bogus token", tenantClient{token: "bogus", base: s1.base}, 401, "unauthorizedError")
+	check("other tenant", tenantClient{token: s2.token, base: s1.base}, 403, "forbiddenError")
 
 	s.RevokeTokens(a1.Username)
 	check("revoked", s1, 401, "unauthorizedError")
@@ -570,7 +570,7 @@ func TestFaults(t *testing.T) {
 	s, ts := NewTestServer(t, Config{Accounts: 2, Servers: 250, Alarms: 1})
 	acct, other := s.Accounts()[0], s.Accounts()[1]
 	ss := login(t, s, ts, acct.Username)
-	otherSession := login(t, s, ts, other.Username)
+	otherClient := login(t, s, ts, other.Username)
 
 	identity := []struct {
 		status int
@@ -627,7 +627,7 @@ func TestFaults(t *testing.T) {
 				if got := resp.Header.Get(header); tc.retry != (got == "3") || resp.Header.Get(other) != "" {
 					t.Errorf("%s %q, %s %q", header, got, other, resp.Header.Get(other))
 				}
-				if resp, _ := otherSession.get(t, ""); resp.StatusCode != 200 {
+				if resp, _ := otherClient.get(t, ""); resp.StatusCode != 200 {
 					t.Errorf("other account: %d", resp.StatusCode)
 				}
 			})
@@ -696,7 +696,7 @@ func TestFaults(t *testing.T) {
 			t.Errorf("slow login after %v", time.Since(start))
 		}
 		start = time.Now()
-		otherSession.get(t, "limit=1")
+		otherClient.get(t, "limit=1")
 		if time.Since(start) > 250*time.Millisecond {
 			t.Errorf("other account slowed down: %v", time.Since(start))
 		}
@@ -1023,19 +1023,70 @@ func TestAdminRoutes(t *testing.T) {
 
 func TestConcurrentUse(t *testing.T) {
 	s, ts := NewTestServer(t, Config{Accounts: 3, Servers: 30, ChangeEvery: time.Second})
+	accounts := s.Accounts()
+	clients := make([]tenantClient, len(accounts))
+	for i, a := range accounts {
+		clients[i] = login(t, s, ts, a.Username)
+	}
 	var wg sync.WaitGroup
 	for i := range 12 {
 		wg.Go(func() {
-			user := s.Accounts()[i%3].Username
-			ss := login(t, s, ts, user)
+			a := accounts[i%len(accounts)]
+			resp, err := http.Post(ts.URL+"/v2.0/tokens", "application/json", strings.NewReader(authBody(a.Username, a.APIKey)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
 			for range 5 {
-				ss.get(t, "limit=10")
-				s.SetFault(user, Fault{RemainingHeader: i%2 == 0})
-				s.Counters(user)
-				s.Entities(user)
-				s.ClearFault(user)
+				req, _ := http.NewRequest(http.MethodGet, clients[i%len(accounts)].base+"/views/overview?limit=10", nil)
+				req.Header.Set("X-Auth-Token", clients[i%len(accounts)].token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("status %d", resp.StatusCode)
+				}
+				s.SetFault(a.Username, Fault{RemainingHeader: i%2 == 0})
+				s.Counters(a.Username)
+				s.Entities(a.Username)
+				s.ClearFault(a.Username)
+			}
+			if i == 0 {
+				s.AddAccount(AccountSpec{Servers: 2, Alarms: 1})
 			}
 		})
 	}
 	wg.Wait()
+}
+
+func BenchmarkOverview1000(b *testing.B) {
+	s := New(Config{Accounts: 1, Servers: 1000, Alarms: 6, ChangeEvery: time.Minute})
+	a := s.Accounts()[0]
+	body := authBody(a.Username, a.APIKey)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v2.0/tokens", strings.NewReader(body)))
+	var v struct {
+		Access struct {
+			Token struct {
+				ID string `json:"id"`
+			} `json:"token"`
+		} `json:"access"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/v1.0/"+a.TenantID+"/views/overview?limit=1000", nil)
+		req.Header.Set("X-Auth-Token", v.Access.Token.ID)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
 }

@@ -478,7 +478,7 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int) 
 				case "agent.disk":
 					wc.Details["target"] = "/dev/xvda1"
 				case "remote.http":
-					url := "https://" + target + "/"
+					url := "https://" + target + []string{"/", "/health", "/login"}[j/len(kinds)%3]
 					wc.Details = map[string]any{"url": url, "method": "GET", "follow_redirects": true, "include_body": false}
 					c.label = "HTTP " + url
 				case "remote.ping":
@@ -489,6 +489,9 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int) 
 					wc.Details = map[string]any{"port": 22, "banner_match": "SSH-2.0"}
 				case "remote.dns":
 					wc.Details = map[string]any{"port": 53, "query": target, "record_type": "A"}
+				}
+				if round := j / len(kinds); round > 0 {
+					c.label = fmt.Sprintf("%s (%d)", c.label, round+1)
 				}
 				wc.Label = c.label
 				e.checks = append(e.checks, c)
@@ -510,8 +513,12 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int) 
 					wa.Label = json.RawMessage(`null`)
 				case absentLabel(i, j):
 				default:
-					a.label = ptr(k.alarmLabel)
-					wa.Label = mustJSON(k.alarmLabel)
+					label := k.alarmLabel
+					if round := j / len(kinds); round > 0 {
+						label = fmt.Sprintf("%s (%d)", label, round+1)
+					}
+					a.label = ptr(label)
+					wa.Label = mustJSON(label)
 				}
 				if !noDisabledKey(j) || a.disabled {
 					wa.Disabled = ptr(a.disabled)
@@ -556,7 +563,7 @@ type alarmState struct {
 
 // maxLookback bounds how many periods back the start of the current state is
 // searched for.
-const maxLookback = 64
+const maxLookback = 256
 
 func pickState(h uint64, warn, crit float64) string {
 	u := unit(h)
@@ -573,13 +580,14 @@ func pickState(h uint64, warn, crit float64) string {
 // alarm gets a state per period, its periods shifted by a per-alarm offset so
 // alarms change at different moments; the reported timestamp is when the
 // current state began (the period it changed in) and previous_state is the
-// state before that. Without a period, and for disabled alarms, the state is
-// frozen.
+// state before that. Without a period, for disabled alarms, and when the
+// shares allow only one state, the state is frozen.
 func stateOf(a *alarm, now time.Time, every time.Duration, warn, crit float64) alarmState {
 	const golden = 0x9e3779b97f4a7c15
 	var st alarmState
 	var x uint64
-	if every <= 0 || a.disabled {
+	single := crit >= 1 || warn+crit <= 0 || (crit <= 0 && warn >= 1) // only one state is possible
+	if every <= 0 || a.disabled || single {
 		h := mix64(a.key ^ golden)
 		st.state = pickState(h, warn, crit)
 		st.previous = "OK"

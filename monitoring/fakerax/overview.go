@@ -1,6 +1,7 @@
 package fakerax
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -34,24 +35,12 @@ type wireState struct {
 	AnalyzedBy    *string `json:"analyzed_by_monitoring_zone_id"`
 }
 
-type overviewValue struct {
-	Entity            json.RawMessage `json:"entity"`
-	Checks            json.RawMessage `json:"checks"`
-	Alarms            json.RawMessage `json:"alarms"`
-	LatestAlarmStates []wireState     `json:"latest_alarm_states"`
-}
-
 type overviewMetadata struct {
 	Count      int     `json:"count"`
 	Limit      int     `json:"limit"`
 	Marker     *string `json:"marker"`
 	NextMarker *string `json:"next_marker"`
 	NextHref   *string `json:"next_href"`
-}
-
-type overviewPage struct {
-	Values   []overviewValue  `json:"values"`
-	Metadata overviewMetadata `json:"metadata"`
 }
 
 const htmlErrorPage = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
@@ -209,14 +198,10 @@ func (s *Server) serveMonitoring(w http.ResponseWriter, r *http.Request) {
 	}
 	end := min(start+limit, len(list))
 
-	out := overviewPage{Values: make([]overviewValue, 0, end-start)}
-	for _, i := range list[start:end] {
-		out.Values = append(out.Values, s.overviewValue(a, a.entities[i], now))
-	}
-	out.Metadata = overviewMetadata{Count: len(out.Values), Limit: limit, Marker: marker}
+	meta := overviewMetadata{Count: end - start, Limit: limit, Marker: marker}
 	if end < len(list) {
 		next := a.entities[list[end]].id
-		out.Metadata.NextMarker = &next
+		meta.NextMarker = &next
 		// Like some real deployments, next_href is left null on even pages
 		// although next_marker is set.
 		if page%2 == 1 {
@@ -229,10 +214,10 @@ func (s *Server) serveMonitoring(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			href := baseURL(r) + r.URL.Path + "?" + v.Encode()
-			out.Metadata.NextHref = &href
+			meta.NextHref = &href
 		}
 	}
-	body, err := json.Marshal(out)
+	body, err := s.renderPage(a, list[start:end], meta, now)
 	if err != nil {
 		s.writeMonitoringFault(w, http.StatusInternalServerError, "internalError", 500, "Internal error", err.Error())
 		return
@@ -243,15 +228,56 @@ func (s *Server) serveMonitoring(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, http.StatusOK, "application/json; charset=UTF-8", body)
 }
 
-func (s *Server) overviewValue(a *account, e *entity, now time.Time) overviewValue {
-	v := overviewValue{Entity: e.raw, Checks: e.rawChecks, Alarms: e.rawAlarms, LatestAlarmStates: make([]wireState, 0, len(e.alarms)+1)}
+// renderPage writes {"values":[…],"metadata":{…}}, splicing in the
+// pre-rendered entity, checks and alarms.
+func (s *Server) renderPage(a *account, positions []int, meta overviewMetadata, now time.Time) ([]byte, error) {
+	size := 512
+	for _, i := range positions {
+		e := a.entities[i]
+		size += len(e.raw) + len(e.rawChecks) + len(e.rawAlarms) + 300*(len(e.alarms)+1)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	buf.WriteString(`{"values":[`)
+	states := make([]wireState, 0, 16)
+	for n, i := range positions {
+		e := a.entities[i]
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(`{"entity":`)
+		buf.Write(e.raw)
+		buf.WriteString(`,"checks":`)
+		buf.Write(e.rawChecks)
+		buf.WriteString(`,"alarms":`)
+		buf.Write(e.rawAlarms)
+		buf.WriteString(`,"latest_alarm_states":`)
+		b, err := json.Marshal(s.latestStates(a, e, now, states[:0]))
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(b)
+		buf.WriteByte('}')
+	}
+	buf.WriteString(`],"metadata":`)
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	buf.Write(b)
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// latestStates lists the entity's latest alarm states: one per evaluated
+// alarm, plus the orphan state if the entity has one.
+func (s *Server) latestStates(a *account, e *entity, now time.Time, out []wireState) []wireState {
 	add := func(al *alarm) {
 		st := s.stateOf(a, al, now)
 		ws := wireState{Timestamp: st.timestamp, EntityID: e.id, AlarmID: al.id, CheckID: al.stateCheckID, State: st.state, AnalyzedBy: st.zone}
 		if !al.bare {
 			ws.Status, ws.PreviousState = &st.status, &st.previous
 		}
-		v.LatestAlarmStates = append(v.LatestAlarmStates, ws)
+		out = append(out, ws)
 	}
 	for j := range e.alarms {
 		if !e.alarms[j].unevaluated {
@@ -261,7 +287,7 @@ func (s *Server) overviewValue(a *account, e *entity, now time.Time) overviewVal
 	if e.orphan != nil {
 		add(e.orphan)
 	}
-	return v
+	return out
 }
 
 // writeInjectedFault answers an injected Monitoring fault.
