@@ -15,14 +15,14 @@ import (
 
 // Layout is what every full page needs.
 type Layout struct {
-	Title    string
-	Demo     bool
-	Nav      []NavAccount
-	Filters  []monitoring.Filter
-	Query    string
-	Active   string // "dashboard", "settings" or "account-<id>"
-	User     string // signed-in user, empty when none
-	Alert    string // an error to show above the page
+	Title   string
+	Demo    bool
+	Nav     []NavAccount
+	Filters []monitoring.Filter
+	Query   string
+	Active  string // "dashboard", "settings" or "account-<id>"
+	User    string // signed-in user, empty when none
+	Alert   string // an error to show above the page
 }
 
 // NavAccount is an account link in the navigation.
