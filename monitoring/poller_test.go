@@ -1,0 +1,170 @@
+package monitoring_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cmdash/monitoring"
+	"cmdash/monitoring/fakerax"
+)
+
+// pollerFixture: a store, the fake with accounts, and a poller wired to both.
+type pollerFixture struct {
+	store  *monitoring.Store
+	fake   *fakerax.Server
+	poller *monitoring.Poller
+	ids    map[string]int64
+}
+
+func newPollerFixture(t *testing.T, cfg fakerax.Config, interval time.Duration) *pollerFixture {
+	t.Helper()
+	store, _ := openStore(t)
+	fake, ts := fakerax.NewTestServer(t, cfg)
+	client := monitoring.NewClient(fake.IdentityURL(ts.URL), &http.Client{Timeout: 10 * time.Second})
+	p := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: interval, Concurrency: 4})
+	f := &pollerFixture{store: store, fake: fake, poller: p, ids: map[string]int64{}}
+	for _, a := range fake.Accounts() {
+		acct, err := store.CreateAccount(context.Background(), a.Username, "", a.APIKey, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.ids[a.Username] = acct.ID
+	}
+	return f
+}
+
+func TestPollKeepsTheLastGoodSnapshotThroughFailures(t *testing.T) {
+	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 12, Alarms: 4, Seed: 4}, 30*time.Second)
+	ctx := context.Background()
+	id := f.ids["account1"]
+
+	if err := f.poller.Poll(ctx, id); err != nil {
+		t.Fatalf("first poll: %v", err)
+	}
+	snap, _ := f.store.Snapshot(ctx, id)
+	if snap == nil || len(snap.Servers) != 12 {
+		t.Fatalf("the first poll did not fill a snapshot: %+v", snap)
+	}
+	good := snap.FetchedAt
+
+	steps := []struct {
+		name  string
+		fault fakerax.Fault
+		words string
+	}{
+		{"a 503 keeps the snapshot and says Rackspace is unavailable", fakerax.Fault{MonitoringStatus: 503}, "unavailable"},
+		{"throttling says so", fakerax.Fault{MonitoringStatus: 429, RetryAfter: 120 * time.Second}, "rate limiting"},
+		{"an unreadable body says so", fakerax.Fault{Truncated: true}, "could not read"},
+	}
+	for i, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			f.fake.SetFault("account1", st.fault)
+			if err := f.poller.Poll(ctx, id); err == nil {
+				t.Fatal("poll succeeded under a fault")
+			}
+			a, _ := f.store.Account(ctx, id)
+			if a.Status.ErrorCount != i+1 || !strings.Contains(a.Status.LastError, st.words) {
+				t.Errorf("status = %+v", a.Status)
+			}
+			if wait := a.Status.NextPollAt.Sub(a.Status.LastPolledAt); wait < 30*time.Second {
+				t.Errorf("no back-off: next poll in %s", wait)
+			}
+			if st.fault.RetryAfter > 0 && a.Status.NextPollAt.Sub(a.Status.LastPolledAt) < st.fault.RetryAfter {
+				t.Errorf("Retry-After %s not honoured", st.fault.RetryAfter)
+			}
+			s, _ := f.store.Snapshot(ctx, id)
+			if s == nil || !s.FetchedAt.Equal(good) || len(s.Servers) != 12 {
+				t.Errorf("the failure touched the last good snapshot")
+			}
+		})
+	}
+
+	t.Run("recovery clears the error", func(t *testing.T) {
+		f.fake.ClearFault("account1")
+		if err := f.poller.Poll(ctx, id); err != nil {
+			t.Fatalf("poll after recovery: %v", err)
+		}
+		a, _ := f.store.Account(ctx, id)
+		if a.Status.ErrorCount != 0 || a.Status.LastError != "" {
+			t.Errorf("status after recovery = %+v", a.Status)
+		}
+	})
+}
+
+func TestBackoffDoublesAndHonoursRetryAfter(t *testing.T) {
+	tests := []struct {
+		n     int
+		retry time.Duration
+		want  time.Duration
+	}{
+		{1, 0, 30 * time.Second},
+		{2, 0, time.Minute},
+		{3, 0, 2 * time.Minute},
+		{10, 0, 10 * time.Minute},
+		{1, 5 * time.Minute, 5 * time.Minute},
+	}
+	for _, tt := range tests {
+		if got := monitoring.Backoff(30*time.Second, tt.n, tt.retry); got != tt.want {
+			t.Errorf("Backoff(30s, %d, %s) = %s, want %s", tt.n, tt.retry, got, tt.want)
+		}
+	}
+}
+
+func TestASlowAccountDoesNotDelayTheOthers(t *testing.T) {
+	f := newPollerFixture(t, fakerax.Config{Accounts: 3, Servers: 5, Alarms: 3, Seed: 8}, 30*time.Second)
+	f.fake.SetFault("account1", fakerax.Fault{Slow: 20 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = f.poller.Run(ctx) }()
+	defer func() { cancel(); wg.Wait() }()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		s2, _ := f.store.Snapshot(ctx, f.ids["account2"])
+		s3, _ := f.store.Snapshot(ctx, f.ids["account3"])
+		if s2 != nil && s3 != nil {
+			s1, _ := f.store.Snapshot(ctx, f.ids["account1"])
+			if s1 != nil {
+				t.Fatal("the slow account finished first; the test proves nothing")
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the other accounts were not polled while one account was slow")
+}
+
+func TestRunPollsNewAccountsAndStopsOnCancel(t *testing.T) {
+	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 9}, 30*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = f.poller.Run(ctx); close(done) }()
+
+	a := f.fake.AddAccount(fakerax.AccountSpec{Username: "late", Servers: 2, Alarms: 1})
+	acct, err := f.store.CreateAccount(context.Background(), a.Username, "", a.APIKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.poller.Wake()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if s, _ := f.store.Snapshot(context.Background(), acct.ID); s != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an account added while running was not polled")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}

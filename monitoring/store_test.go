@@ -1,0 +1,202 @@
+package monitoring_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"cmdash/migrations"
+	"cmdash/monitoring"
+)
+
+const testSecret = "a test secret that is long enough"
+
+// openStore opens a migrated SQLite file in a temp dir.
+func openStore(t *testing.T) (*monitoring.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "test.db")
+	db, err := monitoring.OpenDB(context.Background(), path, migrations.FS)
+	if err != nil {
+		t.Fatalf("OpenDB: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	sealer, err := monitoring.NewSealer(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return monitoring.NewStore(db, sealer), path
+}
+
+func TestAccountsRoundTripWithTheKeySealed(t *testing.T) {
+	store, path := openStore(t)
+	ctx := context.Background()
+	const key = "0123456789abcdef0123456789abcdef"
+	a, err := store.CreateAccount(ctx, "ops-prod", "Production", key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Name() != "Production" || !a.Enabled || a.Status.NextPollAt.IsZero() {
+		t.Errorf("new account = %+v", a)
+	}
+	if _, err := store.CreateAccount(ctx, "OPS-PROD", "", "x", nil); !errors.Is(err, monitoring.ErrDuplicate) {
+		t.Errorf("duplicate username (other case) err = %v, want ErrDuplicate", err)
+	}
+	cr, tok, err := store.Credentials(ctx, a.ID)
+	if err != nil || cr.APIKey != key || cr.Username != "ops-prod" || tok != nil {
+		t.Fatalf("Credentials = %+v %v %v", cr, tok, err)
+	}
+
+	newKey := "fedcba9876543210fedcba9876543210"
+	if err := store.UpdateAccount(ctx, a.ID, monitoring.AccountUpdate{Alias: "", APIKey: &newKey, Enabled: false}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.UpdateAccount(ctx, a.ID, monitoring.AccountUpdate{Alias: "Prod", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	cr, _, _ = store.Credentials(ctx, a.ID)
+	if cr.APIKey != newKey {
+		t.Errorf("a nil key in an update must keep the last key; got %q", cr.APIKey)
+	}
+
+	// The key must not be in the database files as plain text.
+	if _, err := store.DB().ExecContext(ctx, "PRAGMA wal_checkpoint(FULL)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if bytes.Contains(data, []byte(key)) || bytes.Contains(data, []byte(newKey)) {
+			t.Errorf("%s contains an API key in plain text", filepath.Base(f))
+		}
+	}
+
+	if err := store.DeleteAccount(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Account(ctx, a.ID); !errors.Is(err, monitoring.ErrNotFound) {
+		t.Errorf("deleted account err = %v", err)
+	}
+}
+
+func TestAWrongSecretCannotReadKeys(t *testing.T) {
+	store, path := openStore(t)
+	ctx := context.Background()
+	a, err := store.CreateAccount(ctx, "u1", "", "secret-key-value", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := monitoring.OpenDB(ctx, path, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	other, _ := monitoring.NewSealer("another secret, also long enough")
+	if _, _, err := monitoring.NewStore(db, other).Credentials(ctx, a.ID); err == nil {
+		t.Fatal("credentials decrypted with the wrong secret")
+	}
+}
+
+func TestSnapshotsSurviveAReopen(t *testing.T) {
+	store, path := openStore(t)
+	ctx := context.Background()
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
+	now := time.Now().Truncate(time.Millisecond).UTC()
+	snap := monitoring.Snapshot{FetchedAt: now, Servers: []monitoring.Server{{ID: "enA", Label: "web", Worst: monitoring.StateOK,
+		Alarms: []monitoring.Alarm{{ID: "al1", Label: "cpu", State: monitoring.StateOK, Evaluated: true}},
+		Counts: monitoring.Counts{OK: 1, Total: 1}}}}
+	tok := monitoring.Token{ID: "tok", TenantID: "1", Endpoint: "http://x/v1.0/1", Expires: now.Add(time.Hour)}
+	if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, Token: tok, PolledAt: now, NextPoll: now.Add(30 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := monitoring.OpenDB(ctx, path, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sealer, _ := monitoring.NewSealer(testSecret)
+	fresh := monitoring.NewStore(db, sealer) // no in-memory cache
+	got, err := fresh.Snapshot(ctx, a.ID)
+	if err != nil || got == nil {
+		t.Fatalf("snapshot after reopen: %v %v", got, err)
+	}
+	if !got.FetchedAt.Equal(now) || len(got.Servers) != 1 || got.Servers[0].Alarms[0].Label != "cpu" {
+		t.Errorf("snapshot = %+v", got)
+	}
+	_, gotTok, _ := fresh.Credentials(ctx, a.ID)
+	if gotTok == nil || gotTok.ID != "tok" || !gotTok.Expires.Equal(tok.Expires) {
+		t.Errorf("cached token after reopen = %+v, want it stored so a restart need not log in", gotTok)
+	}
+}
+
+func TestAFailedPollKeepsTheSnapshotAndCountsErrors(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
+	now := time.Now()
+	snap := monitoring.Snapshot{FetchedAt: now, Servers: []monitoring.Server{{ID: "enA", Label: "web"}}}
+	if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: now, NextPoll: now}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		if err := store.SavePollFailure(ctx, a.ID, monitoring.PollFailure{Message: "down", Kind: "unavailable", PolledAt: now, NextPoll: now.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := store.Account(ctx, a.ID)
+	if got.Status.ErrorCount != 2 || got.Status.LastError != "down" || got.Status.LastSuccessAt.IsZero() {
+		t.Errorf("status = %+v", got.Status)
+	}
+	s, _ := store.Snapshot(ctx, a.ID)
+	if s == nil || len(s.Servers) != 1 {
+		t.Errorf("snapshot lost after failures: %+v", s)
+	}
+	due, _ := store.DueAccounts(ctx, now)
+	if len(due) != 0 {
+		t.Errorf("a backed-off account is due: %v", due)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	f, err := store.CreateFilter(ctx, "Prod DBs", "prod db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateFilter(ctx, "prod dbs", "x"); !errors.Is(err, monitoring.ErrDuplicate) {
+		t.Errorf("duplicate name err = %v", err)
+	}
+	list, _ := store.ListFilters(ctx)
+	if len(list) != 1 || list[0].Query != "prod db" {
+		t.Errorf("filters = %+v", list)
+	}
+	if err := store.DeleteFilter(ctx, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.DeleteFilter(ctx, f.ID); !errors.Is(err, monitoring.ErrNotFound) {
+		t.Errorf("second delete err = %v", err)
+	}
+}
+
+func TestKeyFileIsCreatedOnceWithMode0600(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.key")
+	s1, created, err := monitoring.LoadOrCreateKeyFile(path)
+	if err != nil || !created {
+		t.Fatalf("first: %v %v", created, err)
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode = %v", st.Mode().Perm())
+	}
+	s2, created, err := monitoring.LoadOrCreateKeyFile(path)
+	if err != nil || created || s1 != s2 {
+		t.Errorf("second load: created=%v same=%v err=%v", created, s1 == s2, err)
+	}
+}
