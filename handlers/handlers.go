@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
 
 	"cmdash/monitoring"
 	"cmdash/views"
@@ -30,16 +32,29 @@ type Options struct {
 	Demo            bool
 	PollInterval    time.Duration
 	RefreshInterval time.Duration // how often the grid reloads
+	// PublicDashboard opens the read-only views (dashboard, account and
+	// server pages and their fragments) to visitors who are not signed in.
+	PublicDashboard bool
+	// SecureCookies marks the session cookie Secure and sends HSTS: set it
+	// behind a TLS-terminating proxy (requests over TLS get both anyway).
+	SecureCookies bool
+	// Sessions, when nil, is an scs manager storing sessions in the
+	// dashboard's database without a cleanup goroutine.
+	Sessions *scs.SessionManager
+	// Metrics, when nil, disables /metrics and request counting.
+	Metrics *Metrics
 }
 
 // Handler holds what every route needs.
 type Handler struct {
-	store   *monitoring.Store
-	poller  Refresher
-	checker CredentialChecker
-	log     *slog.Logger
-	opts    Options
-	now     func() time.Time
+	store    *monitoring.Store
+	poller   Refresher
+	checker  CredentialChecker
+	log      *slog.Logger
+	opts     Options
+	sessions *scs.SessionManager
+	limiter  *loginLimiter
+	now      func() time.Time
 }
 
 // New builds the handler set.
@@ -50,7 +65,12 @@ func New(store *monitoring.Store, poller Refresher, checker CredentialChecker, l
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 30 * time.Second
 	}
-	return &Handler{store: store, poller: poller, checker: checker, log: log, opts: opts, now: time.Now}
+	sm := opts.Sessions
+	if sm == nil {
+		sm = NewSessionManager(sqlite3store.NewWithCleanupInterval(store.DB(), 0), opts.SecureCookies)
+	}
+	return &Handler{store: store, poller: poller, checker: checker, log: log, opts: opts,
+		sessions: sm, limiter: newLoginLimiter(), now: time.Now}
 }
 
 // render writes a component with status, rendered into a buffer first so a

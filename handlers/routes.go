@@ -1,44 +1,108 @@
 package handlers
 
 import (
-	"io/fs"
 	"net/http"
 
 	"cmdash/static"
 )
 
-// Routes is every route of the dashboard in one table.
+// Routes is every route of the dashboard in one table, wrapped in the
+// middleware every request passes: cross-origin protection, security
+// headers, sessions, first-run setup and metrics.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
+	ro := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(readOnly, f) }
+	in := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(signedIn, f) }
+	anyone := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(open, f) }
 
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
+	if h.opts.Metrics != nil {
+		mux.Handle("GET /metrics", in(h.opts.Metrics.Handler().ServeHTTP))
+	}
 
-	mux.HandleFunc("GET /{$}", h.showDashboard)
-	mux.HandleFunc("GET /accounts/{id}", h.showAccount)
-	mux.HandleFunc("GET /accounts/{id}/servers/{server}", h.showServer)
-	mux.HandleFunc("POST /accounts/{id}/refresh", h.refreshAccount)
+	mux.HandleFunc("GET /login", anyone(h.showLogin))
+	mux.HandleFunc("POST /login", anyone(h.login))
+	mux.HandleFunc("POST /logout", anyone(h.logout))
+	mux.HandleFunc("GET /setup", anyone(h.showSetup))
+	mux.HandleFunc("POST /setup", anyone(h.setup))
 
-	mux.HandleFunc("GET /settings", h.showSettings)
-	mux.HandleFunc("POST /settings/accounts", h.createAccount)
-	mux.HandleFunc("POST /settings/accounts/{id}", h.updateAccount)
-	mux.HandleFunc("GET /settings/accounts/{id}/delete", h.confirmDeleteAccount)
-	mux.HandleFunc("POST /settings/accounts/{id}/delete", h.deleteAccount)
+	// The wall: read-only views and their fragments.
+	mux.HandleFunc("GET /{$}", ro(h.showDashboard))
+	mux.HandleFunc("GET /accounts/{id}", ro(h.showAccount))
+	mux.HandleFunc("GET /accounts/{id}/servers/{server}", ro(h.showServer))
 
-	mux.HandleFunc("POST /filters", h.createFilter)
-	mux.HandleFunc("POST /filters/{id}/delete", h.deleteFilter)
+	// Everything that changes state is a POST and needs a signed-in user.
+	mux.HandleFunc("POST /accounts/{id}/refresh", in(h.refreshAccount))
+	mux.HandleFunc("GET /settings", in(h.showSettings))
+	mux.HandleFunc("POST /settings/accounts", in(h.createAccount))
+	mux.HandleFunc("POST /settings/accounts/{id}", in(h.updateAccount))
+	mux.HandleFunc("GET /settings/accounts/{id}/delete", in(h.confirmDeleteAccount))
+	mux.HandleFunc("POST /settings/accounts/{id}/delete", in(h.deleteAccount))
+	mux.HandleFunc("POST /filters", in(h.createFilter))
+	mux.HandleFunc("POST /filters/{id}/delete", in(h.deleteFilter))
+	mux.HandleFunc("GET /settings/access", in(h.showAccess))
+	mux.HandleFunc("POST /settings/users", in(h.createUser))
+	mux.HandleFunc("POST /settings/users/{id}/delete", in(h.deleteUser))
+	mux.HandleFunc("POST /settings/password", in(h.changePassword))
+	mux.HandleFunc("POST /settings/tokens", in(h.createToken))
+	mux.HandleFunc("POST /settings/tokens/{id}/delete", in(h.deleteToken))
 
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	// JSON API v1: session or bearer token.
+	mux.HandleFunc("GET /api/v1/{$}", in(h.apiIndex))
+	mux.HandleFunc("GET /api/v1/accounts", in(h.apiListAccounts))
+	mux.HandleFunc("POST /api/v1/accounts", in(h.apiAddAccount))
+	mux.HandleFunc("DELETE /api/v1/accounts", in(h.apiDeleteAccount))
+	mux.HandleFunc("/api/v1/accounts", in(apiMethodNotAllowed("GET", "POST", "DELETE")))
+	mux.HandleFunc("GET /api/v1/monitors", in(h.apiMonitors))
+	mux.HandleFunc("GET /api/v1/monitors/{username}", in(h.apiMonitors))
+	mux.HandleFunc("GET /api/v1/monitors/{username}/{server}", in(h.apiServerDetail))
+	mux.HandleFunc("/api/v1/monitors", in(apiMethodNotAllowed("GET")))
+	mux.HandleFunc("/api/v1/monitors/", in(apiMethodNotAllowed("GET")))
+	mux.HandleFunc("GET /api/v1/filters", in(h.apiListFilters))
+	mux.HandleFunc("POST /api/v1/filters", in(h.apiAddFilter))
+	mux.HandleFunc("DELETE /api/v1/filters", in(h.apiDeleteFilter))
+	mux.HandleFunc("/api/v1/filters", in(apiMethodNotAllowed("GET", "POST", "DELETE")))
+	mux.HandleFunc("/api/", in(apiNotFound))
+
+	mux.HandleFunc("/", ro(func(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "There is no page at this address.")
+	}))
+
+	var handler http.Handler = mux
+	if h.opts.Metrics != nil {
+		handler = h.opts.Metrics.Middleware(handler) // innermost: sees r.Pattern
+	}
+	handler = h.needsSetup(handler)
+	handler = h.sessions.LoadAndSave(handler)
+	handler = h.securityHeaders(handler)
+	return http.NewCrossOriginProtection().Handler(handler)
+}
+
+// securityHeaders: a strict CSP (no inline script or style anywhere; htmx is
+// configured not to inject styles), no framing, no sniffing, same-origin
+// referrers, and HSTS over TLS.
+func (h *Handler) securityHeaders(next http.Handler) http.Handler {
+	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr := w.Header()
+		hdr.Set("Content-Security-Policy", csp)
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr.Set("Referrer-Policy", "same-origin")
+		hdr.Set("X-Frame-Options", "DENY")
+		hdr.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if r.TLS != nil || h.opts.SecureCookies {
+			hdr.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
 	})
-	return mux
 }
 
 // staticFiles serves the embedded files; htmx has its version in its name,
 // so everything may be cached for a day.
 func staticFiles() http.Handler {
-	sub, _ := fs.Sub(static.FS, ".")
-	fsrv := http.FileServerFS(sub)
+	fsrv := http.FileServerFS(static.FS)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		fsrv.ServeHTTP(w, r)
@@ -55,6 +119,3 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok\n"))
 }
-
-// currentUser is the signed-in user's name (empty until login exists).
-func currentUser(r *http.Request) string { return "" }

@@ -23,6 +23,7 @@ type Layout struct {
 	Active  string // "dashboard", "settings" or "account-<id>"
 	User    string // signed-in user, empty when none
 	Alert   string // an error to show above the page
+	Bare    bool   // no navigation (signed-out pages)
 }
 
 // NavAccount is an account link in the navigation.
@@ -267,4 +268,29 @@ func tileTitle(t Tile) string {
 		s += ", " + strconv.Itoa(t.Counts.Unknown) + " unknown"
 	}
 	return s
+}
+
+// LoginForm is the sign-in, setup or password form with what was typed
+// (never a password) and messages.
+type LoginForm struct {
+	Username string
+	Next     string
+	Message  string
+	Errors   map[string]string
+}
+
+// Err returns the message for a field.
+func (f LoginForm) Err(field string) string { return f.Errors[field] }
+
+// Access is the users and tokens page.
+type Access struct {
+	Me         string
+	Users      []monitoring.User
+	Tokens     []monitoring.APIToken
+	NewUser    LoginForm
+	Password   LoginForm
+	NewToken   string // shown once, right after creation
+	TokenError string
+	Flash      string
+	Message    string
 }

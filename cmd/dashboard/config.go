@@ -27,6 +27,8 @@ type Config struct {
 	RefreshInterval time.Duration
 	Concurrency     int
 	Demo            bool
+	PublicDashboard bool
+	SecureCookies   bool
 	Debug           bool
 	Version         bool
 }
@@ -53,6 +55,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	refresh := fs.String("refresh-interval", env("REFRESH_INTERVAL", "20s"), "how often the page reloads its grid (REFRESH_INTERVAL)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "accounts polled at once")
 	fs.BoolVar(&cfg.Demo, "demo", envBool("DEMO"), "run with a built-in fake Rackspace and three demo accounts (DEMO)")
+	fs.BoolVar(&cfg.PublicDashboard, "public-dashboard", envBool("PUBLIC_DASHBOARD"), "show the read-only views (dashboard, account and server pages) without sign-in, for wall screens (PUBLIC_DASHBOARD)")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool("SECURE_COOKIES"), "mark cookies Secure and send HSTS, behind a TLS-terminating proxy such as Fly's (SECURE_COOKIES)")
 	fs.BoolVar(&cfg.Debug, "debug", envBool("DEBUG"), "log every poll (DEBUG)")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {

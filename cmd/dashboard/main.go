@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +17,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/alexedwards/scs/sqlite3store"
 
 	"cmdash/handlers"
 	"cmdash/migrations"
@@ -51,6 +55,9 @@ func newLogger(w io.Writer, debug bool) *slog.Logger {
 
 // run wires everything together and serves until ctx is done.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "backup" {
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	}
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -75,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	identityURL := cfg.IdentityURL
 	var fake *http.Server
 	if cfg.Demo {
+		// A newcomer sees the wall at once; settings still need the printed login.
+		cfg.PublicDashboard = true
 		var fakeURL string
 		fake, fakeURL, err = startDemoUpstream(ctx, store, log)
 		if err != nil {
@@ -84,12 +93,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		identityURL = fakeURL
 	}
 
+	if err := ensureFirstUser(ctx, cfg, getenv, store, stdout, log); err != nil {
+		return err
+	}
+
+	metrics := handlers.NewMetrics(store)
 	client := monitoring.NewClient(identityURL, &http.Client{Timeout: 30 * time.Second})
 	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{
-		Interval: cfg.PollInterval, Concurrency: cfg.Concurrency, Logger: log,
+		Interval: cfg.PollInterval, Concurrency: cfg.Concurrency, Logger: log, Observer: metrics,
 	})
+	sessionStore := sqlite3store.NewWithCleanupInterval(db, 10*time.Minute)
+	defer sessionStore.StopCleanup()
 	h := handlers.New(store, poller, client, log, handlers.Options{
 		Demo: cfg.Demo, PollInterval: cfg.PollInterval, RefreshInterval: cfg.RefreshInterval,
+		PublicDashboard: cfg.PublicDashboard, SecureCookies: cfg.SecureCookies,
+		Sessions: handlers.NewSessionManager(sessionStore, cfg.SecureCookies), Metrics: metrics,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -115,7 +133,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("dashboard listening", "url", "http://"+ln.Addr().String(), "db", cfg.DBPath,
-		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "demo", cfg.Demo)
+		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "demo", cfg.Demo,
+		"public_dashboard", cfg.PublicDashboard)
 	fmt.Fprintf(stdout, "Dashboard on http://%s\n", ln.Addr())
 
 	select {
@@ -222,3 +241,42 @@ func startDemoUpstream(ctx context.Context, store *monitoring.Store, log *slog.L
 	log.Info("demo: fake Rackspace running", "identity", identityURL)
 	return srv, identityURL, nil
 }
+
+// ensureFirstUser creates the first user from ADMIN_USERNAME and
+// ADMIN_PASSWORD when none exists (headless deploys). In demo mode it
+// (re)sets a "demo" user with a fresh random password and prints it.
+func ensureFirstUser(ctx context.Context, cfg Config, getenv func(string) string, store *monitoring.Store, stdout io.Writer, log *slog.Logger) error {
+	if name, pw := getenv("ADMIN_USERNAME"), getenv("ADMIN_PASSWORD"); name != "" || pw != "" {
+		if name == "" || len(pw) < 10 {
+			return errors.New("ADMIN_USERNAME and ADMIN_PASSWORD (10 characters or more) must be set together")
+		}
+		created, err := store.CreateFirstUser(ctx, name, pw)
+		if err != nil {
+			return err
+		}
+		if created {
+			log.Info("created the first user from ADMIN_USERNAME", "username", name)
+		}
+	}
+	if !cfg.Demo {
+		return nil
+	}
+	pw := make([]byte, 12)
+	if _, err := rand.Read(pw); err != nil {
+		return err
+	}
+	password := base64.RawURLEncoding.EncodeToString(pw)
+	if _, err := store.UserByName(ctx, demoUser); errors.Is(err, monitoring.ErrNotFound) {
+		if _, err := store.CreateUser(ctx, demoUser, password); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	} else if err := store.SetPassword(ctx, demoUser, password); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Demo login: %s / %s\n", demoUser, password)
+	return nil
+}
+
+const demoUser = "demo"

@@ -1,0 +1,534 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"cmdash/monitoring"
+)
+
+// The JSON API v1 keeps the routes and shapes of the product it replaces,
+// so existing scripts and chat bots keep working: success bodies as they
+// were, errors as {"response":"error","message":"…"} with a fitting status.
+
+const maxAPIBody = 64 << 10
+
+// writeJSON encodes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+// envelope is the API's response wrapper.
+type envelope struct {
+	Response string `json:"response"`
+	Message  string `json:"message"`
+	Data     any    `json:"data,omitempty"`
+}
+
+func apiError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, envelope{Response: "error", Message: msg})
+}
+
+func (h *Handler) apiServerError(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	apiError(w, http.StatusInternalServerError, "Internal error; it has been logged.")
+}
+
+// apiParams reads a form or JSON body (size-limited) into a flat map of
+// strings. Query parameters fill in what the body lacks.
+func apiParams(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
+	out := map[string]string{}
+	r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, errors.New("request body too large or unreadable")
+		}
+		if len(strings.TrimSpace(string(data))) > 0 {
+			var raw map[string]any
+			if err := json.Unmarshal(data, &raw); err != nil {
+				return nil, fmt.Errorf("malformed JSON body: %s", jsonProblem(err))
+			}
+			for k, v := range raw {
+				switch v := v.(type) {
+				case string:
+					out[k] = v
+				case nil:
+				case bool, float64:
+					out[k] = fmt.Sprint(v)
+				default:
+					return nil, fmt.Errorf("field %q must be a string", k)
+				}
+			}
+		}
+	default:
+		if err := r.ParseForm(); err != nil {
+			return nil, errors.New("request body too large or not a form")
+		}
+		for k := range r.PostForm {
+			out[k] = r.PostForm.Get(k)
+		}
+	}
+	for k, v := range r.URL.Query() {
+		if _, ok := out[k]; !ok && len(v) > 0 {
+			out[k] = v[0]
+		}
+	}
+	return out, nil
+}
+
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return "expected a JSON object"
+	}
+	return "unexpected end of input"
+}
+
+// apiAccount is an account as the API shows it: never the key.
+type apiAccount struct {
+	ID       int64          `json:"id"`
+	Username string         `json:"username"`
+	Alias    string         `json:"alias,omitempty"`
+	Status   apiAcctStatus  `json:"status"`
+	Poll     *apiPollStatus `json:"poll,omitempty"`
+}
+
+type apiAcctStatus struct {
+	Enabled bool   `json:"enabled"`
+	Message string `json:"message"`
+}
+
+type apiPollStatus struct {
+	LastPolledAt  *time.Time `json:"last_polled_at,omitempty"`
+	LastSuccessAt *time.Time `json:"last_success_at,omitempty"`
+	NextPollAt    *time.Time `json:"next_poll_at,omitempty"`
+	ErrorKind     string     `json:"error_kind,omitempty"`
+	ErrorCount    int        `json:"error_count"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func toAPIAccount(a monitoring.Account) apiAccount {
+	msg := "Enabled"
+	switch {
+	case !a.Enabled:
+		msg = "Disabled"
+	case a.Status.LastError != "":
+		msg = a.Status.LastError
+	}
+	return apiAccount{
+		ID: a.ID, Username: a.Username, Alias: a.Alias,
+		Status: apiAcctStatus{Enabled: a.Enabled, Message: msg},
+		Poll: &apiPollStatus{
+			LastPolledAt: timePtr(a.Status.LastPolledAt), LastSuccessAt: timePtr(a.Status.LastSuccessAt),
+			NextPollAt: timePtr(a.Status.NextPollAt), ErrorKind: a.Status.ErrorKind, ErrorCount: a.Status.ErrorCount,
+		},
+	}
+}
+
+func (h *Handler) apiAccountList(w http.ResponseWriter, r *http.Request, status int) {
+	accts, err := h.store.ListAccounts(r.Context())
+	if err != nil {
+		h.apiServerError(w, r, err)
+		return
+	}
+	out := make([]apiAccount, 0, len(accts))
+	for _, a := range accts {
+		out = append(out, toAPIAccount(a))
+	}
+	writeJSON(w, status, out)
+}
+
+// apiListAccounts: GET /api/v1/accounts.
+func (h *Handler) apiListAccounts(w http.ResponseWriter, r *http.Request) {
+	h.apiAccountList(w, r, http.StatusOK)
+}
+
+// apiAddAccount: POST /api/v1/accounts with username, apikey, alias.
+func (h *Handler) apiAddAccount(w http.ResponseWriter, r *http.Request) {
+	p, err := apiParams(w, r)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	_, err = h.addAccount(r.Context(), AccountInput{Username: p["username"], APIKey: p["apikey"], Alias: p["alias"]})
+	var ae *addAccountError
+	if errors.As(err, &ae) {
+		msg := ae.Message
+		if msg == "" {
+			keys := make([]string, 0, len(ae.Fields))
+			for k := range ae.Fields {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				msg += fmt.Sprintf("%s: %s ", k, ae.Fields[k])
+			}
+			msg = strings.TrimSpace(msg)
+		}
+		apiError(w, ae.Status, msg)
+		return
+	}
+	if err != nil {
+		h.apiServerError(w, r, err)
+		return
+	}
+	h.apiAccountList(w, r, http.StatusOK)
+}
+
+// apiDeleteAccount: DELETE /api/v1/accounts with username.
+func (h *Handler) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
+	p, err := apiParams(w, r)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	username := strings.TrimSpace(p["username"])
+	if username == "" {
+		apiError(w, http.StatusBadRequest, "Missing 'username' field.")
+		return
+	}
+	a, err := h.store.AccountByUsername(r.Context(), username)
+	if errors.Is(err, monitoring.ErrNotFound) {
+		apiError(w, http.StatusNotFound, "User with this username not found.")
+		return
+	}
+	if err != nil {
+		h.apiServerError(w, r, err)
+		return
+	}
+	if err := h.store.DeleteAccount(r.Context(), a.ID); err != nil && !errors.Is(err, monitoring.ErrNotFound) {
+		h.apiServerError(w, r, err)
+		return
+	}
+	h.apiAccountList(w, r, http.StatusOK)
+}
+
+// apiMonitor is one account's cached overview.
+type apiMonitor struct {
+	Status     string `json:"status"` // success, error (last poll failed; values are the last good ones) or pending
+	LastUpdate int64  `json:"last_update"`
+	Message    string `json:"message,omitempty"`
+	Values     any    `json:"values"`
+}
+
+type apiServer struct {
+	Entity apiEntity       `json:"entity"`
+	Alarms []apiAlarmState `json:"alarms"`
+}
+
+type apiEntity struct {
+	ID      string  `json:"id"`
+	Label   string  `json:"label"`
+	AgentID *string `json:"agent_id"`
+	URI     *string `json:"uri"`
+}
+
+type apiAlarmState struct {
+	State         string   `json:"state"`
+	Status        string   `json:"status"`
+	Timestamp     *int64   `json:"timestamp"`
+	PreviousState *string  `json:"previous_state"`
+	Disabled      bool     `json:"disabled"`
+	Alarm         apiRef   `json:"alarm"`
+	Check         apiCheck `json:"check"`
+}
+
+type apiRef struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+type apiCheck struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+	Type  string `json:"type"`
+}
+
+type apiSmallServer struct {
+	ServerName string         `json:"server_name"`
+	Hostname   *string        `json:"hostname"`
+	ID         string         `json:"id"`
+	Status     apiSmallStatus `json:"status"`
+}
+
+type apiSmallStatus struct {
+	Good    int `json:"good"`
+	Warning int `json:"warning"`
+	Bad     int `json:"bad"`
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func toAPIServer(s *monitoring.Server) apiServer {
+	out := apiServer{Entity: apiEntity{ID: s.ID, Label: s.Label, AgentID: strPtr(s.AgentID)}, Alarms: make([]apiAlarmState, 0, len(s.Alarms))}
+	if s.ServerUUID != "" {
+		u := "https://" + strings.ToLower(s.Region) + ".servers.api.rackspacecloud.com/" + url.PathEscape(s.TenantID) + "/servers/" + s.ServerUUID
+		out.Entity.URI = &u
+	}
+	for _, a := range s.Alarms {
+		st := apiAlarmState{
+			State: string(a.State), Status: a.Status, Disabled: !a.Counted(),
+			Alarm: apiRef{ID: a.ID, Label: a.Label},
+			Check: apiCheck{ID: a.CheckID, Label: a.CheckLabel, Type: a.CheckType},
+		}
+		if !a.Since.IsZero() {
+			ms := a.Since.UnixMilli()
+			st.Timestamp = &ms
+		}
+		if a.PreviousState != "" {
+			p := string(a.PreviousState)
+			st.PreviousState = &p
+		}
+		out.Alarms = append(out.Alarms, st)
+	}
+	return out
+}
+
+// apiMonitors: GET /api/v1/monitors and /api/v1/monitors/{username}, from
+// the cached snapshots (never a live upstream call). ?small gives counts only.
+func (h *Handler) apiMonitors(w http.ResponseWriter, r *http.Request) {
+	username := r.PathValue("username")
+	var accts []monitoring.Account
+	if username != "" {
+		a, err := h.store.AccountByUsername(r.Context(), username)
+		if errors.Is(err, monitoring.ErrNotFound) {
+			apiError(w, http.StatusNotFound, "User with this username not found.")
+			return
+		}
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		accts = []monitoring.Account{a}
+	} else {
+		var err error
+		if accts, err = h.store.ListAccounts(r.Context()); err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+	}
+	_, small := r.URL.Query()["small"]
+	out := make(map[string]apiMonitor, len(accts))
+	for _, a := range accts {
+		snap, err := h.store.Snapshot(r.Context(), a.ID)
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		m := apiMonitor{Status: "success", Message: a.Status.LastError}
+		if a.Status.LastError != "" {
+			m.Status = "error"
+		}
+		if snap == nil {
+			m.Status, m.Values = "pending", []any{}
+			if a.Status.LastError != "" {
+				m.Status = "error"
+			}
+			out[a.Username] = m
+			continue
+		}
+		m.LastUpdate = snap.FetchedAt.Unix()
+		if small {
+			vals := make([]apiSmallServer, 0, len(snap.Servers))
+			for i := range snap.Servers {
+				s := &snap.Servers[i]
+				vals = append(vals, apiSmallServer{ServerName: s.Label, Hostname: strPtr(s.AgentID), ID: s.ID,
+					Status: apiSmallStatus{Good: s.Counts.OK, Warning: s.Counts.Warning, Bad: s.Counts.Critical}})
+			}
+			m.Values = vals
+		} else {
+			vals := make([]apiServer, 0, len(snap.Servers))
+			for i := range snap.Servers {
+				vals = append(vals, toAPIServer(&snap.Servers[i]))
+			}
+			m.Values = vals
+		}
+		out[a.Username] = m
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// apiServerDetail: GET /api/v1/monitors/{username}/{serverId}.
+func (h *Handler) apiServerDetail(w http.ResponseWriter, r *http.Request) {
+	a, err := h.store.AccountByUsername(r.Context(), r.PathValue("username"))
+	if errors.Is(err, monitoring.ErrNotFound) {
+		apiError(w, http.StatusNotFound, "User with this username not found.")
+		return
+	}
+	if err != nil {
+		h.apiServerError(w, r, err)
+		return
+	}
+	snap, err := h.store.Snapshot(r.Context(), a.ID)
+	if err != nil {
+		h.apiServerError(w, r, err)
+		return
+	}
+	id := r.PathValue("server")
+	if snap != nil {
+		for i := range snap.Servers {
+			if snap.Servers[i].ID == id {
+				writeJSON(w, http.StatusOK, envelope{Response: "success", Message: "Server information retrieved successfully.", Data: toAPIServer(&snap.Servers[i])})
+				return
+			}
+		}
+	}
+	apiError(w, http.StatusNotFound, "Server with 'server_id' not found.")
+}
+
+// apiFilter is a saved filter with its name.
+type apiFilter struct {
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Filter string `json:"filter"`
+}
+
+// filtersEnvelope: data is the list of filter strings, as before; filters
+// adds names and ids.
+type filtersEnvelope struct {
+	envelope
+	Filters []apiFilter `json:"filters"`
+}
+
+func (h *Handler) apiFilterList(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	fs, err := h.store.ListFilters(r.Context())
+	if err != nil {
+		h.apiServerError(w, r, err)
+		return
+	}
+	data := make([]string, 0, len(fs))
+	full := make([]apiFilter, 0, len(fs))
+	for _, f := range fs {
+		data = append(data, f.Query)
+		full = append(full, apiFilter{ID: f.ID, Name: f.Name, Filter: f.Query})
+	}
+	writeJSON(w, status, filtersEnvelope{envelope: envelope{Response: "success", Message: msg, Data: data}, Filters: full})
+}
+
+// apiListFilters: GET /api/v1/filters.
+func (h *Handler) apiListFilters(w http.ResponseWriter, r *http.Request) {
+	h.apiFilterList(w, r, http.StatusOK, "Filters retrieved successfully.")
+}
+
+// apiAddFilter: POST /api/v1/filters with filter (and an optional name,
+// which defaults to the filter itself).
+func (h *Handler) apiAddFilter(w http.ResponseWriter, r *http.Request) {
+	p, err := apiParams(w, r)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	name := p["name"]
+	if strings.TrimSpace(name) == "" {
+		name = p["filter"]
+		if len([]rune(name)) > maxFilterName {
+			name = string([]rune(name)[:maxFilterName])
+		}
+	}
+	name, query, msg := validateFilter(name, p["filter"])
+	if msg != "" {
+		if strings.TrimSpace(p["filter"]) == "" {
+			msg = "Missing 'filter' field."
+		}
+		apiError(w, http.StatusBadRequest, msg)
+		return
+	}
+	if _, err := h.store.CreateFilter(r.Context(), name, query); errors.Is(err, monitoring.ErrDuplicate) {
+		apiError(w, http.StatusConflict, "A saved filter with this name already exists.")
+		return
+	} else if err != nil {
+		h.apiServerError(w, r, err)
+		return
+	}
+	h.apiFilterList(w, r, http.StatusOK, "Filter saved.")
+}
+
+// apiDeleteFilter: DELETE /api/v1/filters with filter (its text or its name).
+func (h *Handler) apiDeleteFilter(w http.ResponseWriter, r *http.Request) {
+	p, err := apiParams(w, r)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	target := strings.TrimSpace(p["filter"])
+	if target == "" {
+		apiError(w, http.StatusBadRequest, "Missing 'filter' field.")
+		return
+	}
+	fs, err := h.store.ListFilters(r.Context())
+	if err != nil {
+		h.apiServerError(w, r, err)
+		return
+	}
+	removed := 0
+	for _, f := range fs {
+		if f.Query == target || strings.EqualFold(f.Name, target) {
+			if err := h.store.DeleteFilter(r.Context(), f.ID); err != nil && !errors.Is(err, monitoring.ErrNotFound) {
+				h.apiServerError(w, r, err)
+				return
+			}
+			removed++
+		}
+	}
+	if removed == 0 {
+		apiError(w, http.StatusNotFound, "Filter not found.")
+		return
+	}
+	h.apiFilterList(w, r, http.StatusOK, "Filter deleted.")
+}
+
+// apiIndex: GET /api/v1/ lists the routes.
+func (h *Handler) apiIndex(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"response": "success",
+		"message":  "Cloud Monitoring Dashboard API v1. Authenticate with the session cookie or 'Authorization: Bearer <token>' (create tokens in Settings).",
+		"routes": []string{
+			"GET /api/v1/accounts", "POST /api/v1/accounts (username, apikey, alias)", "DELETE /api/v1/accounts (username)",
+			"GET /api/v1/monitors[?small]", "GET /api/v1/monitors/{username}[?small]", "GET /api/v1/monitors/{username}/{serverId}",
+			"GET /api/v1/filters", "POST /api/v1/filters (filter, name)", "DELETE /api/v1/filters (filter)",
+		},
+	})
+}
+
+// apiNotFound and apiMethodNotAllowed keep the envelope for unknown routes.
+func apiNotFound(w http.ResponseWriter, r *http.Request) {
+	apiError(w, http.StatusNotFound, "No such API route.")
+}
+
+func apiMethodNotAllowed(allow ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		apiError(w, http.StatusMethodNotAllowed, "Method not allowed.")
+	}
+}

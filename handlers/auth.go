@@ -1,0 +1,379 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alexedwards/scs/v2"
+
+	"cmdash/monitoring"
+	"cmdash/views"
+)
+
+// sessionUserKey holds the signed-in username in the session.
+const sessionUserKey = "user"
+
+type ctxKey int
+
+const userCtxKey ctxKey = 1
+
+// currentUser is the signed-in user's name, "" when none.
+func currentUser(r *http.Request) string {
+	u, _ := r.Context().Value(userCtxKey).(string)
+	return u
+}
+
+// NewSessionManager configures scs cookies: HttpOnly, SameSite=Lax, Secure
+// when told (TLS or a TLS-terminating proxy); a wall screen stays signed in
+// for 30 days.
+func NewSessionManager(store scs.Store, secure bool) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = store
+	sm.Lifetime = 30 * 24 * time.Hour
+	sm.Cookie.Name = "dashboard_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = secure
+	sm.Cookie.Persist = true
+	return sm
+}
+
+// access is who may see a route.
+type access int
+
+const (
+	open     access = iota // anyone (login, setup, static, health)
+	readOnly               // the wall views: public when PublicDashboard is set
+	signedIn               // settings, state changes, API, metrics
+)
+
+// requireLogin wraps a handler with the access check. Browsers get a
+// redirect to /login, htmx requests an HX-Redirect, the API a JSON 401.
+func (h *Handler) guard(level access, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		user := ""
+		if h.sessions != nil {
+			user = h.sessions.GetString(r.Context(), sessionUserKey)
+		}
+		if user == "" {
+			user = h.bearerUser(r)
+		}
+		if user != "" {
+			r = r.WithContext(context.WithValue(r.Context(), userCtxKey, user))
+		}
+		if level == open || user != "" || (level == readOnly && h.opts.PublicDashboard) {
+			next(w, r)
+			return
+		}
+		h.unauthorized(w, r)
+	}
+}
+
+// bearerUser resolves "Authorization: Bearer <token>".
+func (h *Handler) bearerUser(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		return ""
+	}
+	u, err := h.store.APITokenUser(r.Context(), strings.TrimSpace(token))
+	if err != nil {
+		return ""
+	}
+	return u.Username
+}
+
+func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/metrics":
+		w.Header().Set("WWW-Authenticate", `Bearer realm="dashboard"`)
+		apiError(w, http.StatusUnauthorized, "Sign in or send 'Authorization: Bearer <token>' (create tokens in Settings).")
+	case isHTMX(r):
+		// Send the whole page to the login form, not a form inside the grid.
+		w.Header().Set("HX-Redirect", loginURL(r))
+		w.WriteHeader(http.StatusUnauthorized)
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
+	default:
+		http.Error(w, "Sign in first.", http.StatusUnauthorized)
+	}
+}
+
+func loginURL(r *http.Request) string {
+	next := r.URL.RequestURI()
+	if isHTMX(r) {
+		if cur, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && cur.Path != "" {
+			next = cur.RequestURI()
+		}
+	}
+	if next == "/" || next == "" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(next)
+}
+
+// safeNext keeps redirects on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// needsSetup redirects everything but setup, static and health to /setup
+// while no user exists.
+func (h *Handler) needsSetup(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/setup" || r.URL.Path == "/healthz" || strings.HasPrefix(r.URL.Path, "/static/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		n, err := h.store.CountUsers(r.Context())
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		if n == 0 {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				apiError(w, http.StatusUnauthorized, "No user exists yet: open /setup in a browser first.")
+				return
+			}
+			if isHTMX(r) {
+				w.Header().Set("HX-Redirect", "/setup")
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			http.Redirect(w, r, "/setup", http.StatusSeeOther)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loginLimiter slows down repeated failed sign-ins per username and per
+// client address: after 5 failures in 15 minutes each further attempt must
+// wait, doubling up to 5 minutes.
+type loginLimiter struct {
+	mu    sync.Mutex
+	fails map[string]*failures
+	now   func() time.Time
+}
+
+type failures struct {
+	count int
+	first time.Time
+	last  time.Time
+}
+
+const (
+	freeFailures = 5
+	failWindow   = 15 * time.Minute
+	maxLockout   = 5 * time.Minute
+)
+
+func newLoginLimiter() *loginLimiter {
+	return &loginLimiter{fails: map[string]*failures{}, now: time.Now}
+}
+
+// wait says how long the caller must wait before trying keys again.
+func (l *loginLimiter) wait(keys ...string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	var longest time.Duration
+	for _, k := range keys {
+		f := l.fails[k]
+		if f == nil {
+			continue
+		}
+		if now.Sub(f.last) > failWindow {
+			delete(l.fails, k)
+			continue
+		}
+		if f.count < freeFailures {
+			continue
+		}
+		lock := time.Second << min(f.count-freeFailures, 9)
+		lock = min(lock, maxLockout)
+		if d := f.last.Add(lock).Sub(now); d > longest {
+			longest = d
+		}
+	}
+	return longest
+}
+
+func (l *loginLimiter) fail(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	for _, k := range keys {
+		f := l.fails[k]
+		if f == nil || now.Sub(f.last) > failWindow {
+			f = &failures{first: now}
+			l.fails[k] = f
+		}
+		f.count++
+		f.last = now
+	}
+	if len(l.fails) > 100_000 { // bound memory under a spray of usernames
+		for k, f := range l.fails {
+			if now.Sub(f.last) > failWindow {
+				delete(l.fails, k)
+			}
+		}
+	}
+}
+
+func (l *loginLimiter) succeed(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		delete(l.fails, k)
+	}
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// showLogin renders the sign-in form.
+func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
+	if currentUser(r) != "" {
+		seeOther(w, r, safeNext(r.URL.Query().Get("next")))
+		return
+	}
+	h.render(w, r, http.StatusOK, views.LoginView(h.bareLayout(r, "Sign in"), views.LoginForm{Next: safeNext(r.URL.Query().Get("next"))}))
+}
+
+// bareLayout is the shell without navigation (for signed-out pages).
+func (h *Handler) bareLayout(r *http.Request, title string) views.Layout {
+	return views.Layout{Title: title, Demo: h.opts.Demo, Bare: true}
+}
+
+// login checks the password, renews the session token and signs in.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	password := r.PostForm.Get("password")
+	form := views.LoginForm{Username: username, Next: safeNext(r.PostForm.Get("next"))}
+	keys := []string{"user:" + strings.ToLower(username), "ip:" + clientIP(r)}
+	if wait := h.limiter.wait(keys...); wait > 0 {
+		form.Message = fmt.Sprintf("Too many failed sign-ins for this user or from this address. Try again in %d seconds.", int(wait.Seconds())+1)
+		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		h.render(w, r, http.StatusTooManyRequests, views.LoginView(h.bareLayout(r, "Sign in"), form))
+		return
+	}
+	u, err := h.store.Authenticate(r.Context(), username, password)
+	if errors.Is(err, monitoring.ErrBadPassword) {
+		h.limiter.fail(keys...)
+		h.log.Info("sign-in failed", "username", username, "remote", clientIP(r))
+		form.Message = "Wrong username or password."
+		h.render(w, r, http.StatusUnauthorized, views.LoginView(h.bareLayout(r, "Sign in"), form))
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.limiter.succeed(keys...)
+	if err := h.sessions.RenewToken(r.Context()); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.sessions.Put(r.Context(), sessionUserKey, u.Username)
+	h.log.Info("signed in", "username", u.Username, "remote", clientIP(r))
+	seeOther(w, r, form.Next)
+}
+
+// logout destroys the session.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	if err := h.sessions.Destroy(r.Context()); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	seeOther(w, r, "/login")
+}
+
+// showSetup: the first-user form, only while no user exists.
+func (h *Handler) showSetup(w http.ResponseWriter, r *http.Request) {
+	n, err := h.store.CountUsers(r.Context())
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if n > 0 {
+		h.notFound(w, r, "Setup is done: sign in instead.")
+		return
+	}
+	h.render(w, r, http.StatusOK, views.SetupView(h.bareLayout(r, "Set up"), views.LoginForm{}))
+}
+
+// validateNewUser checks a username and password pair.
+func validateNewUser(username, password, confirm string) map[string]string {
+	errs := map[string]string{}
+	switch {
+	case username == "":
+		errs["username"] = "Choose a username."
+	case utf8.RuneCountInString(username) > 64:
+		errs["username"] = "The username is longer than 64 characters."
+	case strings.ContainsAny(username, " \t\r\n"):
+		errs["username"] = "A username has no spaces."
+	}
+	switch {
+	case utf8.RuneCountInString(password) < 10:
+		errs["password"] = "Use at least 10 characters."
+	case len(password) > 72:
+		errs["password"] = "Use at most 72 bytes (a bcrypt limit)."
+	case password != confirm:
+		errs["confirm"] = "The two passwords differ."
+	}
+	return errs
+}
+
+// setup creates the first user and signs them in.
+func (h *Handler) setup(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	password := r.PostForm.Get("password")
+	form := views.LoginForm{Username: username, Errors: validateNewUser(username, password, r.PostForm.Get("confirm"))}
+	if len(form.Errors) > 0 {
+		h.render(w, r, http.StatusUnprocessableEntity, views.SetupView(h.bareLayout(r, "Set up"), form))
+		return
+	}
+	created, err := h.store.CreateFirstUser(r.Context(), username, password)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if !created {
+		h.notFound(w, r, "Setup is done: sign in instead.")
+		return
+	}
+	if err := h.sessions.RenewToken(r.Context()); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.sessions.Put(r.Context(), sessionUserKey, username)
+	h.log.Info("first user created", "username", username)
+	seeOther(w, r, "/settings")
+}

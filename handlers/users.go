@@ -1,0 +1,167 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"cmdash/monitoring"
+	"cmdash/views"
+)
+
+// showAccess renders users and API tokens (the "Access" settings page).
+func (h *Handler) showAccess(w http.ResponseWriter, r *http.Request) {
+	h.renderAccess(w, r, http.StatusOK, views.Access{Flash: accessFlash(r)})
+}
+
+func accessFlash(r *http.Request) string {
+	switch r.URL.Query().Get("done") {
+	case "user-added":
+		return "User added."
+	case "user-removed":
+		return "User removed."
+	case "password":
+		return "Password changed."
+	case "token-revoked":
+		return "Token revoked."
+	}
+	return ""
+}
+
+func (h *Handler) renderAccess(w http.ResponseWriter, r *http.Request, status int, a views.Access) {
+	var err error
+	if a.Users, err = h.store.ListUsers(r.Context()); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if a.Tokens, err = h.store.ListAPITokens(r.Context()); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	a.Me = currentUser(r)
+	h.render(w, r, status, views.AccessView(h.layout(r, "Users and API tokens", "settings"), a))
+}
+
+// createUser adds a user (by a signed-in user).
+func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	password := r.PostForm.Get("password")
+	form := views.LoginForm{Username: username, Errors: validateNewUser(username, password, r.PostForm.Get("confirm"))}
+	if len(form.Errors) == 0 {
+		if _, err := h.store.CreateUser(r.Context(), username, password); errors.Is(err, monitoring.ErrDuplicate) {
+			form.Errors["username"] = "This user already exists."
+		} else if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+	}
+	if len(form.Errors) > 0 {
+		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{NewUser: form})
+		return
+	}
+	h.log.Info("user added", "username", username, "by", currentUser(r))
+	seeOther(w, r, "/settings/access?done=user-added")
+}
+
+// deleteUser removes a user; nobody removes themselves (so one always remains).
+func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r, "There is no such user.")
+		return
+	}
+	me, err := h.store.UserByName(r.Context(), currentUser(r))
+	if err == nil && me.ID == id {
+		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{Message: "You cannot remove yourself; another user can."})
+		return
+	}
+	if err := h.store.DeleteUser(r.Context(), id); errors.Is(err, monitoring.ErrNotFound) {
+		h.notFound(w, r, "There is no such user.")
+		return
+	} else if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	seeOther(w, r, "/settings/access?done=user-removed")
+}
+
+// changePassword lets the signed-in user change their own password.
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	me := currentUser(r)
+	form := views.LoginForm{Errors: map[string]string{}}
+	if _, err := h.store.Authenticate(r.Context(), me, r.PostForm.Get("current")); err != nil {
+		form.Errors["current"] = "That is not your current password."
+	} else {
+		for k, v := range validateNewUser(me, r.PostForm.Get("password"), r.PostForm.Get("confirm")) {
+			form.Errors[k] = v
+		}
+	}
+	if len(form.Errors) > 0 {
+		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{Password: form})
+		return
+	}
+	if err := h.store.SetPassword(r.Context(), me, r.PostForm.Get("password")); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	// A new password ends other sessions' trust in the old one: renew ours.
+	if err := h.sessions.RenewToken(r.Context()); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	seeOther(w, r, "/settings/access?done=password")
+}
+
+// createToken makes an API token and shows it once.
+func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+		return
+	}
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	if name == "" || utf8.RuneCountInString(name) > 64 {
+		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{TokenError: "Name the token (up to 64 characters), e.g. “chat bot”."})
+		return
+	}
+	me, err := h.store.UserByName(r.Context(), currentUser(r))
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	plain, _, err := h.store.CreateAPIToken(r.Context(), me.ID, name)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.log.Info("api token created", "name", name, "by", me.Username)
+	h.renderAccess(w, r, http.StatusOK, views.Access{NewToken: plain, Flash: "Token created. Copy it now: it is not shown again."})
+}
+
+// deleteToken revokes an API token.
+func (h *Handler) deleteToken(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r, "There is no such token.")
+		return
+	}
+	if err := h.store.DeleteAPIToken(r.Context(), id); errors.Is(err, monitoring.ErrNotFound) {
+		h.notFound(w, r, "There is no such token.")
+		return
+	} else if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	seeOther(w, r, "/settings/access?done=token-revoked")
+}

@@ -1,0 +1,248 @@
+package monitoring
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// User is a person who may sign in to the dashboard.
+type User struct {
+	ID        int64
+	Username  string
+	CreatedAt time.Time
+}
+
+// APIToken is a bearer token for scripts; only its hash is stored.
+type APIToken struct {
+	ID         int64
+	UserID     int64
+	Username   string
+	Name       string
+	Prefix     string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// ErrBadPassword is a failed sign-in (unknown user or wrong password; the
+// two are not told apart).
+var ErrBadPassword = errors.New("wrong username or password")
+
+// dummyHash is compared against when the user does not exist, so both
+// failures take the same time.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), bcrypt.DefaultCost)
+
+// CountUsers returns how many users exist.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+// ListUsers returns every user by name.
+func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, username, created_at FROM users ORDER BY lower(username)`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		var u User
+		var created int64
+		if err := rows.Scan(&u.ID, &u.Username, &created); err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		u.CreatedAt = fromMS(created)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// CreateUser adds a user with a bcrypt-hashed password.
+func (s *Store) CreateUser(ctx context.Context, username, password string) (User, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return User{}, fmt.Errorf("hash password: %w", err)
+	}
+	now := s.now()
+	res, err := s.db.ExecContext(ctx, `INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)`, username, string(hash), ms(now))
+	if err != nil {
+		if isUniqueViolation(err) {
+			return User{}, ErrDuplicate
+		}
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	id, _ := res.LastInsertId()
+	return User{ID: id, Username: username, CreatedAt: fromMS(ms(now))}, nil
+}
+
+// CreateFirstUser adds a user only while there is none, atomically.
+// created is false when a user already existed.
+func (s *Store) CreateFirstUser(ctx context.Context, username, password string) (created bool, err error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return false, fmt.Errorf("hash password: %w", err)
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO users (username, password_hash, created_at)
+		SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)`, username, string(hash), ms(s.now()))
+	if err != nil {
+		return false, fmt.Errorf("create first user: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// SetPassword replaces a user's password.
+func (s *Store) SetPassword(ctx context.Context, username, password string) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE username = ?`, string(hash), username)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteUser removes a user and their API tokens.
+func (s *Store) DeleteUser(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Authenticate checks a username and password.
+func (s *Store) Authenticate(ctx context.Context, username, password string) (User, error) {
+	var u User
+	var hash string
+	var created int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, username, password_hash, created_at FROM users WHERE username = ?`, username).
+		Scan(&u.ID, &u.Username, &hash, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return User{}, ErrBadPassword
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return User{}, ErrBadPassword
+	}
+	u.CreatedAt = fromMS(created)
+	return u, nil
+}
+
+// UserByName returns a user.
+func (s *Store) UserByName(ctx context.Context, username string) (User, error) {
+	var u User
+	var created int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, username, created_at FROM users WHERE username = ?`, username).Scan(&u.ID, &u.Username, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, ErrNotFound
+	}
+	if err != nil {
+		return u, fmt.Errorf("user: %w", err)
+	}
+	u.CreatedAt = fromMS(created)
+	return u, nil
+}
+
+const tokenPrefix = "cmd_"
+
+func hashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// CreateAPIToken makes a new random token for a user and returns it in
+// plain text: the only time it is seen.
+func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name string) (string, APIToken, error) {
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", APIToken{}, fmt.Errorf("generate token: %w", err)
+	}
+	plain := tokenPrefix + base64.RawURLEncoding.EncodeToString(buf)
+	now := s.now()
+	t := APIToken{UserID: userID, Name: name, Prefix: plain[:len(tokenPrefix)+6], CreatedAt: fromMS(ms(now))}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)`,
+		userID, name, hashToken(plain), t.Prefix, ms(now))
+	if err != nil {
+		return "", APIToken{}, fmt.Errorf("create token: %w", err)
+	}
+	t.ID, _ = res.LastInsertId()
+	return plain, t, nil
+}
+
+// APITokenUser returns the user a bearer token belongs to.
+func (s *Store) APITokenUser(ctx context.Context, plain string) (User, error) {
+	var u User
+	var id int64
+	var stored []byte
+	h := hashToken(plain)
+	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.token_hash, u.id, u.username FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.token_hash = ?`, h).Scan(&id, &stored, &u.ID, &u.Username)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, ErrNotFound
+	}
+	if err != nil {
+		return u, fmt.Errorf("token: %w", err)
+	}
+	if subtle.ConstantTimeCompare(stored, h) != 1 {
+		return User{}, ErrNotFound
+	}
+	_, _ = s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ms(s.now()), id)
+	return u, nil
+}
+
+// ListAPITokens returns every token (without secrets).
+func (s *Store) ListAPITokens(ctx context.Context) ([]APIToken, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.user_id, u.username, t.name, t.prefix, t.created_at, t.last_used_at
+		FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.created_at, t.id`)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []APIToken
+	for rows.Next() {
+		var t APIToken
+		var created, used int64
+		if err := rows.Scan(&t.ID, &t.UserID, &t.Username, &t.Name, &t.Prefix, &created, &used); err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		t.CreatedAt, t.LastUsedAt = fromMS(created), fromMS(used)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// DeleteAPIToken revokes a token.
+func (s *Store) DeleteAPIToken(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
