@@ -240,7 +240,22 @@ func (l *loginLimiter) succeed(keys ...string) {
 	}
 }
 
-func clientIP(r *http.Request) string {
+// clientIP is the address failed sign-ins are counted against. Behind a
+// reverse proxy (TrustProxy) every request comes from the proxy, so the
+// address the proxy saw is used: Fly-Client-IP, else the last
+// X-Forwarded-For entry (the one our proxy appended).
+func (h *Handler) clientIP(r *http.Request) string {
+	if h.opts.TrustProxy {
+		if ip := strings.TrimSpace(r.Header.Get("Fly-Client-IP")); ip != "" {
+			return ip
+		}
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if ip := strings.TrimSpace(parts[len(parts)-1]); ip != "" {
+				return ip
+			}
+		}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -272,7 +287,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
 	form := views.LoginForm{Username: username, Next: safeNext(r.PostForm.Get("next"))}
-	keys := []string{"user:" + strings.ToLower(username), "ip:" + clientIP(r)}
+	keys := []string{"user:" + strings.ToLower(username), "ip:" + h.clientIP(r)}
 	if wait := h.limiter.wait(keys...); wait > 0 {
 		form.Message = fmt.Sprintf("Too many failed sign-ins for this user or from this address. Try again in %d seconds.", int(wait.Seconds())+1)
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
@@ -282,7 +297,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	u, err := h.store.Authenticate(r.Context(), username, password)
 	if errors.Is(err, monitoring.ErrBadPassword) {
 		h.limiter.fail(keys...)
-		h.log.Info("sign-in failed", "username", username, "remote", clientIP(r))
+		h.log.Info("sign-in failed", "username", username, "remote", h.clientIP(r))
 		form.Message = "Wrong username or password."
 		h.render(w, r, http.StatusUnauthorized, views.LoginView(h.bareLayout(r, "Sign in"), form))
 		return
@@ -297,7 +312,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.sessions.Put(r.Context(), sessionUserKey, u.Username)
-	h.log.Info("signed in", "username", u.Username, "remote", clientIP(r))
+	h.log.Info("signed in", "username", u.Username, "remote", h.clientIP(r))
 	seeOther(w, r, form.Next)
 }
 

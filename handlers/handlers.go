@@ -38,6 +38,9 @@ type Options struct {
 	// SecureCookies marks the session cookie Secure and sends HSTS: set it
 	// behind a TLS-terminating proxy (requests over TLS get both anyway).
 	SecureCookies bool
+	// TrustProxy takes the client address for sign-in throttling from
+	// Fly-Client-IP or X-Forwarded-For; set it only behind a reverse proxy.
+	TrustProxy bool
 	// Sessions, when nil, is an scs manager storing sessions in the
 	// dashboard's database without a cleanup goroutine.
 	Sessions *scs.SessionManager

@@ -29,6 +29,7 @@ type Config struct {
 	Demo            bool
 	PublicDashboard bool
 	SecureCookies   bool
+	TrustProxy      bool
 	Debug           bool
 	Version         bool
 }
@@ -57,6 +58,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.BoolVar(&cfg.Demo, "demo", envBool("DEMO"), "run with a built-in fake Rackspace and three demo accounts (DEMO)")
 	fs.BoolVar(&cfg.PublicDashboard, "public-dashboard", envBool("PUBLIC_DASHBOARD"), "show the read-only views (dashboard, account and server pages) without sign-in, for wall screens (PUBLIC_DASHBOARD)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool("SECURE_COOKIES"), "mark cookies Secure and send HSTS, behind a TLS-terminating proxy such as Fly's (SECURE_COOKIES)")
+	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", envBool("TRUST_PROXY"), "behind a reverse proxy: count failed sign-ins per Fly-Client-IP / X-Forwarded-For address (TRUST_PROXY)")
 	fs.BoolVar(&cfg.Debug, "debug", envBool("DEBUG"), "log every poll (DEBUG)")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {

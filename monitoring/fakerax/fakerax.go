@@ -30,6 +30,9 @@ type AccountSpec struct {
 	Alarms                     int     // alarms per entity (each alarm on its own check)
 	WarningShare               float64 // share of evaluated alarm states that are WARNING (e.g. 0.05)
 	CriticalShare              float64 // share that are CRITICAL (e.g. 0.02)
+	// Labels, when set, replace the labels of the first entities (in ID
+	// order) and of their alarms, e.g. to serve hostile markup.
+	Labels []string
 }
 
 // Config shapes the generated scenario.
@@ -208,7 +211,7 @@ func (s *Server) AddAccount(spec AccountSpec) Account {
 		byID:    map[string]int{},
 		byURI:   map[string]int{},
 	}
-	a.entities = buildEntities(seed, a.Username, a.TenantID, max(spec.Servers, 0), max(spec.Alarms, 0))
+	a.entities = buildEntities(seed, a.Username, a.TenantID, max(spec.Servers, 0), max(spec.Alarms, 0), spec.Labels)
 	for i, e := range a.entities {
 		a.byID[e.id] = i
 		if e.uri != nil {

@@ -333,7 +333,7 @@ func mustJSON(v any) json.RawMessage {
 }
 
 // buildEntities generates an account's entities, sorted by ID.
-func buildEntities(seed int64, username, tenant string, servers, alarmsPer int) []*entity {
+func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, labels []string) []*entity {
 	rng := rand.New(rand.NewPCG(uint64(seed), hashStrings(seed, "entities", username)))
 	used := map[string]bool{}
 	newID := func(prefix string) string {
@@ -415,6 +415,10 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int) 
 			if e.kind == kindURIOther {
 				e.uri = ptr(fmt.Sprintf("http://ffo.com/uri/bar/%d", 10000+rng.IntN(90000)))
 			}
+		}
+
+		if i < len(labels) {
+			e.label = labels[i]
 		}
 
 		we := wireEntity{
@@ -516,6 +520,9 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int) 
 					label := k.alarmLabel
 					if round := j / len(kinds); round > 0 {
 						label = fmt.Sprintf("%s (%d)", label, round+1)
+					}
+					if i < len(labels) {
+						label = labels[i]
 					}
 					a.label = ptr(label)
 					wa.Label = mustJSON(label)
