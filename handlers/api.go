@@ -76,12 +76,26 @@ func apiParams(w http.ResponseWriter, r *http.Request) (map[string]string, error
 				}
 			}
 		}
-	default:
-		if err := r.ParseForm(); err != nil {
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(maxAPIBody); err != nil {
 			return nil, errors.New("request body too large or not a form")
 		}
 		for k := range r.PostForm {
 			out[k] = r.PostForm.Get(k)
+		}
+	default:
+		// Read the body ourselves: ParseForm ignores the body of a DELETE,
+		// and scripts send DELETE with a form body.
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, errors.New("request body too large or unreadable")
+		}
+		vals, err := url.ParseQuery(string(data))
+		if err != nil {
+			return nil, errors.New("request body is not a form (use application/x-www-form-urlencoded or JSON)")
+		}
+		for k := range vals {
+			out[k] = vals.Get(k)
 		}
 	}
 	for k, v := range r.URL.Query() {

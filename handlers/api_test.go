@@ -1,0 +1,197 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"cmdash/handlers"
+	"cmdash/monitoring/fakerax"
+)
+
+func decode[T any](t *testing.T, resp *http.Response) T {
+	t.Helper()
+	var v T
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	return v
+}
+
+func TestAPIShapes(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 6, Alarms: 3, WarningShare: 0.2, CriticalShare: 0.2})
+	c := a.signedIn()
+	ents := a.fake.Entities("prod")
+
+	t.Run("accounts list usernames, aliases and status, never the key", func(t *testing.T) {
+		resp := a.do(c, "GET", "/api/v1/accounts", nil, nil)
+		raw := decode[[]map[string]any](t, resp)
+		if len(raw) != 1 || raw[0]["username"] != "prod" {
+			t.Fatalf("accounts = %v", raw)
+		}
+		st, _ := raw[0]["status"].(map[string]any)
+		if st["enabled"] != true || st["message"] != "Enabled" {
+			t.Errorf("status = %v", st)
+		}
+		for k := range raw[0] {
+			if strings.Contains(strings.ToLower(k), "key") {
+				t.Errorf("field %q", k)
+			}
+		}
+	})
+
+	t.Run("monitors are keyed by username with values per server", func(t *testing.T) {
+		m := decode[map[string]struct {
+			Status     string `json:"status"`
+			LastUpdate int64  `json:"last_update"`
+			Values     []struct {
+				Entity struct{ ID, Label string } `json:"entity"`
+				Alarms []struct {
+					State string `json:"state"`
+					Alarm struct{ ID, Label string }
+					Check struct{ ID, Label, Type string }
+				} `json:"alarms"`
+			} `json:"values"`
+		}](t, a.do(c, "GET", "/api/v1/monitors", nil, nil))
+		p, ok := m["prod"]
+		if !ok || p.Status != "success" || p.LastUpdate == 0 || len(p.Values) != len(ents) {
+			t.Fatalf("monitors = %+v", m)
+		}
+		for _, v := range p.Values {
+			for _, al := range v.Alarms {
+				if al.State == "" || al.Alarm.ID == "" {
+					t.Errorf("alarm %+v", al)
+				}
+			}
+		}
+	})
+
+	t.Run("small gives good, warning and bad counts", func(t *testing.T) {
+		m := decode[map[string]struct {
+			Values []struct {
+				ServerName string  `json:"server_name"`
+				Hostname   *string `json:"hostname"`
+				ID         string  `json:"id"`
+				Status     struct{ Good, Warning, Bad int }
+			} `json:"values"`
+		}](t, a.do(c, "GET", "/api/v1/monitors/prod?small", nil, nil))
+		want := map[string][3]int{}
+		for _, e := range ents {
+			var w [3]int
+			for _, al := range e.Alarms {
+				if al.Disabled {
+					continue
+				}
+				switch al.State {
+				case "OK":
+					w[0]++
+				case "WARNING":
+					w[1]++
+				case "CRITICAL":
+					w[2]++
+				}
+			}
+			want[e.ID] = w
+		}
+		if len(m["prod"].Values) != len(ents) {
+			t.Fatalf("values = %d", len(m["prod"].Values))
+		}
+		for _, v := range m["prod"].Values {
+			if got := [3]int{v.Status.Good, v.Status.Warning, v.Status.Bad}; got != want[v.ID] || v.ServerName == "" {
+				t.Errorf("%s: %v, fake says %v", v.ID, got, want[v.ID])
+			}
+		}
+	})
+
+	t.Run("one server in the success envelope", func(t *testing.T) {
+		env := decode[struct {
+			Response, Message string
+			Data              struct {
+				Entity struct{ ID string } `json:"entity"`
+				Alarms []json.RawMessage   `json:"alarms"`
+			}
+		}](t, a.do(c, "GET", "/api/v1/monitors/prod/"+ents[0].ID, nil, nil))
+		if env.Response != "success" || env.Data.Entity.ID != ents[0].ID || len(env.Data.Alarms) != len(ents[0].Alarms) {
+			t.Errorf("server = %+v", env)
+		}
+	})
+
+	t.Run("filters round trip", func(t *testing.T) {
+		resp := a.do(c, "POST", "/api/v1/filters", url.Values{"filter": {"state:critical"}, "name": {"Red"}}, nil)
+		env := decode[struct {
+			Response string
+			Data     []string
+			Filters  []struct{ Name, Filter string }
+		}](t, resp)
+		if env.Response != "success" || len(env.Data) != 1 || env.Data[0] != "state:critical" || env.Filters[0].Name != "Red" {
+			t.Fatalf("after POST: %+v", env)
+		}
+		if resp := a.do(c, "POST", "/api/v1/filters", `{"filter":"x","name":"red"}`, nil); resp.StatusCode != http.StatusConflict {
+			t.Errorf("duplicate name: %d", resp.StatusCode)
+		}
+		resp = a.do(c, "DELETE", "/api/v1/filters", `{"filter":"state:critical"}`, nil)
+		env = decode[struct {
+			Response string
+			Data     []string
+			Filters  []struct{ Name, Filter string }
+		}](t, resp)
+		if resp.StatusCode != http.StatusOK || len(env.Data) != 0 {
+			t.Errorf("after DELETE: %d %+v", resp.StatusCode, env)
+		}
+	})
+
+	t.Run("accounts can be removed by username", func(t *testing.T) {
+		resp := a.do(c, "DELETE", "/api/v1/accounts", url.Values{"username": {"prod"}}, nil)
+		if resp.StatusCode != http.StatusOK || len(decode[[]any](t, resp)) != 0 {
+			t.Errorf("delete: %d", resp.StatusCode)
+		}
+		if _, err := a.store.AccountByUsername(context.Background(), "prod"); err == nil {
+			t.Error("account still there")
+		}
+	})
+}
+
+func TestAPIErrorsUseTheEnvelope(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 2, Alarms: 1})
+	c := a.signedIn()
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		status int
+		words  string
+	}{
+		{"malformed JSON", "POST", "/api/v1/accounts", `{"username":`, 400, "malformed JSON"},
+		{"a JSON body that is not an object", "POST", "/api/v1/accounts", `["a"]`, 400, "malformed JSON"},
+		{"a missing username", "POST", "/api/v1/accounts", `{"apikey":"k"}`, 400, "username"},
+		{"a duplicate account", "POST", "/api/v1/accounts", url.Values{"username": {"prod"}, "apikey": {"k"}}, 409, "already"},
+		{"an unknown account", "GET", "/api/v1/monitors/nobody", nil, 404, "not found"},
+		{"an unknown server", "GET", "/api/v1/monitors/prod/enNope", nil, 404, "not found"},
+		{"deleting an unknown account", "DELETE", "/api/v1/accounts", url.Values{"username": {"nobody"}}, 404, "not found"},
+		{"deleting without a username", "DELETE", "/api/v1/accounts", url.Values{}, 400, "username"},
+		{"a filter without text", "POST", "/api/v1/filters", url.Values{"name": {"x"}}, 400, "filter"},
+		{"deleting an unknown filter", "DELETE", "/api/v1/filters", url.Values{"filter": {"nope"}}, 404, "not found"},
+		{"a wrong method", "PUT", "/api/v1/accounts", url.Values{}, 405, "not allowed"},
+		{"an unknown route", "GET", "/api/v1/nothing", nil, 404, "No such"},
+		{"a body over 64 KiB", "POST", "/api/v1/filters", `{"filter":"` + strings.Repeat("a", 70<<10) + `"}`, 400, "too large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := a.do(c, tt.method, tt.path, tt.body, nil)
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			env := decode[map[string]string](t, resp)
+			if env["response"] != "error" || !strings.Contains(strings.ToLower(env["message"]), strings.ToLower(tt.words)) {
+				t.Errorf("body %v, want an error mentioning %q", env, tt.words)
+			}
+		})
+	}
+}
