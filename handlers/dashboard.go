@@ -121,8 +121,8 @@ func (h *Handler) refreshAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := "/"
-	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/") {
-		back = ref.RequestURI()
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
+		back = safeNext(ref.RequestURI())
 	}
 	seeOther(w, r, back)
 }
@@ -132,7 +132,7 @@ func (h *Handler) refreshAccount(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) buildGrid(r *http.Request, accts []monitoring.Account, q, self string) (views.Grid, error) {
 	now := h.now()
 	m := parseQuery(q)
-	g := views.Grid{Query: q, Self: self, RefreshEvery: h.opts.RefreshInterval, GeneratedAt: now}
+	g := views.Grid{Query: q, Self: self, RefreshEvery: h.opts.RefreshInterval, GeneratedAt: now, SignedIn: currentUser(r) != ""}
 	for _, a := range accts {
 		snap, err := h.store.Snapshot(r.Context(), a.ID)
 		if err != nil {
@@ -140,7 +140,7 @@ func (h *Handler) buildGrid(r *http.Request, accts []monitoring.Account, q, self
 		}
 		sec := views.Section{
 			AccountID: a.ID, Name: a.Name(), Username: a.Username, Enabled: a.Enabled,
-			Error: a.Status.LastError, Worst: monitoring.StateOK,
+			Error: a.Status.LastError, Worst: monitoring.StateOK, CanRefresh: g.SignedIn,
 		}
 		if a.Status.LastError != "" && a.Status.ErrorCount > 1 {
 			sec.ErrorSince = " " + strconv.Itoa(a.Status.ErrorCount) + " times in a row"

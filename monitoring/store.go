@@ -244,7 +244,7 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, u AccountUpdate) er
 			tokSealed = s.sealer.Seal(raw, tokenAAD(a.Username))
 		}
 		res, err = s.db.ExecContext(ctx, `UPDATE accounts SET alias = ?, enabled = ?, apikey_sealed = ?, token_sealed = ?,
-			next_poll_at = ?, error_count = 0 WHERE id = ?`,
+			next_poll_at = ?, error_count = 0, last_error = '', error_kind = '' WHERE id = ?`,
 			u.Alias, u.Enabled, s.sealer.Seal([]byte(*u.APIKey), keyAAD(a.Username)), tokSealed, ms(s.now()), id)
 	} else {
 		res, err = s.db.ExecContext(ctx, `UPDATE accounts SET alias = ?, enabled = ?,

@@ -40,8 +40,9 @@ type Grid struct {
 	// Self is the URL that reloads this grid with the current filter.
 	Self         string
 	RefreshEvery time.Duration
-	Matches      int // tiles shown
-	Total        int // tiles before filtering
+	SignedIn     bool // show the controls that change state
+	Matches      int  // tiles shown
+	Total        int  // tiles before filtering
 	GeneratedAt  time.Time
 }
 
@@ -58,7 +59,8 @@ type Section struct {
 	Error       string
 	ErrorSince  string
 	Servers     []Tile
-	ServerTotal int // before filtering
+	ServerTotal int  // before filtering
+	CanRefresh  bool // the viewer is signed in
 	Counts      monitoring.Counts
 	Worst       monitoring.State
 }

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// findChromium returns the browser to drive, skipping the test when there is
+// none, unless REQUIRE_BROWSER=1 (as in CI) makes that a failure.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err == nil {
+		return path
+	}
+	if os.Getenv("REQUIRE_BROWSER") == "1" {
+		t.Fatalf("REQUIRE_BROWSER=1 but no chromium on PATH: %v", err)
+	}
+	t.Skipf("skipping the browser test: no chromium on PATH (%v); install it (apt-get install chromium) or set REQUIRE_BROWSER=1 to make this a failure", err)
+	return ""
+}
+
+// savePNG writes a screenshot under dir and, when SCREENSHOT_DIR is set,
+// copies it there.
+func savePNG(t *testing.T, dir, name string, png []byte) string {
+	t.Helper()
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("screenshot %s is not a PNG (%d bytes)", name, len(png))
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	if out := os.Getenv("SCREENSHOT_DIR"); out != "" {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cp := filepath.Join(out, name)
+		if err := os.WriteFile(cp, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot copied to %s", cp)
+	}
+	return path
+}
+
+// browserStep runs actions with their own time limit.
+func browserStep(t *testing.T, ctx context.Context, what string, limit time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func browserEval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(sctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
+	chromium := findChromium(t)
+	d := startDashboard(t, "-demo", "-db", filepath.Join(t.TempDir(), "d.db"),
+		"-addr", "127.0.0.1:0", "-refresh-interval", "2s")
+	shots := t.TempDir()
+
+	// Everything, the browser included, ends within 55 s.
+	overall, cancelOverall := context.WithTimeout(context.Background(), 55*time.Second)
+	defer cancelOverall()
+	var browserOut lockedBuffer
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1920, 1080),
+		chromedp.CombinedOutput(&browserOut),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(overall, opts...)
+	defer cancelAlloc() // waits for the browser to exit, before the temp dirs go
+	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	defer cancelCtx()
+	defer func() {
+		if t.Failed() {
+			t.Logf("browser output:\n%s", browserOut.String())
+		}
+	}()
+
+	// The first Run starts the browser; it is bounded by overall.
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1920, 1080),
+		chromedp.Navigate(d.URL+"/"),
+	); err != nil {
+		t.Fatalf("open the dashboard: %v", err)
+	}
+	browserStep(t, ctx, "wait for tiles", 15*time.Second,
+		chromedp.WaitVisible(chromedp.CSS("li.tile")),
+		// Demo accounts are polled at start; the grid refresh brings them all.
+		chromedp.Poll[chromedp.Void](`document.querySelectorAll('li.tile').length >= 60`,
+			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)),
+	)
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('li.tile').length`); n < 60 {
+		t.Fatalf("%d tiles, want at least 60 (the demo has 100)", n)
+	}
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('section[data-account-id]').length`); n != 3 {
+		t.Errorf("%d account sections, want 3", n)
+	}
+
+	// A marker on window survives an htmx swap but not a page load.
+	const marker = "set-before-the-refresh"
+	_ = browserEval[chromedp.Void](t, ctx, fmt.Sprintf(`window.__dashboardMarker = %q`, marker))
+	gen := browserEval[string](t, ctx, `document.getElementById('grid').dataset.generated`)
+	if gen == "" {
+		t.Fatal("#grid has no data-generated attribute")
+	}
+	browserStep(t, ctx, "wait for the grid to refresh", 16*time.Second,
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => { const g = document.getElementById('grid'); return g !== null && g.dataset.generated !== %q; })()`, gen),
+			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)),
+	)
+	if got := browserEval[string](t, ctx, `window.__dashboardMarker || ''`); got != marker {
+		t.Fatalf("window marker %q after the refresh, want %q: the page was reloaded instead of swapped", got, marker)
+	}
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('#grid li.tile').length`); n < 60 {
+		t.Errorf("%d tiles after the refresh, want at least 60", n)
+	}
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('#grid').length`); n != 1 {
+		t.Errorf("%d #grid elements after the swap, want 1 (outerHTML swap must not nest grids)", n)
+	}
+
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+	cancel()
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	savePNG(t, shots, "dashboard.png", png)
+
+	// The first tile with counted alarms opens its server page.
+	browserStep(t, ctx, "open a server", 15*time.Second,
+		chromedp.Click(chromedp.CSS(`#grid li.tile:not([data-total="0"]) a`)),
+		chromedp.WaitVisible(chromedp.CSS("table.alarms")),
+	)
+	if loc := browserEval[string](t, ctx, `location.pathname`); !strings.Contains(loc, "/servers/") {
+		t.Errorf("after the click the page is %q, want a server page", loc)
+	}
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('table.alarms tbody tr').length`); n == 0 {
+		t.Error("the server page's alarms table has no rows")
+	}
+	sctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+	png, err = chromedp.Run(sctx, chromedp.CaptureScreenshot())
+	cancel()
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	savePNG(t, shots, "server.png", png)
+}

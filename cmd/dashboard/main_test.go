@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"cmdash/monitoring"
+)
+
+// onlyEnv is a getenv that knows only the given NAME=value pairs, so the real
+// environment never leaks into a test.
+func onlyEnv(pairs ...string) func(string) string {
+	m := map[string]string{}
+	for _, p := range pairs {
+		k, v, _ := strings.Cut(p, "=")
+		m[k] = v
+	}
+	return func(name string) string { return m[name] }
+}
+
+func TestParseConfig(t *testing.T) {
+	defaults := Config{
+		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: monitoring.DefaultIdentityURL,
+		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 4,
+	}
+	with := func(f func(*Config)) Config {
+		c := defaults
+		f(&c)
+		return c
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want Config
+	}{
+		{"no flags and no environment give the defaults", nil, nil, defaults},
+		{"-demo uses its own database file by default", []string{"-demo"}, nil,
+			with(func(c *Config) { c.Demo, c.DBPath = true, "dashboard-demo.db" })},
+		{"DEMO=true in the environment is demo mode too", nil, []string{"DEMO=true"},
+			with(func(c *Config) { c.Demo, c.DBPath = true, "dashboard-demo.db" })},
+		{"-demo with -db keeps the named file", []string{"-demo", "-db", "/tmp/x.db"}, nil,
+			with(func(c *Config) { c.Demo, c.DBPath = true, "/tmp/x.db" })},
+		{"POLL_INTERVAL sets the poll interval", nil, []string{"POLL_INTERVAL=45s"},
+			with(func(c *Config) { c.PollInterval = 45 * time.Second })},
+		{"POLL_INTERVAL with spaces around is trimmed", nil, []string{"POLL_INTERVAL= 1m "},
+			with(func(c *Config) { c.PollInterval = time.Minute })},
+		{"the minimum poll interval of 10s is allowed", []string{"-poll-interval", "10s"}, nil,
+			with(func(c *Config) { c.PollInterval = 10 * time.Second })},
+		{"-poll-interval beats POLL_INTERVAL", []string{"-poll-interval", "15s"}, []string{"POLL_INTERVAL=45s"},
+			with(func(c *Config) { c.PollInterval = 15 * time.Second })},
+		{"DATABASE_PATH sets the database file", nil, []string{"DATABASE_PATH=/data/wall.db"},
+			with(func(c *Config) { c.DBPath = "/data/wall.db" })},
+		{"-db beats DATABASE_PATH", []string{"-db", "flag.db"}, []string{"DATABASE_PATH=/data/wall.db"},
+			with(func(c *Config) { c.DBPath = "flag.db" })},
+		{"ADDR sets the listen address", nil, []string{"ADDR=:9000"},
+			with(func(c *Config) { c.Addr = ":9000" })},
+		{"-addr beats ADDR", []string{"-addr", "127.0.0.1:7000"}, []string{"ADDR=:9000"},
+			with(func(c *Config) { c.Addr = "127.0.0.1:7000" })},
+		{"REFRESH_INTERVAL sets the grid refresh", nil, []string{"REFRESH_INTERVAL=5s"},
+			with(func(c *Config) { c.RefreshInterval = 5 * time.Second })},
+		{"RACKSPACE_IDENTITY_URL sets the Identity endpoint", nil, []string{"RACKSPACE_IDENTITY_URL=http://127.0.0.1:5000/v2.0"},
+			with(func(c *Config) { c.IdentityURL = "http://127.0.0.1:5000/v2.0" })},
+		{"-concurrency is read", []string{"-concurrency", "16"}, nil,
+			with(func(c *Config) { c.Concurrency = 16 })},
+		{"PUBLIC_DASHBOARD=1 opens the wall without sign-in", nil, []string{"PUBLIC_DASHBOARD=1"},
+			with(func(c *Config) { c.PublicDashboard = true })},
+		{"-public-dashboard=false beats PUBLIC_DASHBOARD", []string{"-public-dashboard=false"}, []string{"PUBLIC_DASHBOARD=true"}, defaults},
+		{"SECURE_COOKIES=true marks cookies secure", nil, []string{"SECURE_COOKIES=true"},
+			with(func(c *Config) { c.SecureCookies = true })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			got, err := parseConfig(tt.args, onlyEnv(tt.env...), &stderr)
+			if err != nil {
+				t.Fatalf("parseConfig: %v (stderr %q)", err, stderr.String())
+			}
+			if got != tt.want {
+				t.Errorf("config\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseConfigRefusesBadSettings(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		says []string // the message must contain each
+	}{
+		{"a poll interval below 10s is refused with the minimum and the reason", []string{"-poll-interval", "5s"}, nil,
+			[]string{"-poll-interval / POLL_INTERVAL", "5s is below the minimum of 10s", "daily request budget"}},
+		{"POLL_INTERVAL below 10s is refused too", nil, []string{"POLL_INTERVAL=9s"},
+			[]string{"9s is below the minimum of 10s"}},
+		{"a poll interval that is not a duration is refused", []string{"-poll-interval", "often"}, nil,
+			[]string{`"often" is not a duration such as 30s`}},
+		{"a bare number is not a duration", nil, []string{"POLL_INTERVAL=30"},
+			[]string{`"30" is not a duration`}},
+		{"a refresh interval that is not a duration is refused", []string{"-refresh-interval", "soon"}, nil,
+			[]string{"-refresh-interval / REFRESH_INTERVAL", `"soon" is not a duration`}},
+		{"a refresh interval below 1s is refused", nil, []string{"REFRESH_INTERVAL=500ms"},
+			[]string{"500ms is below 1s"}},
+		{"zero concurrency is refused", []string{"-concurrency", "0"}, nil, []string{"not between 1 and 64"}},
+		{"concurrency above 64 is refused", []string{"-concurrency", "65"}, nil, []string{"not between 1 and 64"}},
+		{"an Identity URL that is not http(s) is refused", []string{"-identity-url", "ftp://identity"}, nil,
+			[]string{"is not an http(s) URL"}},
+		{"an empty listen address is refused", []string{"-addr="}, nil, []string{"empty listen address"}},
+		{"a stray argument is refused", []string{"serve"}, nil, []string{`unexpected argument "serve"`}},
+		{"an unknown flag is refused", []string{"-colour"}, nil, []string{"colour"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConfig(tt.args, onlyEnv(tt.env...), io.Discard)
+			if err == nil {
+				t.Fatal("parseConfig accepted it")
+			}
+			for _, s := range tt.says {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q lacks %q", err, s)
+				}
+			}
+		})
+	}
+
+	t.Run("-h asks for help and prints the flags", func(t *testing.T) {
+		var stderr bytes.Buffer
+		_, err := parseConfig([]string{"-h"}, onlyEnv(), &stderr)
+		if !errors.Is(err, errHelp) {
+			t.Fatalf("err %v, want errHelp", err)
+		}
+		if !strings.Contains(stderr.String(), "-poll-interval") {
+			t.Errorf("usage lacks the flags:\n%s", stderr.String())
+		}
+	})
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writes and reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// runningDashboard is run() serving in the background.
+type runningDashboard struct {
+	URL    string
+	stdout *lockedBuffer // every line run printed before the listen line, and that line
+	logs   *lockedBuffer
+	stop   func() error // cancels run's context and returns what run returned
+}
+
+// startDashboard calls run with args and an empty environment, and waits for
+// the "Dashboard on http://ADDR" line. The dashboard stops when the test ends
+// at the latest.
+func startDashboard(t *testing.T, args ...string) *runningDashboard {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	logs := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, args, onlyEnv(), pw, logs)
+		pw.Close()
+		done <- err
+	}()
+	addr := make(chan string, 1)
+	stdout := &lockedBuffer{}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			stdout.Write([]byte(sc.Text() + "\n"))
+			if u, ok := strings.CutPrefix(sc.Text(), "Dashboard on "); ok {
+				select {
+				case addr <- u:
+				default:
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+
+	var once sync.Once
+	var runErr error
+	d := &runningDashboard{stdout: stdout, logs: logs}
+	d.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(30 * time.Second):
+				runErr = errors.New("run did not return within 30s of cancellation")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() {
+		if err := d.stop(); err != nil {
+			t.Errorf("run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("dashboard log:\n%s", logs.String())
+		}
+	})
+
+	select {
+	case d.URL = <-addr:
+	case err := <-done:
+		done <- err // for stop
+		t.Fatalf("run returned before serving: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no %q line within 30s\n%s", "Dashboard on", logs.String())
+	}
+	if !strings.HasPrefix(d.URL, "http://127.0.0.1:") {
+		t.Fatalf("listen URL %q, want http://127.0.0.1:PORT", d.URL)
+	}
+	return d
+}
+
+var testHTTPClient = &http.Client{Timeout: 10 * time.Second}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := testHTTPClient.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// demoSections waits until the dashboard shows want account sections, each
+// with tiles, and returns the tile count per section.
+func demoSections(t *testing.T, base string, want int, within time.Duration) []int {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var last []int
+	for {
+		_, body := httpGet(t, base+"/")
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = last[:0]
+		ready := true
+		doc.Find("section[data-account-id]").Each(func(_ int, s *goquery.Selection) {
+			n := s.Find("li.tile").Length()
+			last = append(last, n)
+			ready = ready && n > 0
+		})
+		if ready && len(last) == want {
+			return last
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: sections with tiles %v, want %d sections with tiles", within, last, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestRunInDemoModeServesTheDashboardAndShutsDownCleanly(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "d.db")
+	d := startDashboard(t, "-demo", "-db", db, "-addr", "127.0.0.1:0")
+
+	status, body := httpGet(t, d.URL+"/healthz")
+	if status != http.StatusOK || strings.TrimSpace(body) != "ok" {
+		t.Fatalf("/healthz: %d %q, want 200 ok", status, body)
+	}
+	tiles := demoSections(t, d.URL, 3, 10*time.Second)
+	total := 0
+	for _, n := range tiles {
+		total += n
+	}
+	if total != 100 {
+		t.Errorf("%d tiles in %v, want the 100 demo servers", total, tiles)
+	}
+	_, page := httpGet(t, d.URL+"/")
+	if !strings.Contains(page, "Demo mode") {
+		t.Error("the demo banner is missing")
+	}
+
+	// The wall is public in demo mode; settings need the printed login.
+	noFollow := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(d.URL + "/settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Errorf("/settings without sign-in: %d to %q, want a redirect to /login", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, password, ok := strings.Cut(d.stdout.String(), "Demo login: demo / ")
+	password, _, _ = strings.Cut(password, "\n")
+	if !ok || password == "" {
+		t.Fatalf("no demo login printed; stdout:\n%s", d.stdout.String())
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Timeout: 10 * time.Second, Jar: jar}
+	resp, err = browser.PostForm(d.URL+"/login", url.Values{"username": {"demo"}, "password": {password}, "next": {"/settings"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/settings" || !strings.Contains(string(settings), "Signed in as demo") {
+		t.Errorf("sign-in with the printed demo login ended at %s with %d", resp.Request.URL, resp.StatusCode)
+	}
+
+	if err := d.stop(); err != nil {
+		t.Fatalf("run after cancel: %v, want nil (clean shutdown)", err)
+	}
+	if _, err := testHTTPClient.Get(d.URL + "/healthz"); err == nil {
+		t.Error("the server still answers after run returned")
+	}
+	if _, err := os.Stat(db + ".key"); err != nil {
+		t.Errorf("no key file beside the database without DASHBOARD_SECRET: %v", err)
+	}
+
+	t.Run("a second run on the same database keeps the three demo accounts", func(t *testing.T) {
+		d2 := startDashboard(t, "-demo", "-db", db, "-addr", "127.0.0.1:0")
+		// Polls with tokens of the first run's fake would fail; the sections
+		// must come back with tiles from the new fake.
+		demoSections(t, d2.URL, 3, 10*time.Second)
+		if err := d2.stop(); err != nil {
+			t.Fatalf("run after cancel: %v", err)
+		}
+	})
+}
+
+func TestRunPrintsTheVersion(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-version"}, onlyEnv(), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "dashboard "+version+"\n" {
+		t.Errorf("output %q", got)
+	}
+}
+
+func TestRunRefusesABadConfigurationBeforeServing(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		says string
+	}{
+		{"a poll interval below the minimum", []string{"-poll-interval", "1s"}, nil, "below the minimum"},
+		{"an admin user without a password", nil, []string{"ADMIN_USERNAME=admin"}, "must be set together"},
+		{"an admin password under 10 characters", nil, []string{"ADMIN_USERNAME=admin", "ADMIN_PASSWORD=short"}, "10 characters or more"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"-db", filepath.Join(t.TempDir(), "d.db"), "-addr", "127.0.0.1:0"}, tt.args...)
+			var stdout bytes.Buffer
+			err := run(context.Background(), args, onlyEnv(tt.env...), &stdout, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("run: %v, want an error saying %q", err, tt.says)
+			}
+			if strings.Contains(stdout.String(), "Dashboard on") {
+				t.Error("run served before refusing")
+			}
+		})
+	}
+}
