@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,13 +23,15 @@ import (
 const maxAPIBody = 64 << 10
 
 // writeJSON encodes v with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		http.Error(w, `{"response":"error","message":"Internal error."}`, http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
+	writeCompressed(w, r, status, buf.Bytes())
 }
 
 // envelope is the API's response wrapper.
@@ -38,13 +41,13 @@ type envelope struct {
 	Data     any    `json:"data,omitempty"`
 }
 
-func apiError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, envelope{Response: "error", Message: msg})
+func apiError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	writeJSON(w, r, status, envelope{Response: "error", Message: msg})
 }
 
 func (h *Handler) apiServerError(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	apiError(w, http.StatusInternalServerError, "Internal error; it has been logged.")
+	apiError(w, r, http.StatusInternalServerError, "Internal error; it has been logged.")
 }
 
 // apiParams reads a form or JSON body (size-limited) into a flat map of
@@ -175,7 +178,7 @@ func (h *Handler) apiAccountList(w http.ResponseWriter, r *http.Request, status 
 	for _, a := range accts {
 		out = append(out, toAPIAccount(a))
 	}
-	writeJSON(w, status, out)
+	writeJSON(w, r, status, out)
 }
 
 // apiListAccounts: GET /api/v1/accounts.
@@ -187,7 +190,7 @@ func (h *Handler) apiListAccounts(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) apiAddAccount(w http.ResponseWriter, r *http.Request) {
 	p, err := apiParams(w, r)
 	if err != nil {
-		apiError(w, http.StatusBadRequest, err.Error())
+		apiError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	_, err = h.addAccount(r.Context(), AccountInput{Username: p["username"], APIKey: p["apikey"], Alias: p["alias"]})
@@ -205,7 +208,7 @@ func (h *Handler) apiAddAccount(w http.ResponseWriter, r *http.Request) {
 			}
 			msg = strings.TrimSpace(msg)
 		}
-		apiError(w, ae.Status, msg)
+		apiError(w, r, ae.Status, msg)
 		return
 	}
 	if err != nil {
@@ -219,17 +222,17 @@ func (h *Handler) apiAddAccount(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
 	p, err := apiParams(w, r)
 	if err != nil {
-		apiError(w, http.StatusBadRequest, err.Error())
+		apiError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	username := strings.TrimSpace(p["username"])
 	if username == "" {
-		apiError(w, http.StatusBadRequest, "Missing 'username' field.")
+		apiError(w, r, http.StatusBadRequest, "Missing 'username' field.")
 		return
 	}
 	a, err := h.store.AccountByUsername(r.Context(), username)
 	if errors.Is(err, monitoring.ErrNotFound) {
-		apiError(w, http.StatusNotFound, "User with this username not found.")
+		apiError(w, r, http.StatusNotFound, "User with this username not found.")
 		return
 	}
 	if err != nil {
@@ -337,7 +340,7 @@ func (h *Handler) apiMonitors(w http.ResponseWriter, r *http.Request) {
 	if username != "" {
 		a, err := h.store.AccountByUsername(r.Context(), username)
 		if errors.Is(err, monitoring.ErrNotFound) {
-			apiError(w, http.StatusNotFound, "User with this username not found.")
+			apiError(w, r, http.StatusNotFound, "User with this username not found.")
 			return
 		}
 		if err != nil {
@@ -390,14 +393,14 @@ func (h *Handler) apiMonitors(w http.ResponseWriter, r *http.Request) {
 		}
 		out[a.Username] = m
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, r, http.StatusOK, out)
 }
 
 // apiServerDetail: GET /api/v1/monitors/{username}/{serverId}.
 func (h *Handler) apiServerDetail(w http.ResponseWriter, r *http.Request) {
 	a, err := h.store.AccountByUsername(r.Context(), r.PathValue("username"))
 	if errors.Is(err, monitoring.ErrNotFound) {
-		apiError(w, http.StatusNotFound, "User with this username not found.")
+		apiError(w, r, http.StatusNotFound, "User with this username not found.")
 		return
 	}
 	if err != nil {
@@ -413,12 +416,12 @@ func (h *Handler) apiServerDetail(w http.ResponseWriter, r *http.Request) {
 	if snap != nil {
 		for i := range snap.Servers {
 			if snap.Servers[i].ID == id {
-				writeJSON(w, http.StatusOK, envelope{Response: "success", Message: "Server information retrieved successfully.", Data: toAPIServer(&snap.Servers[i])})
+				writeJSON(w, r, http.StatusOK, envelope{Response: "success", Message: "Server information retrieved successfully.", Data: toAPIServer(&snap.Servers[i])})
 				return
 			}
 		}
 	}
-	apiError(w, http.StatusNotFound, "Server with 'server_id' not found.")
+	apiError(w, r, http.StatusNotFound, "Server with 'server_id' not found.")
 }
 
 // apiFilter is a saved filter with its name.
@@ -447,7 +450,7 @@ func (h *Handler) apiFilterList(w http.ResponseWriter, r *http.Request, status i
 		data = append(data, f.Query)
 		full = append(full, apiFilter{ID: f.ID, Name: f.Name, Filter: f.Query})
 	}
-	writeJSON(w, status, filtersEnvelope{envelope: envelope{Response: "success", Message: msg, Data: data}, Filters: full})
+	writeJSON(w, r, status, filtersEnvelope{envelope: envelope{Response: "success", Message: msg, Data: data}, Filters: full})
 }
 
 // apiListFilters: GET /api/v1/filters.
@@ -460,7 +463,7 @@ func (h *Handler) apiListFilters(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) apiAddFilter(w http.ResponseWriter, r *http.Request) {
 	p, err := apiParams(w, r)
 	if err != nil {
-		apiError(w, http.StatusBadRequest, err.Error())
+		apiError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	name := p["name"]
@@ -475,11 +478,11 @@ func (h *Handler) apiAddFilter(w http.ResponseWriter, r *http.Request) {
 		if strings.TrimSpace(p["filter"]) == "" {
 			msg = "Missing 'filter' field."
 		}
-		apiError(w, http.StatusBadRequest, msg)
+		apiError(w, r, http.StatusBadRequest, msg)
 		return
 	}
 	if _, err := h.store.CreateFilter(r.Context(), name, query); errors.Is(err, monitoring.ErrDuplicate) {
-		apiError(w, http.StatusConflict, "A saved filter with this name already exists.")
+		apiError(w, r, http.StatusConflict, "A saved filter with this name already exists.")
 		return
 	} else if err != nil {
 		h.apiServerError(w, r, err)
@@ -492,12 +495,12 @@ func (h *Handler) apiAddFilter(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) apiDeleteFilter(w http.ResponseWriter, r *http.Request) {
 	p, err := apiParams(w, r)
 	if err != nil {
-		apiError(w, http.StatusBadRequest, err.Error())
+		apiError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	target := strings.TrimSpace(p["filter"])
 	if target == "" {
-		apiError(w, http.StatusBadRequest, "Missing 'filter' field.")
+		apiError(w, r, http.StatusBadRequest, "Missing 'filter' field.")
 		return
 	}
 	fs, err := h.store.ListFilters(r.Context())
@@ -516,7 +519,7 @@ func (h *Handler) apiDeleteFilter(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if removed == 0 {
-		apiError(w, http.StatusNotFound, "Filter not found.")
+		apiError(w, r, http.StatusNotFound, "Filter not found.")
 		return
 	}
 	h.apiFilterList(w, r, http.StatusOK, "Filter deleted.")
@@ -524,7 +527,7 @@ func (h *Handler) apiDeleteFilter(w http.ResponseWriter, r *http.Request) {
 
 // apiIndex: GET /api/v1/ lists the routes.
 func (h *Handler) apiIndex(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
+	writeJSON(w, r, http.StatusOK, map[string]any{
 		"response": "success",
 		"message":  "Cloud Monitoring Dashboard API v1. Authenticate with the session cookie or 'Authorization: Bearer <token>' (create tokens in Settings).",
 		"routes": []string{
@@ -537,12 +540,12 @@ func (h *Handler) apiIndex(w http.ResponseWriter, r *http.Request) {
 
 // apiNotFound and apiMethodNotAllowed keep the envelope for unknown routes.
 func apiNotFound(w http.ResponseWriter, r *http.Request) {
-	apiError(w, http.StatusNotFound, "No such API route.")
+	apiError(w, r, http.StatusNotFound, "No such API route.")
 }
 
 func apiMethodNotAllowed(allow ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		apiError(w, http.StatusMethodNotAllowed, "Method not allowed.")
+		apiError(w, r, http.StatusMethodNotAllowed, "Method not allowed.")
 	}
 }

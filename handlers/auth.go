@@ -95,7 +95,7 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/metrics":
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dashboard"`)
-		apiError(w, http.StatusUnauthorized, "Sign in or send 'Authorization: Bearer <token>' (create tokens in Settings).")
+		apiError(w, r, http.StatusUnauthorized, "Sign in or send 'Authorization: Bearer <token>' (create tokens in Settings).")
 	case isHTMX(r):
 		// Send the whole page to the login form, not a form inside the grid.
 		w.Header().Set("HX-Redirect", loginURL(r))
@@ -143,7 +143,7 @@ func (h *Handler) needsSetup(next http.Handler) http.Handler {
 		}
 		if n == 0 {
 			if strings.HasPrefix(r.URL.Path, "/api/") {
-				apiError(w, http.StatusUnauthorized, "No user exists yet: open /setup in a browser first.")
+				apiError(w, r, http.StatusUnauthorized, "No user exists yet: open /setup in a browser first.")
 				return
 			}
 			if isHTMX(r) {

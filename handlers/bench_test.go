@@ -72,9 +72,9 @@ func BenchmarkDashboardPage(b *testing.B) {
 	routes := h.Routes()
 
 	for _, tc := range []struct {
-		name string
-		htmx bool
-	}{{"full page", false}, {"grid fragment", true}} {
+		name       string
+		htmx, gzip bool
+	}{{"full page", false, false}, {"grid fragment", true, false}, {"full page gzip", false, true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			var size int
 			b.ReportAllocs()
@@ -82,6 +82,9 @@ func BenchmarkDashboardPage(b *testing.B) {
 				req := httptest.NewRequest(http.MethodGet, "/", nil)
 				if tc.htmx {
 					req.Header.Set("HX-Request", "true")
+				}
+				if tc.gzip {
+					req.Header.Set("Accept-Encoding", "gzip")
 				}
 				rec := httptest.NewRecorder()
 				routes.ServeHTTP(rec, req)

@@ -3,9 +3,13 @@ package handlers
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -86,8 +90,43 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c t
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	writeCompressed(w, r, status, buf.Bytes())
+}
+
+// gzipPool reuses compressors: a wall page of thousands of tiles is
+// megabytes of repetitive markup that gzip shrinks about tenfold.
+var gzipPool = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
+
+// writeCompressed writes body with status, gzipped when the client accepts
+// it and the body is worth it.
+func writeCompressed(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	w.Header().Add("Vary", "Accept-Encoding")
+	if len(body) < 1400 || !acceptsGzip(r) {
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+		return
+	}
+	w.Header().Set("Content-Encoding", "gzip")
+	w.Header().Del("Content-Length")
 	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	zw := gzipPool.Get().(*gzip.Writer)
+	zw.Reset(w)
+	_, _ = zw.Write(body)
+	_ = zw.Close()
+	gzipPool.Put(zw)
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {
+			return true
+		}
+	}
+	return false
 }
 
 // serverError logs the detail and shows the user a plain message.

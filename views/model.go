@@ -79,7 +79,6 @@ type Tile struct {
 type Segment struct {
 	Path  string
 	State monitoring.State
-	Title string
 }
 
 // ServerPage is one server with its alarms.
@@ -150,35 +149,72 @@ var ringOrder = []monitoring.State{monitoring.StateCritical, monitoring.StateWar
 // twelve o'clock clockwise, then WARNING, UNKNOWN and OK, with a thin gap
 // between arcs.
 func Ring(alarms []monitoring.Alarm) []Segment {
-	var ordered []monitoring.Alarm
-	for _, st := range ringOrder {
-		for _, a := range alarms {
-			if a.Counted() && a.State == st {
-				ordered = append(ordered, a)
-			}
+	n := 0
+	for _, a := range alarms {
+		if a.Counted() {
+			n++
 		}
 	}
-	n := len(ordered)
 	if n == 0 {
 		return nil
 	}
+	paths := ringPaths(n)
 	segs := make([]Segment, 0, n)
+	for _, st := range ringOrder {
+		for _, a := range alarms {
+			if a.Counted() && a.State == st {
+				segs = append(segs, Segment{Path: paths[len(segs)], State: st})
+			}
+		}
+	}
+	return segs
+}
+
+// ringCache holds the arc paths of rings of up to 64 segments: the geometry
+// depends only on the segment count, and a wall page draws tens of
+// thousands of arcs.
+var ringCache = func() [][]string {
+	c := make([][]string, 65)
+	for n := 1; n < len(c); n++ {
+		c[n] = computeRingPaths(n)
+	}
+	return c
+}()
+
+func ringPaths(n int) []string {
+	if n < len(ringCache) {
+		return ringCache[n]
+	}
+	return computeRingPaths(n)
+}
+
+func computeRingPaths(n int) []string {
 	if n == 1 {
-		a := ordered[0]
 		// A full circle cannot be one arc command: draw two halves.
 		r := ringRadius
-		path := fmt.Sprintf("M50 %s A%s %s 0 1 1 50 %s A%s %s 0 1 1 50 %s",
-			f(50-r), f(r), f(r), f(50+r), f(r), f(r), f(50-r))
-		return append(segs, Segment{Path: path, State: a.State, Title: a.Label + ": " + string(a.State)})
+		return []string{fmt.Sprintf("M50 %s A%s %s 0 1 1 50 %s A%s %s 0 1 1 50 %s",
+			f(50-r), f(r), f(r), f(50+r), f(r), f(r), f(50-r))}
 	}
 	span := 360.0 / float64(n)
 	gap := math.Min(4.0, span*0.3)
-	for i, a := range ordered {
-		start := float64(i)*span + gap/2
-		end := float64(i+1)*span - gap/2
-		segs = append(segs, Segment{Path: arc(start, end), State: a.State, Title: a.Label + ": " + string(a.State)})
+	out := make([]string, n)
+	for i := range out {
+		out[i] = arc(float64(i)*span+gap/2, float64(i+1)*span-gap/2)
 	}
-	return segs
+	return out
+}
+
+// SegClass is the CSS class of a ring segment.
+func SegClass(s monitoring.State) string {
+	switch s {
+	case monitoring.StateOK:
+		return "seg seg-ok"
+	case monitoring.StateWarning:
+		return "seg seg-warning"
+	case monitoring.StateCritical:
+		return "seg seg-critical"
+	}
+	return "seg seg-unknown"
 }
 
 // arc is an SVG path along the ring from start to end degrees (0 = twelve
