@@ -49,6 +49,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 		s.Accounts = append(s.Accounts, row)
 	}
 	s.EditID = editID
+	s.Now = h.now()
 	if s.Filters, err = h.store.ListFilters(r.Context()); err != nil {
 		h.serverError(w, r, err)
 		return

@@ -121,6 +121,7 @@ type Settings struct {
 	Flash    string
 	// EditID marks the account whose edit form was just submitted with errors.
 	EditID int64
+	Now    time.Time
 }
 
 // StateClass is the CSS class for a state.
