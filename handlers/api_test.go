@@ -3,10 +3,13 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"cmdash/handlers"
 	"cmdash/monitoring/fakerax"
@@ -193,5 +196,23 @@ func TestAPIErrorsUseTheEnvelope(t *testing.T) {
 				t.Errorf("body %v, want an error mentioning %q", env, tt.words)
 			}
 		})
+	}
+}
+
+func TestSectionSummaryCountsServersByWorstState(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 40, Alarms: 6, WarningShare: 0.1, CriticalShare: 0.1})
+	doc, err := goquery.NewDocumentFromReader(a.do(a.signedIn(), "GET", "/", nil, nil).Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crit := doc.Find(`li.tile[data-state="CRITICAL"]`).Length()
+	warn := doc.Find(`li.tile[data-state="WARNING"]`).Length()
+	if crit == 0 || warn == 0 {
+		t.Fatalf("the scenario has %d critical and %d warning servers; it needs both", crit, warn)
+	}
+	summary := strings.Join(strings.Fields(doc.Find(".summary").Text()), " ")
+	want := fmt.Sprintf("40 servers · %d critical · %d warning", crit, warn)
+	if summary != want {
+		t.Errorf("summary %q, want %q", summary, want)
 	}
 }

@@ -155,6 +155,12 @@ func (h *Handler) buildGrid(r *http.Request, accts []monitoring.Account, q, self
 			for i := range snap.Servers {
 				s := &snap.Servers[i]
 				sec.Counts.Plus(s.Counts)
+				switch s.Worst {
+				case monitoring.StateCritical:
+					sec.CriticalServers++
+				case monitoring.StateWarning:
+					sec.WarningServers++
+				}
 				if s.Worst.Worse(sec.Worst) {
 					sec.Worst = s.Worst
 				}

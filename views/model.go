@@ -59,10 +59,13 @@ type Section struct {
 	Error       string
 	ErrorSince  string
 	Servers     []Tile
-	ServerTotal int  // before filtering
-	CanRefresh  bool // the viewer is signed in
-	Counts      monitoring.Counts
+	ServerTotal int               // before filtering
+	CanRefresh  bool              // the viewer is signed in
+	Counts      monitoring.Counts // alarms of all servers
 	Worst       monitoring.State
+	// CriticalServers and WarningServers count servers by their worst state.
+	CriticalServers int
+	WarningServers  int
 }
 
 // Tile is one server circle.
