@@ -279,9 +279,7 @@ func (h *Handler) bareLayout(r *http.Request, title string) views.Layout {
 
 // login checks the password, renews the session token and signs in.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
@@ -307,13 +305,21 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.limiter.succeed(keys...)
-	if err := h.sessions.RenewToken(r.Context()); err != nil {
+	if err := h.signIn(r, u.Username); err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	h.sessions.Put(r.Context(), sessionUserKey, u.Username)
 	h.log.Info("signed in", "username", u.Username, "remote", h.clientIP(r))
 	seeOther(w, r, form.Next)
+}
+
+// signIn renews the session token (no fixation) and records the user.
+func (h *Handler) signIn(r *http.Request, username string) error {
+	if err := h.sessions.RenewToken(r.Context()); err != nil {
+		return err
+	}
+	h.sessions.Put(r.Context(), sessionUserKey, username)
+	return nil
 }
 
 // logout destroys the session.
@@ -363,9 +369,7 @@ func validateNewUser(username, password, confirm string) map[string]string {
 
 // setup creates the first user and signs them in.
 func (h *Handler) setup(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
@@ -384,11 +388,10 @@ func (h *Handler) setup(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "Setup is done: sign in instead.")
 		return
 	}
-	if err := h.sessions.RenewToken(r.Context()); err != nil {
+	if err := h.signIn(r, username); err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	h.sessions.Put(r.Context(), sessionUserKey, username)
 	h.log.Info("first user created", "username", username)
 	seeOther(w, r, "/settings")
 }

@@ -32,9 +32,7 @@ func validateFilter(name, query string) (string, string, string) {
 // createFilter saves the current query under a name (form post from the
 // dashboard toolbar), then shows the dashboard with it.
 func (h *Handler) createFilter(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	name, query, msg := validateFilter(r.PostForm.Get("name"), r.PostForm.Get("query"))

@@ -160,9 +160,7 @@ func (h *Handler) checkCredentials(ctx context.Context, username, apiKey string)
 
 // createAccount handles the add form.
 func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	in := AccountInput{Username: r.PostForm.Get("username"), APIKey: r.PostForm.Get("apikey"), Alias: r.PostForm.Get("alias")}
@@ -188,9 +186,7 @@ func (h *Handler) updateAccount(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "There is no such account.")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	acct, err := h.store.Account(r.Context(), id)

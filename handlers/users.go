@@ -45,9 +45,7 @@ func (h *Handler) renderAccess(w http.ResponseWriter, r *http.Request, status in
 
 // createUser adds a user (by a signed-in user).
 func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
@@ -93,9 +91,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) {
 
 // changePassword lets the signed-in user change their own password.
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	me := currentUser(r)
@@ -125,9 +121,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 
 // createToken makes an API token and shows it once.
 func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "The form could not be read.", http.StatusBadRequest)
+	if !parseForm(w, r) {
 		return
 	}
 	name := strings.TrimSpace(r.PostForm.Get("name"))
