@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -159,8 +158,16 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// TB is the part of testing.TB that NewTestServer needs; taking it instead
+// of testing.TB keeps the testing package out of binaries that embed the
+// fake (the demo mode).
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
 // NewTestServer starts the fake on loopback; both are closed when the test ends.
-func NewTestServer(tb testing.TB, cfg Config) (*Server, *httptest.Server) {
+func NewTestServer(tb TB, cfg Config) (*Server, *httptest.Server) {
 	tb.Helper()
 	s := New(cfg)
 	ts := httptest.NewServer(s)
