@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -110,10 +111,28 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 	}()
 
 	// The first Run starts the browser; it is bounded by overall.
-	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1920, 1080),
-		chromedp.Navigate(d.URL+"/"),
-	); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1920, 1080)); err != nil {
+		t.Fatalf("start the browser: %v", err)
+	}
+	// Collect console errors from here on: a Content-Security-Policy
+	// violation (an inline style htmx injected, an inline script) or a
+	// script error shows up there.
+	var consoleMu sync.Mutex
+	var consoleErrors []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
+				consoleMu.Lock()
+				consoleErrors = append(consoleErrors, m.String())
+				consoleMu.Unlock()
+			}
+		}
+	}()
+	if err := chromedp.Do(ctx, chromedp.Navigate(d.URL+"/")); err != nil {
 		t.Fatalf("open the dashboard: %v", err)
 	}
 	browserStep(t, ctx, "wait for tiles", 15*time.Second,
@@ -149,6 +168,14 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 	if n := browserEval[int](t, ctx, `document.querySelectorAll('#grid').length`); n != 1 {
 		t.Errorf("%d #grid elements after the swap, want 1 (outerHTML swap must not nest grids)", n)
 	}
+	if n := browserEval[int](t, ctx, `document.querySelectorAll('style').length`); n != 0 {
+		t.Errorf("%d <style> elements in the page: the CSP forbids inline styles", n)
+	}
+	consoleMu.Lock()
+	if len(consoleErrors) > 0 {
+		t.Errorf("the browser console reported errors (CSP violations or script errors):\n%s", strings.Join(consoleErrors, "\n"))
+	}
+	consoleMu.Unlock()
 
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
