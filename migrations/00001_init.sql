@@ -1,10 +1,13 @@
 -- +goose Up
 -- Times are Unix milliseconds (UTC); 0 means "never".
+-- AUTOINCREMENT: an id is never reused, so nothing keyed by a removed
+-- account's id (a poll in flight, a cached snapshot) can reach a new one.
 CREATE TABLE accounts (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     username        TEXT    NOT NULL UNIQUE COLLATE NOCASE,
     alias           TEXT    NOT NULL DEFAULT '',
     apikey_sealed   BLOB    NOT NULL,          -- AES-GCM sealed API key
+    key_version     INTEGER NOT NULL DEFAULT 1, -- bumped with each new key: a poll with an older key does not record
     enabled         INTEGER NOT NULL DEFAULT 1,
     created_at      INTEGER NOT NULL,
     token_sealed    BLOB,                      -- AES-GCM sealed cached Identity token (JSON)
@@ -26,7 +29,7 @@ CREATE TABLE snapshots (
 );
 
 CREATE TABLE filters (
-    id         INTEGER PRIMARY KEY,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
     name       TEXT    NOT NULL UNIQUE COLLATE NOCASE,
     query      TEXT    NOT NULL,
     created_at INTEGER NOT NULL

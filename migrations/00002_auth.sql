@@ -1,8 +1,9 @@
 -- +goose Up
 CREATE TABLE users (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     username      TEXT    NOT NULL UNIQUE COLLATE NOCASE,
     password_hash TEXT    NOT NULL,          -- bcrypt
+    session_epoch INTEGER NOT NULL DEFAULT 1, -- bumped by a password change: older sessions stop working
     created_at    INTEGER NOT NULL
 );
 
@@ -16,7 +17,7 @@ CREATE INDEX sessions_expiry_idx ON sessions (expiry);
 
 -- API tokens for scripts: only a SHA-256 of the token is stored.
 CREATE TABLE api_tokens (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     name         TEXT    NOT NULL,
     token_hash   BLOB    NOT NULL UNIQUE,

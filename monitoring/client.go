@@ -368,7 +368,7 @@ func retryAfter(h http.Header) time.Duration {
 			continue
 		}
 		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second
+			return time.Duration(min(n, 86400)) * time.Second // a day at most: no overflow
 		}
 		if t, err := http.ParseTime(v); err == nil {
 			if d := time.Until(t); d > 0 {

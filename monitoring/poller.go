@@ -3,6 +3,7 @@ package monitoring
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -197,13 +198,19 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 	now := p.now()
 	snap := Reduce(res.Values, now)
 	err = p.store.SavePollSuccess(ctx, id, PollSuccess{
-		Snapshot: snap, Token: res.Token, RateLimit: res.RateLimit,
+		KeyVersion: acct.KeyVersion, Snapshot: snap, Token: res.Token, RateLimit: res.RateLimit,
 		PolledAt: now, NextPoll: now.Add(p.jitter(p.nextInterval(res.RateLimit))),
 	})
-	if err != nil {
-		if !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
-			p.log.Error("poller: saving snapshot", "account", acct.Username, "err", err)
-		}
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrStalePoll), ctx.Err() != nil:
+		return err // removed, re-keyed or shutting down: nothing to record
+	default:
+		// The data came but could not be stored (disk full, database busy):
+		// record it like any failure, so the account backs off instead of
+		// being due again at once, and keep the token for the retry.
+		p.log.Error("poller: saving snapshot", "account", acct.Username, "err", err)
+		p.record(ctx, acct, fmt.Errorf("saving the snapshot: %w", err), &res.Token, took)
 		return err
 	}
 	if p.observer != nil {
@@ -231,15 +238,19 @@ func (p *Poller) jitter(d time.Duration) time.Duration {
 	return d - time.Duration(spread) + time.Duration(rand.Int64N(2*spread+1))
 }
 
+// maxRetryAfter bounds what an upstream Retry-After can impose.
+const maxRetryAfter = time.Hour
+
 // Backoff is the wait after the n-th consecutive failure (n ≥ 1): the
-// interval doubled per failure, capped, never shorter than retryAfter.
+// interval doubled per failure up to maxBackoff (never below the interval
+// itself), and at least retryAfter, which is capped at an hour.
 func Backoff(interval time.Duration, n int, retryAfter time.Duration) time.Duration {
 	d := interval
 	for i := 1; i < n && d < maxBackoff; i++ {
 		d *= 2
 	}
-	d = min(d, maxBackoff)
-	return max(d, retryAfter)
+	d = max(min(d, maxBackoff), interval)
+	return max(d, min(retryAfter, maxRetryAfter))
 }
 
 func (p *Poller) record(ctx context.Context, acct Account, err error, tok *Token, took time.Duration) {
@@ -251,9 +262,13 @@ func (p *Poller) record(ctx context.Context, acct Account, err error, tok *Token
 	now := p.now()
 	next := now.Add(Backoff(p.interval, acct.Status.ErrorCount+1, retry))
 	kind := ErrorKind(err)
-	if serr := p.store.SavePollFailure(ctx, acct.ID, PollFailure{
-		Message: Describe(err), Kind: kind, PolledAt: now, NextPoll: next, Token: tok,
-	}); serr != nil && !errors.Is(serr, ErrNotFound) && ctx.Err() == nil {
+	serr := p.store.SavePollFailure(ctx, acct.ID, PollFailure{
+		KeyVersion: acct.KeyVersion, Message: Describe(err), Kind: kind, PolledAt: now, NextPoll: next, Token: tok,
+	})
+	if errors.Is(serr, ErrNotFound) || errors.Is(serr, ErrStalePoll) {
+		return // removed or re-keyed meanwhile: this failure is old news
+	}
+	if serr != nil && ctx.Err() == nil {
 		p.log.Error("poller: recording failure", "account", acct.Username, "err", serr)
 	}
 	if p.observer != nil {

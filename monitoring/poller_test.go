@@ -2,6 +2,7 @@ package monitoring_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -106,11 +107,62 @@ func TestBackoffDoublesAndHonoursRetryAfter(t *testing.T) {
 		{3, 0, 2 * time.Minute},
 		{10, 0, 10 * time.Minute},
 		{1, 5 * time.Minute, 5 * time.Minute},
+		{1, 365 * 24 * time.Hour, time.Hour}, // a hostile Retry-After is capped
 	}
 	for _, tt := range tests {
 		if got := monitoring.Backoff(30*time.Second, tt.n, tt.retry); got != tt.want {
 			t.Errorf("Backoff(30s, %d, %s) = %s, want %s", tt.n, tt.retry, got, tt.want)
 		}
+	}
+	if got := monitoring.Backoff(20*time.Minute, 1, 0); got != 20*time.Minute {
+		t.Errorf("with a 20 min interval a failure retries after %s, sooner than a success would", got)
+	}
+}
+
+func TestASnapshotThatCannotBeStoredBacksOff(t *testing.T) {
+	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 12}, 30*time.Second)
+	ctx := context.Background()
+	id := f.ids["account1"]
+	if _, err := f.store.DB().ExecContext(ctx, `CREATE TRIGGER no_room BEFORE INSERT ON snapshots BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.poller.Poll(ctx, id); err == nil {
+		t.Fatal("poll reported success though the snapshot was not stored")
+	}
+	a, _ := f.store.Account(ctx, id)
+	if a.Status.ErrorCount != 1 || !strings.Contains(a.Status.LastError, "disk is full") {
+		t.Errorf("status = %+v, want the storage failure recorded", a.Status)
+	}
+	if due, _ := f.store.DueAccounts(ctx, time.Now()); len(due) != 0 {
+		t.Error("the account is due again at once: the poller would hammer Rackspace")
+	}
+	_, tok, _ := f.store.Credentials(ctx, id)
+	if tok == nil {
+		t.Error("the token of the failed save was dropped; the next poll logs in again")
+	}
+}
+
+func TestAPollWithAReplacedKeyIsNotRecorded(t *testing.T) {
+	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 13}, 30*time.Second)
+	ctx := context.Background()
+	id := f.ids["account1"]
+	old, _ := f.store.Account(ctx, id)
+	key := "a-new-key-typed-in-settings"
+	if err := f.store.UpdateAccount(ctx, id, monitoring.AccountUpdate{APIKey: &key, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	err := f.store.SavePollFailure(ctx, id, monitoring.PollFailure{KeyVersion: old.KeyVersion, Message: "rejected", PolledAt: now, NextPoll: now.Add(time.Hour)})
+	if !errors.Is(err, monitoring.ErrStalePoll) {
+		t.Fatalf("failure with the old key: err = %v, want ErrStalePoll", err)
+	}
+	err = f.store.SavePollSuccess(ctx, id, monitoring.PollSuccess{KeyVersion: old.KeyVersion, Snapshot: monitoring.Snapshot{FetchedAt: now}, PolledAt: now, NextPoll: now.Add(time.Hour)})
+	if !errors.Is(err, monitoring.ErrStalePoll) {
+		t.Fatalf("success with the old key: err = %v, want ErrStalePoll", err)
+	}
+	a, _ := f.store.Account(ctx, id)
+	if a.Status.ErrorCount != 0 || a.Status.NextPollAt.After(now) {
+		t.Errorf("the stale poll changed the status: %+v", a.Status)
 	}
 }
 

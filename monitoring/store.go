@@ -20,6 +20,9 @@ import (
 var (
 	ErrNotFound  = errors.New("not found")
 	ErrDuplicate = errors.New("already exists")
+	// ErrStalePoll: the account got a new API key while the poll ran with
+	// the old one; its outcome is not recorded.
+	ErrStalePoll = errors.New("poll used a replaced API key")
 )
 
 // OpenDB opens (creating if needed) the SQLite file at path and applies the
@@ -50,12 +53,15 @@ func OpenDB(ctx context.Context, path string, migrationsFS fs.FS) (*sql.DB, erro
 // Account is a Rackspace account as the dashboard knows it. It never holds
 // the API key.
 type Account struct {
-	ID        int64
-	Username  string
-	Alias     string
-	Enabled   bool
-	CreatedAt time.Time
-	Status    PollStatus
+	ID       int64
+	Username string
+	Alias    string
+	Enabled  bool
+	// KeyVersion changes with every new API key; a poll records its outcome
+	// only if the key it used is still the account's key.
+	KeyVersion int64
+	CreatedAt  time.Time
+	Status     PollStatus
 }
 
 // Name is what the dashboard calls the account: its alias, else its username.
@@ -126,13 +132,13 @@ func fromMS(v int64) time.Time {
 func keyAAD(username string) []byte   { return []byte("apikey:" + strings.ToLower(username)) }
 func tokenAAD(username string) []byte { return []byte("token:" + strings.ToLower(username)) }
 
-const accountCols = `id, username, alias, enabled, created_at, last_polled_at, last_success_at,
+const accountCols = `id, username, alias, enabled, key_version, created_at, last_polled_at, last_success_at,
 	last_error, error_kind, error_count, next_poll_at, ratelimit_limit, ratelimit_used`
 
 func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 	var a Account
 	var created, polled, success, next int64
-	err := row.Scan(&a.ID, &a.Username, &a.Alias, &a.Enabled, &created, &polled, &success,
+	err := row.Scan(&a.ID, &a.Username, &a.Alias, &a.Enabled, &a.KeyVersion, &created, &polled, &success,
 		&a.Status.LastError, &a.Status.ErrorKind, &a.Status.ErrorCount, &next,
 		&a.Status.RateLimit.Limit, &a.Status.RateLimit.Used)
 	if err != nil {
@@ -217,6 +223,9 @@ func (s *Store) CreateAccount(ctx context.Context, username, alias, apiKey strin
 	if err != nil {
 		return Account{}, fmt.Errorf("create account: %w", err)
 	}
+	s.mu.Lock()
+	delete(s.cache, id)
+	s.mu.Unlock()
 	return s.Account(ctx, id)
 }
 
@@ -244,7 +253,7 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, u AccountUpdate) er
 			tokSealed = s.sealer.Seal(raw, tokenAAD(a.Username))
 		}
 		res, err = s.db.ExecContext(ctx, `UPDATE accounts SET alias = ?, enabled = ?, apikey_sealed = ?, token_sealed = ?,
-			next_poll_at = ?, error_count = 0, last_error = '', error_kind = '' WHERE id = ?`,
+			key_version = key_version + 1, next_poll_at = ?, error_count = 0, last_error = '', error_kind = '' WHERE id = ?`,
 			u.Alias, u.Enabled, s.sealer.Seal([]byte(*u.APIKey), keyAAD(a.Username)), tokSealed, ms(s.now()), id)
 	} else {
 		res, err = s.db.ExecContext(ctx, `UPDATE accounts SET alias = ?, enabled = ?,
@@ -350,11 +359,12 @@ func (s *Store) SetNextPoll(ctx context.Context, id int64, at time.Time) error {
 
 // PollSuccess is what a good poll records.
 type PollSuccess struct {
-	Snapshot  Snapshot
-	Token     Token
-	RateLimit RateLimit
-	PolledAt  time.Time
-	NextPoll  time.Time
+	KeyVersion int64 // the key the poll used; 0 skips the check
+	Snapshot   Snapshot
+	Token      Token
+	RateLimit  RateLimit
+	PolledAt   time.Time
+	NextPoll   time.Time
 }
 
 // SavePollSuccess stores the snapshot, the token in use and a clean status,
@@ -374,11 +384,15 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 	}
 	defer tx.Rollback()
 	var username string
-	if err := tx.QueryRowContext(ctx, `SELECT username FROM accounts WHERE id = ?`, id).Scan(&username); err != nil {
+	var version int64
+	if err := tx.QueryRowContext(ctx, `SELECT username, key_version FROM accounts WHERE id = ?`, id).Scan(&username, &version); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound // removed while polling
 		}
 		return fmt.Errorf("save poll: %w", err)
+	}
+	if p.KeyVersion != 0 && p.KeyVersion != version {
+		return ErrStalePoll
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE accounts SET token_sealed = ?, last_polled_at = ?, last_success_at = ?,
 		last_error = '', error_kind = '', error_count = 0, next_poll_at = ?, ratelimit_limit = ?, ratelimit_used = ?
@@ -403,23 +417,28 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 
 // PollFailure is what a failed poll records. The snapshot is left alone.
 type PollFailure struct {
-	Message  string // in words a person can act on
-	Kind     string
-	PolledAt time.Time
-	NextPoll time.Time
+	KeyVersion int64  // the key the poll used; 0 skips the check
+	Message    string // in words a person can act on
+	Kind       string
+	PolledAt   time.Time
+	NextPoll   time.Time
 	// Token, when not nil, is a token obtained before the failure, kept so
 	// the next poll need not log in again.
 	Token *Token
 }
 
-// SavePollFailure records a failed poll and returns the new error count.
+// SavePollFailure records a failed poll; the snapshot is left alone.
 func (s *Store) SavePollFailure(ctx context.Context, id int64, f PollFailure) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET last_polled_at = ?, last_error = ?, error_kind = ?,
-		error_count = error_count + 1, next_poll_at = ? WHERE id = ?`, ms(f.PolledAt), f.Message, f.Kind, ms(f.NextPoll), id)
+		error_count = error_count + 1, next_poll_at = ? WHERE id = ? AND (? = 0 OR key_version = ?)`,
+		ms(f.PolledAt), f.Message, f.Kind, ms(f.NextPoll), id, f.KeyVersion, f.KeyVersion)
 	if err != nil {
 		return fmt.Errorf("save poll failure: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.Account(ctx, id); err == nil {
+			return ErrStalePoll
+		}
 		return ErrNotFound
 	}
 	if f.Token != nil {
