@@ -51,7 +51,7 @@ func (h *Handler) apiServerError(w http.ResponseWriter, r *http.Request, err err
 }
 
 // apiParams reads a form or JSON body (size-limited) into a flat map of
-// strings. Query parameters fill in what the body lacks.
+// strings.
 func apiParams(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
 	out := map[string]string{}
 	r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
@@ -101,9 +101,13 @@ func apiParams(w http.ResponseWriter, r *http.Request) (map[string]string, error
 			out[k] = vals.Get(k)
 		}
 	}
-	for k, v := range r.URL.Query() {
-		if _, ok := out[k]; !ok && len(v) > 0 {
-			out[k] = v[0]
+	// DELETE may name its target in the query (?username=…); nothing else
+	// is read from the URL, so an API key never lands in an access log.
+	if r.Method == http.MethodDelete {
+		for k, v := range r.URL.Query() {
+			if _, ok := out[k]; !ok && len(v) > 0 && k != "apikey" {
+				out[k] = v[0]
+			}
 		}
 	}
 	return out, nil

@@ -18,8 +18,12 @@ import (
 	"cmdash/views"
 )
 
-// sessionUserKey holds the signed-in username in the session.
-const sessionUserKey = "user"
+// Session keys: the signed-in username and the user's session epoch at
+// sign-in (a password change bumps it and ends older sessions).
+const (
+	sessionUserKey  = "user"
+	sessionEpochKey = "epoch"
+)
 
 type ctxKey int
 
@@ -55,14 +59,11 @@ const (
 	signedIn               // settings, state changes, API, metrics
 )
 
-// requireLogin wraps a handler with the access check. Browsers get a
-// redirect to /login, htmx requests an HX-Redirect, the API a JSON 401.
+// guard wraps a handler with the access check. Browsers get a redirect to
+// /login, htmx requests an HX-Redirect, the API a JSON 401.
 func (h *Handler) guard(level access, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		user := ""
-		if h.sessions != nil {
-			user = h.sessions.GetString(r.Context(), sessionUserKey)
-		}
+		user := h.sessionUser(r)
 		if user == "" {
 			user = h.bearerUser(r)
 		}
@@ -75,6 +76,26 @@ func (h *Handler) guard(level access, next http.HandlerFunc) http.HandlerFunc {
 		}
 		h.unauthorized(w, r)
 	}
+}
+
+// sessionUser is the session's user while that user still exists and the
+// password has not changed since sign-in; otherwise the session ends.
+func (h *Handler) sessionUser(r *http.Request) string {
+	name := h.sessions.GetString(r.Context(), sessionUserKey)
+	if name == "" {
+		return ""
+	}
+	u, err := h.store.UserByName(r.Context(), name)
+	if err == nil && u.SessionEpoch == h.sessions.GetInt64(r.Context(), sessionEpochKey) {
+		return u.Username
+	}
+	if err != nil && !errors.Is(err, monitoring.ErrNotFound) {
+		h.log.Error("session user lookup", "err", err)
+		return ""
+	}
+	// Removed user or changed password: this session is over.
+	_ = h.sessions.Destroy(r.Context())
+	return ""
 }
 
 // bearerUser resolves "Authorization: Bearer <token>".
@@ -120,9 +141,13 @@ func loginURL(r *http.Request) string {
 	return "/login?next=" + url.QueryEscape(next)
 }
 
-// safeNext keeps redirects on this site.
+// safeNext keeps redirects on this site: a path (with query) on this host,
+// nothing a browser could read as another host (//x, /\x, or with tabs
+// and newlines that browsers strip).
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(next, "/") ||
+		strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\t\r\n") {
 		return "/"
 	}
 	return next
@@ -169,7 +194,6 @@ type loginLimiter struct {
 
 type failures struct {
 	count int
-	first time.Time
 	last  time.Time
 }
 
@@ -183,41 +207,30 @@ func newLoginLimiter() *loginLimiter {
 	return &loginLimiter{fails: map[string]*failures{}, now: time.Now}
 }
 
-// wait says how long the caller must wait before trying keys again.
-func (l *loginLimiter) wait(keys ...string) time.Duration {
+// attempt either refuses a sign-in attempt, saying how long to wait, or
+// counts it (as a failure until succeed clears it) and lets it through.
+// Checking and counting under one lock means parallel guesses cannot all
+// pass the check before the first of them fails.
+func (l *loginLimiter) attempt(keys ...string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	var longest time.Duration
 	for _, k := range keys {
 		f := l.fails[k]
-		if f == nil {
+		if f == nil || now.Sub(f.last) > failWindow || f.count < freeFailures {
 			continue
 		}
-		if now.Sub(f.last) > failWindow {
-			delete(l.fails, k)
-			continue
-		}
-		if f.count < freeFailures {
-			continue
-		}
-		lock := time.Second << min(f.count-freeFailures, 9)
-		lock = min(lock, maxLockout)
-		if d := f.last.Add(lock).Sub(now); d > longest {
-			longest = d
-		}
+		lock := min(time.Second<<min(f.count-freeFailures, 9), maxLockout)
+		longest = max(longest, f.last.Add(lock).Sub(now))
 	}
-	return longest
-}
-
-func (l *loginLimiter) fail(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
+	if longest > 0 {
+		return longest
+	}
 	for _, k := range keys {
 		f := l.fails[k]
 		if f == nil || now.Sub(f.last) > failWindow {
-			f = &failures{first: now}
+			f = &failures{}
 			l.fails[k] = f
 		}
 		f.count++
@@ -230,6 +243,7 @@ func (l *loginLimiter) fail(keys ...string) {
 			}
 		}
 	}
+	return 0
 }
 
 func (l *loginLimiter) succeed(keys ...string) {
@@ -286,7 +300,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	form := views.LoginForm{Username: username, Next: safeNext(r.PostForm.Get("next"))}
 	keys := []string{"user:" + strings.ToLower(username), "ip:" + h.clientIP(r)}
-	if wait := h.limiter.wait(keys...); wait > 0 {
+	if wait := h.limiter.attempt(keys...); wait > 0 {
 		form.Message = fmt.Sprintf("Too many failed sign-ins for this user or from this address. Try again in %d seconds.", int(wait.Seconds())+1)
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		h.render(w, r, http.StatusTooManyRequests, views.LoginView(h.bareLayout(r, "Sign in"), form))
@@ -294,7 +308,6 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := h.store.Authenticate(r.Context(), username, password)
 	if errors.Is(err, monitoring.ErrBadPassword) {
-		h.limiter.fail(keys...)
 		h.log.Info("sign-in failed", "username", username, "remote", h.clientIP(r))
 		form.Message = "Wrong username or password."
 		h.render(w, r, http.StatusUnauthorized, views.LoginView(h.bareLayout(r, "Sign in"), form))
@@ -313,12 +326,18 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	seeOther(w, r, form.Next)
 }
 
-// signIn renews the session token (no fixation) and records the user.
+// signIn renews the session token (no fixation) and records the user with
+// their current session epoch.
 func (h *Handler) signIn(r *http.Request, username string) error {
+	u, err := h.store.UserByName(r.Context(), username)
+	if err != nil {
+		return err
+	}
 	if err := h.sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}
-	h.sessions.Put(r.Context(), sessionUserKey, username)
+	h.sessions.Put(r.Context(), sessionUserKey, u.Username)
+	h.sessions.Put(r.Context(), sessionEpochKey, u.SessionEpoch)
 	return nil
 }
 

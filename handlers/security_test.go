@@ -528,3 +528,95 @@ func TestAPITokensAuthenticateAndRevoke(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestRedirectTargetsStayOnThisSite(t *testing.T) {
+	a := newApp(t, handlers.Options{})
+	for _, next := range []string{"//evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", "https://evil.example/",
+		"javascript:alert(1)", "evil.example", "/%2F%2Fevil.example"} {
+		resp := a.do(a.client(), "POST", "/login", url.Values{"username": {adminUser}, "password": {adminPass}, "next": {next}}, nil)
+		loc := resp.Header.Get("Location")
+		if loc != "/" && loc != next {
+			t.Errorf("next %q: Location %q", next, loc)
+		}
+		if strings.HasPrefix(loc, "//") || strings.Contains(loc, "evil.example") && !strings.HasPrefix(loc, "/%2F") {
+			t.Errorf("next %q leads off site: Location %q", next, loc)
+		}
+	}
+	resp := a.do(a.client(), "POST", "/login", url.Values{"username": {adminUser}, "password": {adminPass}, "next": {"/accounts/1?q=web"}}, nil)
+	if loc := resp.Header.Get("Location"); loc != "/accounts/1?q=web" {
+		t.Errorf("a local next was not kept: %q", loc)
+	}
+}
+
+func TestParallelGuessesAreThrottledToo(t *testing.T) {
+	a := newApp(t, handlers.Options{})
+	var wg sync.WaitGroup
+	codes := make(chan int, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("POST", a.srv.URL+"/login", strings.NewReader(url.Values{"username": {adminUser}, "password": {"guess"}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := a.client().Do(req)
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	checked := 0
+	for c := range codes {
+		if c == http.StatusUnauthorized {
+			checked++
+		}
+	}
+	if checked > 5 {
+		t.Errorf("%d of 20 parallel guesses reached the password check, want at most 5", checked)
+	}
+}
+
+func TestRemovedUsersAndChangedPasswordsEndSessions(t *testing.T) {
+	a := newApp(t, handlers.Options{})
+	ctx := context.Background()
+	if _, err := a.store.CreateUser(ctx, "mallory", "mallory's password"); err != nil {
+		t.Fatal(err)
+	}
+	mallory := a.client()
+	if resp := a.do(mallory, "POST", "/login", url.Values{"username": {"mallory"}, "password": {"mallory's password"}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatal("mallory cannot sign in")
+	}
+	admin := a.signedIn()
+	other := a.signedIn() // the admin on a second screen
+
+	u, _ := a.store.UserByName(ctx, "mallory")
+	if resp := a.do(admin, "POST", "/settings/users/"+itoa(u.ID)+"/delete", url.Values{}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove mallory: %d", resp.StatusCode)
+	}
+	if resp := a.do(mallory, "GET", "/settings", nil, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a removed user's session still opens settings: %d", resp.StatusCode)
+	}
+
+	resp := a.do(admin, "POST", "/settings/password", url.Values{"current": {adminPass}, "password": {"a brand new password"}, "confirm": {"a brand new password"}}, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change password: %d %s", resp.StatusCode, readBody(t, resp))
+	}
+	if resp := a.do(admin, "GET", "/settings", nil, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("the session that changed the password was signed out: %d", resp.StatusCode)
+	}
+	if resp := a.do(other, "GET", "/settings", nil, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("another session survived the password change: %d", resp.StatusCode)
+	}
+}
+
+func TestAPIKeysAreNotTakenFromTheURL(t *testing.T) {
+	a := newApp(t, handlers.Options{})
+	acct := a.fake.AddAccount(fakerax.AccountSpec{Username: "inurl", Servers: 1, Alarms: 1})
+	resp := a.do(a.signedIn(), "POST", "/api/v1/accounts?username=inurl&apikey="+acct.APIKey, url.Values{}, nil)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an add with the key in the query string: %d, want 400", resp.StatusCode)
+	}
+}

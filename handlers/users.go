@@ -111,8 +111,9 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	// A new password ends other sessions' trust in the old one: renew ours.
-	if err := h.sessions.RenewToken(r.Context()); err != nil {
+	// The new password bumped the session epoch, which ends every other
+	// session of this user; this one signs in again under the new epoch.
+	if err := h.signIn(r, me); err != nil {
 		h.serverError(w, r, err)
 		return
 	}
