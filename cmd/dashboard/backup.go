@@ -101,6 +101,9 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if err := vacuumInto(ctx, absSrc, absTarget); err != nil {
 		return fmt.Errorf("backup of %s: %w", src, err)
 	}
+	if err := dropSessions(ctx, absTarget); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
 	// VACUUM INTO does not sync its output.
 	if err := syncFile(absTarget); err != nil {
 		return fmt.Errorf("backup: %w", err)
@@ -142,6 +145,32 @@ func vacuumInto(ctx context.Context, src, target string) error {
 	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", target); err != nil {
 		return err
+	}
+	return db.Close()
+}
+
+// dropSessions empties the copy's session table: a session token there is
+// a sign-in, and a backup travels further than the live database. VACUUM
+// then rewrites the file so the deleted rows leave no trace in free pages.
+func dropSessions(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sessions'`).Scan(&n); err != nil {
+		return fmt.Errorf("dropping sessions from the copy: %w", err)
+	}
+	if n == 0 {
+		return db.Close()
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM sessions`); err != nil {
+		return fmt.Errorf("dropping sessions from the copy: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("compacting the copy: %w", err)
 	}
 	return db.Close()
 }

@@ -50,6 +50,11 @@ func TestBackupWhileWriting(t *testing.T) {
 	ctx := context.Background()
 	src, _, store := newBackupSource(t, 50)
 	outDir := t.TempDir()
+	// A signed-in session: its token must not travel in a backup.
+	const sessionToken = "session-token-that-signs-someone-in"
+	if _, err := store.DB().ExecContext(ctx, `INSERT INTO sessions (token, data, expiry) VALUES (?, x'00', 9e12)`, sessionToken); err != nil {
+		t.Fatal(err)
+	}
 
 	// A writer adds and renames accounts all through the backups.
 	stop := make(chan struct{})
@@ -130,7 +135,13 @@ func TestBackupWhileWriting(t *testing.T) {
 		if err := db.QueryRow("SELECT count(*) FROM accounts WHERE username LIKE 'new-%'").Scan(&n); err != nil || n < 5 {
 			t.Errorf("%s: %d accounts from the writer, %v; want at least 5", target, n, err)
 		}
+		if err := db.QueryRow("SELECT count(*) FROM sessions").Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s: %d sessions in the copy, %v; want none", target, n, err)
+		}
 		db.Close()
+		if raw, _ := os.ReadFile(target); bytes.Contains(raw, []byte(sessionToken)) {
+			t.Errorf("%s: a session token is left in the file", target)
+		}
 	}
 
 	// A restored copy works with the same secret: the API keys decrypt.

@@ -147,15 +147,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Stop taking requests and finish those in flight, then stop the
 	// poller; the database closes last (deferred).
 	log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if serr := srv.Shutdown(shutCtx); serr != nil {
+	httpCtx, cancelHTTP := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancelHTTP()
+	if serr := srv.Shutdown(httpCtx); serr != nil {
 		log.Warn("http shutdown", "err", serr)
 	}
+	// The poller gets its own time: a slow HTTP drain must not leave it
+	// writing while the database closes.
 	stopPolling()
 	select {
 	case <-pollDone:
-	case <-shutCtx.Done():
+	case <-time.After(15 * time.Second):
 		log.Warn("poller did not stop in time")
 	}
 	log.Info("stopped")
