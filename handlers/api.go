@@ -247,6 +247,7 @@ func (h *Handler) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, err)
 		return
 	}
+	h.forgetAccount(a.Username)
 	h.apiAccountList(w, r, http.StatusOK)
 }
 

@@ -216,3 +216,25 @@ func TestSectionSummaryCountsServersByWorstState(t *testing.T) {
 		t.Errorf("summary %q, want %q", summary, want)
 	}
 }
+
+func TestMetricsReportPollsAndForgetRemovedAccounts(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "gone", Servers: 2, Alarms: 1}, fakerax.AccountSpec{Username: "kept", Servers: 2, Alarms: 1})
+	c := a.signedIn()
+	body := readBody(t, a.do(c, "GET", "/metrics", nil, nil))
+	for _, want := range []string{`dashboard_poll_duration_seconds_count{account="gone"} 1`, `dashboard_snapshot_age_seconds{account="kept"}`,
+		`dashboard_upstream_ratelimit_used_ratio{account="gone"}`, `dashboard_http_requests_total{code="303",method="POST",route="POST /login"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if resp := a.do(c, "DELETE", "/api/v1/accounts", url.Values{"username": {"gone"}}, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	body = readBody(t, a.do(c, "GET", "/metrics", nil, nil))
+	if strings.Contains(body, `account="gone"`) {
+		t.Error("a removed account is still reported")
+	}
+	if !strings.Contains(body, `account="kept"`) {
+		t.Error("the other account's series went too")
+	}
+}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -40,7 +41,7 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acct, err := h.store.Account(r.Context(), id)
-	if err == monitoring.ErrNotFound {
+	if errors.Is(err, monitoring.ErrNotFound) {
 		h.notFound(w, r, "There is no such account.")
 		return
 	}
@@ -72,7 +73,7 @@ func (h *Handler) showServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acct, err := h.store.Account(r.Context(), id)
-	if err == monitoring.ErrNotFound {
+	if errors.Is(err, monitoring.ErrNotFound) {
 		h.notFound(w, r, "There is no such account.")
 		return
 	}
@@ -113,7 +114,7 @@ func (h *Handler) refreshAccount(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "There is no such account.")
 		return
 	}
-	if err := h.poller.RefreshNow(r.Context(), id); err == monitoring.ErrNotFound {
+	if err := h.poller.RefreshNow(r.Context(), id); errors.Is(err, monitoring.ErrNotFound) {
 		h.notFound(w, r, "There is no such account.")
 		return
 	} else if err != nil {

@@ -71,6 +71,14 @@ func (m *Metrics) ObservePoll(account string, d time.Duration, err error, rl mon
 	}
 }
 
+// ForgetAccount drops a removed account's series, so its gauges are not
+// reported for ever.
+func (m *Metrics) ForgetAccount(account string) {
+	m.pollDuration.DeletePartialMatch(prometheus.Labels{"account": account})
+	m.pollErrors.DeletePartialMatch(prometheus.Labels{"account": account})
+	m.rateUsed.DeletePartialMatch(prometheus.Labels{"account": account})
+}
+
 // Handler serves /metrics.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

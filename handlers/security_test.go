@@ -76,10 +76,10 @@ func newApp(t *testing.T, opts handlers.Options, specs ...fakerax.AccountSpec) *
 	client := monitoring.NewClient(fake.IdentityURL(fts.URL), fts.Client())
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: 30 * time.Second, Logger: log})
 	if opts.Metrics == nil {
 		opts.Metrics = handlers.NewMetrics(store)
 	}
+	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: 30 * time.Second, Logger: log, Observer: opts.Metrics})
 	h := handlers.New(store, poller, client, log, opts)
 	srv := httptest.NewServer(h.Routes())
 	t.Cleanup(srv.Close)

@@ -261,12 +261,24 @@ func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "There is no such account.")
 		return
 	}
-	if err := h.store.DeleteAccount(r.Context(), id); errors.Is(err, monitoring.ErrNotFound) {
+	acct, err := h.store.Account(r.Context(), id)
+	if err == nil {
+		err = h.store.DeleteAccount(r.Context(), id)
+	}
+	if errors.Is(err, monitoring.ErrNotFound) {
 		h.notFound(w, r, "There is no such account.")
 		return
 	} else if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
+	h.forgetAccount(acct.Username)
 	seeOther(w, r, "/settings?done=removed")
+}
+
+// forgetAccount drops what the process still holds about a removed account.
+func (h *Handler) forgetAccount(username string) {
+	if h.opts.Metrics != nil {
+		h.opts.Metrics.ForgetAccount(username)
+	}
 }
