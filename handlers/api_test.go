@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -236,5 +237,32 @@ func TestMetricsReportPollsAndForgetRemovedAccounts(t *testing.T) {
 	}
 	if !strings.Contains(body, `account="kept"`) {
 		t.Error("the other account's series went too")
+	}
+}
+
+func TestSortWorstPutsProblemsFirst(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 40, Alarms: 6, WarningShare: 0.1, CriticalShare: 0.1})
+	c := a.signedIn()
+	rank := map[string]int{"CRITICAL": 0, "WARNING": 1, "UNKNOWN": 2, "OK": 3}
+	order := func(q string) []string {
+		doc, err := goquery.NewDocumentFromReader(a.do(c, "GET", "/?q="+url.QueryEscape(q), nil, nil).Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var states []string
+		doc.Find("li.tile").Each(func(_ int, s *goquery.Selection) { states = append(states, s.AttrOr("data-state", "")) })
+		return states
+	}
+	plain, sorted := order(""), order("sort:worst")
+	if len(sorted) != 40 || len(plain) != 40 {
+		t.Fatalf("tiles: %d sorted, %d plain; sort:worst must not filter", len(sorted), len(plain))
+	}
+	for i := 1; i < len(sorted); i++ {
+		if rank[sorted[i-1]] > rank[sorted[i]] {
+			t.Fatalf("sort:worst order broken at %d: %v", i, sorted)
+		}
+	}
+	if slices.Equal(plain, sorted) {
+		t.Error("the scenario was already in worst-first order; the test proves nothing")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -170,6 +171,9 @@ func (h *Handler) buildGrid(r *http.Request, accts []monitoring.Account, q, self
 				}
 				sec.Servers = append(sec.Servers, tile(a.ID, s))
 			}
+			if m.worstFirst {
+				sort.SliceStable(sec.Servers, func(i, j int) bool { return sec.Servers[i].Worst.Worse(sec.Servers[j].Worst) })
+			}
 		} else {
 			sec.Stale = a.Status.ErrorCount > 0
 		}
@@ -213,11 +217,13 @@ func pathID(r *http.Request, name string) (int64, bool) {
 }
 
 // query is a parsed filter: words that must all appear in the account name,
-// username or server label/id, plus state:<state> and is:problem terms.
+// username or server label/id, plus state:<state> and is:problem terms, and
+// sort:worst for problems first.
 type query struct {
-	words   []string
-	states  map[monitoring.State]bool
-	problem bool
+	words      []string
+	states     map[monitoring.State]bool
+	problem    bool
+	worstFirst bool // sort:worst puts CRITICAL tiles first, then WARNING, UNKNOWN, OK
 }
 
 func parseQuery(q string) query {
@@ -231,6 +237,8 @@ func parseQuery(q string) query {
 			m.states[monitoring.ParseState(strings.TrimPrefix(w, "state:"))] = true
 		case w == "is:problem":
 			m.problem = true
+		case w == "sort:worst":
+			m.worstFirst = true
 		default:
 			m.words = append(m.words, w)
 		}
@@ -238,6 +246,7 @@ func parseQuery(q string) query {
 	return m
 }
 
+// empty: nothing narrows the tiles (sorting alone does not).
 func (m query) empty() bool { return len(m.words) == 0 && m.states == nil && !m.problem }
 
 // matchesAccount: every word appears in the account's names.
