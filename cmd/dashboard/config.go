@@ -39,6 +39,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	var cfg Config
 	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage:\n  dashboard [flags]                 serve the dashboard\n"+
+			"  dashboard backup [-db path] FILE  copy the live database to FILE\n\nFlags (environment variables in brackets):\n")
+		fs.PrintDefaults()
+	}
 	env := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
