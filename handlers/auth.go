@@ -184,8 +184,8 @@ func (h *Handler) needsSetup(next http.Handler) http.Handler {
 }
 
 // loginLimiter slows down repeated failed sign-ins per username and per
-// client address: after 5 failures in 15 minutes each further attempt must
-// wait, doubling up to 5 minutes.
+// client address: after 5 failures in 15 minutes the next attempt must wait
+// 30 seconds, then twice as long after each further failure, up to 5 minutes.
 type loginLimiter struct {
 	mu    sync.Mutex
 	fails map[string]*failures
@@ -200,6 +200,7 @@ type failures struct {
 const (
 	freeFailures = 5
 	failWindow   = 15 * time.Minute
+	firstLockout = 30 * time.Second
 	maxLockout   = 5 * time.Minute
 )
 
@@ -221,7 +222,7 @@ func (l *loginLimiter) attempt(keys ...string) time.Duration {
 		if f == nil || now.Sub(f.last) > failWindow || f.count < freeFailures {
 			continue
 		}
-		lock := min(time.Second<<min(f.count-freeFailures, 9), maxLockout)
+		lock := min(firstLockout<<min(f.count-freeFailures, 4), maxLockout)
 		longest = max(longest, f.last.Add(lock).Sub(now))
 	}
 	if longest > 0 {
