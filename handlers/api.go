@@ -236,7 +236,7 @@ func (h *Handler) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := h.store.AccountByUsername(r.Context(), username)
 	if errors.Is(err, monitoring.ErrNotFound) {
-		apiError(w, r, http.StatusNotFound, "User with this username not found.")
+		apiError(w, r, http.StatusNotFound, "No account with this username.")
 		return
 	}
 	if err != nil {
@@ -345,7 +345,7 @@ func (h *Handler) apiMonitors(w http.ResponseWriter, r *http.Request) {
 	if username != "" {
 		a, err := h.store.AccountByUsername(r.Context(), username)
 		if errors.Is(err, monitoring.ErrNotFound) {
-			apiError(w, r, http.StatusNotFound, "User with this username not found.")
+			apiError(w, r, http.StatusNotFound, "No account with this username.")
 			return
 		}
 		if err != nil {
@@ -405,7 +405,7 @@ func (h *Handler) apiMonitors(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) apiServerDetail(w http.ResponseWriter, r *http.Request) {
 	a, err := h.store.AccountByUsername(r.Context(), r.PathValue("username"))
 	if errors.Is(err, monitoring.ErrNotFound) {
-		apiError(w, r, http.StatusNotFound, "User with this username not found.")
+		apiError(w, r, http.StatusNotFound, "No account with this username.")
 		return
 	}
 	if err != nil {

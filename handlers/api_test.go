@@ -176,9 +176,9 @@ func TestAPIErrorsUseTheEnvelope(t *testing.T) {
 		{"a JSON body that is not an object", "POST", "/api/v1/accounts", `["a"]`, 400, "malformed JSON"},
 		{"a missing username", "POST", "/api/v1/accounts", `{"apikey":"k"}`, 400, "username"},
 		{"a duplicate account", "POST", "/api/v1/accounts", url.Values{"username": {"prod"}, "apikey": {"k"}}, 409, "already"},
-		{"an unknown account", "GET", "/api/v1/monitors/nobody", nil, 404, "not found"},
+		{"an unknown account", "GET", "/api/v1/monitors/nobody", nil, 404, "no account"},
 		{"an unknown server", "GET", "/api/v1/monitors/prod/enNope", nil, 404, "not found"},
-		{"deleting an unknown account", "DELETE", "/api/v1/accounts", url.Values{"username": {"nobody"}}, 404, "not found"},
+		{"deleting an unknown account", "DELETE", "/api/v1/accounts", url.Values{"username": {"nobody"}}, 404, "no account"},
 		{"deleting without a username", "DELETE", "/api/v1/accounts", url.Values{}, 400, "username"},
 		{"a filter without text", "POST", "/api/v1/filters", url.Values{"name": {"x"}}, 400, "filter"},
 		{"deleting an unknown filter", "DELETE", "/api/v1/filters", url.Values{"filter": {"nope"}}, 404, "not found"},
@@ -264,5 +264,20 @@ func TestSortWorstPutsProblemsFirst(t *testing.T) {
 	}
 	if slices.Equal(plain, sorted) {
 		t.Error("the scenario was already in worst-first order; the test proves nothing")
+	}
+}
+
+func TestAFilterThatMatchesNothingSaysSo(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 5, Alarms: 2})
+	c := a.signedIn()
+	for _, q := range []string{"nomatchxyz", "state:bogus"} {
+		body := readBody(t, a.do(c, "GET", "/?q="+url.QueryEscape(q), nil, nil))
+		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(body))
+		if n := doc.Find("li.tile").Length(); n != 0 {
+			t.Errorf("%q: %d tiles", q, n)
+		}
+		if strings.Contains(body, "No accounts yet") || !strings.Contains(body, "No server matches") {
+			t.Errorf("%q: the empty result is worded as if there were no accounts", q)
+		}
 	}
 }

@@ -134,7 +134,7 @@ func (h *Handler) refreshAccount(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) buildGrid(r *http.Request, accts []monitoring.Account, q, self string) (views.Grid, error) {
 	now := h.now()
 	m := parseQuery(q)
-	g := views.Grid{Query: q, Self: self, RefreshEvery: h.opts.RefreshInterval, GeneratedAt: now, SignedIn: currentUser(r) != ""}
+	g := views.Grid{Query: q, Self: self, RefreshEvery: h.opts.RefreshInterval, GeneratedAt: now, SignedIn: currentUser(r) != "", Accounts: len(accts)}
 	for _, a := range accts {
 		snap, err := h.store.Snapshot(r.Context(), a.ID)
 		if err != nil {
@@ -234,7 +234,13 @@ func parseQuery(q string) query {
 			if m.states == nil {
 				m.states = map[monitoring.State]bool{}
 			}
-			m.states[monitoring.ParseState(strings.TrimPrefix(w, "state:"))] = true
+			// An unknown state word matches nothing (rather than UNKNOWN).
+			switch st := strings.ToUpper(strings.TrimPrefix(w, "state:")); st {
+			case "OK", "WARNING", "CRITICAL", "UNKNOWN":
+				m.states[monitoring.State(st)] = true
+			default:
+				m.states["no such state"] = true
+			}
 		case w == "is:problem":
 			m.problem = true
 		case w == "sort:worst":

@@ -217,7 +217,7 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		p.observer.ObservePoll(acct.Username, took, nil, res.RateLimit)
 	}
 	p.log.Debug("polled", "account", acct.Username, "servers", len(snap.Servers), "pages", res.Pages,
-		"logins", res.LoggedIn, "took", took.Round(time.Millisecond))
+		"logins", res.LoggedIn, "took", took.Round(time.Millisecond).String())
 	return nil
 }
 
@@ -275,5 +275,5 @@ func (p *Poller) record(ctx context.Context, acct Account, err error, tok *Token
 		p.observer.ObservePoll(acct.Username, took, err, RateLimit{})
 	}
 	p.log.Warn("poll failed", "account", acct.Username, "kind", kind, "err", err,
-		"failures", acct.Status.ErrorCount+1, "next_in", next.Sub(now).Round(time.Second))
+		"failures", acct.Status.ErrorCount+1, "next_in", next.Sub(now).Round(time.Second).String())
 }

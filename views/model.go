@@ -41,6 +41,7 @@ type Grid struct {
 	Self         string
 	RefreshEvery time.Duration
 	SignedIn     bool // show the controls that change state
+	Accounts     int  // accounts before filtering
 	Matches      int  // tiles shown
 	Total        int  // tiles before filtering
 	GeneratedAt  time.Time
