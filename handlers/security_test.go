@@ -273,6 +273,27 @@ func TestSignInSignOutAndSessionCookie(t *testing.T) {
 		t.Error("the destroyed session token still works")
 	}
 
+	t.Run("signing in issues a new session token (no fixation)", func(t *testing.T) {
+		c := a.client()
+		token := func(resp *http.Response) string {
+			for _, ck := range resp.Cookies() {
+				if ck.Name == "dashboard_session" {
+					return ck.Value
+				}
+			}
+			return ""
+		}
+		first := token(a.do(c, "POST", "/login", url.Values{"username": {adminUser}, "password": {adminPass}}, nil))
+		second := token(a.do(c, "POST", "/login", url.Values{"username": {adminUser}, "password": {adminPass}}, nil))
+		if first == "" || second == "" || first == second {
+			t.Fatalf("session token kept across sign-ins: %q then %q", first, second)
+		}
+		old := a.client()
+		old.Jar.SetCookies(u, []*http.Cookie{{Name: "dashboard_session", Value: first}})
+		if a.do(old, "GET", "/settings", nil, nil).StatusCode != http.StatusSeeOther {
+			t.Error("the token from before the second sign-in still works")
+		}
+	})
 	t.Run("an open redirect through next is refused", func(t *testing.T) {
 		resp := a.do(a.client(), "POST", "/login", url.Values{"username": {adminUser}, "password": {adminPass}, "next": {"//evil.example/"}}, nil)
 		if loc := resp.Header.Get("Location"); loc != "/" {
@@ -618,5 +639,17 @@ func TestAPIKeysAreNotTakenFromTheURL(t *testing.T) {
 	resp := a.do(a.signedIn(), "POST", "/api/v1/accounts?username=inurl&apikey="+acct.APIKey, url.Values{}, nil)
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("an add with the key in the query string: %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestFailedSignInsAreCountedPerAddress(t *testing.T) {
+	a := newApp(t, handlers.Options{})
+	c := a.client()
+	for i := range 6 {
+		a.do(c, "POST", "/login", url.Values{"username": {"nobody" + strconv.Itoa(i)}, "password": {"guess"}}, nil)
+	}
+	resp := a.do(c, "POST", "/login", url.Values{"username": {adminUser}, "password": {adminPass}}, nil)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("after six failures from one address with six usernames: %d, want 429", resp.StatusCode)
 	}
 }

@@ -3,7 +3,10 @@ package monitoring_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -218,5 +221,72 @@ func TestRunPollsNewAccountsAndStopsOnCancel(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after cancel")
+	}
+}
+
+func TestATokenFromAFailedPollIsKept(t *testing.T) {
+	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 14}, 30*time.Second)
+	ctx := context.Background()
+	id := f.ids["account1"]
+	f.fake.SetFault("account1", fakerax.Fault{MonitoringStatus: 503})
+	if err := f.poller.Poll(ctx, id); err == nil {
+		t.Fatal("poll succeeded under a fault")
+	}
+	if _, tok, _ := f.store.Credentials(ctx, id); tok == nil {
+		t.Fatal("the login made before the failure was thrown away")
+	}
+	f.fake.ClearFault("account1")
+	before := f.fake.Counters("account1").Identity
+	if err := f.poller.Poll(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fake.Counters("account1").Identity - before; got != 0 {
+		t.Errorf("the recovery poll logged in %d times; the kept token should serve", got)
+	}
+}
+
+// budgetStub serves Identity and one empty overview page with the given
+// rate-limit headers.
+func budgetStub(t *testing.T, limit, used int) *httptest.Server {
+	t.Helper()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			fmt.Fprintf(w, `{"access":{"token":{"id":"tok","expires":"2099-01-01T00:00:00.000-06:00","tenant":{"id":"1"}},
+				"serviceCatalog":[{"name":"cloudMonitoring","type":"rax:monitor","endpoints":[{"publicURL":"%s/v1.0/1"}]}]}}`, srv.URL)
+			return
+		}
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(limit))
+		w.Header().Set("X-RateLimit-Used", strconv.Itoa(used))
+		fmt.Fprint(w, `{"values":[],"metadata":{"count":0,"limit":1000,"marker":null,"next_marker":null,"next_href":null}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestPollSlowsDownNearTheDailyBudget(t *testing.T) {
+	const interval = 30 * time.Second
+	for _, tt := range []struct {
+		used     int
+		min, max time.Duration
+	}{
+		{used: 90, min: 2 * interval * 9 / 10, max: 2 * interval * 11 / 10},
+		{used: 10, min: interval * 9 / 10, max: interval * 11 / 10},
+	} {
+		store, _ := openStore(t)
+		stub := budgetStub(t, 100, tt.used)
+		p := monitoring.NewPoller(store, monitoring.NewClient(stub.URL, stub.Client()), monitoring.PollerConfig{Interval: interval})
+		a, err := store.CreateAccount(context.Background(), "u", "", "k", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Poll(context.Background(), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := store.Account(context.Background(), a.ID)
+		if wait := got.Status.NextPollAt.Sub(got.Status.LastPolledAt); wait < tt.min || wait > tt.max {
+			t.Errorf("%d%% of the budget used: next poll in %s, want %s to %s", tt.used, wait, tt.min, tt.max)
+		}
 	}
 }

@@ -27,6 +27,7 @@ const quirky = `{"values":[
             {"id":"al5","label":"Odd state","check_id":"chGone"}],
   "latest_alarm_states":[
     {"timestamp":1321898988000,"entity_id":"enA","alarm_id":"al1","check_id":"ch1","status":"cpu 95%","state":"CRITICAL","previous_state":"OK"},
+    {"timestamp":1321898000000,"entity_id":"enA","alarm_id":"al1","check_id":"ch1","status":"an older state listed twice","state":"OK"},
     {"timestamp":1321898988,"entity_id":"enA","alarm_id":"al2","check_id":"chTwo","state":"WARNING","analyzed_by_monitoring_zone_id":null},
     {"timestamp":1321898988000,"entity_id":"enA","alarm_id":"al3","check_id":"ch2","state":"CRITICAL"},
     {"timestamp":"1321898988000","entity_id":"enA","alarm_id":"al5","check_id":"chGone","state":"PENDING","status":"?"},
