@@ -40,7 +40,8 @@ type Options struct {
 	// server pages and their fragments) to visitors who are not signed in.
 	PublicDashboard bool
 	// SecureCookies marks the session cookie Secure and sends HSTS: set it
-	// behind a TLS-terminating proxy (requests over TLS get both anyway).
+	// whenever browsers reach the dashboard over HTTPS through a
+	// TLS-terminating proxy (the dashboard itself serves plain HTTP).
 	SecureCookies bool
 	// TrustProxy takes the client address for sign-in throttling from
 	// Fly-Client-IP or X-Forwarded-For; set it only behind a reverse proxy.

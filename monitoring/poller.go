@@ -110,14 +110,15 @@ func (p *Poller) Run(ctx context.Context) error {
 }
 
 // untilNext is how long to sleep: until the next account is due, at most a
-// second (new accounts and "refresh now" also wake the loop at once).
+// second and at least 250 ms, so an account still in flight does not make
+// the loop spin (new accounts and "refresh now" wake it at once).
 func (p *Poller) untilNext(ctx context.Context) time.Duration {
 	next, err := p.store.NextDue(ctx)
 	if err != nil || next.IsZero() {
 		return time.Second
 	}
 	d := next.Sub(p.now())
-	return min(max(d, 50*time.Millisecond), time.Second)
+	return min(max(d, 250*time.Millisecond), time.Second)
 }
 
 // stagger spreads accounts that are all due at start (a restart after a
