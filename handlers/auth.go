@@ -153,11 +153,11 @@ func safeNext(next string) string {
 	return next
 }
 
-// needsSetup redirects everything but setup, static and health to /setup
-// while no user exists.
+// needsSetup redirects everything but /setup there while no user exists
+// (static files and the health check never pass here).
 func (h *Handler) needsSetup(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/setup" || r.URL.Path == "/healthz" || strings.HasPrefix(r.URL.Path, "/static/") {
+		if r.URL.Path == "/setup" || h.usersExist.Load() {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -166,6 +166,9 @@ func (h *Handler) needsSetup(next http.Handler) http.Handler {
 			h.serverError(w, r, err)
 			return
 		}
+		// Once a user exists one always will (nobody can remove themselves),
+		// so the question is not asked again.
+		h.usersExist.Store(n > 0)
 		if n == 0 {
 			if strings.HasPrefix(r.URL.Path, "/api/") {
 				apiError(w, r, http.StatusUnauthorized, "No user exists yet: open /setup in a browser first.")

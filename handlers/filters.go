@@ -45,17 +45,14 @@ func (h *Handler) createFilter(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if msg != "" {
-		accts, err := h.store.ListAccounts(r.Context())
+		m, err := h.wall.Current(r.Context())
 		if err != nil {
 			h.serverError(w, r, err)
 			return
 		}
-		grid, err := h.buildGrid(r, accts, query, selfURL("/", query))
-		if err != nil {
-			h.serverError(w, r, err)
-			return
-		}
+		grid := h.grid(m, query, 0, "/", true)
 		l := h.layout(r, "Dashboard", "dashboard")
+		l.Query = query
 		l.Alert = msg
 		h.render(w, r, http.StatusUnprocessableEntity, views.Dashboard(l, "All accounts", "/", grid))
 		return

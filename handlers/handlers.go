@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -17,6 +18,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/wall"
 	"cmdash/views"
 )
 
@@ -63,6 +65,10 @@ type Handler struct {
 	sessions *scs.SessionManager
 	limiter  *loginLimiter
 	now      func() time.Time
+	wall     *wall.Service
+	pages    *pageCache
+	// usersExist: at least one user has been seen in the database.
+	usersExist atomic.Bool
 }
 
 // New builds the handler set.
@@ -77,8 +83,13 @@ func New(store *monitoring.Store, poller Refresher, checker CredentialChecker, l
 	if sm == nil {
 		sm = NewSessionManager(sqlite3store.NewWithCleanupInterval(store.DB(), 0), opts.SecureCookies)
 	}
-	return &Handler{store: store, poller: poller, checker: checker, log: log, opts: opts,
-		sessions: sm, limiter: newLoginLimiter(), now: time.Now}
+	h := &Handler{store: store, poller: poller, checker: checker, log: log, opts: opts,
+		sessions: sm, limiter: newLoginLimiter(), now: time.Now,
+		wall:  wall.NewService(store, wall.Options{PollInterval: opts.PollInterval}),
+		pages: newPageCache(64, 64<<20),
+	}
+	h.wall.SetClock(func() time.Time { return h.now() })
+	return h
 }
 
 // render writes a component with status, rendered into a buffer first so a
@@ -141,38 +152,30 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, what string) 
 	h.render(w, r, http.StatusNotFound, views.ErrorPage(h.layout(r, "Not found", ""), http.StatusNotFound, what))
 }
 
-// layout gathers what the page shell needs: navigation and saved filters.
+// layout gathers what the page shell needs: navigation and saved filters,
+// from the wall's read model.
 func (h *Handler) layout(r *http.Request, title, active string) views.Layout {
-	l := views.Layout{Title: title, Demo: h.opts.Demo, Active: active, Query: r.URL.Query().Get("q")}
-	ctx := r.Context()
-	if accts, err := h.store.ListAccounts(ctx); err == nil {
-		for _, a := range accts {
-			na := views.NavAccount{ID: a.ID, Name: a.Name(), State: monitoring.StateUnknown}
-			if snap, err := h.store.Snapshot(ctx, a.ID); err == nil && snap != nil {
-				na.State = worstOf(snap)
-			}
-			l.Nav = append(l.Nav, na)
-		}
-	} else {
-		h.log.Error("layout: accounts", "err", err)
+	m, err := h.wall.Current(r.Context())
+	if err != nil {
+		h.log.Error("layout: wall model", "err", err)
+		m = &wall.Model{}
 	}
-	if fs, err := h.store.ListFilters(ctx); err == nil {
-		l.Filters = fs
-	} else {
-		h.log.Error("layout: filters", "err", err)
-	}
+	l := h.modelLayout(m, title, active, r.URL.Query().Get("q"))
 	l.User = currentUser(r)
 	return l
 }
 
-func worstOf(snap *monitoring.Snapshot) monitoring.State {
-	w := monitoring.StateOK
-	for _, s := range snap.Servers {
-		if s.Worst.Worse(w) {
-			w = s.Worst
+// modelLayout is the page shell for a model, the same for every viewer.
+func (h *Handler) modelLayout(m *wall.Model, title, active, q string) views.Layout {
+	l := views.Layout{Title: title, Demo: h.opts.Demo, Active: active, Query: q, Filters: m.Filters}
+	for _, s := range m.Sections {
+		na := views.NavAccount{ID: s.AccountID, Name: s.Name, State: s.Worst}
+		if !s.Polled {
+			na.State = monitoring.StateUnknown
 		}
+		l.Nav = append(l.Nav, na)
 	}
-	return w
+	return l
 }
 
 // isHTMX reports an htmx request (a fragment is wanted).

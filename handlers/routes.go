@@ -2,21 +2,21 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"cmdash/static"
 )
 
 // Routes is every route of the dashboard in one table, wrapped in the
-// middleware every request passes: cross-origin protection, security
-// headers, sessions, first-run setup and metrics.
+// middleware every request passes: cross-origin protection and security
+// headers, then, for everything but static files and the health check,
+// sessions, first-run setup and metrics.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
 	ro := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(readOnly, f) }
 	in := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(signedIn, f) }
 	anyone := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(open, f) }
 
-	mux.HandleFunc("GET /healthz", h.healthz)
-	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
 	if h.opts.Metrics != nil {
 		mux.Handle("GET /metrics", in(h.opts.Metrics.Handler().ServeHTTP))
 	}
@@ -69,14 +69,20 @@ func (h *Handler) Routes() http.Handler {
 		h.notFound(w, r, "There is no page at this address.")
 	}))
 
-	var handler http.Handler = mux
+	var app http.Handler = mux
 	if h.opts.Metrics != nil {
-		handler = h.opts.Metrics.Middleware(handler) // innermost: sees r.Pattern
+		app = h.opts.Metrics.Middleware(app) // innermost: sees r.Pattern
 	}
-	handler = h.needsSetup(handler)
-	handler = h.sessions.LoadAndSave(handler)
-	handler = h.securityHeaders(handler)
-	return http.NewCrossOriginProtection().Handler(handler)
+	app = h.needsSetup(app)
+	app = h.sessions.LoadAndSave(app)
+
+	// Static files and the health check need no session, no user and no
+	// database: they skip that part of the stack.
+	top := http.NewServeMux()
+	top.HandleFunc("GET /healthz", h.healthz)
+	top.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
+	top.Handle("/", app)
+	return http.NewCrossOriginProtection().Handler(h.securityHeaders(top))
 }
 
 // securityHeaders: a strict CSP (no inline script or style anywhere; htmx is
@@ -86,24 +92,57 @@ func (h *Handler) securityHeaders(next http.Handler) http.Handler {
 	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hdr := w.Header()
-		hdr.Set("Content-Security-Policy", csp)
-		hdr.Set("X-Content-Type-Options", "nosniff")
-		hdr.Set("Referrer-Policy", "same-origin")
-		hdr.Set("X-Frame-Options", "DENY")
-		hdr.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if r.TLS != nil || h.opts.SecureCookies {
-			hdr.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-		}
-		next.ServeHTTP(w, r)
+		hsts := r.TLS != nil || h.opts.SecureCookies
+		next.ServeHTTP(&documentHeaders{ResponseWriter: w, set: func(hdr http.Header) {
+			hdr.Set("Content-Security-Policy", csp)
+			hdr.Set("X-Content-Type-Options", "nosniff")
+			hdr.Set("Referrer-Policy", "same-origin")
+			hdr.Set("X-Frame-Options", "DENY")
+			hdr.Set("Cross-Origin-Opener-Policy", "same-origin")
+			if hsts {
+				hdr.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			}
+		}}, r)
 	})
 }
 
-// staticFiles serves the embedded files; htmx has its version in its name,
-// so everything may be cached for a day.
+// documentHeaders adds headers that only matter for a document when the
+// response is written, unless it is a 304: a 304 has no document, and a wall
+// screen's unchanged refresh should cost a few bytes, not a policy.
+type documentHeaders struct {
+	http.ResponseWriter
+	set     func(http.Header)
+	written bool
+}
+
+func (w *documentHeaders) WriteHeader(code int) {
+	if !w.written {
+		w.written = true
+		if code != http.StatusNotModified {
+			w.set(w.Header())
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *documentHeaders) Write(b []byte) (int, error) {
+	if !w.written {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *documentHeaders) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// staticFiles serves the embedded files, never a directory listing; htmx
+// has its version in its name, so everything may be cached for a day.
 func staticFiles() http.Handler {
 	fsrv := http.FileServerFS(static.FS)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		fsrv.ServeHTTP(w, r)
 	})

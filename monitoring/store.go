@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -99,7 +100,17 @@ type Store struct {
 
 	mu    sync.Mutex
 	cache map[int64]*Snapshot // decoded snapshots, keyed by account
+
+	// gen advances with every change the pages show: a stored poll, an
+	// account or a saved filter added, changed or removed.
+	gen atomic.Uint64
 }
+
+// Generation is a number that advances whenever what the pages show may
+// have changed; equal numbers mean nothing changed in between.
+func (s *Store) Generation() uint64 { return s.gen.Load() }
+
+func (s *Store) changed() { s.gen.Add(1) }
 
 // NewStore wraps an opened, migrated database.
 func NewStore(db *sql.DB, sealer *Sealer) *Store {
@@ -226,6 +237,7 @@ func (s *Store) CreateAccount(ctx context.Context, username, alias, apiKey strin
 	s.mu.Lock()
 	delete(s.cache, id)
 	s.mu.Unlock()
+	s.changed()
 	return s.Account(ctx, id)
 }
 
@@ -266,6 +278,7 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, u AccountUpdate) er
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
+	s.changed()
 	return nil
 }
 
@@ -278,6 +291,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 	s.mu.Lock()
 	delete(s.cache, id)
 	s.mu.Unlock()
+	s.changed()
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
@@ -412,6 +426,7 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 	s.mu.Lock()
 	s.cache[id] = &snap
 	s.mu.Unlock()
+	s.changed()
 	return nil
 }
 
@@ -441,6 +456,7 @@ func (s *Store) SavePollFailure(ctx context.Context, id int64, f PollFailure) er
 		}
 		return ErrNotFound
 	}
+	s.changed()
 	if f.Token != nil {
 		return s.SaveToken(ctx, id, *f.Token)
 	}
@@ -497,6 +513,39 @@ func (s *Store) Snapshot(ctx context.Context, id int64) (*Snapshot, error) {
 	return snap, nil
 }
 
+// Summaries returns the latest snapshot of every account that has one,
+// keyed by account id; shared, callers must not modify them.
+func (s *Store) Summaries(ctx context.Context) (map[int64]*Snapshot, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT account_id FROM snapshots`)
+	if err != nil {
+		return nil, fmt.Errorf("snapshots: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("snapshots: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("snapshots: %w", err)
+	}
+	out := make(map[int64]*Snapshot, len(ids))
+	for _, id := range ids {
+		snap, err := s.Snapshot(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if snap != nil {
+			out[id] = snap
+		}
+	}
+	return out, nil
+}
+
 // ListFilters returns the saved filters by name.
 func (s *Store) ListFilters(ctx context.Context) ([]Filter, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, name, query, created_at FROM filters ORDER BY lower(name), id`)
@@ -528,6 +577,7 @@ func (s *Store) CreateFilter(ctx context.Context, name, query string) (Filter, e
 		return Filter{}, fmt.Errorf("create filter: %w", err)
 	}
 	id, _ := res.LastInsertId()
+	s.changed()
 	return Filter{ID: id, Name: name, Query: query, CreatedAt: fromMS(ms(now))}, nil
 }
 
@@ -540,6 +590,7 @@ func (s *Store) DeleteFilter(ctx context.Context, id int64) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
+	s.changed()
 	return nil
 }
 

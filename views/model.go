@@ -4,13 +4,14 @@ package views
 
 import (
 	"fmt"
-	"math"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"cmdash/monitoring"
+	"cmdash/monitoring/wall"
 )
 
 // Layout is what every full page needs.
@@ -22,8 +23,11 @@ type Layout struct {
 	Query   string
 	Active  string // "dashboard", "settings" or "account-<id>"
 	User    string // signed-in user, empty when none
-	Alert   string // an error to show above the page
-	Bare    bool   // no navigation (signed-out pages)
+	// SignedIn without User: someone is signed in, on a page shared by every
+	// signed-in user (the cached wall pages do not name the user).
+	SignedIn bool
+	Alert    string // an error to show above the page
+	Bare     bool   // no navigation (signed-out pages)
 }
 
 // NavAccount is an account link in the navigation.
@@ -35,54 +39,18 @@ type NavAccount struct {
 
 // Grid is the refreshing part of the dashboard and account pages.
 type Grid struct {
-	Sections []Section
-	Query    string
+	wall.View
 	// Self is the URL that reloads this grid with the current filter.
 	Self         string
 	RefreshEvery time.Duration
-	SignedIn     bool // show the controls that change state
-	Accounts     int  // accounts before filtering
-	Matches      int  // tiles shown
-	Total        int  // tiles before filtering
-	GeneratedAt  time.Time
+	PollEvery    time.Duration
+	SignedIn     bool   // show the controls that change state
+	Version      uint64 // of the model the grid shows
 }
 
-// Section is one account's block on the dashboard.
-type Section struct {
-	AccountID   int64
-	Name        string
-	Username    string
-	Enabled     bool
-	Stale       bool
-	Polled      bool // a snapshot exists
-	UpdatedAt   time.Time
-	UpdatedAgo  string
-	Error       string
-	ErrorSince  string
-	Servers     []Tile
-	ServerTotal int               // before filtering
-	CanRefresh  bool              // the viewer is signed in
-	Counts      monitoring.Counts // alarms of all servers
-	Worst       monitoring.State
-	// CriticalServers and WarningServers count servers by their worst state.
-	CriticalServers int
-	WarningServers  int
-}
-
-// Tile is one server circle.
-type Tile struct {
-	ID       string
-	Label    string
-	Href     string
-	Counts   monitoring.Counts
-	Worst    monitoring.State
-	Segments []Segment
-}
-
-// Segment is one arc of a tile's ring, one per counted alarm.
-type Segment struct {
-	Path  string
-	State monitoring.State
+// TileHref is the server page of a tile.
+func TileHref(accountID int64, t wall.Tile) string {
+	return "/accounts/" + strconv.FormatInt(accountID, 10) + "/servers/" + url.PathEscape(t.ID)
 }
 
 // ServerPage is one server with its alarms.
@@ -90,7 +58,7 @@ type ServerPage struct {
 	AccountID   int64
 	AccountName string
 	Server      monitoring.Server
-	Tile        Tile
+	Tile        wall.Tile
 	FetchedAt   time.Time
 	Now         time.Time
 	Stale       bool
@@ -141,114 +109,6 @@ func StateClass(s monitoring.State) string {
 	return "unknown"
 }
 
-// ringRadius and ringWidth describe the SVG ring in a 100×100 viewBox.
-const (
-	ringRadius = 42.0
-	ringWidth  = 9.0
-)
-
-// ringOrder puts problems first, so they start at twelve o'clock.
-var ringOrder = []monitoring.State{monitoring.StateCritical, monitoring.StateWarning, monitoring.StateUnknown, monitoring.StateOK}
-
-// Ring cuts a circle into one arc per counted alarm, CRITICAL first from
-// twelve o'clock clockwise, then WARNING, UNKNOWN and OK, with a thin gap
-// between arcs.
-func Ring(alarms []monitoring.Alarm) []Segment {
-	n := 0
-	for _, a := range alarms {
-		if a.Counted() {
-			n++
-		}
-	}
-	if n == 0 {
-		return nil
-	}
-	paths := ringPaths(n)
-	segs := make([]Segment, 0, n)
-	for _, st := range ringOrder {
-		for _, a := range alarms {
-			if a.Counted() && a.State == st {
-				segs = append(segs, Segment{Path: paths[len(segs)], State: st})
-			}
-		}
-	}
-	return segs
-}
-
-// ringCache holds the arc paths of rings of up to 64 segments: the geometry
-// depends only on the segment count, and a wall page draws tens of
-// thousands of arcs.
-var ringCache = func() [][]string {
-	c := make([][]string, 65)
-	for n := 1; n < len(c); n++ {
-		c[n] = computeRingPaths(n)
-	}
-	return c
-}()
-
-func ringPaths(n int) []string {
-	if n < len(ringCache) {
-		return ringCache[n]
-	}
-	return computeRingPaths(n)
-}
-
-func computeRingPaths(n int) []string {
-	if n == 1 {
-		// A full circle cannot be one arc command: draw two halves.
-		r := ringRadius
-		return []string{fmt.Sprintf("M50 %s A%s %s 0 1 1 50 %s A%s %s 0 1 1 50 %s",
-			f(50-r), f(r), f(r), f(50+r), f(r), f(r), f(50-r))}
-	}
-	span := 360.0 / float64(n)
-	gap := math.Min(4.0, span*0.3)
-	out := make([]string, n)
-	for i := range out {
-		out[i] = arc(float64(i)*span+gap/2, float64(i+1)*span-gap/2)
-	}
-	return out
-}
-
-// SegClass is the CSS class of a ring segment.
-func SegClass(s monitoring.State) string {
-	switch s {
-	case monitoring.StateOK:
-		return "seg seg-ok"
-	case monitoring.StateWarning:
-		return "seg seg-warning"
-	case monitoring.StateCritical:
-		return "seg seg-critical"
-	}
-	return "seg seg-unknown"
-}
-
-// arc is an SVG path along the ring from start to end degrees (0 = twelve
-// o'clock, clockwise).
-func arc(start, end float64) string {
-	x1, y1 := polar(start)
-	x2, y2 := polar(end)
-	large := 0
-	if end-start > 180 {
-		large = 1
-	}
-	return "M" + f(x1) + " " + f(y1) + " A" + f(ringRadius) + " " + f(ringRadius) + " 0 " +
-		strconv.Itoa(large) + " 1 " + f(x2) + " " + f(y2)
-}
-
-func polar(deg float64) (float64, float64) {
-	rad := (deg - 90) * math.Pi / 180
-	return 50 + ringRadius*math.Cos(rad), 50 + ringRadius*math.Sin(rad)
-}
-
-func f(v float64) string {
-	s := strconv.FormatFloat(v, 'f', 2, 64)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	if s == "-0" || s == "" {
-		return "0"
-	}
-	return s
-}
-
 // Ago words a duration for "updated 12 s ago".
 func Ago(now, t time.Time) string {
 	if t.IsZero() {
@@ -289,6 +149,18 @@ func urlQuery(s string) string { return url.QueryEscape(s) }
 
 func boolStr(b bool) string { return strconv.FormatBool(b) }
 
+func u64(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func ms(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+
+// timesInARow words consecutive failures after the first.
+func timesInARow(n int) string {
+	if n <= 1 {
+		return ""
+	}
+	return " " + strconv.Itoa(n) + " times in a row"
+}
+
 func seconds(d time.Duration) string {
 	if d <= 0 {
 		d = 20 * time.Second
@@ -299,7 +171,8 @@ func seconds(d time.Duration) string {
 	return strconv.Itoa(int(d.Seconds())) + "s"
 }
 
-func tileTitle(t Tile) string {
+// tileTitle words a tile's counts for a tooltip.
+func tileTitle(t wall.Tile) string {
 	s := t.Label + " — " + Fraction(t.Counts) + " OK"
 	if t.Counts.Critical > 0 {
 		s += ", " + strconv.Itoa(t.Counts.Critical) + " critical"
@@ -312,6 +185,19 @@ func tileTitle(t Tile) string {
 	}
 	return s
 }
+
+// problemTitle is a tooltip with the counts, for tiles with problems only:
+// an all-OK tile says all it has to say, and thousands of them are sent on
+// every change.
+func problemTitle(t wall.Tile) templ.Attributes {
+	if t.Worst == monitoring.StateOK {
+		return nil
+	}
+	return templ.Attributes{"title": tileTitle(t)}
+}
+
+// isoTime is a machine-readable time for <time datetime>, to the second.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
 // LoginForm is the sign-in, setup or password form with what was typed
 // (never a password) and messages.

@@ -1,0 +1,177 @@
+package handlers
+
+import (
+	"bytes"
+	"compress/gzip"
+	"container/list"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// pageKey is everything a cached wall page depends on. The model version
+// stands for all the data; the rest comes from the request.
+type pageKey struct {
+	version  uint64
+	path     string // "/" or "/accounts/{id}"
+	query    string
+	fragment bool // the grid alone (htmx refresh) or the whole page
+	signedIn bool // signed-in pages carry controls that change state
+}
+
+// page is a rendered page: the same bytes for every request with its key,
+// plain and gzipped, each with a strong validator of its own.
+type page struct {
+	plain     []byte
+	etag      string
+	gzipOnce  sync.Once
+	gzip      []byte
+	gzipETag  string
+	ready     chan struct{} // closed once plain is set (or err)
+	err       error
+	elem      *list.Element
+	sizeAdded int
+}
+
+// gzipped compresses the page once, when a client first asks for it.
+func (p *page) gzipped() ([]byte, string) {
+	p.gzipOnce.Do(func() {
+		var buf bytes.Buffer
+		buf.Grow(len(p.plain) / 8)
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		_, _ = zw.Write(p.plain)
+		_ = zw.Close()
+		p.gzip = buf.Bytes()
+		p.gzipETag = p.etag[:len(p.etag)-1] + `-gz"`
+	})
+	return p.gzip, p.gzipETag
+}
+
+// pageCache keeps rendered wall pages of the current model version, bounded
+// by count and bytes, least recently used out first. A page is rendered
+// once per key even when many requests ask for it at the same moment.
+type pageCache struct {
+	maxPages int
+	maxBytes int
+
+	mu      sync.Mutex
+	version uint64
+	pages   map[pageKey]*page
+	lru     *list.List // of pageKey, most recent first
+	bytes   int
+}
+
+func newPageCache(maxPages, maxBytes int) *pageCache {
+	return &pageCache{maxPages: maxPages, maxBytes: maxBytes, pages: map[pageKey]*page{}, lru: list.New()}
+}
+
+// get returns the page for key, rendering it with render on a miss.
+func (c *pageCache) get(key pageKey, render func() ([]byte, error)) (*page, error) {
+	c.mu.Lock()
+	if key.version > c.version {
+		// A newer model: every page of older ones is out of date.
+		c.version = key.version
+		clear(c.pages)
+		c.lru.Init()
+		c.bytes = 0
+	}
+	if p, ok := c.pages[key]; ok {
+		if p.elem != nil {
+			c.lru.MoveToFront(p.elem)
+		}
+		c.mu.Unlock()
+		<-p.ready
+		return p, p.err
+	}
+	p := &page{ready: make(chan struct{})}
+	cacheable := key.version == c.version
+	if cacheable {
+		c.pages[key] = p
+		p.elem = c.lru.PushFront(key)
+	}
+	c.mu.Unlock()
+
+	p.plain, p.err = render()
+	if p.err == nil {
+		sum := sha256.Sum256(p.plain)
+		p.etag = `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+	}
+	close(p.ready)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !cacheable || c.pages[key] != p {
+		return p, p.err // an older version's page, or dropped meanwhile
+	}
+	if p.err != nil {
+		c.remove(key, p)
+		return p, p.err
+	}
+	// Count the gzip copy too, at its usual share, so the bound holds
+	// once it exists.
+	p.sizeAdded = len(p.plain) + len(p.plain)/8
+	c.bytes += p.sizeAdded
+	for (c.lru.Len() > c.maxPages || c.bytes > c.maxBytes) && c.lru.Len() > 1 {
+		oldest := c.lru.Back().Value.(pageKey)
+		c.remove(oldest, c.pages[oldest])
+	}
+	return p, nil
+}
+
+func (c *pageCache) remove(key pageKey, p *page) {
+	if p == nil {
+		return
+	}
+	if p.elem != nil {
+		c.lru.Remove(p.elem)
+		p.elem = nil
+	}
+	c.bytes -= p.sizeAdded
+	delete(c.pages, key)
+}
+
+// writePage answers with a cached page: 304 when the client has it, else
+// the bytes, gzipped when accepted. A 304 carries only the headers a cache
+// needs to reuse what it has.
+func writePage(w http.ResponseWriter, r *http.Request, p *page) {
+	body, etag := p.plain, p.etag
+	gz := len(p.plain) >= 1400 && acceptsGzip(r)
+	if gz {
+		body, etag = p.gzipped()
+	}
+	h := w.Header()
+	h.Set("Vary", "HX-Request, Cookie, Accept-Encoding")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", etag)
+	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	if gz {
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// etagMatch implements If-None-Match's weak comparison against one strong
+// tag: "*", or any listed tag with or without W/.
+func etagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}

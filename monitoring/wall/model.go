@@ -1,0 +1,253 @@
+// Package wall is the read model of the wall: what the dashboard, account
+// and navigation show, built from accounts, snapshots and saved filters.
+//
+// It is its own package, pure and free of HTTP, SQL and HTML, so that the
+// rules of the wall (counts, worst states, staleness, the filter language)
+// live in one place, are table-tested on their own, and are computed once
+// per change of the data rather than once per request. Handlers parse a
+// request, ask the current Model for a View, and render it; later features
+// (alarm history, acknowledgements) plug in as Overlays.
+package wall
+
+import (
+	"reflect"
+	"time"
+
+	"cmdash/monitoring"
+)
+
+// Input is everything a Model is built from.
+type Input struct {
+	Accounts  []monitoring.Account           // in display order
+	Snapshots map[int64]*monitoring.Snapshot // by account id; missing or nil: never polled
+	Filters   []monitoring.Filter
+}
+
+// Options are the settings the rules depend on.
+type Options struct {
+	// PollInterval: an account whose data is older than three intervals is
+	// stale even when no poll failed.
+	PollInterval time.Duration
+	// Overlays run, in order, on every freshly built model, before it is
+	// compared with the previous one.
+	Overlays []Overlay
+}
+
+// Overlay adds to a built model what the snapshots alone do not know (for
+// instance acknowledgements or recent changes). It must be deterministic for
+// the same inputs and time, and may only touch the model it is given.
+type Overlay interface {
+	Apply(m *Model, now time.Time)
+}
+
+// staleAfter is how many poll intervals old data may be before it is stale.
+const staleAfter = 3
+
+// Model is one immutable build of the wall. Callers must not modify it.
+type Model struct {
+	// Version identifies what the model shows: two models with the same
+	// version show the same thing. It advances only when that changes.
+	Version  uint64
+	Sections []Section // every account, in display order
+	Summary  Summary
+	Filters  []monitoring.Filter
+
+	// validUntil is when a time-dependent fact (an account turning stale)
+	// changes; zero when none will.
+	validUntil time.Time
+}
+
+// Summary counts across every account.
+type Summary struct {
+	Accounts        int
+	FailingAccounts int // the last poll failed
+	StaleAccounts   int
+	Servers         ServerCounts
+	Worst           monitoring.State
+}
+
+// ServerCounts counts servers by their worst state.
+type ServerCounts struct {
+	Critical int
+	Warning  int
+	Unknown  int
+	OK       int
+	Total    int
+}
+
+func (c *ServerCounts) add(s monitoring.State) {
+	c.Total++
+	switch s {
+	case monitoring.StateCritical:
+		c.Critical++
+	case monitoring.StateWarning:
+		c.Warning++
+	case monitoring.StateUnknown:
+		c.Unknown++
+	default:
+		c.OK++
+	}
+}
+
+func (c *ServerCounts) plus(o ServerCounts) {
+	c.Critical += o.Critical
+	c.Warning += o.Warning
+	c.Unknown += o.Unknown
+	c.OK += o.OK
+	c.Total += o.Total
+}
+
+// Section is one account.
+type Section struct {
+	AccountID int64
+	Name      string
+	Username  string
+	Enabled   bool
+	Polled    bool // a snapshot exists
+	Stale     bool // the last poll failed, or the data is older than three intervals
+	// DataAt is when the shown data was fetched. It is set only while the
+	// section is stale: fresh data changes with every poll, and the page
+	// must not change when nothing a person sees did.
+	DataAt   time.Time
+	Error    string // why the last poll failed, in words; "" after a good poll
+	Failures int    // consecutive failed polls
+	Counts   monitoring.Counts
+	Servers  ServerCounts
+	Worst    monitoring.State
+	Tiles    []Tile // every server, in the snapshot's order (by label)
+}
+
+// Tile is one server.
+type Tile struct {
+	ID     string
+	Label  string
+	Counts monitoring.Counts
+	Worst  monitoring.State
+}
+
+// Run is a stretch of a ring: Count alarms of one State.
+type Run struct {
+	State monitoring.State
+	Count int
+}
+
+// RingOrder is the order of a ring's segments from twelve o'clock,
+// clockwise: problems first.
+var RingOrder = [...]monitoring.State{monitoring.StateCritical, monitoring.StateWarning, monitoring.StateUnknown, monitoring.StateOK}
+
+// Ring is the tile's ring as runs of one state each, in RingOrder, one
+// segment per counted alarm; empty runs are left out.
+func (t Tile) Ring() []Run {
+	return ring(t.Counts)
+}
+
+func ring(c monitoring.Counts) []Run {
+	out := make([]Run, 0, 4)
+	for _, st := range RingOrder {
+		if n := countOf(c, st); n > 0 {
+			out = append(out, Run{State: st, Count: n})
+		}
+	}
+	return out
+}
+
+func countOf(c monitoring.Counts, st monitoring.State) int {
+	switch st {
+	case monitoring.StateCritical:
+		return c.Critical
+	case monitoring.StateWarning:
+		return c.Warning
+	case monitoring.StateUnknown:
+		return c.Unknown
+	}
+	return c.OK
+}
+
+// Build makes the model of in at now. It is pure: the same input, time and
+// options give the same model (Version is left zero; see Service).
+func Build(in Input, now time.Time, opts Options) *Model {
+	m := &Model{Sections: make([]Section, 0, len(in.Accounts)), Filters: in.Filters}
+	m.Summary.Worst = monitoring.StateOK
+	for _, a := range in.Accounts {
+		sec, deadline := buildSection(a, in.Snapshots[a.ID], now, opts.PollInterval)
+		m.Sections = append(m.Sections, sec)
+		if !deadline.IsZero() && (m.validUntil.IsZero() || deadline.Before(m.validUntil)) {
+			m.validUntil = deadline
+		}
+		m.Summary.Accounts++
+		if sec.Error != "" {
+			m.Summary.FailingAccounts++
+		}
+		if sec.Stale {
+			m.Summary.StaleAccounts++
+		}
+		m.Summary.Servers.plus(sec.Servers)
+		if sec.Worst.Worse(m.Summary.Worst) {
+			m.Summary.Worst = sec.Worst
+		}
+	}
+	for _, o := range opts.Overlays {
+		o.Apply(m, now)
+	}
+	return m
+}
+
+// buildSection returns the account's section and when it will turn stale
+// by age alone (zero when it already is, or has no data).
+func buildSection(a monitoring.Account, snap *monitoring.Snapshot, now time.Time, interval time.Duration) (Section, time.Time) {
+	sec := Section{
+		AccountID: a.ID, Name: a.Name(), Username: a.Username, Enabled: a.Enabled,
+		Error: a.Status.LastError, Failures: a.Status.ErrorCount, Worst: monitoring.StateOK,
+	}
+	if snap == nil {
+		sec.Stale = a.Status.ErrorCount > 0
+		return sec, time.Time{}
+	}
+	sec.Polled = true
+	sec.Tiles = make([]Tile, len(snap.Servers))
+	for i := range snap.Servers {
+		s := &snap.Servers[i]
+		sec.Tiles[i] = Tile{ID: s.ID, Label: s.Label, Counts: s.Counts, Worst: s.Worst}
+		sec.Counts.Plus(s.Counts)
+		sec.Servers.add(s.Worst)
+		if s.Worst.Worse(sec.Worst) {
+			sec.Worst = s.Worst
+		}
+	}
+	var deadline time.Time
+	turnsStale := snap.FetchedAt.Add(staleAfter * interval)
+	switch {
+	case a.Status.ErrorCount > 0:
+		sec.Stale = true
+	case interval > 0 && now.After(turnsStale):
+		sec.Stale = true
+	case interval > 0:
+		deadline = turnsStale.Add(time.Nanosecond) // the first instant now.After holds
+	}
+	if sec.Stale {
+		sec.DataAt = snap.FetchedAt
+	}
+	return sec, deadline
+}
+
+// Section returns the account's section, or nil when there is none.
+func (m *Model) Section(accountID int64) *Section {
+	for i := range m.Sections {
+		if m.Sections[i].AccountID == accountID {
+			return &m.Sections[i]
+		}
+	}
+	return nil
+}
+
+// ValidAt reports whether the model still holds at now: no account has
+// turned stale by age since it was built.
+func (m *Model) ValidAt(now time.Time) bool {
+	return m.validUntil.IsZero() || now.Before(m.validUntil)
+}
+
+// sameShown reports whether two models show the same thing.
+func (m *Model) sameShown(o *Model) bool {
+	return reflect.DeepEqual(m.Summary, o.Summary) && reflect.DeepEqual(m.Sections, o.Sections) &&
+		reflect.DeepEqual(m.Filters, o.Filters)
+}

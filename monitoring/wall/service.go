@@ -1,0 +1,94 @@
+package wall
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"cmdash/monitoring"
+)
+
+// Source is where a model's input comes from: the store. Generation must
+// advance with every change of what Load returns (a stored poll, an
+// account or filter change).
+type Source interface {
+	Generation() uint64
+	ListAccounts(ctx context.Context) ([]monitoring.Account, error)
+	Summaries(ctx context.Context) (map[int64]*monitoring.Snapshot, error)
+	ListFilters(ctx context.Context) ([]monitoring.Filter, error)
+}
+
+// Service keeps the current model: it is rebuilt when the source's
+// generation advances or a time-dependent fact changes, not per request, and
+// its Version advances only when what it shows changed.
+type Service struct {
+	src  Source
+	opts Options
+	now  func() time.Time
+
+	cur atomic.Pointer[built]
+	mu  sync.Mutex // one rebuild at a time
+}
+
+type built struct {
+	model *Model
+	gen   uint64 // the source generation it was built from
+}
+
+// NewService returns a service reading from src.
+func NewService(src Source, opts Options) *Service {
+	return &Service{src: src, opts: opts, now: time.Now}
+}
+
+// SetClock replaces the clock (tests).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Current returns the current model, rebuilding it first when the data
+// changed since it was built.
+func (s *Service) Current(ctx context.Context) (*Model, error) {
+	if b := s.cur.Load(); b != nil && b.gen == s.src.Generation() && b.model.ValidAt(s.now()) {
+		return b.model, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Read the generation before the data: a change made while loading
+	// advances it again, and the next call rebuilds.
+	gen := s.src.Generation()
+	prev := s.cur.Load()
+	now := s.now()
+	if prev != nil && prev.gen == gen && prev.model.ValidAt(now) {
+		return prev.model, nil // another caller rebuilt it meanwhile
+	}
+	in, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := Build(in, now, s.opts)
+	switch {
+	case prev == nil:
+		m.Version = 1
+	case m.sameShown(prev.model):
+		m.Version = prev.model.Version
+	default:
+		m.Version = prev.model.Version + 1
+	}
+	s.cur.Store(&built{model: m, gen: gen})
+	return m, nil
+}
+
+func (s *Service) load(ctx context.Context) (Input, error) {
+	var in Input
+	var err error
+	if in.Accounts, err = s.src.ListAccounts(ctx); err != nil {
+		return in, fmt.Errorf("wall: %w", err)
+	}
+	if in.Snapshots, err = s.src.Summaries(ctx); err != nil {
+		return in, fmt.Errorf("wall: %w", err)
+	}
+	if in.Filters, err = s.src.ListFilters(ctx); err != nil {
+		return in, fmt.Errorf("wall: %w", err)
+	}
+	return in, nil
+}

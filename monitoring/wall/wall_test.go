@@ -1,0 +1,307 @@
+package wall
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"cmdash/monitoring"
+)
+
+var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+const interval = 30 * time.Second
+
+func server(id, label string, states ...monitoring.State) monitoring.Server {
+	s := monitoring.Server{ID: id, Label: label, Worst: monitoring.StateOK}
+	for _, st := range states {
+		s.Counts.Total++
+		switch st {
+		case monitoring.StateOK:
+			s.Counts.OK++
+		case monitoring.StateWarning:
+			s.Counts.Warning++
+		case monitoring.StateCritical:
+			s.Counts.Critical++
+		default:
+			s.Counts.Unknown++
+		}
+		if st.Worse(s.Worst) {
+			s.Worst = st
+		}
+	}
+	return s
+}
+
+const (
+	ok   = monitoring.StateOK
+	warn = monitoring.StateWarning
+	crit = monitoring.StateCritical
+	unkn = monitoring.StateUnknown
+)
+
+// fixture: "Production" (alias of acme-prod) with a critical, a warning and
+// an OK server, fresh; "staging" with OK servers, fresh; "legacy" whose
+// polls fail; "new" never polled.
+func fixture() Input {
+	return Input{
+		Accounts: []monitoring.Account{
+			{ID: 1, Username: "acme-prod", Alias: "Production", Enabled: true},
+			{ID: 2, Username: "staging", Enabled: true},
+			{ID: 3, Username: "legacy", Enabled: true, Status: monitoring.PollStatus{LastError: "Rackspace is unavailable (HTTP 503); retrying.", ErrorCount: 3}},
+			{ID: 4, Username: "new", Enabled: true},
+		},
+		Snapshots: map[int64]*monitoring.Snapshot{
+			1: {FetchedAt: t0.Add(-10 * time.Second), Servers: []monitoring.Server{
+				server("en1", "api-1", ok, crit, warn),
+				server("en2", "db-1", ok, warn),
+				server("en3", "web-1", ok, ok),
+			}},
+			2: {FetchedAt: t0.Add(-20 * time.Second), Servers: []monitoring.Server{
+				server("en4", "stage-web", ok),
+				server("en5", "stage-db"),
+			}},
+			3: {FetchedAt: t0.Add(-time.Hour), Servers: []monitoring.Server{
+				server("en6", "old-box", unkn, ok),
+			}},
+		},
+		Filters: []monitoring.Filter{{ID: 1, Name: "problems", Query: "is:problem"}},
+	}
+}
+
+func TestBuild(t *testing.T) {
+	m := Build(fixture(), t0, Options{PollInterval: interval})
+	if len(m.Sections) != 4 {
+		t.Fatalf("%d sections, want 4", len(m.Sections))
+	}
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"a section is named by its alias", m.Sections[0].Name, "Production"},
+		{"a section's worst state is its worst server's", m.Sections[0].Worst, crit},
+		{"servers are counted by worst state", m.Sections[0].Servers, ServerCounts{Critical: 1, Warning: 1, OK: 1, Total: 3}},
+		{"alarms are summed over servers", m.Sections[0].Counts, monitoring.Counts{OK: 4, Warning: 2, Critical: 1, Total: 7}},
+		{"fresh data is not stale", m.Sections[0].Stale, false},
+		{"fresh data carries no time, so the page does not change with every poll", m.Sections[0].DataAt, time.Time{}},
+		{"a failing account is stale", m.Sections[2].Stale, true},
+		{"a stale account says how old its data is", m.Sections[2].DataAt, t0.Add(-time.Hour)},
+		{"a failing account keeps its error and count", [2]any{m.Sections[2].Error != "", m.Sections[2].Failures}, [2]any{true, 3}},
+		{"a never-polled account has no data and is not stale without an error", [2]bool{m.Sections[3].Polled, m.Sections[3].Stale}, [2]bool{false, false}},
+		{"a server with no counted alarm is OK", m.Sections[1].Tiles[1].Worst, ok},
+		{"tiles keep the snapshot's order", tileIDs(m.Sections[0].Tiles), []string{"en1", "en2", "en3"}},
+		{"the summary counts servers across accounts", m.Summary.Servers, ServerCounts{Critical: 1, Warning: 1, Unknown: 1, OK: 3, Total: 6}},
+		{"the summary counts failing and stale accounts", [2]int{m.Summary.FailingAccounts, m.Summary.StaleAccounts}, [2]int{1, 1}},
+		{"the summary's worst state is the worst of all", m.Summary.Worst, crit},
+		{"saved filters are part of the model", len(m.Filters), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !equal(tt.got, tt.want) {
+				t.Errorf("got %v, want %v", tt.got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStaleness(t *testing.T) {
+	in := fixture()
+	tests := []struct {
+		name      string
+		now       time.Time
+		wantStale bool
+	}{
+		{"data younger than three intervals is fresh", t0, false},
+		{"data exactly three intervals old is still fresh", t0.Add(-10*time.Second + 3*interval), false},
+		{"data older than three intervals is stale", t0.Add(-10*time.Second + 3*interval + time.Millisecond), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := Build(in, tt.now, Options{PollInterval: interval})
+			if got := m.Section(1).Stale; got != tt.wantStale {
+				t.Errorf("stale %v, want %v", got, tt.wantStale)
+			}
+		})
+	}
+	t.Run("a model is valid until the first account turns stale by age", func(t *testing.T) {
+		m := Build(in, t0, Options{PollInterval: interval})
+		// Production was fetched 10 s before t0, staging 20 s: staging turns first.
+		turns := t0.Add(-20*time.Second + 3*interval)
+		if !m.ValidAt(turns) {
+			t.Error("not valid at the last fresh instant")
+		}
+		if m.ValidAt(turns.Add(time.Millisecond)) {
+			t.Error("still valid after staging turned stale")
+		}
+		if !Build(in, turns.Add(time.Millisecond), Options{PollInterval: interval}).Section(2).Stale {
+			t.Error("staging is not stale in a model built after its deadline")
+		}
+	})
+}
+
+func TestQuery(t *testing.T) {
+	m := Build(fixture(), t0, Options{PollInterval: interval})
+	tests := []struct {
+		name     string
+		query    string
+		account  int64
+		want     []string // tile ids in order
+		sections int
+	}{
+		{"no filter shows everything", "", 0, []string{"en1", "en2", "en3", "en4", "en5", "en6"}, 4},
+		{"a word matches server labels", "web", 0, []string{"en3", "en4"}, 2},
+		{"a word matching the account shows all its servers", "production", 0, []string{"en1", "en2", "en3"}, 1},
+		{"a word matches the username behind an alias", "acme", 0, []string{"en1", "en2", "en3"}, 1},
+		{"every word must match", "stage db", 0, []string{"en5"}, 1},
+		{"words are case-insensitive", "API", 0, []string{"en1"}, 1},
+		{"a server id matches", "en6", 0, []string{"en6"}, 1},
+		{"state: matches the worst state", "state:warning", 0, []string{"en2"}, 1},
+		{"several states are alternatives", "state:critical state:unknown", 0, []string{"en1", "en6"}, 2},
+		{"an unknown state word matches nothing", "state:purple", 0, nil, 0},
+		{"is:problem hides OK servers", "is:problem", 0, []string{"en1", "en2", "en6"}, 2},
+		{"sort:worst puts problems first without hiding", "sort:worst production", 0, []string{"en1", "en2", "en3"}, 1},
+		{"sort:worst keeps label order within a state", "sort:worst", 2, []string{"en4", "en5"}, 1},
+		{"an account view shows that account only", "", 2, []string{"en4", "en5"}, 1},
+		{"an account view keeps an account without matches out", "web", 3, nil, 0},
+		{"sorting alone keeps sections without tiles", "sort:worst", 4, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := m.View(ParseQuery(tt.query), tt.account)
+			var got []string
+			for _, s := range v.Sections {
+				got = append(got, tileIDs(s.Tiles)...)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("tiles %v, want %v", got, tt.want)
+			}
+			if len(v.Sections) != tt.sections {
+				t.Errorf("%d sections, want %d", len(v.Sections), tt.sections)
+			}
+			if v.Matches != len(tt.want) {
+				t.Errorf("Matches %d, want %d", v.Matches, len(tt.want))
+			}
+		})
+	}
+	t.Run("a view never changes the model", func(t *testing.T) {
+		_ = m.View(ParseQuery("sort:worst is:problem"), 0)
+		if got := tileIDs(m.Sections[0].Tiles); !slices.Equal(got, []string{"en1", "en2", "en3"}) {
+			t.Errorf("model tiles now %v", got)
+		}
+	})
+	t.Run("totals count before filtering, within the scope", func(t *testing.T) {
+		v := m.View(ParseQuery("web"), 0)
+		if v.Total != 6 || v.Accounts != 4 {
+			t.Errorf("total %d over %d accounts, want 6 over 4", v.Total, v.Accounts)
+		}
+	})
+}
+
+func TestTileRing(t *testing.T) {
+	tile := Tile{Counts: monitoring.Counts{OK: 3, Critical: 1, Unknown: 2, Total: 6}}
+	want := []Run{{crit, 1}, {unkn, 2}, {ok, 3}}
+	if got := tile.Ring(); !slices.Equal(got, want) {
+		t.Errorf("ring %v, want %v", got, want)
+	}
+	if got := (Tile{}).Ring(); len(got) != 0 {
+		t.Errorf("a tile without alarms has ring %v", got)
+	}
+}
+
+// fakeSource is an in-memory Source.
+type fakeSource struct {
+	gen   uint64
+	in    Input
+	loads int
+}
+
+func (f *fakeSource) Generation() uint64 { return f.gen }
+func (f *fakeSource) ListAccounts(context.Context) ([]monitoring.Account, error) {
+	f.loads++
+	return f.in.Accounts, nil
+}
+func (f *fakeSource) Summaries(context.Context) (map[int64]*monitoring.Snapshot, error) {
+	return f.in.Snapshots, nil
+}
+func (f *fakeSource) ListFilters(context.Context) ([]monitoring.Filter, error) {
+	return f.in.Filters, nil
+}
+
+func TestService(t *testing.T) {
+	src := &fakeSource{gen: 1, in: fixture()}
+	now := t0
+	s := NewService(src, Options{PollInterval: interval})
+	s.SetClock(func() time.Time { return now })
+	ctx := context.Background()
+	current := func() *Model {
+		t.Helper()
+		m, err := s.Current(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+
+	first := current()
+	t.Run("the model is built once per generation, not per request", func(t *testing.T) {
+		for range 10 {
+			if current() != first {
+				t.Fatal("a new model without a change")
+			}
+		}
+		if src.loads != 1 {
+			t.Errorf("%d loads, want 1", src.loads)
+		}
+	})
+	t.Run("a poll that changes nothing shown keeps the version", func(t *testing.T) {
+		snap := *src.in.Snapshots[1]
+		snap.FetchedAt = now // a newer poll, same states
+		src.in.Snapshots = map[int64]*monitoring.Snapshot{1: &snap, 2: src.in.Snapshots[2], 3: src.in.Snapshots[3]}
+		src.gen++
+		m := current()
+		if m == first {
+			t.Fatal("not rebuilt after the generation advanced")
+		}
+		if m.Version != first.Version {
+			t.Errorf("version %d, want %d: nothing shown changed", m.Version, first.Version)
+		}
+	})
+	t.Run("a changed state advances the version", func(t *testing.T) {
+		snap := *src.in.Snapshots[2]
+		snap.Servers = []monitoring.Server{server("en4", "stage-web", crit), snap.Servers[1]}
+		src.in.Snapshots = map[int64]*monitoring.Snapshot{1: src.in.Snapshots[1], 2: &snap, 3: src.in.Snapshots[3]}
+		src.gen++
+		if m := current(); m.Version != first.Version+1 {
+			t.Errorf("version %d, want %d", m.Version, first.Version+1)
+		}
+	})
+	t.Run("time passing a stale deadline rebuilds without a new generation", func(t *testing.T) {
+		before := current()
+		now = now.Add(10 * interval)
+		m := current()
+		if m == before || m.Version != before.Version+1 {
+			t.Errorf("version %d after accounts turned stale, want %d", m.Version, before.Version+1)
+		}
+		if !m.Section(1).Stale || !m.Section(2).Stale {
+			t.Error("accounts not stale after ten intervals without a poll")
+		}
+	})
+}
+
+func tileIDs(ts []Tile) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.ID)
+	}
+	return out
+}
+
+func equal(a, b any) bool {
+	switch av := a.(type) {
+	case []string:
+		return slices.Equal(av, b.([]string))
+	}
+	return a == b
+}
