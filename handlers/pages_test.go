@@ -1,0 +1,347 @@
+package handlers
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"cmdash/monitoring"
+	"cmdash/monitoring/fakerax"
+)
+
+// conditional GETs path as an htmx refresh with If-None-Match.
+func (e *testEnv) conditional(path, etag string, gzip bool) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("HX-Request", "true")
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	if gzip {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	return e.do(req)
+}
+
+func TestWallRefreshIsConditional(t *testing.T) {
+	e := newTestEnv(t)
+	up := e.upstream(fakerax.AccountSpec{Username: "cond", Servers: 12, Alarms: 4, WarningShare: 0.2, CriticalShare: 0.1})
+	a := e.addAccount(up, "")
+	e.poll(a.ID)
+
+	first := e.conditional("/", "", false)
+	wantStatus(t, first, http.StatusOK)
+	etag := first.Header().Get("ETag")
+
+	t.Run("a refresh carries a strong validator and must be revalidated", func(t *testing.T) {
+		if !strings.HasPrefix(etag, `"`) || len(etag) < 10 {
+			t.Fatalf("ETag %q, want a strong tag", etag)
+		}
+		if got := first.Header().Get("Cache-Control"); got != "no-cache" {
+			t.Errorf("Cache-Control %q, want no-cache", got)
+		}
+	})
+	t.Run("the same request again gives the same bytes", func(t *testing.T) {
+		again := e.conditional("/", "", false)
+		if again.Body.String() != first.Body.String() || again.Header().Get("ETag") != etag {
+			t.Error("two refreshes of unchanged data differ")
+		}
+	})
+	t.Run("an unchanged refresh is a 304 without a body or document headers", func(t *testing.T) {
+		rec := e.conditional("/", etag, false)
+		wantStatus(t, rec, http.StatusNotModified)
+		if rec.Body.Len() != 0 {
+			t.Errorf("304 with a %d-byte body", rec.Body.Len())
+		}
+		if rec.Header().Get("ETag") != etag {
+			t.Errorf("304 ETag %q, want %q", rec.Header().Get("ETag"), etag)
+		}
+		for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "Content-Type", "Set-Cookie"} {
+			if v := rec.Header().Get(h); v != "" {
+				t.Errorf("304 carries %s: %q", h, v)
+			}
+		}
+	})
+	t.Run("a poll that brings the same states keeps the ETag", func(t *testing.T) {
+		e.poll(a.ID)
+		wantStatus(t, e.conditional("/", etag, false), http.StatusNotModified)
+	})
+	t.Run("changed data gives a 200 with the new grid and a new ETag", func(t *testing.T) {
+		snap, err := e.store.Snapshot(e.ctx, a.ID)
+		if err != nil || snap == nil {
+			t.Fatalf("snapshot: %v", err)
+		}
+		changed := *snap
+		changed.Servers = append([]monitoring.Server(nil), snap.Servers...)
+		s := &changed.Servers[0]
+		s.Counts = monitoring.Counts{Critical: 1, Total: 1}
+		s.Worst = monitoring.StateCritical
+		now := time.Now()
+		if err := e.store.SavePollSuccess(e.ctx, a.ID, monitoring.PollSuccess{Snapshot: changed, PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		rec := e.conditional("/", etag, false)
+		wantStatus(t, rec, http.StatusOK)
+		if rec.Header().Get("ETag") == etag {
+			t.Error("the ETag did not change with the data")
+		}
+		tile := parse(t, rec).Find(`li.tile[data-server-id="` + s.ID + `"]`)
+		if tile.AttrOr("data-state", "") != "CRITICAL" || tile.AttrOr("data-critical", "") != "1" {
+			t.Errorf("the new grid shows %s with state %q", s.ID, tile.AttrOr("data-state", ""))
+		}
+		etag = rec.Header().Get("ETag")
+	})
+	t.Run("renaming an account changes the ETag", func(t *testing.T) {
+		if err := e.store.UpdateAccount(e.ctx, a.ID, monitoring.AccountUpdate{Alias: "Renamed", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		rec := e.conditional("/", etag, false)
+		wantStatus(t, rec, http.StatusOK)
+		if !strings.Contains(rec.Body.String(), "Renamed") {
+			t.Error("the new name is not in the grid")
+		}
+		etag = rec.Header().Get("ETag")
+	})
+	t.Run("data turning stale with time changes the ETag without a poll", func(t *testing.T) {
+		e.h.now = func() time.Time { return time.Now().Add(3*pollInterval + time.Minute) }
+		t.Cleanup(func() { e.h.now = time.Now })
+		rec := e.conditional("/", etag, false)
+		wantStatus(t, rec, http.StatusOK)
+		if got := section(parse(t, rec), a.ID).AttrOr("data-stale", ""); got != "true" {
+			t.Errorf("data-stale=%q, want true", got)
+		}
+	})
+	t.Run("gzip and plain bytes have tags of their own, each revalidating", func(t *testing.T) {
+		plain := e.conditional("/", "", false)
+		gz := e.conditional("/", "", true)
+		if gz.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatalf("Content-Encoding %q, want gzip", gz.Header().Get("Content-Encoding"))
+		}
+		pt, gt := plain.Header().Get("ETag"), gz.Header().Get("ETag")
+		if pt == gt {
+			t.Errorf("gzip and plain share the ETag %q", pt)
+		}
+		wantStatus(t, e.conditional("/", gt, true), http.StatusNotModified)
+		wantStatus(t, e.conditional("/", pt, false), http.StatusNotModified)
+		wantStatus(t, e.conditional("/", pt, true), http.StatusOK) // holds plain, would get gzip
+	})
+	t.Run("the whole page and the grid have different tags", func(t *testing.T) {
+		page := e.get("/")
+		grid := e.conditional("/", "", false)
+		if page.Header().Get("ETag") == grid.Header().Get("ETag") {
+			t.Error("page and fragment share an ETag")
+		}
+		wantStatus(t, e.conditional("/", page.Header().Get("ETag"), false), http.StatusOK)
+	})
+	t.Run("signed-in and public pages are kept apart", func(t *testing.T) {
+		h := New(e.store, e.poller, e.client, e.log, Options{PollInterval: pollInterval, PublicDashboard: true})
+		anon := httptest.NewRecorder()
+		h.Routes().ServeHTTP(anon, httptest.NewRequest(http.MethodGet, "/", nil))
+		signed := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		h.Routes().ServeHTTP(signed, req)
+		wantStatus(t, anon, http.StatusOK)
+		wantStatus(t, signed, http.StatusOK)
+		if strings.Contains(anon.Body.String(), "Refresh now") || !strings.Contains(signed.Body.String(), "Refresh now") {
+			t.Error("the public page has the signed-in controls, or the signed-in page lacks them")
+		}
+	})
+}
+
+func TestHistoryRestoreGetsTheWholePage(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "hist", Servers: 3, Alarms: 2}), "")
+	e.poll(a.ID)
+	// htmx 2, on a history-cache miss after Back, asks with both headers
+	// and puts the answer in place of the whole body.
+	req := httptest.NewRequest(http.MethodGet, "/?q=hist", nil)
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-History-Restore-Request", "true")
+	rec := e.do(req)
+	wantStatus(t, rec, http.StatusOK)
+	doc := parse(t, rec)
+	if doc.Find("html header.topbar").Length() != 1 || doc.Find("input[type=search]").AttrOr("value", "") != "hist" {
+		t.Error("a history restore got the bare grid, not the whole page with its filter")
+	}
+	if doc.Find("#grid li.tile").Length() != 3 {
+		t.Errorf("%d tiles, want 3", doc.Find("#grid li.tile").Length())
+	}
+}
+
+// countingConn counts the bytes read from the server.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func TestUnchangedRefreshIsSmallOnTheWire(t *testing.T) {
+	e := newTestEnv(t)
+	for i := range 3 {
+		a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: fmt.Sprintf("wire%d", i), Servers: 40, Alarms: 6, WarningShare: 0.1, CriticalShare: 0.05}), "")
+		e.poll(a.ID)
+	}
+	h := New(e.store, e.poller, e.client, e.log, Options{PollInterval: pollInterval, PublicDashboard: true})
+	srv := httptest.NewServer(h.Routes())
+	t.Cleanup(srv.Close)
+
+	// One raw HTTP/1.1 exchange, counting every byte the server sends.
+	exchange := func(etag string) (status int, wire int64, tag string) {
+		t.Helper()
+		var n atomic.Int64
+		raw, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn := countingConn{raw, &n}
+		defer conn.Close()
+		req := "GET / HTTP/1.1\r\nHost: " + srv.Listener.Addr().String() + "\r\nHX-Request: true\r\nAccept-Encoding: gzip\r\nConnection: close\r\n"
+		if etag != "" {
+			req += "If-None-Match: " + etag + "\r\n"
+		}
+		if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		_, _ = io.Copy(io.Discard, conn) // to EOF: everything the server wrote
+		return resp.StatusCode, n.Load(), resp.Header.Get("ETag")
+	}
+	status, full, etag := exchange("")
+	if status != http.StatusOK || etag == "" {
+		t.Fatalf("first refresh: status %d, ETag %q", status, etag)
+	}
+	status, small, _ := exchange(etag)
+	if status != http.StatusNotModified {
+		t.Fatalf("unchanged refresh: status %d, want 304", status)
+	}
+	if small > 300 {
+		t.Errorf("an unchanged refresh is %d bytes on the wire, want at most 300", small)
+	}
+	t.Logf("refresh of 120 servers: %d bytes on the wire; unchanged: %d bytes", full, small)
+}
+
+func TestStaticFilesAndHealthSkipSessions(t *testing.T) {
+	e := newTestEnv(t)
+	tests := []struct {
+		name   string
+		path   string
+		status int
+	}{
+		{"a static file is served", "/static/app.css", http.StatusOK},
+		{"the static directory is not listed", "/static/", http.StatusNotFound},
+		{"the health check answers", "/healthz", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := e.anonymous(httptest.NewRequest(http.MethodGet, tt.path, nil))
+			wantStatus(t, rec, tt.status)
+			if varies(rec.Header(), "Cookie") || rec.Header().Get("Set-Cookie") != "" {
+				t.Errorf("%s went through the session middleware (Vary %q)", tt.path, rec.Header().Values("Vary"))
+			}
+			if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+				t.Error("security headers missing")
+			}
+		})
+	}
+}
+
+func TestPageCache(t *testing.T) {
+	t.Run("a page is rendered once however many ask at the same moment", func(t *testing.T) {
+		c := newPageCache(8, 1<<20)
+		var renders atomic.Int32
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() {
+				p, err := c.get(pageKey{version: 1, path: "/"}, func() ([]byte, error) {
+					renders.Add(1)
+					time.Sleep(20 * time.Millisecond)
+					return []byte("<div id=grid></div>"), nil
+				})
+				if err != nil || string(p.plain) != "<div id=grid></div>" {
+					t.Errorf("page %q, %v", p.plain, err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := renders.Load(); n != 1 {
+			t.Errorf("%d renders, want 1", n)
+		}
+	})
+	t.Run("the cache holds at most its bound, newest kept", func(t *testing.T) {
+		c := newPageCache(4, 1<<20)
+		for i := range 20 {
+			_, _ = c.get(pageKey{version: 1, path: "/", query: fmt.Sprint(i)}, func() ([]byte, error) { return []byte("x"), nil })
+		}
+		if len(c.pages) != 4 || c.lru.Len() != 4 {
+			t.Errorf("%d pages, %d in order, want 4", len(c.pages), c.lru.Len())
+		}
+		if _, ok := c.pages[pageKey{version: 1, path: "/", query: "19"}]; !ok {
+			t.Error("the newest page was evicted")
+		}
+	})
+	t.Run("a byte bound evicts too", func(t *testing.T) {
+		c := newPageCache(100, 1000)
+		for i := range 10 {
+			_, _ = c.get(pageKey{version: 1, query: fmt.Sprint(i)}, func() ([]byte, error) { return make([]byte, 300), nil })
+		}
+		if c.bytes > 1000 || len(c.pages) > 3 {
+			t.Errorf("%d bytes in %d pages, want at most 1000", c.bytes, len(c.pages))
+		}
+	})
+	t.Run("a newer version drops every older page", func(t *testing.T) {
+		c := newPageCache(8, 1<<20)
+		_, _ = c.get(pageKey{version: 1}, func() ([]byte, error) { return []byte("old"), nil })
+		p, _ := c.get(pageKey{version: 2}, func() ([]byte, error) { return []byte("new"), nil })
+		if len(c.pages) != 1 || string(p.plain) != "new" {
+			t.Errorf("%d pages after a version change", len(c.pages))
+		}
+	})
+	t.Run("a failed render is not kept", func(t *testing.T) {
+		c := newPageCache(8, 1<<20)
+		if _, err := c.get(pageKey{version: 1}, func() ([]byte, error) { return nil, fmt.Errorf("boom") }); err == nil {
+			t.Fatal("no error")
+		}
+		p, err := c.get(pageKey{version: 1}, func() ([]byte, error) { return []byte("ok"), nil })
+		if err != nil || string(p.plain) != "ok" {
+			t.Errorf("after a failure: %q, %v", p.plain, err)
+		}
+	})
+}
+
+func TestETagMatch(t *testing.T) {
+	tests := []struct {
+		header string
+		want   bool
+	}{
+		{"", false},
+		{`"abc"`, true},
+		{`W/"abc"`, true},
+		{`"x", "abc"`, true},
+		{`*`, true},
+		{`"abcd"`, false},
+		{`abc`, false},
+	}
+	for _, tt := range tests {
+		if got := etagMatch(tt.header, `"abc"`); got != tt.want {
+			t.Errorf("etagMatch(%q) = %v, want %v", tt.header, got, tt.want)
+		}
+	}
+}
