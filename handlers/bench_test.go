@@ -1,6 +1,8 @@
 package handlers_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,18 +15,19 @@ import (
 	"cmdash/handlers"
 	"cmdash/migrations"
 	"cmdash/monitoring"
+	"cmdash/monitoring/wall"
+	"cmdash/views"
 )
 
-// BenchmarkDashboardPage renders the full wall page (and the refreshing
-// grid fragment) for 50 accounts × 100 servers × 10 alarms from stored
-// snapshots, through the whole middleware stack.
-func BenchmarkDashboardPage(b *testing.B) {
+// benchStore is a real SQLite store with 50 accounts × 100 servers × 10
+// alarms, one server in seven with problems.
+func benchStore(b *testing.B) *monitoring.Store {
 	ctx := context.Background()
 	db, err := monitoring.OpenDB(ctx, filepath.Join(b.TempDir(), "bench.db"), migrations.FS)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	b.Cleanup(func() { db.Close() })
 	sealer, _ := monitoring.NewSealer("a benchmark secret, long enough")
 	store := monitoring.NewStore(db, sealer)
 	if _, err := store.CreateUser(ctx, "bench", "bench password"); err != nil {
@@ -68,32 +71,104 @@ func BenchmarkDashboardPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	h := handlers.New(store, nil, nil, slog.New(slog.DiscardHandler), handlers.Options{PublicDashboard: true})
-	routes := h.Routes()
+	return store
+}
 
+// BenchmarkWall measures the wall for 50 accounts × 100 servers × 10
+// alarms: building the read model, rendering the grid (what a change
+// costs, once), and serving refreshes from the rendered bytes (what every
+// screen costs on every refresh), through the whole middleware stack.
+func BenchmarkWall(b *testing.B) {
+	store := benchStore(b)
+	ctx := context.Background()
+
+	b.Run("build read model", func(b *testing.B) {
+		accts, _ := store.ListAccounts(ctx)
+		snaps, _ := store.Summaries(ctx)
+		filters, _ := store.ListFilters(ctx)
+		in := wall.Input{Accounts: accts, Snapshots: snaps, Filters: filters}
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = wall.Build(in, time.Now(), wall.Options{PollInterval: time.Minute})
+		}
+	})
+
+	svc := wall.NewService(store, wall.Options{PollInterval: time.Hour})
+	m, err := svc.Current(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	grid := views.Grid{View: m.View(wall.ParseQuery(""), 0), Self: "/", RefreshEvery: 20 * time.Second, Version: m.Version}
+	b.Run("render grid", func(b *testing.B) {
+		var buf bytes.Buffer
+		b.ReportAllocs()
+		for b.Loop() {
+			buf.Reset()
+			if err := views.GridView(grid).Render(ctx, &buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(buf.Len()), "grid-bytes")
+		b.ReportMetric(float64(buf.Len())/5000, "bytes/tile")
+	})
+	b.Run("gzip grid", func(b *testing.B) {
+		var buf bytes.Buffer
+		_ = views.GridView(grid).Render(ctx, &buf)
+		plain := buf.Bytes()
+		var out bytes.Buffer
+		b.SetBytes(int64(len(plain)))
+		for b.Loop() {
+			out.Reset()
+			zw, _ := gzip.NewWriterLevel(&out, gzip.DefaultCompression)
+			_, _ = zw.Write(plain)
+			_ = zw.Close()
+		}
+		b.ReportMetric(float64(out.Len()), "gzip-bytes")
+	})
+
+	h := handlers.New(store, nil, nil, slog.New(slog.DiscardHandler), handlers.Options{PublicDashboard: true, PollInterval: time.Hour})
+	routes := h.Routes()
+	serve := func(b *testing.B, htmx, gz bool, etag string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		if htmx {
+			req.Header.Set("HX-Request", "true")
+		}
+		if gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		rec := httptest.NewRecorder()
+		routes.ServeHTTP(rec, req)
+		return rec
+	}
 	for _, tc := range []struct {
-		name       string
-		htmx, gzip bool
-	}{{"full page", false, false}, {"grid fragment", true, false}, {"full page gzip", false, true}} {
+		name        string
+		htmx, gzip  bool
+		conditional bool
+		want        int
+	}{
+		{"full page", false, false, false, http.StatusOK},
+		{"grid refresh", true, false, false, http.StatusOK},
+		{"grid refresh gzip", true, true, false, http.StatusOK},
+		{"grid refresh unchanged (304)", true, true, true, http.StatusNotModified},
+	} {
 		b.Run(tc.name, func(b *testing.B) {
+			etag := ""
+			if tc.conditional {
+				etag = serve(b, tc.htmx, tc.gzip, "").Header().Get("ETag")
+			}
 			var size int
 			b.ReportAllocs()
 			for b.Loop() {
-				req := httptest.NewRequest(http.MethodGet, "/", nil)
-				if tc.htmx {
-					req.Header.Set("HX-Request", "true")
-				}
-				if tc.gzip {
-					req.Header.Set("Accept-Encoding", "gzip")
-				}
-				rec := httptest.NewRecorder()
-				routes.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
-					b.Fatalf("status %d", rec.Code)
+				rec := serve(b, tc.htmx, tc.gzip, etag)
+				if rec.Code != tc.want {
+					b.Fatalf("status %d, want %d", rec.Code, tc.want)
 				}
 				size = rec.Body.Len()
 			}
-			b.ReportMetric(float64(size), "page-bytes")
+			b.ReportMetric(float64(size), "body-bytes")
 		})
 	}
 }

@@ -53,12 +53,12 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, accountID in
 		heading, path, active = sec.Name, "/accounts/"+strconv.FormatInt(accountID, 10), "account-"+strconv.FormatInt(accountID, 10)
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	key := pageKey{
-		version: m.Version, path: path, query: q, signedIn: currentUser(r) != "",
+	key := pageKey{version: m.Version, viewKey: viewKey{
+		path: path, query: q, signedIn: currentUser(r) != "",
 		// On a history-cache miss htmx asks with HX-Request too, but puts
 		// what it gets in place of the whole page.
 		fragment: isHTMX(r) && r.Header.Get("HX-History-Restore-Request") != "true",
-	}
+	}}
 	if len(q) > maxCachedQuery {
 		key.version = 0 // rendered, never kept
 	}

@@ -13,9 +13,14 @@ import (
 )
 
 // pageKey is everything a cached wall page depends on. The model version
-// stands for all the data; the rest comes from the request.
+// stands for all the data; the view comes from the request.
 type pageKey struct {
-	version  uint64
+	version uint64
+	viewKey
+}
+
+// viewKey is a page without the data it shows.
+type viewKey struct {
 	path     string // "/" or "/accounts/{id}"
 	query    string
 	fragment bool // the grid alone (htmx refresh) or the whole page
@@ -41,7 +46,7 @@ func (p *page) gzipped() ([]byte, string) {
 	p.gzipOnce.Do(func() {
 		var buf bytes.Buffer
 		buf.Grow(len(p.plain) / 8)
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 		_, _ = zw.Write(p.plain)
 		_ = zw.Close()
 		p.gzip = buf.Bytes()
@@ -52,7 +57,10 @@ func (p *page) gzipped() ([]byte, string) {
 
 // pageCache keeps rendered wall pages of the current model version, bounded
 // by count and bytes, least recently used out first. A page is rendered
-// once per key even when many requests ask for it at the same moment.
+// once per key even when many requests ask for it at the same moment; while
+// it renders, those others get the same view of the previous version at
+// once instead of queueing behind the render (the one that asked first
+// waits, and sees the new data).
 type pageCache struct {
 	maxPages int
 	maxBytes int
@@ -60,20 +68,37 @@ type pageCache struct {
 	mu      sync.Mutex
 	version uint64
 	pages   map[pageKey]*page
-	lru     *list.List // of pageKey, most recent first
+	prev    map[viewKey]*page // rendered pages of the previous version
+	lru     *list.List        // of pageKey, most recent first
 	bytes   int
 }
 
 func newPageCache(maxPages, maxBytes int) *pageCache {
-	return &pageCache{maxPages: maxPages, maxBytes: maxBytes, pages: map[pageKey]*page{}, lru: list.New()}
+	return &pageCache{maxPages: maxPages, maxBytes: maxBytes, pages: map[pageKey]*page{}, prev: map[viewKey]*page{}, lru: list.New()}
+}
+
+func (p *page) isReady() bool {
+	select {
+	case <-p.ready:
+		return true
+	default:
+		return false
+	}
 }
 
 // get returns the page for key, rendering it with render on a miss.
 func (c *pageCache) get(key pageKey, render func() ([]byte, error)) (*page, error) {
 	c.mu.Lock()
 	if key.version > c.version {
-		// A newer model: every page of older ones is out of date.
+		// A newer model: every page of older ones is out of date, and
+		// stands in only while its successor renders.
 		c.version = key.version
+		c.prev = make(map[viewKey]*page, len(c.pages))
+		for k, p := range c.pages {
+			if p.isReady() && p.err == nil {
+				c.prev[k.viewKey] = p
+			}
+		}
 		clear(c.pages)
 		c.lru.Init()
 		c.bytes = 0
@@ -82,7 +107,11 @@ func (c *pageCache) get(key pageKey, render func() ([]byte, error)) (*page, erro
 		if p.elem != nil {
 			c.lru.MoveToFront(p.elem)
 		}
+		old := c.prev[key.viewKey]
 		c.mu.Unlock()
+		if old != nil && !p.isReady() {
+			return old, nil
+		}
 		<-p.ready
 		return p, p.err
 	}

@@ -270,7 +270,7 @@ func TestPageCache(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 50 {
 			wg.Go(func() {
-				p, err := c.get(pageKey{version: 1, path: "/"}, func() ([]byte, error) {
+				p, err := c.get(pageKey{version: 1, viewKey: viewKey{path: "/"}}, func() ([]byte, error) {
 					renders.Add(1)
 					time.Sleep(20 * time.Millisecond)
 					return []byte("<div id=grid></div>"), nil
@@ -288,19 +288,19 @@ func TestPageCache(t *testing.T) {
 	t.Run("the cache holds at most its bound, newest kept", func(t *testing.T) {
 		c := newPageCache(4, 1<<20)
 		for i := range 20 {
-			_, _ = c.get(pageKey{version: 1, path: "/", query: fmt.Sprint(i)}, func() ([]byte, error) { return []byte("x"), nil })
+			_, _ = c.get(pageKey{version: 1, viewKey: viewKey{path: "/", query: fmt.Sprint(i)}}, func() ([]byte, error) { return []byte("x"), nil })
 		}
 		if len(c.pages) != 4 || c.lru.Len() != 4 {
 			t.Errorf("%d pages, %d in order, want 4", len(c.pages), c.lru.Len())
 		}
-		if _, ok := c.pages[pageKey{version: 1, path: "/", query: "19"}]; !ok {
+		if _, ok := c.pages[pageKey{version: 1, viewKey: viewKey{path: "/", query: "19"}}]; !ok {
 			t.Error("the newest page was evicted")
 		}
 	})
 	t.Run("a byte bound evicts too", func(t *testing.T) {
 		c := newPageCache(100, 1000)
 		for i := range 10 {
-			_, _ = c.get(pageKey{version: 1, query: fmt.Sprint(i)}, func() ([]byte, error) { return make([]byte, 300), nil })
+			_, _ = c.get(pageKey{version: 1, viewKey: viewKey{query: fmt.Sprint(i)}}, func() ([]byte, error) { return make([]byte, 300), nil })
 		}
 		if c.bytes > 1000 || len(c.pages) > 3 {
 			t.Errorf("%d bytes in %d pages, want at most 1000", c.bytes, len(c.pages))
@@ -312,6 +312,45 @@ func TestPageCache(t *testing.T) {
 		p, _ := c.get(pageKey{version: 2}, func() ([]byte, error) { return []byte("new"), nil })
 		if len(c.pages) != 1 || string(p.plain) != "new" {
 			t.Errorf("%d pages after a version change", len(c.pages))
+		}
+	})
+	t.Run("while a new version renders, others get the previous one at once", func(t *testing.T) {
+		c := newPageCache(8, 1<<20)
+		view := viewKey{path: "/"}
+		_, _ = c.get(pageKey{version: 1, viewKey: view}, func() ([]byte, error) { return []byte("v1"), nil })
+		release := make(chan struct{})
+		first := make(chan string)
+		go func() {
+			p, _ := c.get(pageKey{version: 2, viewKey: view}, func() ([]byte, error) {
+				<-release
+				return []byte("v2"), nil
+			})
+			first <- string(p.plain)
+		}()
+		// Wait until the render has started.
+		for {
+			c.mu.Lock()
+			_, started := c.pages[pageKey{version: 2, viewKey: view}]
+			c.mu.Unlock()
+			if started {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		p, _ := c.get(pageKey{version: 2, viewKey: view}, func() ([]byte, error) { t.Error("rendered twice"); return nil, nil })
+		if string(p.plain) != "v1" {
+			t.Errorf("during the render another request got %q, want the previous v1", p.plain)
+		}
+		other, _ := c.get(pageKey{version: 2, viewKey: viewKey{path: "/", query: "new"}}, func() ([]byte, error) { return []byte("v2 filtered"), nil })
+		if string(other.plain) != "v2 filtered" {
+			t.Errorf("a view with no previous page got %q", other.plain)
+		}
+		close(release)
+		if got := <-first; got != "v2" {
+			t.Errorf("the request that started the render got %q, want v2", got)
+		}
+		if p, _ := c.get(pageKey{version: 2, viewKey: view}, nil); string(p.plain) != "v2" {
+			t.Errorf("after the render: %q, want v2", p.plain)
 		}
 	})
 	t.Run("a failed render is not kept", func(t *testing.T) {

@@ -48,10 +48,20 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // Current returns the current model, rebuilding it first when the data
 // changed since it was built.
 func (s *Service) Current(ctx context.Context) (*Model, error) {
-	if b := s.cur.Load(); b != nil && b.gen == s.src.Generation() && b.model.ValidAt(s.now()) {
+	b := s.cur.Load()
+	if b != nil && b.gen == s.src.Generation() && b.model.ValidAt(s.now()) {
 		return b.model, nil
 	}
-	s.mu.Lock()
+	// One caller rebuilds; while it does, the others go on with the model
+	// they have rather than queue (a wall refresh that is a few
+	// milliseconds behind a poll is not wrong, a stalled one is).
+	if b != nil {
+		if !s.mu.TryLock() {
+			return b.model, nil
+		}
+	} else {
+		s.mu.Lock()
+	}
 	defer s.mu.Unlock()
 	// Read the generation before the data: a change made while loading
 	// advances it again, and the next call rebuilds.
@@ -76,6 +86,15 @@ func (s *Service) Current(ctx context.Context) (*Model, error) {
 	}
 	s.cur.Store(&built{model: m, gen: gen})
 	return m, nil
+}
+
+// rebuilding reports whether a rebuild is under way (tests).
+func (s *Service) rebuilding() bool {
+	if s.mu.TryLock() {
+		s.mu.Unlock()
+		return false
+	}
+	return true
 }
 
 func (s *Service) load(ctx context.Context) (Input, error) {

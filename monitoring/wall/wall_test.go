@@ -3,6 +3,7 @@ package wall
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -212,14 +213,18 @@ func TestTileRing(t *testing.T) {
 
 // fakeSource is an in-memory Source.
 type fakeSource struct {
-	gen   uint64
+	gen   atomic.Uint64
 	in    Input
 	loads int
+	block chan struct{} // when set, loading waits for it
 }
 
-func (f *fakeSource) Generation() uint64 { return f.gen }
+func (f *fakeSource) Generation() uint64 { return f.gen.Load() }
 func (f *fakeSource) ListAccounts(context.Context) ([]monitoring.Account, error) {
 	f.loads++
+	if f.block != nil {
+		<-f.block
+	}
 	return f.in.Accounts, nil
 }
 func (f *fakeSource) Summaries(context.Context) (map[int64]*monitoring.Snapshot, error) {
@@ -230,7 +235,8 @@ func (f *fakeSource) ListFilters(context.Context) ([]monitoring.Filter, error) {
 }
 
 func TestService(t *testing.T) {
-	src := &fakeSource{gen: 1, in: fixture()}
+	src := &fakeSource{in: fixture()}
+	src.gen.Store(1)
 	now := t0
 	s := NewService(src, Options{PollInterval: interval})
 	s.SetClock(func() time.Time { return now })
@@ -259,7 +265,7 @@ func TestService(t *testing.T) {
 		snap := *src.in.Snapshots[1]
 		snap.FetchedAt = now // a newer poll, same states
 		src.in.Snapshots = map[int64]*monitoring.Snapshot{1: &snap, 2: src.in.Snapshots[2], 3: src.in.Snapshots[3]}
-		src.gen++
+		src.gen.Add(1)
 		m := current()
 		if m == first {
 			t.Fatal("not rebuilt after the generation advanced")
@@ -272,7 +278,7 @@ func TestService(t *testing.T) {
 		snap := *src.in.Snapshots[2]
 		snap.Servers = []monitoring.Server{server("en4", "stage-web", crit), snap.Servers[1]}
 		src.in.Snapshots = map[int64]*monitoring.Snapshot{1: src.in.Snapshots[1], 2: &snap, 3: src.in.Snapshots[3]}
-		src.gen++
+		src.gen.Add(1)
 		if m := current(); m.Version != first.Version+1 {
 			t.Errorf("version %d, want %d", m.Version, first.Version+1)
 		}
@@ -288,6 +294,34 @@ func TestService(t *testing.T) {
 			t.Error("accounts not stale after ten intervals without a poll")
 		}
 	})
+}
+
+func TestServiceDoesNotQueueBehindARebuild(t *testing.T) {
+	src := &fakeSource{in: fixture()}
+	s := NewService(src, Options{PollInterval: interval})
+	s.SetClock(func() time.Time { return t0 })
+	ctx := context.Background()
+	first, err := s.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.block = make(chan struct{})
+	src.gen.Add(1)
+	rebuilt := make(chan *Model)
+	go func() {
+		m, _ := s.Current(ctx) // rebuilds, blocked in the source
+		rebuilt <- m
+	}()
+	for !s.rebuilding() {
+		time.Sleep(time.Millisecond)
+	}
+	if m, _ := s.Current(ctx); m != first {
+		t.Error("a caller during the rebuild did not get the current model at once")
+	}
+	close(src.block)
+	if m := <-rebuilt; m == first {
+		t.Error("the rebuilding caller got the old model")
+	}
 }
 
 func tileIDs(ts []Tile) []string {
