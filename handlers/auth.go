@@ -37,10 +37,12 @@ func currentUser(r *http.Request) string {
 
 // NewSessionManager configures scs cookies: HttpOnly, SameSite=Lax, Secure
 // when told (TLS or a TLS-terminating proxy); a wall screen stays signed in
-// for 30 days.
+// for 30 days. Sessions are kept in store by a hash of their token, and
+// read through an in-memory cache (see sessionStore).
 func NewSessionManager(store scs.Store, secure bool) *scs.SessionManager {
 	sm := scs.New()
-	sm.Store = store
+	sm.Codec = newMemoCodec(sm.Codec)
+	sm.Store = newSessionStore(store, sm.Codec)
 	sm.Lifetime = 30 * 24 * time.Hour
 	sm.Cookie.Name = "dashboard_session"
 	sm.Cookie.HttpOnly = true

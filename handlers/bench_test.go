@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -128,8 +130,24 @@ func BenchmarkWall(b *testing.B) {
 
 	h := handlers.New(store, nil, nil, slog.New(slog.DiscardHandler), handlers.Options{PublicDashboard: true, PollInterval: time.Hour})
 	routes := h.Routes()
+	// A browser session, signed in through the login form.
+	login := httptest.NewRecorder()
+	form := url.Values{"username": {"bench"}, "password": {"bench password"}}
+	lreq := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	lreq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	routes.ServeHTTP(login, lreq)
+	cookies := login.Result().Cookies()
+	if len(cookies) == 0 {
+		b.Fatalf("no session cookie after signing in (status %d)", login.Code)
+	}
+	var signedIn bool
 	serve := func(b *testing.B, htmx, gz bool, etag string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		if signedIn {
+			for _, c := range cookies {
+				req.AddCookie(c)
+			}
+		}
 		if htmx {
 			req.Header.Set("HX-Request", "true")
 		}
@@ -147,14 +165,17 @@ func BenchmarkWall(b *testing.B) {
 		name        string
 		htmx, gzip  bool
 		conditional bool
+		signedIn    bool
 		want        int
 	}{
-		{"full page", false, false, false, http.StatusOK},
-		{"grid refresh", true, false, false, http.StatusOK},
-		{"grid refresh gzip", true, true, false, http.StatusOK},
-		{"grid refresh unchanged (304)", true, true, true, http.StatusNotModified},
+		{"full page", false, false, false, false, http.StatusOK},
+		{"grid refresh", true, false, false, false, http.StatusOK},
+		{"grid refresh gzip", true, true, false, false, http.StatusOK},
+		{"grid refresh unchanged (304)", true, true, true, false, http.StatusNotModified},
+		{"grid refresh unchanged (304) signed in", true, true, true, true, http.StatusNotModified},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
+			signedIn = tc.signedIn
 			etag := ""
 			if tc.conditional {
 				etag = serve(b, tc.htmx, tc.gzip, "").Header().Get("ETag")

@@ -98,8 +98,10 @@ type Store struct {
 	sealer *Sealer
 	now    func() time.Time
 
-	mu    sync.Mutex
-	cache map[int64]*Snapshot // decoded snapshots, keyed by account
+	mu       sync.Mutex
+	cache    map[int64]*Snapshot // decoded snapshots, keyed by account
+	users    map[string]User     // remembered UserByName answers
+	usersGen uint64              // advances with every write to users
 
 	// gen advances with every change the pages show: a stored poll, an
 	// account or a saved filter added, changed or removed.
@@ -114,7 +116,7 @@ func (s *Store) changed() { s.gen.Add(1) }
 
 // NewStore wraps an opened, migrated database.
 func NewStore(db *sql.DB, sealer *Sealer) *Store {
-	return &Store{db: db, sealer: sealer, now: time.Now, cache: map[int64]*Snapshot{}}
+	return &Store{db: db, sealer: sealer, now: time.Now, cache: map[int64]*Snapshot{}, users: map[string]User{}}
 }
 
 // DB exposes the handle for health checks and sessions.

@@ -73,6 +73,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
 
 // CreateUser adds a user with a bcrypt-hashed password.
 func (s *Store) CreateUser(ctx context.Context, username, password string) (User, error) {
+	defer s.usersChanged()
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return User{}, fmt.Errorf("hash password: %w", err)
@@ -92,6 +93,7 @@ func (s *Store) CreateUser(ctx context.Context, username, password string) (User
 // CreateFirstUser adds a user only while there is none, atomically.
 // created is false when a user already existed.
 func (s *Store) CreateFirstUser(ctx context.Context, username, password string) (created bool, err error) {
+	defer s.usersChanged()
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return false, fmt.Errorf("hash password: %w", err)
@@ -107,6 +109,7 @@ func (s *Store) CreateFirstUser(ctx context.Context, username, password string) 
 
 // SetPassword replaces a user's password.
 func (s *Store) SetPassword(ctx context.Context, username, password string) error {
+	defer s.usersChanged()
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
@@ -123,6 +126,7 @@ func (s *Store) SetPassword(ctx context.Context, username, password string) erro
 
 // DeleteUser removes a user and their API tokens.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
+	defer s.usersChanged()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
@@ -154,8 +158,39 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (Us
 	return u, nil
 }
 
-// UserByName returns a user.
+// UserByName returns a user. Users are read on every signed-in request, so
+// the answers are remembered until a user is added, changed or removed.
 func (s *Store) UserByName(ctx context.Context, username string) (User, error) {
+	s.mu.Lock()
+	u, ok := s.users[username]
+	gen := s.usersGen
+	s.mu.Unlock()
+	if ok {
+		return u, nil
+	}
+	u, err := s.userByName(ctx, username)
+	if err == nil {
+		s.mu.Lock()
+		if s.usersGen == gen { // no write since the read began
+			if len(s.users) > 1000 {
+				clear(s.users)
+			}
+			s.users[username] = u
+		}
+		s.mu.Unlock()
+	}
+	return u, err
+}
+
+// usersChanged forgets every remembered user.
+func (s *Store) usersChanged() {
+	s.mu.Lock()
+	s.usersGen++
+	clear(s.users)
+	s.mu.Unlock()
+}
+
+func (s *Store) userByName(ctx context.Context, username string) (User, error) {
 	var u User
 	var created int64
 	err := s.db.QueryRowContext(ctx, `SELECT id, username, created_at, session_epoch FROM users WHERE username = ?`, username).
