@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
