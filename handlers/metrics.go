@@ -142,7 +142,7 @@ func (c *snapshotAge) Collect(ch chan<- prometheus.Metric) {
 		if a.Status.LastSuccessAt.IsZero() {
 			continue
 		}
-		snap, err := c.store.Snapshot(ctx, a.ID)
+		snap, err := c.store.Summary(ctx, a.ID)
 		if err != nil || snap == nil {
 			continue
 		}

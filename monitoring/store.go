@@ -99,7 +99,7 @@ type Store struct {
 	now    func() time.Time
 
 	mu       sync.Mutex
-	cache    map[int64]*Snapshot // decoded snapshots, keyed by account
+	cache    map[int64]*Snapshot // summaries of the latest snapshots, by account
 	users    map[string]User     // remembered UserByName answers
 	usersGen uint64              // advances with every write to users
 
@@ -424,9 +424,9 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save poll: %w", err)
 	}
-	snap := p.Snapshot
+	sum := summarize(&p.Snapshot)
 	s.mu.Lock()
-	s.cache[id] = &snap
+	s.cache[id] = sum
 	s.mu.Unlock()
 	s.changed()
 	return nil
@@ -484,16 +484,10 @@ func (s *Store) SaveToken(ctx context.Context, id int64, tok Token) error {
 	return nil
 }
 
-// Snapshot returns the latest good snapshot of an account, or nil when it
-// has never been polled successfully. Decoded snapshots are cached in memory
-// and shared: callers must not modify them.
+// Snapshot returns the latest good snapshot of an account with every
+// alarm, read from the database (the server page, the API), or nil when it
+// has never been polled successfully.
 func (s *Store) Snapshot(ctx context.Context, id int64) (*Snapshot, error) {
-	s.mu.Lock()
-	snap, ok := s.cache[id]
-	s.mu.Unlock()
-	if ok {
-		return snap, nil
-	}
 	var data []byte
 	err := s.db.QueryRowContext(ctx, `SELECT data FROM snapshots WHERE account_id = ?`, id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -502,21 +496,50 @@ func (s *Store) Snapshot(ctx context.Context, id int64) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %d: %w", id, err)
 	}
-	snap = new(Snapshot)
+	snap := new(Snapshot)
 	if err := json.Unmarshal(data, snap); err != nil {
 		return nil, fmt.Errorf("snapshot %d: %w", id, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur, ok := s.cache[id]; ok && !cur.FetchedAt.Before(snap.FetchedAt) {
-		return cur, nil // a poll saved a newer one meanwhile
-	}
-	s.cache[id] = snap
 	return snap, nil
 }
 
-// Summaries returns the latest snapshot of every account that has one,
-// keyed by account id; shared, callers must not modify them.
+// summarize keeps of a snapshot what the wall shows: per server its id,
+// label, counts and worst state, without the alarms.
+func summarize(snap *Snapshot) *Snapshot {
+	sum := &Snapshot{FetchedAt: snap.FetchedAt, Servers: make([]Server, len(snap.Servers))}
+	for i := range snap.Servers {
+		srv := &snap.Servers[i]
+		sum.Servers[i] = Server{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
+	}
+	return sum
+}
+
+// Summary returns the wall's part of an account's latest snapshot (see
+// summarize), kept in memory, or nil when there is none. Summaries are
+// shared: callers must not modify them.
+func (s *Store) Summary(ctx context.Context, id int64) (*Snapshot, error) {
+	s.mu.Lock()
+	sum, ok := s.cache[id]
+	s.mu.Unlock()
+	if ok {
+		return sum, nil
+	}
+	snap, err := s.Snapshot(ctx, id)
+	if err != nil || snap == nil {
+		return nil, err
+	}
+	sum = summarize(snap)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.cache[id]; ok && !cur.FetchedAt.Before(sum.FetchedAt) {
+		return cur, nil // a poll saved a newer one meanwhile
+	}
+	s.cache[id] = sum
+	return sum, nil
+}
+
+// Summaries returns the summary of every account that has a snapshot,
+// keyed by account id (see Summary).
 func (s *Store) Summaries(ctx context.Context) (map[int64]*Snapshot, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT account_id FROM snapshots`)
 	if err != nil {
@@ -537,12 +560,12 @@ func (s *Store) Summaries(ctx context.Context) (map[int64]*Snapshot, error) {
 	}
 	out := make(map[int64]*Snapshot, len(ids))
 	for _, id := range ids {
-		snap, err := s.Snapshot(ctx, id)
+		sum, err := s.Summary(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if snap != nil {
-			out[id] = snap
+		if sum != nil {
+			out[id] = sum
 		}
 	}
 	return out, nil

@@ -200,3 +200,35 @@ func TestKeyFileIsCreatedOnceWithMode0600(t *testing.T) {
 		t.Errorf("second load: created=%v same=%v err=%v", created, s1 == s2, err)
 	}
 }
+
+func TestTheWallKeepsSummariesInMemoryAndAlarmsInTheDatabase(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
+	gen := store.Generation()
+	now := time.Now().Truncate(time.Millisecond).UTC()
+	snap := monitoring.Snapshot{FetchedAt: now, Servers: []monitoring.Server{{ID: "enA", Label: "web", AgentID: "agent", Worst: monitoring.StateWarning,
+		Alarms: []monitoring.Alarm{{ID: "al1", Label: "cpu", State: monitoring.StateWarning, Evaluated: true}},
+		Counts: monitoring.Counts{Warning: 1, Total: 1}}}}
+	if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: now, NextPoll: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if store.Generation() == gen {
+		t.Error("a stored poll did not advance the generation")
+	}
+	sums, err := store.Summaries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sums[a.ID]
+	if sum == nil || len(sum.Servers) != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if s := sum.Servers[0]; s.ID != "enA" || s.Label != "web" || s.Worst != monitoring.StateWarning || s.Counts.Warning != 1 || s.Alarms != nil {
+		t.Errorf("summary server %+v, want id, label, counts and worst state without alarms", s)
+	}
+	full, err := store.Snapshot(ctx, a.ID)
+	if err != nil || full == nil || len(full.Servers[0].Alarms) != 1 || full.Servers[0].AgentID != "agent" {
+		t.Errorf("full snapshot %+v, %v: want the alarms and details from the database", full, err)
+	}
+}
