@@ -179,6 +179,40 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 	}
 	consoleMu.Unlock()
 
+	// Filtering pushes a URL; Back brings the whole page back, both from
+	// htmx's history cache and, on a cache miss, from the server (htmx
+	// then asks with HX-History-Restore-Request and must get the page, not
+	// the bare grid).
+	for _, miss := range []bool{false, true} {
+		if miss {
+			_ = browserEval[chromedp.Void](t, ctx, `htmx.config.historyCacheSize = 0; localStorage.removeItem('htmx-history-cache')`)
+		}
+		browserStep(t, ctx, "filter the wall", 15*time.Second,
+			chromedp.SendKeys(chromedp.CSS(`input[type=search]`), "acme-staging"),
+			chromedp.Poll[chromedp.Void](`location.search.includes('q=acme-staging') && document.querySelectorAll('section[data-account-id]').length === 1`,
+				chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(14*time.Second)),
+		)
+		browserStep(t, ctx, "go back", 15*time.Second,
+			chromedp.NavigateBack(),
+			chromedp.Poll[chromedp.Void](`location.search === '' && document.querySelectorAll('section[data-account-id]').length === 3`,
+				chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(14*time.Second)),
+		)
+		if n := browserEval[int](t, ctx, `document.querySelectorAll('header.topbar').length + document.querySelectorAll('input[type=search]').length`); n != 2 {
+			t.Errorf("after Back (history cache miss: %v) the page has %d of its top bar and search box, want both once", miss, n)
+		}
+		if n := browserEval[int](t, ctx, `document.querySelectorAll('#grid').length`); n != 1 {
+			t.Errorf("after Back (history cache miss: %v): %d #grid elements, want 1", miss, n)
+		}
+		if v := browserEval[string](t, ctx, `document.querySelector('input[type=search]').value`); v != "" {
+			t.Errorf("after Back the search box still says %q", v)
+		}
+	}
+	// Relative words come from the script, ticking without a refresh.
+	browserStep(t, ctx, "the refresh line ticks", 10*time.Second,
+		chromedp.Poll[chromedp.Void](`/^Refreshed \d+ s ago$/.test(document.getElementById('contact').textContent)`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(9*time.Second)),
+	)
+
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
 	cancel()
