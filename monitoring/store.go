@@ -543,18 +543,6 @@ func (s *Store) DeleteFilter(ctx context.Context, id int64) error {
 	return nil
 }
 
-// DeleteFilterByName removes a saved filter by name (case-insensitive).
-func (s *Store) DeleteFilterByName(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM filters WHERE name = ?`, name)
-	if err != nil {
-		return fmt.Errorf("delete filter: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
 func isUniqueViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
