@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/rackspace"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -56,7 +57,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	fs.StringVar(&cfg.Addr, "addr", env("ADDR", "localhost:8080"), "listen address (ADDR)")
 	fs.StringVar(&cfg.DBPath, "db", env("DATABASE_PATH", ""), "SQLite database file (DATABASE_PATH; default dashboard.db, or dashboard-demo.db with -demo)")
-	fs.StringVar(&cfg.IdentityURL, "identity-url", env("RACKSPACE_IDENTITY_URL", monitoring.DefaultIdentityURL), "Rackspace Identity v2.0 base URL (RACKSPACE_IDENTITY_URL)")
+	fs.StringVar(&cfg.IdentityURL, "identity-url", env("RACKSPACE_IDENTITY_URL", rackspace.DefaultIdentityURL), "Rackspace Identity v2.0 base URL (RACKSPACE_IDENTITY_URL)")
 	poll := fs.String("poll-interval", env("POLL_INTERVAL", "30s"), "how often each account is polled, at least 10s (POLL_INTERVAL)")
 	refresh := fs.String("refresh-interval", env("REFRESH_INTERVAL", "20s"), "how often the page reloads its grid (REFRESH_INTERVAL)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "accounts polled at once")

@@ -24,6 +24,7 @@ import (
 	"cmdash/migrations"
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/rackspace"
 )
 
 func main() {
@@ -98,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	metrics := handlers.NewMetrics(store)
-	client := monitoring.NewClient(identityURL, &http.Client{Timeout: 30 * time.Second})
+	client := rackspace.NewClient(identityURL, &http.Client{Timeout: 30 * time.Second})
 	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{
 		Interval: cfg.PollInterval, Concurrency: cfg.Concurrency, Logger: log, Observer: metrics,
 	})

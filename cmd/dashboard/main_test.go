@@ -18,7 +18,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"cmdash/monitoring"
+	"cmdash/monitoring/rackspace"
 )
 
 // onlyEnv is a getenv that knows only the given NAME=value pairs, so the real
@@ -34,7 +34,7 @@ func onlyEnv(pairs ...string) func(string) string {
 
 func TestParseConfig(t *testing.T) {
 	defaults := Config{
-		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: monitoring.DefaultIdentityURL,
+		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
 		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 4,
 	}
 	with := func(f func(*Config)) Config {

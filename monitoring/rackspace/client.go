@@ -1,4 +1,10 @@
-package monitoring
+// Package rackspace speaks the two Rackspace APIs the dashboard polls:
+// Identity v2.0 (log in with an API key, pick the Monitoring endpoint from
+// the catalog) and Cloud Monitoring v1.0 (walk GET /views/overview). It
+// reduces what it reads to monitoring snapshots and reports failures as
+// typed errors that describe themselves; nothing outside this package needs
+// to know the wire format.
+package rackspace
 
 import (
 	"bytes"
@@ -12,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 // DefaultIdentityURL is Rackspace's one global Identity v2.0 endpoint.
@@ -36,41 +44,11 @@ const (
 	refreshMargin = 10 * time.Minute
 )
 
-// Credentials are what a person types into settings.
-type Credentials struct {
-	Username string
-	APIKey   string
-}
-
-// Token is an Identity token with what came with it. It is JSON-encodable
-// so it can be stored and reused after a restart.
-type Token struct {
-	ID       string    `json:"id"`
-	TenantID string    `json:"tenant_id"`
-	Expires  time.Time `json:"expires"`
-	Endpoint string    `json:"endpoint"` // the Monitoring base URL from the catalog
-}
-
-// Fresh reports whether the token can still be used at now.
-func (t *Token) Fresh(now time.Time) bool {
+// fresh reports whether a cached token can still be used at now: Identity
+// hands out a new token in the last hour before expiry, so renew a little
+// before that.
+func fresh(t *monitoring.Token, now time.Time) bool {
 	return t != nil && t.ID != "" && t.Endpoint != "" && now.Add(refreshMargin).Before(t.Expires)
-}
-
-// RateLimit is what the X-RateLimit-* headers said on the last response.
-type RateLimit struct {
-	Limit     int    `json:"limit"`
-	Used      int    `json:"used"`
-	Remaining int    `json:"remaining"`
-	Window    string `json:"window,omitempty"`
-	Known     bool   `json:"known"`
-}
-
-// UsedFraction is the share of the window's budget already spent, 0 when unknown.
-func (r RateLimit) UsedFraction() float64 {
-	if !r.Known || r.Limit <= 0 {
-		return 0
-	}
-	return float64(r.Used) / float64(r.Limit)
 }
 
 // Client talks to Rackspace Identity v2.0 and Cloud Monitoring. It holds no
@@ -104,9 +82,6 @@ func NewClient(identityURL string, hc *http.Client) *Client {
 	}
 }
 
-// IdentityURL is the Identity base URL in use.
-func (c *Client) IdentityURL() string { return c.identityURL }
-
 type authRequest struct {
 	Auth struct {
 		APIKey struct {
@@ -138,44 +113,44 @@ type authResponse struct {
 
 // Authenticate logs in with an API key and returns the token, tenant and
 // Monitoring endpoint.
-func (c *Client) Authenticate(ctx context.Context, cr Credentials) (Token, error) {
+func (c *Client) Authenticate(ctx context.Context, cr monitoring.Credentials) (monitoring.Token, error) {
 	var body authRequest
 	body.Auth.APIKey.Username = cr.Username
 	body.Auth.APIKey.APIKey = cr.APIKey
 	buf, err := json.Marshal(body)
 	if err != nil {
-		return Token{}, fmt.Errorf("encode auth request: %w", err)
+		return monitoring.Token{}, fmt.Errorf("encode auth request: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.identityURL+"/tokens", bytes.NewReader(buf))
 	if err != nil {
-		return Token{}, fmt.Errorf("build auth request: %w", err)
+		return monitoring.Token{}, fmt.Errorf("build auth request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	data, resp, err := c.do(req)
 	if err != nil {
-		return Token{}, err
+		return monitoring.Token{}, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return Token{}, statusError(resp, data)
+		return monitoring.Token{}, statusError(resp, data)
 	}
 	var ar authResponse
 	if err := json.Unmarshal(data, &ar); err != nil {
-		return Token{}, &BadResponseError{Reason: "identity: " + describeJSONError(err), Err: err}
+		return monitoring.Token{}, &BadResponseError{Reason: "identity: " + describeJSONError(err), Err: err}
 	}
-	tok := Token{ID: ar.Access.Token.ID, TenantID: ar.Access.Token.Tenant.ID}
+	tok := monitoring.Token{ID: ar.Access.Token.ID, TenantID: ar.Access.Token.Tenant.ID}
 	if tok.ID == "" {
-		return Token{}, &BadResponseError{Reason: "identity: no token in response"}
+		return monitoring.Token{}, &BadResponseError{Reason: "identity: no token in response"}
 	}
 	tok.Expires, err = time.Parse(time.RFC3339Nano, ar.Access.Token.Expires)
 	if err != nil {
-		return Token{}, &BadResponseError{Reason: "identity: unreadable token expiry", Err: err}
+		return monitoring.Token{}, &BadResponseError{Reason: "identity: unreadable token expiry", Err: err}
 	}
 	tok.Endpoint = pickMonitoringEndpoint(&ar, tok.TenantID)
 	if tok.Endpoint == "" {
-		return Token{}, &BadResponseError{Reason: "identity: no tenant and no monitoring endpoint"}
+		return monitoring.Token{}, &BadResponseError{Reason: "identity: no tenant and no monitoring endpoint"}
 	}
 	return tok, nil
 }
@@ -216,21 +191,14 @@ func pickMonitoringEndpoint(ar *authResponse, tenant string) string {
 	return DefaultMonitoringURL + url.PathEscape(tenant)
 }
 
-// FetchResult is one complete overview walk.
-type FetchResult struct {
-	Values    []OverviewValue
-	Token     Token // the token used; new when the call logged in
-	LoggedIn  int   // logins this call made (0, 1 or 2)
-	Pages     int
-	RateLimit RateLimit
-}
-
-// FetchOverview returns every page of GET /views/overview for one account.
-// It reuses cached when fresh and logs in otherwise; a 401 from Monitoring
-// makes it log in once more and retry that page once, never more.
-func (c *Client) FetchOverview(ctx context.Context, cr Credentials, cached *Token) (FetchResult, error) {
-	var res FetchResult
-	if cached.Fresh(c.Now()) {
+// Fetch reads every page of GET /views/overview for one account and
+// reduces it to a snapshot. It reuses cached when fresh and logs in
+// otherwise; a 401 from Monitoring makes it log in once more and retry that
+// page once, never more. On failure the result still carries the token and
+// the pages read so far.
+func (c *Client) Fetch(ctx context.Context, cr monitoring.Credentials, cached *monitoring.Token) (monitoring.FetchResult, error) {
+	var res monitoring.FetchResult
+	if fresh(cached, c.Now()) {
 		res.Token = *cached
 	} else {
 		tok, err := c.Authenticate(ctx, cr)
@@ -240,6 +208,7 @@ func (c *Client) FetchOverview(ctx context.Context, cr Credentials, cached *Toke
 		res.Token, res.LoggedIn = tok, 1
 	}
 
+	var values []OverviewValue
 	reauthed := false
 	var marker string
 	seen := map[string]bool{}
@@ -264,9 +233,10 @@ func (c *Client) FetchOverview(ctx context.Context, cr Credentials, cached *Toke
 		}
 		res.Pages++
 		res.RateLimit = rl
-		res.Values = append(res.Values, page.Values...)
+		values = append(values, page.Values...)
 		next := deref(page.Metadata.NextMarker)
 		if next == "" {
+			res.Snapshot = Reduce(values, c.Now())
 			return res, nil
 		}
 		if seen[next] || next == marker {
@@ -277,7 +247,7 @@ func (c *Client) FetchOverview(ctx context.Context, cr Credentials, cached *Toke
 	}
 }
 
-func (c *Client) overviewPage(ctx context.Context, tok Token, marker string) (*OverviewPage, RateLimit, error) {
+func (c *Client) overviewPage(ctx context.Context, tok monitoring.Token, marker string) (*OverviewPage, monitoring.RateLimit, error) {
 	q := url.Values{"limit": {strconv.Itoa(PageLimit)}}
 	if marker != "" {
 		q.Set("marker", marker)
@@ -286,13 +256,13 @@ func (c *Client) overviewPage(ctx context.Context, tok Token, marker string) (*O
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tok.Endpoint+"/views/overview?"+q.Encode(), nil)
 	if err != nil {
-		return nil, RateLimit{}, &BadResponseError{Reason: "unusable monitoring endpoint", Err: err}
+		return nil, monitoring.RateLimit{}, &BadResponseError{Reason: "unusable monitoring endpoint", Err: err}
 	}
 	req.Header.Set("X-Auth-Token", tok.ID)
 	req.Header.Set("Accept", "application/json")
 	data, resp, err := c.do(req)
 	if err != nil {
-		return nil, RateLimit{}, err
+		return nil, monitoring.RateLimit{}, err
 	}
 	rl := ParseRateLimit(resp.Header)
 	if resp.StatusCode != http.StatusOK {
@@ -348,7 +318,7 @@ func statusError(resp *http.Response, body []byte) error {
 		(st == http.StatusBadRequest && (f.Type == "limitReached" || f.Type == "rateLimitReached"))
 	switch {
 	case throttled:
-		return &ThrottledError{Status: st, Type: f.Type, Message: msg, RetryAfter: retryAfter(resp.Header)}
+		return &ThrottledError{Status: st, Type: f.Type, Message: msg, Wait: retryAfter(resp.Header)}
 	case st == http.StatusUnauthorized:
 		return &AuthError{Status: st, Message: msg}
 	case st == http.StatusForbidden:
@@ -380,8 +350,8 @@ func retryAfter(h http.Header) time.Duration {
 }
 
 // ParseRateLimit reads X-RateLimit-Limit with -Used or -Remaining.
-func ParseRateLimit(h http.Header) RateLimit {
-	var rl RateLimit
+func ParseRateLimit(h http.Header) monitoring.RateLimit {
+	var rl monitoring.RateLimit
 	atoi := func(name string) (int, bool) {
 		n, err := strconv.Atoi(strings.TrimSpace(h.Get(name)))
 		return n, err == nil

@@ -1,0 +1,149 @@
+package rackspace
+
+import (
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"cmdash/monitoring"
+)
+
+// Reduce strips overview values down to a snapshot. It never fails: missing
+// labels get readable fallbacks, states without an alarm are kept as orphans.
+func Reduce(values []OverviewValue, fetchedAt time.Time) monitoring.Snapshot {
+	snap := monitoring.Snapshot{FetchedAt: fetchedAt.UTC(), Servers: make([]monitoring.Server, 0, len(values))}
+	for i := range values {
+		snap.Servers = append(snap.Servers, reduceValue(&values[i]))
+	}
+	sort.SliceStable(snap.Servers, func(i, j int) bool {
+		a, b := strings.ToLower(snap.Servers[i].Label), strings.ToLower(snap.Servers[j].Label)
+		if a != b {
+			return a < b
+		}
+		return snap.Servers[i].ID < snap.Servers[j].ID
+	})
+	return snap
+}
+
+func reduceValue(v *OverviewValue) monitoring.Server {
+	srv := monitoring.Server{ID: v.Entity.ID, Label: deref(v.Entity.Label), AgentID: deref(v.Entity.AgentID)}
+	if strings.TrimSpace(srv.Label) == "" {
+		srv.Label = srv.ID
+	}
+	if v.Entity.URI != nil {
+		srv.URI = *v.Entity.URI
+		srv.Region, srv.TenantID, srv.ServerUUID = ParseServerURI(*v.Entity.URI)
+	}
+
+	checks := make(map[string]*WireCheck, len(v.Checks))
+	for i := range v.Checks {
+		checks[v.Checks[i].ID] = &v.Checks[i]
+	}
+	states := make(map[string]*WireAlarmState, len(v.LatestAlarmStates))
+	for i := range v.LatestAlarmStates {
+		st := &v.LatestAlarmStates[i]
+		if st.AlarmID == nil {
+			continue
+		}
+		// Keep the newest state when an alarm is listed twice.
+		if prev, ok := states[*st.AlarmID]; ok && prev.Timestamp.After(st.Timestamp.Time) {
+			continue
+		}
+		states[*st.AlarmID] = st
+	}
+
+	srv.Alarms = make([]monitoring.Alarm, 0, len(v.Alarms))
+	seen := make(map[string]bool, len(v.Alarms))
+	for i := range v.Alarms {
+		wa := &v.Alarms[i]
+		seen[wa.ID] = true
+		a := monitoring.Alarm{ID: wa.ID, CheckID: deref(wa.CheckID), State: monitoring.StateUnknown}
+		a.Disabled = wa.Disabled != nil && bool(*wa.Disabled)
+		if c := checks[a.CheckID]; c != nil {
+			a.CheckLabel, a.CheckType = deref(c.Label), deref(c.Type)
+			if c.Disabled != nil && bool(*c.Disabled) {
+				a.Disabled = true
+			}
+		}
+		a.Label = alarmLabel(deref(wa.Label), a.CheckLabel, a.CheckType, a.ID)
+		if st := states[wa.ID]; st != nil {
+			applyState(&a, st)
+		}
+		srv.Alarms = append(srv.Alarms, a)
+	}
+	for i := range v.LatestAlarmStates {
+		st := &v.LatestAlarmStates[i]
+		id := deref(st.AlarmID)
+		if seen[id] || states[id] != st {
+			continue
+		}
+		seen[id] = true
+		a := monitoring.Alarm{ID: id, CheckID: deref(st.CheckID), Orphan: true}
+		if c := checks[a.CheckID]; c != nil {
+			a.CheckLabel, a.CheckType = deref(c.Label), deref(c.Type)
+		}
+		a.Label = alarmLabel("", a.CheckLabel, a.CheckType, id)
+		applyState(&a, st)
+		srv.Alarms = append(srv.Alarms, a)
+	}
+	srv.Tally()
+	return srv
+}
+
+func applyState(a *monitoring.Alarm, st *WireAlarmState) {
+	a.Evaluated = true
+	a.State = monitoring.ParseState(deref(st.State))
+	a.Status = deref(st.Status)
+	a.Since = st.Timestamp.Time
+	if st.PreviousState != nil {
+		a.PreviousState = monitoring.ParseState(*st.PreviousState)
+	}
+	if a.CheckID == "" {
+		a.CheckID = deref(st.CheckID)
+	}
+}
+
+func alarmLabel(label, checkLabel, checkType, id string) string {
+	switch {
+	case strings.TrimSpace(label) != "":
+		return label
+	case checkLabel != "":
+		return checkLabel + " alarm"
+	case checkType != "":
+		return checkType + " alarm"
+	case id != "":
+		return "alarm " + id
+	}
+	return "unnamed alarm"
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+var serverPath = regexp.MustCompile(`^/([^/]+)/servers/([0-9A-Fa-f-]{8,})/?$`)
+
+// ParseServerURI takes apart an entity uri of the form
+// https://{region}.servers.api.rackspacecloud.com/{tenant}/servers/{uuid}.
+// Anything else yields empty strings.
+func ParseServerURI(raw string) (region, tenant, uuid string) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return "", "", ""
+	}
+	host := strings.ToLower(u.Hostname())
+	reg, rest, ok := strings.Cut(host, ".")
+	if !ok || !strings.HasPrefix(rest, "servers.api.rackspacecloud.com") {
+		return "", "", ""
+	}
+	m := serverPath.FindStringSubmatch(u.Path)
+	if m == nil {
+		return "", "", ""
+	}
+	return strings.ToUpper(reg), m[1], strings.ToLower(m[2])
+}
