@@ -208,7 +208,7 @@ func (c *Client) Fetch(ctx context.Context, cr monitoring.Credentials, cached *m
 		res.Token, res.LoggedIn = tok, 1
 	}
 
-	var values []OverviewValue
+	var red Reducer
 	reauthed := false
 	var marker string
 	seen := map[string]bool{}
@@ -216,7 +216,7 @@ func (c *Client) Fetch(ctx context.Context, cr monitoring.Credentials, cached *m
 		if res.Pages >= MaxPages {
 			return res, &BadResponseError{Reason: fmt.Sprintf("more than %d overview pages", MaxPages)}
 		}
-		page, rl, err := c.overviewPage(ctx, res.Token, marker)
+		meta, rl, err := c.overviewPage(ctx, &red, res.Token, marker)
 		var auth *AuthError
 		if errors.As(err, &auth) && !reauthed {
 			reauthed = true
@@ -226,17 +226,16 @@ func (c *Client) Fetch(ctx context.Context, cr monitoring.Credentials, cached *m
 			}
 			res.Token = tok
 			res.LoggedIn++
-			page, rl, err = c.overviewPage(ctx, res.Token, marker)
+			meta, rl, err = c.overviewPage(ctx, &red, res.Token, marker)
 		}
 		if err != nil {
 			return res, err
 		}
 		res.Pages++
 		res.RateLimit = rl
-		values = append(values, page.Values...)
-		next := deref(page.Metadata.NextMarker)
+		next := deref(meta.NextMarker)
 		if next == "" {
-			res.Snapshot = Reduce(values, c.Now())
+			res.Snapshot = red.Snapshot(c.Now())
 			return res, nil
 		}
 		if seen[next] || next == marker {
@@ -247,7 +246,8 @@ func (c *Client) Fetch(ctx context.Context, cr monitoring.Credentials, cached *m
 	}
 }
 
-func (c *Client) overviewPage(ctx context.Context, tok monitoring.Token, marker string) (*OverviewPage, monitoring.RateLimit, error) {
+// overviewPage reads one page into red, decoding the body as it arrives.
+func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.Token, marker string) (PageMetadata, monitoring.RateLimit, error) {
 	q := url.Values{"limit": {strconv.Itoa(PageLimit)}}
 	if marker != "" {
 		q.Set("marker", marker)
@@ -256,44 +256,115 @@ func (c *Client) overviewPage(ctx context.Context, tok monitoring.Token, marker 
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tok.Endpoint+"/views/overview?"+q.Encode(), nil)
 	if err != nil {
-		return nil, monitoring.RateLimit{}, &BadResponseError{Reason: "unusable monitoring endpoint", Err: err}
+		return PageMetadata{}, monitoring.RateLimit{}, &BadResponseError{Reason: "unusable monitoring endpoint", Err: err}
 	}
 	req.Header.Set("X-Auth-Token", tok.ID)
 	req.Header.Set("Accept", "application/json")
-	data, resp, err := c.do(req)
+	resp, err := c.send(req)
 	if err != nil {
-		return nil, monitoring.RateLimit{}, err
+		return PageMetadata{}, monitoring.RateLimit{}, err
 	}
+	defer resp.Body.Close()
 	rl := ParseRateLimit(resp.Header)
 	if resp.StatusCode != http.StatusOK {
-		return nil, rl, statusError(resp, data)
+		data, err := c.readBody(resp)
+		if err != nil {
+			return PageMetadata{}, rl, err
+		}
+		return PageMetadata{}, rl, statusError(resp, data)
 	}
-	page, err := DecodeOverviewPage(data)
+	body := c.capBody(resp)
+	meta, err := red.Page(body)
+	if err == nil {
+		// Read what follows the JSON (usually a newline) so an oversized
+		// or broken body is still noticed and the connection can be reused.
+		_, _ = io.Copy(io.Discard, body)
+	}
+	if berr := body.failure(); berr != nil {
+		return PageMetadata{}, rl, berr
+	}
 	if err != nil {
-		return nil, rl, err
+		return PageMetadata{}, rl, err
 	}
-	return page, rl, nil
+	return meta, rl, nil
 }
 
-// do sends req and reads at most MaxBody bytes of the answer.
-func (c *Client) do(req *http.Request) ([]byte, *http.Response, error) {
+// send sends req; the caller closes the body.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctxErr := req.Context().Err(); errors.Is(ctxErr, context.Canceled) {
 			// The caller gave up (shutdown); not the upstream's fault.
-			return nil, nil, ctxErr
+			return nil, ctxErr
 		}
-		return nil, nil, &UnavailableError{Err: scrubURLError(err)}
+		return nil, &UnavailableError{Err: scrubURLError(err)}
+	}
+	return resp, nil
+}
+
+// do sends req and reads the whole answer, at most MaxBody bytes: for the
+// small bodies of Identity and of faults.
+func (c *Client) do(req *http.Request) ([]byte, *http.Response, error) {
+	resp, err := c.send(req)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.MaxBody+1))
-	if err != nil {
-		return nil, resp, &UnavailableError{Status: resp.StatusCode, Err: fmt.Errorf("reading body: %w", scrubURLError(err))}
+	data, err := c.readBody(resp)
+	return data, resp, err
+}
+
+func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+	body := c.capBody(resp)
+	data, _ := io.ReadAll(body)
+	if err := body.failure(); err != nil {
+		return nil, err
 	}
-	if int64(len(data)) > c.MaxBody {
-		return nil, resp, &BadResponseError{Reason: fmt.Sprintf("body larger than %d bytes", c.MaxBody)}
+	return data, nil
+}
+
+// cappedBody reads a response body up to a cap and remembers why it stopped.
+type cappedBody struct {
+	r      io.Reader // the body, limited to max+1 bytes
+	max    int64
+	n      int64
+	status int
+	err    error // a read error other than EOF
+}
+
+func (c *Client) capBody(resp *http.Response) *cappedBody {
+	return &cappedBody{r: io.LimitReader(resp.Body, c.MaxBody+1), max: c.MaxBody, status: resp.StatusCode}
+}
+
+var errBodyTooLarge = errors.New("body too large")
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
 	}
-	return data, resp, nil
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	switch {
+	case b.n > b.max:
+		b.err = errBodyTooLarge
+		return n, b.err
+	case err != nil && err != io.EOF:
+		b.err = err
+	}
+	return n, err
+}
+
+// failure is the error the body's reading itself ran into: the connection
+// broke (unavailable) or the body passed the cap (a bad response); nil when
+// the body read cleanly so far.
+func (b *cappedBody) failure() error {
+	switch {
+	case b.err == nil:
+		return nil
+	case errors.Is(b.err, errBodyTooLarge):
+		return &BadResponseError{Reason: fmt.Sprintf("body larger than %d bytes", b.max)}
+	}
+	return &UnavailableError{Status: b.status, Err: fmt.Errorf("reading body: %w", scrubURLError(b.err))}
 }
 
 // scrubURLError drops the request URL from a transport error; it is long and

@@ -336,3 +336,22 @@ func TestOversizedBodiesAndEndlessPagingAreRefused(t *testing.T) {
 		}
 	})
 }
+
+func TestABodyCutOffByTheConnectionIsUnavailable(t *testing.T) {
+	// The body is read as it is decoded; a connection that breaks halfway
+	// is the network's fault (retry), not a bad response.
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			_, _ = w.Write([]byte(`{"access":{"token":{"id":"t","expires":"2099-01-01T00:00:00.000-06:00","tenant":{"id":"1"}},"serviceCatalog":[{"name":"cloudMonitoring","type":"rax:monitor","endpoints":[{"publicURL":"http://` + r.Host + `/v1.0/1"}]}]}}`))
+			return
+		}
+		w.Header().Set("Content-Length", "100000")
+		_, _ = w.Write([]byte(`{"values":[{"entity":{"id":"enA"},"checks":[],"alarms":[],"latest_alarm_states":[]},`))
+	}))
+	defer ts.Close()
+	_, err := rackspace.NewClient(ts.URL, nil).Fetch(context.Background(), monitoring.Credentials{Username: "u", APIKey: "k"}, nil)
+	var un *rackspace.UnavailableError
+	if !errors.As(err, &un) || un.Status != http.StatusOK {
+		t.Fatalf("err = %v, want unavailable after a 200", err)
+	}
+}

@@ -1,6 +1,7 @@
 package rackspace
 
 import (
+	"io"
 	"net/url"
 	"regexp"
 	"sort"
@@ -10,21 +11,48 @@ import (
 	"cmdash/monitoring"
 )
 
-// Reduce strips overview values down to a snapshot. It never fails: missing
-// labels get readable fallbacks, states without an alarm are kept as orphans.
-func Reduce(values []OverviewValue, fetchedAt time.Time) monitoring.Snapshot {
-	snap := monitoring.Snapshot{FetchedAt: fetchedAt.UTC(), Servers: make([]monitoring.Server, 0, len(values))}
-	for i := range values {
-		snap.Servers = append(snap.Servers, reduceValue(&values[i]))
+// Reducer builds one snapshot from the pages of an overview walk. Each value
+// is reduced to a server as soon as it is decoded, so neither a page nor the
+// walk is ever held whole. The zero Reducer is ready to use.
+//
+// Reducing never fails: missing labels get readable fallbacks, states
+// without an alarm are kept as orphans.
+type Reducer struct {
+	servers []monitoring.Server
+}
+
+// Page decodes one overview page from body and reduces its values. It
+// returns the page's metadata; on error the page adds nothing.
+func (r *Reducer) Page(body io.Reader) (PageMetadata, error) {
+	start := len(r.servers)
+	restart := func() {
+		clear(r.servers[start:])
+		r.servers = r.servers[:start]
 	}
-	sort.SliceStable(snap.Servers, func(i, j int) bool {
-		a, b := strings.ToLower(snap.Servers[i].Label), strings.ToLower(snap.Servers[j].Label)
+	meta, err := decodePage(body, func(v *OverviewValue) {
+		r.servers = append(r.servers, reduceValue(v))
+	}, restart)
+	if err != nil {
+		restart()
+	}
+	return meta, err
+}
+
+// Snapshot returns the servers reduced so far, sorted by label (without
+// case) and then id, as the snapshot taken at fetchedAt.
+func (r *Reducer) Snapshot(fetchedAt time.Time) monitoring.Snapshot {
+	servers := r.servers
+	if servers == nil {
+		servers = []monitoring.Server{}
+	}
+	sort.SliceStable(servers, func(i, j int) bool {
+		a, b := strings.ToLower(servers[i].Label), strings.ToLower(servers[j].Label)
 		if a != b {
 			return a < b
 		}
-		return snap.Servers[i].ID < snap.Servers[j].ID
+		return servers[i].ID < servers[j].ID
 	})
-	return snap
+	return monitoring.Snapshot{FetchedAt: fetchedAt.UTC(), Servers: servers}
 }
 
 func reduceValue(v *OverviewValue) monitoring.Server {

@@ -1,12 +1,15 @@
 package rackspace_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,11 +42,11 @@ const quirky = `{"values":[
  "metadata":{"count":2,"limit":1000,"marker":null,"next_marker":null,"next_href":null}}`
 
 func TestReduceHandlesEveryDocumentedQuirk(t *testing.T) {
-	page, err := rackspace.DecodeOverviewPage([]byte(quirky))
-	if err != nil {
+	var red rackspace.Reducer
+	if _, err := red.Page(strings.NewReader(quirky)); err != nil {
 		t.Fatalf("decode: %v", err)
 	}
-	snap := rackspace.Reduce(page.Values, time.Unix(0, 0))
+	snap := red.Snapshot(time.Unix(0, 0))
 	if len(snap.Servers) != 2 {
 		t.Fatalf("servers = %d", len(snap.Servers))
 	}
@@ -105,10 +108,14 @@ func TestDecodeRefusesWhatIsNotAnOverview(t *testing.T) {
 		"empty":       ``,
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := rackspace.DecodeOverviewPage([]byte(body))
+			var red rackspace.Reducer
+			_, err := red.Page(strings.NewReader(body))
 			var bad *rackspace.BadResponseError
 			if !errors.As(err, &bad) {
 				t.Fatalf("err = %v, want bad response", err)
+			}
+			if n := len(red.Snapshot(time.Now()).Servers); n != 0 {
+				t.Errorf("a refused page left %d servers behind", n)
 			}
 		})
 	}
@@ -196,11 +203,14 @@ func FuzzDecodeOverview(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		page, err := rackspace.DecodeOverviewPage(data)
-		if err != nil {
+		var red rackspace.Reducer
+		if _, err := red.Page(bytes.NewReader(data)); err != nil {
+			if n := len(red.Snapshot(time.Now()).Servers); n != 0 {
+				t.Fatalf("a refused page left %d servers behind", n)
+			}
 			return
 		}
-		snap := rackspace.Reduce(page.Values, time.Now())
+		snap := red.Snapshot(time.Now())
 		for _, s := range snap.Servers {
 			c := s.Counts
 			if c.OK+c.Warning+c.Critical+c.Unknown != c.Total || c.Total+c.Excluded != len(s.Alarms) {
@@ -213,59 +223,49 @@ func FuzzDecodeOverview(f *testing.F) {
 	})
 }
 
-// BenchmarkDecodeReduce: one overview of 1,000 servers × 10 alarms, as the
-// poller handles it (decode the page, reduce to a snapshot).
+// BenchmarkDecodeReduce: one overview page of 1,000 servers × 10 alarms,
+// as the fake serves it, decoded and reduced to a snapshot as Fetch does.
 func BenchmarkDecodeReduce(b *testing.B) {
-	body := benchOverview(1000, 10)
+	body := fakeOverviewPage(b, 1000, 10)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		page, err := rackspace.DecodeOverviewPage(body)
+		var red rackspace.Reducer
+		meta, err := red.Page(bytes.NewReader(body))
 		if err != nil {
 			b.Fatal(err)
 		}
-		snap := rackspace.Reduce(page.Values, time.Now())
-		if len(snap.Servers) != 1000 {
-			b.Fatal("wrong server count")
+		snap := red.Snapshot(time.Now())
+		if len(snap.Servers) != 1000 || meta.NextMarker != nil {
+			b.Fatalf("%d servers, next marker %v", len(snap.Servers), meta.NextMarker)
 		}
 	}
 }
 
-// benchOverview builds an overview page as the real service shapes it.
-func benchOverview(servers, alarms int) []byte {
-	var sb strings.Builder
-	sb.WriteString(`{"values":[`)
-	for i := range servers {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		fmt.Fprintf(&sb, `{"entity":{"id":"en%07d","label":"web-%04d.prod.example.com","ip_addresses":{"public0_v4":"10.0.%d.%d"},"metadata":null,"managed":false,"uri":"https://dfw.servers.api.rackspacecloud.com/123456/servers/1b62e690-7745-4bbf-9ee8-%012d","agent_id":"1b62e690-7745-4bbf-9ee8-%012d","created_at":1416625774775,"updated_at":1416625774775},"checks":[`, i, i, i/250, i%250, i, i)
-		for j := range alarms {
-			if j > 0 {
-				sb.WriteByte(',')
-			}
-			fmt.Fprintf(&sb, `{"id":"ch%07d%02d","label":"check %d","type":"agent.cpu","details":{},"monitoring_zones_poll":null,"timeout":30,"period":60,"target_alias":null,"target_hostname":null,"target_resolver":null,"disabled":false,"metadata":{},"created_at":0,"updated_at":0}`, i, j, j)
-		}
-		sb.WriteString(`],"alarms":[`)
-		for j := range alarms {
-			if j > 0 {
-				sb.WriteByte(',')
-			}
-			fmt.Fprintf(&sb, `{"id":"al%07d%02d","label":"alarm %d","check_id":"ch%07d%02d","criteria":"if (metric['usage'] > 90) { return new AlarmStatus(CRITICAL); }","notification_plan_id":"npTechnicalContactsEmail","disabled":false,"metadata":{},"created_at":0,"updated_at":0}`, i, j, j, i, j)
-		}
-		sb.WriteString(`],"latest_alarm_states":[`)
-		for j := range alarms {
-			if j > 0 {
-				sb.WriteByte(',')
-			}
-			state := "OK"
-			if (i+j)%37 == 0 {
-				state = "CRITICAL"
-			}
-			fmt.Fprintf(&sb, `{"timestamp":1764072000000,"entity_id":"en%07d","alarm_id":"al%07d%02d","check_id":"ch%07d%02d","status":"usage is 42%%","state":"%s","previous_state":"OK","analyzed_by_monitoring_zone_id":"mzord"}`, i, i, j, i, j, state)
-		}
-		sb.WriteString(`]}`)
+// fakeOverviewPage is the body of one overview page from the fake, with its
+// quirks (unevaluated alarms, orphan states, nullable fields).
+func fakeOverviewPage(tb testing.TB, servers, alarms int) []byte {
+	tb.Helper()
+	fake, ts := fakeraxtest.NewServer(tb, fakerax.Config{Seed: 1000, ChangeEvery: time.Minute})
+	acct := fake.AddAccount(fakerax.AccountSpec{Username: "bench", Servers: servers, Alarms: alarms, WarningShare: 0.05, CriticalShare: 0.02})
+	tok, err := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client()).
+		Authenticate(context.Background(), monitoring.Credentials{Username: acct.Username, APIKey: acct.APIKey})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	fmt.Fprintf(&sb, `],"metadata":{"count":%d,"limit":1000,"marker":null,"next_marker":null,"next_href":null}}`, servers)
-	return []byte(sb.String())
+	req, err := http.NewRequest(http.MethodGet, tok.Endpoint+"/views/overview?limit="+strconv.Itoa(rackspace.PageLimit), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", tok.ID)
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		tb.Fatalf("overview: %d %v", resp.StatusCode, err)
+	}
+	return body
 }
