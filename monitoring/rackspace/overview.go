@@ -14,8 +14,10 @@ import (
 )
 
 // The wire shapes of GET /views/overview. Every field the real service has
-// been seen to omit or null is a pointer or a tolerant type; unknown fields
-// are ignored. A page is {"values":[OverviewValue…],"metadata":PageMetadata};
+// been seen to omit or null is a tolerant type: a plain string where null,
+// absent and "" mean the same to the dashboard (fewer allocations than a
+// pointer per field), a pointer where they do not. Unknown fields are
+// ignored. A page is {"values":[OverviewValue…],"metadata":PageMetadata};
 // Reducer.Page reads it one value at a time.
 
 // PageMetadata drives paging: next_marker is the authority, next_href may be
@@ -38,45 +40,55 @@ type OverviewValue struct {
 
 // WireEntity is the entity as served.
 type WireEntity struct {
-	ID      string  `json:"id"`
-	Label   *string `json:"label"`
-	URI     *string `json:"uri"`
-	AgentID *string `json:"agent_id"`
+	ID      string `json:"id"`
+	Label   string `json:"label"`
+	URI     string `json:"uri"`
+	AgentID string `json:"agent_id"`
 }
 
 // WireCheck is a check as served.
 type WireCheck struct {
-	ID       string    `json:"id"`
-	Label    *string   `json:"label"`
-	Type     *string   `json:"type"`
-	Disabled *FlexBool `json:"disabled"`
+	ID       string   `json:"id"`
+	Label    string   `json:"label"`
+	Type     string   `json:"type"`
+	Disabled FlexBool `json:"disabled"`
 }
 
 // WireAlarm is an alarm as served; label and disabled are optional.
 type WireAlarm struct {
-	ID       string    `json:"id"`
-	Label    *string   `json:"label"`
-	CheckID  *string   `json:"check_id"`
-	Disabled *FlexBool `json:"disabled"`
+	ID       string   `json:"id"`
+	Label    string   `json:"label"`
+	CheckID  string   `json:"check_id"`
+	Disabled FlexBool `json:"disabled"`
 }
 
 // WireAlarmState is one entry of latest_alarm_states; status and
-// previous_state may be missing.
+// previous_state may be missing. A state without an alarm_id is ignored and
+// a missing previous_state is not UNKNOWN, so those two stay pointers.
+// entity_id is not decoded: a state belongs to the value it is listed in.
 type WireAlarmState struct {
 	Timestamp     Millis  `json:"timestamp"`
-	EntityID      *string `json:"entity_id"`
 	AlarmID       *string `json:"alarm_id"`
-	CheckID       *string `json:"check_id"`
-	Status        *string `json:"status"`
-	State         *string `json:"state"`
+	CheckID       string  `json:"check_id"`
+	Status        string  `json:"status"`
+	State         string  `json:"state"`
 	PreviousState *string `json:"previous_state"`
 }
 
-// FlexBool accepts true/false, "true"/"false" and null.
+// FlexBool accepts true/false, "true"/"false", 1/0 and null (false).
 type FlexBool bool
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (b *FlexBool) UnmarshalJSON(data []byte) error {
+	// The spellings the upstream really sends, without allocating.
+	switch string(data) {
+	case "false", "null":
+		*b = false
+		return nil
+	case "true":
+		*b = true
+		return nil
+	}
 	switch s := strings.Trim(string(bytes.TrimSpace(data)), `"`); strings.ToLower(s) {
 	case "true", "1":
 		*b = true
@@ -95,14 +107,14 @@ type Millis struct{ time.Time }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (m *Millis) UnmarshalJSON(data []byte) error {
-	s := strings.Trim(string(bytes.TrimSpace(data)), `"`)
-	if s == "null" || s == "" {
+	b := bytes.Trim(bytes.TrimSpace(data), `"`)
+	if string(b) == "null" || len(b) == 0 {
 		m.Time = time.Time{}
 		return nil
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e16 {
-		return fmt.Errorf("not a timestamp: %.30q", s)
+		return fmt.Errorf("not a timestamp: %.30q", b)
 	}
 	m.Time = TimeFromEpoch(f)
 	return nil

@@ -56,13 +56,12 @@ func (r *Reducer) Snapshot(fetchedAt time.Time) monitoring.Snapshot {
 }
 
 func reduceValue(v *OverviewValue) monitoring.Server {
-	srv := monitoring.Server{ID: v.Entity.ID, Label: deref(v.Entity.Label), AgentID: deref(v.Entity.AgentID)}
+	srv := monitoring.Server{ID: v.Entity.ID, Label: v.Entity.Label, AgentID: v.Entity.AgentID, URI: v.Entity.URI}
 	if strings.TrimSpace(srv.Label) == "" {
 		srv.Label = srv.ID
 	}
-	if v.Entity.URI != nil {
-		srv.URI = *v.Entity.URI
-		srv.Region, srv.TenantID, srv.ServerUUID = ParseServerURI(*v.Entity.URI)
+	if srv.URI != "" {
+		srv.Region, srv.TenantID, srv.ServerUUID = ParseServerURI(srv.URI)
 	}
 
 	checks := make(map[string]*WireCheck, len(v.Checks))
@@ -87,15 +86,14 @@ func reduceValue(v *OverviewValue) monitoring.Server {
 	for i := range v.Alarms {
 		wa := &v.Alarms[i]
 		seen[wa.ID] = true
-		a := monitoring.Alarm{ID: wa.ID, CheckID: deref(wa.CheckID), State: monitoring.StateUnknown}
-		a.Disabled = wa.Disabled != nil && bool(*wa.Disabled)
+		a := monitoring.Alarm{ID: wa.ID, CheckID: wa.CheckID, State: monitoring.StateUnknown, Disabled: bool(wa.Disabled)}
 		if c := checks[a.CheckID]; c != nil {
-			a.CheckLabel, a.CheckType = deref(c.Label), deref(c.Type)
-			if c.Disabled != nil && bool(*c.Disabled) {
+			a.CheckLabel, a.CheckType = c.Label, c.Type
+			if c.Disabled {
 				a.Disabled = true
 			}
 		}
-		a.Label = alarmLabel(deref(wa.Label), a.CheckLabel, a.CheckType, a.ID)
+		a.Label = alarmLabel(wa.Label, a.CheckLabel, a.CheckType, a.ID)
 		if st := states[wa.ID]; st != nil {
 			applyState(&a, st)
 		}
@@ -108,9 +106,9 @@ func reduceValue(v *OverviewValue) monitoring.Server {
 			continue
 		}
 		seen[id] = true
-		a := monitoring.Alarm{ID: id, CheckID: deref(st.CheckID), Orphan: true}
+		a := monitoring.Alarm{ID: id, CheckID: st.CheckID, Orphan: true}
 		if c := checks[a.CheckID]; c != nil {
-			a.CheckLabel, a.CheckType = deref(c.Label), deref(c.Type)
+			a.CheckLabel, a.CheckType = c.Label, c.Type
 		}
 		a.Label = alarmLabel("", a.CheckLabel, a.CheckType, id)
 		applyState(&a, st)
@@ -122,14 +120,14 @@ func reduceValue(v *OverviewValue) monitoring.Server {
 
 func applyState(a *monitoring.Alarm, st *WireAlarmState) {
 	a.Evaluated = true
-	a.State = monitoring.ParseState(deref(st.State))
-	a.Status = deref(st.Status)
+	a.State = monitoring.ParseState(st.State)
+	a.Status = st.Status
 	a.Since = st.Timestamp.Time
 	if st.PreviousState != nil {
 		a.PreviousState = monitoring.ParseState(*st.PreviousState)
 	}
 	if a.CheckID == "" {
-		a.CheckID = deref(st.CheckID)
+		a.CheckID = st.CheckID
 	}
 }
 
