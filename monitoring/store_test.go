@@ -163,6 +163,49 @@ func TestAFailedPollKeepsTheSnapshotAndCountsErrors(t *testing.T) {
 	}
 }
 
+func TestAFailedPollKeepsOrReplacesTheToken(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", &monitoring.Token{ID: "first", Endpoint: "http://x/v1.0/1"})
+	now := time.Now()
+	fail := monitoring.PollFailure{Message: "down", Kind: "unavailable", PolledAt: now, NextPoll: now.Add(time.Minute)}
+	if err := store.SavePollFailure(ctx, a.ID, fail); err != nil {
+		t.Fatal(err)
+	}
+	if _, tok, _ := store.Credentials(ctx, a.ID); tok == nil || tok.ID != "first" {
+		t.Fatalf("a failure without a token dropped the stored one: %+v", tok)
+	}
+	fail.Token = &monitoring.Token{ID: "second", Endpoint: "http://x/v1.0/1"}
+	if err := store.SavePollFailure(ctx, a.ID, fail); err != nil {
+		t.Fatal(err)
+	}
+	if _, tok, _ := store.Credentials(ctx, a.ID); tok == nil || tok.ID != "second" {
+		t.Fatalf("the token of the failed poll was not kept: %+v", tok)
+	}
+}
+
+func TestAPollOfARemovedAccountIsNotRecorded(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
+	if err := store.DeleteAccount(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tok := &monitoring.Token{ID: "t"}
+	if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: monitoring.Snapshot{FetchedAt: now}, PolledAt: now}); !errors.Is(err, monitoring.ErrNotFound) {
+		t.Errorf("success: err = %v, want ErrNotFound", err)
+	}
+	for _, tk := range []*monitoring.Token{nil, tok} {
+		if err := store.SavePollFailure(ctx, a.ID, monitoring.PollFailure{Message: "x", PolledAt: now, Token: tk}); !errors.Is(err, monitoring.ErrNotFound) {
+			t.Errorf("failure (token %v): err = %v, want ErrNotFound", tk != nil, err)
+		}
+	}
+	if s, _ := store.Snapshot(ctx, a.ID); s != nil {
+		t.Error("a snapshot was stored for a removed account")
+	}
+}
+
 func TestFilters(t *testing.T) {
 	store, _ := openStore(t)
 	ctx := context.Background()
