@@ -15,6 +15,11 @@ import (
 // daily request budget.
 const MinPollInterval = 10 * time.Second
 
+// DefaultConcurrency is how many accounts are polled at once unless
+// configured: a poll spends nearly all its time waiting on Rackspace, so
+// every account of a large deployment can be in flight together.
+const DefaultConcurrency = 256
+
 // maxBackoff caps the wait after repeated failures.
 const maxBackoff = 10 * time.Minute
 
@@ -59,7 +64,7 @@ type Poller struct {
 // PollerConfig configures a Poller.
 type PollerConfig struct {
 	Interval    time.Duration // per account; at least MinPollInterval
-	Concurrency int           // accounts polled at once; default 4
+	Concurrency int           // accounts polled at once; default DefaultConcurrency
 	Logger      *slog.Logger
 	Observer    PollObserver
 }
@@ -70,7 +75,7 @@ func NewPoller(store *Store, fetcher Fetcher, cfg PollerConfig) *Poller {
 		cfg.Interval = 30 * time.Second
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 4
+		cfg.Concurrency = DefaultConcurrency
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -99,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	metrics := handlers.NewMetrics(store)
-	client := rackspace.NewClient(identityURL, &http.Client{Timeout: 30 * time.Second})
+	client := rackspace.NewClient(identityURL, upstreamHTTPClient(cfg.Concurrency))
 	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{
 		Interval: cfg.PollInterval, Concurrency: cfg.Concurrency, Logger: log, Observer: metrics,
 	})
@@ -163,6 +163,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return err
+}
+
+// upstreamHTTPClient is the HTTP client for Rackspace. Every account in
+// flight talks to the same two hosts (Identity and Monitoring), so each host
+// may keep as many idle connections as accounts are polled at once; with
+// the default of two, most polls would open a new TLS connection.
+func upstreamHTTPClient(concurrency int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, concurrency)
+	tr.MaxIdleConns = max(tr.MaxIdleConns, 2*concurrency)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
 // openSealer builds the at-rest encryption from DASHBOARD_SECRET or, when it
