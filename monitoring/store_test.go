@@ -243,3 +243,19 @@ func TestKeyFileIsCreatedOnceWithMode0600(t *testing.T) {
 		t.Errorf("second load: created=%v same=%v err=%v", created, s1 == s2, err)
 	}
 }
+
+func TestAnUnknownUserAndAWrongPasswordFailAlike(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	if _, err := store.CreateUser(ctx, "ops", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	for _, try := range [][2]string{{"ops", "wrong password"}, {"nobody", "correct horse battery"}} {
+		if _, err := store.Authenticate(ctx, try[0], try[1]); !errors.Is(err, monitoring.ErrBadPassword) {
+			t.Errorf("Authenticate(%q): err = %v, want ErrBadPassword", try[0], err)
+		}
+	}
+	if u, err := store.Authenticate(ctx, "ops", "correct horse battery"); err != nil || u.Username != "ops" {
+		t.Errorf("the right password: %+v %v", u, err)
+	}
+}
