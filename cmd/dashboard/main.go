@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -68,6 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	log := newLogger(stderr, cfg.Debug)
+	memLimit := setMemoryLimit(getenv)
 
 	sealer, err := openSealer(cfg, getenv, log)
 	if err != nil {
@@ -134,8 +136,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("dashboard listening", "url", "http://"+ln.Addr().String(), "db", cfg.DBPath,
-		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "demo", cfg.Demo,
-		"public_dashboard", cfg.PublicDashboard)
+		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "concurrency", cfg.Concurrency,
+		"memory_limit_mib", memLimit>>20, "demo", cfg.Demo, "public_dashboard", cfg.PublicDashboard)
 	fmt.Fprintf(stdout, "Dashboard on http://%s\n", ln.Addr())
 
 	select {
@@ -163,6 +165,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return err
+}
+
+// defaultMemoryLimit is the soft memory limit the dashboard keeps to unless
+// GOMEMLIMIT says otherwise: its steady state is a few MiB of snapshots, so
+// on a small machine (Fly's 256 MB) the garbage collector should work
+// harder under a burst of polls rather than let the heap grow.
+const defaultMemoryLimit = 64 << 20
+
+// setMemoryLimit sets defaultMemoryLimit unless GOMEMLIMIT is set (the
+// runtime has then applied it already) and returns the limit in force.
+func setMemoryLimit(getenv func(string) string) int64 {
+	if getenv("GOMEMLIMIT") != "" {
+		return debug.SetMemoryLimit(-1) // reads it without changing it
+	}
+	debug.SetMemoryLimit(defaultMemoryLimit)
+	return defaultMemoryLimit
 }
 
 // upstreamHTTPClient is the HTTP client for Rackspace. Every account in

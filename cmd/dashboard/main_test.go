@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -413,5 +414,18 @@ func TestTheUpstreamClientKeepsAConnectionPerAccountInFlight(t *testing.T) {
 		if tr.Proxy == nil || tr.TLSHandshakeTimeout == 0 {
 			t.Errorf("concurrency %d: the defaults of http.DefaultTransport were lost", n)
 		}
+	}
+}
+
+func TestTheMemoryLimitDefaultsTo64MiBUnlessGOMEMLIMITIsSet(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+
+	debug.SetMemoryLimit(123 << 20) // as if the runtime had read GOMEMLIMIT=123MiB
+	if got := setMemoryLimit(onlyEnv("GOMEMLIMIT=123MiB")); got != 123<<20 || debug.SetMemoryLimit(-1) != 123<<20 {
+		t.Errorf("with GOMEMLIMIT set the limit became %d (reported %d), want the runtime's %d", debug.SetMemoryLimit(-1), got, 123<<20)
+	}
+	if got := setMemoryLimit(onlyEnv()); got != 64<<20 || debug.SetMemoryLimit(-1) != 64<<20 {
+		t.Errorf("without GOMEMLIMIT the limit is %d (reported %d), want 64 MiB", debug.SetMemoryLimit(-1), got)
 	}
 }
