@@ -25,6 +25,8 @@ import (
 	"cmdash/migrations"
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/fakerax/fakeraxtest"
+	"cmdash/monitoring/rackspace"
 )
 
 // testSecret seals API keys in the test databases.
@@ -121,7 +123,7 @@ type testEnv struct {
 	token  string
 	store  *monitoring.Store
 	fake   *fakerax.Server
-	client *monitoring.Client
+	client *rackspace.Client
 	poller *monitoring.Poller
 	log    *slog.Logger
 	h      *Handler
@@ -145,8 +147,8 @@ func newTestEnv(t *testing.T) *testEnv {
 	store := monitoring.NewStore(db, sealer)
 	// ChangeEvery 0: alarm states never change, so what the fake serves now
 	// is what a poll stored a moment ago.
-	fake, ts := fakerax.NewTestServer(t, fakerax.Config{Seed: 7})
-	client := monitoring.NewClient(fake.IdentityURL(ts.URL), ts.Client())
+	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 7})
+	client := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: pollInterval, Logger: log})
 	h := New(store, poller, client, log, Options{PollInterval: pollInterval})

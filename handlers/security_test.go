@@ -24,6 +24,8 @@ import (
 	"cmdash/migrations"
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/fakerax/fakeraxtest"
+	"cmdash/monitoring/rackspace"
 )
 
 // app is the whole dashboard on loopback: a real SQLite file, the fake
@@ -72,8 +74,8 @@ func newApp(t *testing.T, opts handlers.Options, specs ...fakerax.AccountSpec) *
 	t.Cleanup(func() { db.Close() })
 	sealer, _ := monitoring.NewSealer("a test secret that is long enough")
 	store := monitoring.NewStore(db, sealer)
-	fake, fts := fakerax.NewTestServer(t, fakerax.Config{Seed: 42})
-	client := monitoring.NewClient(fake.IdentityURL(fts.URL), fts.Client())
+	fake, fts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 42})
+	client := rackspace.NewClient(fake.IdentityURL(fts.URL), fts.Client())
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if opts.Metrics == nil {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/rackspace"
 	"cmdash/views"
 )
 
@@ -145,8 +146,8 @@ func (h *Handler) checkCredentials(ctx context.Context, username, apiKey string)
 	h.log.Info("credential check failed", "username", username, "kind", monitoring.ErrorKind(err), "err", err)
 	status := http.StatusBadGateway
 	msg := "Could not check the credentials with Rackspace Identity: " + monitoring.Describe(err)
-	var auth *monitoring.AuthError
-	var forb *monitoring.ForbiddenError
+	var auth *rackspace.AuthError
+	var forb *rackspace.ForbiddenError
 	switch {
 	case errors.As(err, &auth):
 		status = http.StatusBadRequest

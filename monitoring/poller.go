@@ -15,6 +15,11 @@ import (
 // daily request budget.
 const MinPollInterval = 10 * time.Second
 
+// DefaultConcurrency is how many accounts are polled at once unless
+// configured: a poll spends nearly all its time waiting on Rackspace, so
+// every account of a large deployment can be in flight together.
+const DefaultConcurrency = 256
+
 // maxBackoff caps the wait after repeated failures.
 const maxBackoff = 10 * time.Minute
 
@@ -23,10 +28,27 @@ type PollObserver interface {
 	ObservePoll(account string, d time.Duration, err error, rl RateLimit)
 }
 
+// Fetcher reads one account's complete overview as a snapshot. It reuses
+// cached when it is still good and logs in otherwise.
+type Fetcher interface {
+	Fetch(ctx context.Context, cr Credentials, cached *Token) (FetchResult, error)
+}
+
+// FetchResult is one complete read of an account.
+type FetchResult struct {
+	Snapshot Snapshot
+	// Token is the token used. It is new when the fetch logged in
+	// (LoggedIn > 0), and then worth keeping even when the fetch failed.
+	Token     Token
+	LoggedIn  int // logins the fetch made
+	Pages     int // upstream pages read
+	RateLimit RateLimit
+}
+
 // Poller keeps every enabled account's snapshot fresh in the background.
 type Poller struct {
 	store       *Store
-	client      *Client
+	fetcher     Fetcher
 	interval    time.Duration
 	concurrency int
 	log         *slog.Logger
@@ -42,31 +64,28 @@ type Poller struct {
 // PollerConfig configures a Poller.
 type PollerConfig struct {
 	Interval    time.Duration // per account; at least MinPollInterval
-	Concurrency int           // accounts polled at once; default 4
+	Concurrency int           // accounts polled at once; default DefaultConcurrency
 	Logger      *slog.Logger
 	Observer    PollObserver
 }
 
 // NewPoller returns a poller; Run starts it.
-func NewPoller(store *Store, client *Client, cfg PollerConfig) *Poller {
+func NewPoller(store *Store, fetcher Fetcher, cfg PollerConfig) *Poller {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 30 * time.Second
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 4
+		cfg.Concurrency = DefaultConcurrency
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Poller{
-		store: store, client: client, interval: cfg.Interval, concurrency: cfg.Concurrency,
+		store: store, fetcher: fetcher, interval: cfg.Interval, concurrency: cfg.Concurrency,
 		log: cfg.Logger, observer: cfg.Observer, now: time.Now,
 		wake: make(chan struct{}, 1), inFlight: map[int64]bool{},
 	}
 }
-
-// Interval is the configured poll interval.
-func (p *Poller) Interval() time.Duration { return p.interval }
 
 // Run polls due accounts until ctx is done, then waits for polls in flight.
 func (p *Poller) Run(ctx context.Context) error {
@@ -183,7 +202,7 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		return err
 	}
 	start := p.now()
-	res, err := p.client.FetchOverview(ctx, cr, tok)
+	res, err := p.fetcher.Fetch(ctx, cr, tok)
 	took := p.now().Sub(start)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -197,7 +216,10 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		return err
 	}
 	now := p.now()
-	snap := Reduce(res.Values, now)
+	snap := res.Snapshot
+	if snap.FetchedAt.IsZero() {
+		snap.FetchedAt = now.UTC()
+	}
 	err = p.store.SavePollSuccess(ctx, id, PollSuccess{
 		KeyVersion: acct.KeyVersion, Snapshot: snap, Token: res.Token, RateLimit: res.RateLimit,
 		PolledAt: now, NextPoll: now.Add(p.jitter(p.nextInterval(res.RateLimit))),
@@ -255,13 +277,8 @@ func Backoff(interval time.Duration, n int, retryAfter time.Duration) time.Durat
 }
 
 func (p *Poller) record(ctx context.Context, acct Account, err error, tok *Token, took time.Duration) {
-	var retry time.Duration
-	var thr *ThrottledError
-	if errors.As(err, &thr) {
-		retry = thr.RetryAfter
-	}
 	now := p.now()
-	next := now.Add(Backoff(p.interval, acct.Status.ErrorCount+1, retry))
+	next := now.Add(Backoff(p.interval, acct.Status.ErrorCount+1, RetryAfter(err)))
 	kind := ErrorKind(err)
 	serr := p.store.SavePollFailure(ctx, acct.ID, PollFailure{
 		KeyVersion: acct.KeyVersion, Message: Describe(err), Kind: kind, PolledAt: now, NextPoll: next, Token: tok,

@@ -14,6 +14,8 @@ import (
 
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/fakerax/fakeraxtest"
+	"cmdash/monitoring/rackspace"
 )
 
 // pollerFixture: a store, the fake with accounts, and a poller wired to both.
@@ -27,8 +29,8 @@ type pollerFixture struct {
 func newPollerFixture(t *testing.T, cfg fakerax.Config, interval time.Duration) *pollerFixture {
 	t.Helper()
 	store, _ := openStore(t)
-	fake, ts := fakerax.NewTestServer(t, cfg)
-	client := monitoring.NewClient(fake.IdentityURL(ts.URL), &http.Client{Timeout: 10 * time.Second})
+	fake, ts := fakeraxtest.NewServer(t, cfg)
+	client := rackspace.NewClient(fake.IdentityURL(ts.URL), &http.Client{Timeout: 10 * time.Second})
 	p := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: interval, Concurrency: 4})
 	f := &pollerFixture{store: store, fake: fake, poller: p, ids: map[string]int64{}}
 	for _, a := range fake.Accounts() {
@@ -133,8 +135,11 @@ func TestASnapshotThatCannotBeStoredBacksOff(t *testing.T) {
 		t.Fatal("poll reported success though the snapshot was not stored")
 	}
 	a, _ := f.store.Account(ctx, id)
-	if a.Status.ErrorCount != 1 || !strings.Contains(a.Status.LastError, "disk is full") {
+	if a.Status.ErrorCount != 1 || !strings.Contains(a.Status.LastError, "internal error") {
 		t.Errorf("status = %+v, want the storage failure recorded", a.Status)
+	}
+	if strings.Contains(a.Status.LastError, "disk is full") {
+		t.Errorf("the database's own words reached the page: %q", a.Status.LastError)
 	}
 	if due, _ := f.store.DueAccounts(ctx, time.Now()); len(due) != 0 {
 		t.Error("the account is due again at once: the poller would hammer Rackspace")
@@ -276,7 +281,7 @@ func TestPollSlowsDownNearTheDailyBudget(t *testing.T) {
 	} {
 		store, _ := openStore(t)
 		stub := budgetStub(t, 100, tt.used)
-		p := monitoring.NewPoller(store, monitoring.NewClient(stub.URL, stub.Client()), monitoring.PollerConfig{Interval: interval})
+		p := monitoring.NewPoller(store, rackspace.NewClient(stub.URL, stub.Client()), monitoring.PollerConfig{Interval: interval})
 		a, err := store.CreateAccount(context.Background(), "u", "", "k", nil)
 		if err != nil {
 			t.Fatal(err)

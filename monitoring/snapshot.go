@@ -2,8 +2,6 @@ package monitoring
 
 import (
 	"net/url"
-	"regexp"
-	"sort"
 	"strings"
 	"time"
 )
@@ -61,8 +59,10 @@ type Server struct {
 	ID      string `json:"id"`
 	Label   string `json:"label"`
 	AgentID string `json:"agent_id,omitempty"`
-	// Region and ServerUUID come from the entity uri of a Rackspace Cloud
-	// Server; empty for other entities.
+	// URI is the entity's uri as the upstream sent it (any string, or
+	// empty); Region, TenantID and ServerUUID are taken from it when it
+	// names a Rackspace Cloud Server, and are empty otherwise.
+	URI        string  `json:"uri,omitempty"`
 	Region     string  `json:"region,omitempty"`
 	TenantID   string  `json:"tenant_id,omitempty"`
 	ServerUUID string  `json:"server_uuid,omitempty"`
@@ -110,7 +110,7 @@ type Counts struct {
 // Counted reports whether the alarm takes part in counts and the ring.
 func (a Alarm) Counted() bool { return !a.Disabled && !a.Orphan }
 
-// Add counts one alarm.
+// add counts one alarm.
 func (c *Counts) add(a Alarm) {
 	if !a.Counted() {
 		c.Excluded++
@@ -129,7 +129,7 @@ func (c *Counts) add(a Alarm) {
 	}
 }
 
-// Totals sums the counts of several servers.
+// Plus adds the counts of another server.
 func (c *Counts) Plus(o Counts) {
 	c.OK += o.OK
 	c.Warning += o.Warning
@@ -139,152 +139,16 @@ func (c *Counts) Plus(o Counts) {
 	c.Excluded += o.Excluded
 }
 
-// Reduce strips overview values down to a Snapshot. It never fails: missing
-// labels get readable fallbacks, states without an alarm are kept as orphans.
-func Reduce(values []OverviewValue, fetchedAt time.Time) Snapshot {
-	snap := Snapshot{FetchedAt: fetchedAt.UTC(), Servers: make([]Server, 0, len(values))}
-	for i := range values {
-		snap.Servers = append(snap.Servers, reduceValue(&values[i]))
-	}
-	sort.SliceStable(snap.Servers, func(i, j int) bool {
-		a, b := strings.ToLower(snap.Servers[i].Label), strings.ToLower(snap.Servers[j].Label)
-		if a != b {
-			return a < b
-		}
-		return snap.Servers[i].ID < snap.Servers[j].ID
-	})
-	return snap
-}
-
-func reduceValue(v *OverviewValue) Server {
-	srv := Server{ID: v.Entity.ID, Label: deref(v.Entity.Label), AgentID: deref(v.Entity.AgentID)}
-	if strings.TrimSpace(srv.Label) == "" {
-		srv.Label = srv.ID
-	}
-	if v.Entity.URI != nil {
-		srv.Region, srv.TenantID, srv.ServerUUID = ParseServerURI(*v.Entity.URI)
-	}
-
-	checks := make(map[string]*WireCheck, len(v.Checks))
-	for i := range v.Checks {
-		checks[v.Checks[i].ID] = &v.Checks[i]
-	}
-	states := make(map[string]*WireAlarmState, len(v.LatestAlarmStates))
-	for i := range v.LatestAlarmStates {
-		st := &v.LatestAlarmStates[i]
-		if st.AlarmID == nil {
-			continue
-		}
-		// Keep the newest state when an alarm is listed twice.
-		if prev, ok := states[*st.AlarmID]; ok && prev.Timestamp.After(st.Timestamp.Time) {
-			continue
-		}
-		states[*st.AlarmID] = st
-	}
-
-	srv.Alarms = make([]Alarm, 0, len(v.Alarms))
-	seen := make(map[string]bool, len(v.Alarms))
-	for i := range v.Alarms {
-		wa := &v.Alarms[i]
-		seen[wa.ID] = true
-		a := Alarm{ID: wa.ID, CheckID: deref(wa.CheckID), State: StateUnknown}
-		a.Disabled = wa.Disabled != nil && bool(*wa.Disabled)
-		if c := checks[a.CheckID]; c != nil {
-			a.CheckLabel, a.CheckType = deref(c.Label), deref(c.Type)
-			if c.Disabled != nil && bool(*c.Disabled) {
-				a.Disabled = true
-			}
-		}
-		a.Label = alarmLabel(deref(wa.Label), a.CheckLabel, a.CheckType, a.ID)
-		if st := states[wa.ID]; st != nil {
-			applyState(&a, st)
-		}
-		srv.Alarms = append(srv.Alarms, a)
-	}
-	for i := range v.LatestAlarmStates {
-		st := &v.LatestAlarmStates[i]
-		id := deref(st.AlarmID)
-		if seen[id] || states[id] != st {
-			continue
-		}
-		seen[id] = true
-		a := Alarm{ID: id, CheckID: deref(st.CheckID), Orphan: true}
-		if c := checks[a.CheckID]; c != nil {
-			a.CheckLabel, a.CheckType = deref(c.Label), deref(c.Type)
-		}
-		a.Label = alarmLabel("", a.CheckLabel, a.CheckType, id)
-		applyState(&a, st)
-		srv.Alarms = append(srv.Alarms, a)
-	}
-
-	srv.Worst = StateOK
-	for _, a := range srv.Alarms {
-		srv.Counts.add(a)
-		if a.Counted() && a.State.Worse(srv.Worst) {
-			srv.Worst = a.State
+// Tally fills Counts and Worst from Alarms by the counting rule. A server
+// with nothing counted is OK: nothing is known to be wrong.
+func (s *Server) Tally() {
+	s.Counts, s.Worst = Counts{}, StateOK
+	for _, a := range s.Alarms {
+		s.Counts.add(a)
+		if a.Counted() && a.State.Worse(s.Worst) {
+			s.Worst = a.State
 		}
 	}
-	if srv.Counts.Total == 0 {
-		// Nothing watched: nothing is known to be wrong, nothing to be sure of.
-		srv.Worst = StateOK
-	}
-	return srv
-}
-
-func applyState(a *Alarm, st *WireAlarmState) {
-	a.Evaluated = true
-	a.State = ParseState(deref(st.State))
-	a.Status = deref(st.Status)
-	a.Since = st.Timestamp.Time
-	if st.PreviousState != nil {
-		a.PreviousState = ParseState(*st.PreviousState)
-	}
-	if a.CheckID == "" {
-		a.CheckID = deref(st.CheckID)
-	}
-}
-
-func alarmLabel(label, checkLabel, checkType, id string) string {
-	switch {
-	case strings.TrimSpace(label) != "":
-		return label
-	case checkLabel != "":
-		return checkLabel + " alarm"
-	case checkType != "":
-		return checkType + " alarm"
-	case id != "":
-		return "alarm " + id
-	}
-	return "unnamed alarm"
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-var serverPath = regexp.MustCompile(`^/([^/]+)/servers/([0-9A-Fa-f-]{8,})/?$`)
-
-// ParseServerURI takes apart an entity uri of the form
-// https://{region}.servers.api.rackspacecloud.com/{tenant}/servers/{uuid}.
-// Anything else yields empty strings.
-func ParseServerURI(raw string) (region, tenant, uuid string) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" {
-		return "", "", ""
-	}
-	host := strings.ToLower(u.Hostname())
-	reg, rest, ok := strings.Cut(host, ".")
-	if !ok || !strings.HasPrefix(rest, "servers.api.rackspacecloud.com") {
-		return "", "", ""
-	}
-	m := serverPath.FindStringSubmatch(u.Path)
-	if m == nil {
-		return "", "", ""
-	}
-	return strings.ToUpper(reg), m[1], strings.ToLower(m[2])
 }
 
 // ControlPanelURL links to the server in the Rackspace control panel, or ""

@@ -1,268 +1,44 @@
 package monitoring_test
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"cmdash/monitoring"
-	"cmdash/monitoring/fakerax"
 )
 
-// quirky is an overview page with every oddity the sources document.
-const quirky = `{"values":[
- {"entity":{"id":"enA","label":null,"uri":null,"agent_id":null,"metadata":null,"ip_addresses":{},"managed":false,"created_at":1416625774775,"extra":{"x":1}},
-  "checks":[{"id":"ch1","label":"cpu","type":"agent.cpu","details":{"a":1},"monitoring_zones_poll":null,"disabled":false},
-            {"id":"ch2","label":"web","type":"remote.http","details":{},"disabled":true}],
-  "alarms":[{"id":"al1","label":"High CPU","check_id":"ch1"},
-            {"id":"al2","label":null,"check_id":"ch1","disabled":null},
-            {"id":"al3","check_id":"ch2"},
-            {"id":"al4","label":"Never evaluated","check_id":"ch1","disabled":false},
-            {"id":"al5","label":"Odd state","check_id":"chGone"}],
-  "latest_alarm_states":[
-    {"timestamp":1321898988000,"entity_id":"enA","alarm_id":"al1","check_id":"ch1","status":"cpu 95%","state":"CRITICAL","previous_state":"OK"},
-    {"timestamp":1321898000000,"entity_id":"enA","alarm_id":"al1","check_id":"ch1","status":"an older state listed twice","state":"OK"},
-    {"timestamp":1321898988,"entity_id":"enA","alarm_id":"al2","check_id":"chTwo","state":"WARNING","analyzed_by_monitoring_zone_id":null},
-    {"timestamp":1321898988000,"entity_id":"enA","alarm_id":"al3","check_id":"ch2","state":"CRITICAL"},
-    {"timestamp":"1321898988000","entity_id":"enA","alarm_id":"al5","check_id":"chGone","state":"PENDING","status":"?"},
-    {"timestamp":1321898988000,"entity_id":"enA","alarm_id":"alGone","check_id":"ch1","state":"CRITICAL","status":"from a deleted alarm"}]},
- {"entity":{"id":"enB","label":"web-01","uri":"https://dfw.servers.api.rackspacecloud.com/123456/servers/1b62e690-7745-4bbf-9ee8-7fcd361db227","agent_id":"1b62e690-7745-4bbf-9ee8-7fcd361db227"},
-  "checks":[],"alarms":[],"latest_alarm_states":[]}],
- "metadata":{"count":2,"limit":1000,"marker":null,"next_marker":null,"next_href":null}}`
+func TestTallyFollowsTheCountingRule(t *testing.T) {
+	s := monitoring.Server{Alarms: []monitoring.Alarm{
+		{State: monitoring.StateOK, Evaluated: true},
+		{State: monitoring.StateWarning, Evaluated: true},
+		{State: monitoring.StateUnknown},                      // not evaluated yet: counted as unknown
+		{State: monitoring.StateCritical, Disabled: true},     // notifies nobody: listed, not counted
+		{State: monitoring.StateCritical, Orphan: true},       // its alarm is gone: listed, not counted
+		{State: monitoring.State("PENDING"), Evaluated: true}, // anything else is unknown
+	}}
+	s.Counts = monitoring.Counts{OK: 99} // Tally starts over
+	s.Tally()
+	want := monitoring.Counts{OK: 1, Warning: 1, Unknown: 2, Total: 4, Excluded: 2}
+	if s.Counts != want {
+		t.Errorf("counts = %+v, want %+v", s.Counts, want)
+	}
+	if s.Worst != monitoring.StateWarning {
+		t.Errorf("worst = %s, want WARNING (disabled and orphan CRITICALs do not count)", s.Worst)
+	}
 
-func TestReduceHandlesEveryDocumentedQuirk(t *testing.T) {
-	page, err := monitoring.DecodeOverviewPage([]byte(quirky))
-	if err != nil {
-		t.Fatalf("decode: %v", err)
-	}
-	snap := monitoring.Reduce(page.Values, time.Unix(0, 0))
-	if len(snap.Servers) != 2 {
-		t.Fatalf("servers = %d", len(snap.Servers))
-	}
-	var a, b monitoring.Server
-	for _, s := range snap.Servers {
-		if s.ID == "enA" {
-			a = s
-		} else {
-			b = s
-		}
-	}
-	if a.Label != "enA" {
-		t.Errorf("a null label falls back to the id, got %q", a.Label)
-	}
-	alarms := map[string]monitoring.Alarm{}
-	for _, al := range a.Alarms {
-		alarms[al.ID] = al
-	}
-	tests := []struct {
-		name string
-		ok   bool
-	}{
-		{"a CRITICAL state is kept with status, previous state and a millisecond time",
-			alarms["al1"].State == monitoring.StateCritical && alarms["al1"].Status == "cpu 95%" &&
-				alarms["al1"].PreviousState == monitoring.StateOK && alarms["al1"].Since.Equal(time.UnixMilli(1321898988000))},
-		{"a timestamp below 1e11 is seconds", alarms["al2"].Since.Equal(time.Unix(1321898988, 0))},
-		{"a null alarm label falls back to the check's", alarms["al2"].Label == "cpu alarm"},
-		{"a state naming another check is matched by alarm id", alarms["al2"].State == monitoring.StateWarning && alarms["al2"].CheckLabel == "cpu"},
-		{"an alarm on a disabled check is disabled", alarms["al3"].Disabled},
-		{"an alarm with no state is UNKNOWN, not evaluated", alarms["al4"].State == monitoring.StateUnknown && !alarms["al4"].Evaluated},
-		{"a state outside OK/WARNING/CRITICAL is UNKNOWN", alarms["al5"].State == monitoring.StateUnknown && alarms["al5"].Evaluated},
-		{"a state whose alarm is missing is kept as an orphan", alarms["alGone"].Orphan && alarms["alGone"].State == monitoring.StateCritical},
-		{"the cloud server link parts come from uri", b.Region == "DFW" && b.TenantID == "123456" && b.ServerUUID == "1b62e690-7745-4bbf-9ee8-7fcd361db227"},
-		{"an entity with no alarms is OK with 0/0", b.Worst == monitoring.StateOK && b.Counts.Total == 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if !tt.ok {
-				t.Errorf("failed; alarms: %+v", a.Alarms)
-			}
-		})
-	}
-	want := monitoring.Counts{OK: 0, Warning: 1, Critical: 1, Unknown: 2, Total: 4, Excluded: 2}
-	if a.Counts != want {
-		t.Errorf("counts = %+v, want %+v (disabled and orphan alarms are not counted)", a.Counts, want)
-	}
-	if a.Worst != monitoring.StateCritical {
-		t.Errorf("worst = %s", a.Worst)
+	empty := monitoring.Server{Alarms: []monitoring.Alarm{{State: monitoring.StateCritical, Disabled: true}}}
+	empty.Tally()
+	if empty.Worst != monitoring.StateOK || empty.Counts.Total != 0 {
+		t.Errorf("a server with nothing counted = %s %+v, want OK with 0 counted", empty.Worst, empty.Counts)
 	}
 }
 
-func TestDecodeRefusesWhatIsNotAnOverview(t *testing.T) {
-	for name, body := range map[string]string{
-		"html":        "<html><body>Service Unavailable</body></html>",
-		"truncated":   quirky[:len(quirky)/2],
-		"error shape": `{"type":"internalError","code":"500","message":"boom"}`,
-		"wrong type":  `{"values":[{"entity":{"id":42}}]}`,
-		"empty":       ``,
-	} {
-		t.Run(name, func(t *testing.T) {
-			_, err := monitoring.DecodeOverviewPage([]byte(body))
-			var bad *monitoring.BadResponseError
-			if !errors.As(err, &bad) {
-				t.Fatalf("err = %v, want bad response", err)
-			}
-		})
+func TestControlPanelURLNeedsACloudServer(t *testing.T) {
+	s := monitoring.Server{Region: "DFW", TenantID: "123456", ServerUUID: "1b62e690-7745-4bbf-9ee8-7fcd361db227"}
+	want := "https://mycloud.rackspace.com/cloud/123456/servers#compute%2CcloudServersOpenStack%2CDFW/1b62e690-7745-4bbf-9ee8-7fcd361db227"
+	if got := s.ControlPanelURL(); got != want {
+		t.Errorf("ControlPanelURL = %q, want %q", got, want)
 	}
-}
-
-func TestParseServerURI(t *testing.T) {
-	tests := []struct{ uri, region, tenant, uuid string }{
-		{"https://ord.servers.api.rackspacecloud.com/654321/servers/ABCDEF01-7745-4bbf-9ee8-7fcd361db227", "ORD", "654321", "abcdef01-7745-4bbf-9ee8-7fcd361db227"},
-		{"http://ffo.com/uri/bar/12312", "", "", ""},
-		{"", "", "", ""},
-		{"::not a url", "", "", ""},
-		{"https://dfw.servers.api.rackspacecloud.com/123/servers/", "", "", ""},
+	if got := (monitoring.Server{URI: "http://ffo.com/uri/bar/12312"}).ControlPanelURL(); got != "" {
+		t.Errorf("a non-server entity links to %q", got)
 	}
-	for _, tt := range tests {
-		r, te, u := monitoring.ParseServerURI(tt.uri)
-		if r != tt.region || te != tt.tenant || u != tt.uuid {
-			t.Errorf("ParseServerURI(%q) = %q %q %q", tt.uri, r, te, u)
-		}
-	}
-}
-
-// TestReduceMatchesTheFake checks the counting rule against the fake's own
-// model, for every quirk the fake serves.
-func TestReduceMatchesTheFake(t *testing.T) {
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	fake, ts := fakerax.NewTestServer(t, fakerax.Config{Seed: 99, Now: func() time.Time { return now }, ChangeEvery: time.Minute})
-	acct := fake.AddAccount(fakerax.AccountSpec{Username: "quirks", Servers: 120, Alarms: 7, WarningShare: 0.1, CriticalShare: 0.05})
-	res, err := monitoring.NewClient(fake.IdentityURL(ts.URL), ts.Client()).
-		FetchOverview(context.Background(), monitoring.Credentials{Username: acct.Username, APIKey: acct.APIKey}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap := monitoring.Reduce(res.Values, now)
-	got := map[string]monitoring.Server{}
-	for _, s := range snap.Servers {
-		got[s.ID] = s
-	}
-	for _, e := range fake.Entities("quirks") {
-		var want monitoring.Counts
-		for _, a := range e.Alarms {
-			if a.Disabled {
-				want.Excluded++
-				continue
-			}
-			want.Total++
-			switch a.State {
-			case "OK":
-				want.OK++
-			case "WARNING":
-				want.Warning++
-			case "CRITICAL":
-				want.Critical++
-			default:
-				want.Unknown++
-			}
-		}
-		g := got[e.ID].Counts
-		g.Excluded -= countOrphans(got[e.ID])
-		if g != want {
-			t.Errorf("entity %s: counts %+v, fake says %+v", e.ID, g, want)
-		}
-	}
-}
-
-func countOrphans(s monitoring.Server) int {
-	n := 0
-	for _, a := range s.Alarms {
-		if a.Orphan {
-			n++
-		}
-	}
-	return n
-}
-
-// FuzzDecodeOverview: whatever the upstream sends, decoding and reducing
-// never panic, and a decoded page reduces to consistent counts.
-func FuzzDecodeOverview(f *testing.F) {
-	f.Add([]byte(quirky))
-	seeds, _ := filepath.Glob("testdata/overview/*.json")
-	for _, p := range seeds {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		page, err := monitoring.DecodeOverviewPage(data)
-		if err != nil {
-			return
-		}
-		snap := monitoring.Reduce(page.Values, time.Now())
-		for _, s := range snap.Servers {
-			c := s.Counts
-			if c.OK+c.Warning+c.Critical+c.Unknown != c.Total || c.Total+c.Excluded != len(s.Alarms) {
-				t.Fatalf("inconsistent counts %+v for %d alarms", c, len(s.Alarms))
-			}
-		}
-		if _, err := json.Marshal(snap); err != nil {
-			t.Fatalf("snapshot does not encode: %v", err)
-		}
-	})
-}
-
-// BenchmarkDecodeReduce: one overview of 1,000 servers × 10 alarms, as the
-// poller handles it (decode the page, reduce to a snapshot).
-func BenchmarkDecodeReduce(b *testing.B) {
-	body := benchOverview(1000, 10)
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		page, err := monitoring.DecodeOverviewPage(body)
-		if err != nil {
-			b.Fatal(err)
-		}
-		snap := monitoring.Reduce(page.Values, time.Now())
-		if len(snap.Servers) != 1000 {
-			b.Fatal("wrong server count")
-		}
-	}
-}
-
-// benchOverview builds an overview page as the real service shapes it.
-func benchOverview(servers, alarms int) []byte {
-	var sb strings.Builder
-	sb.WriteString(`{"values":[`)
-	for i := range servers {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		fmt.Fprintf(&sb, `{"entity":{"id":"en%07d","label":"web-%04d.prod.example.com","ip_addresses":{"public0_v4":"10.0.%d.%d"},"metadata":null,"managed":false,"uri":"https://dfw.servers.api.rackspacecloud.com/123456/servers/1b62e690-7745-4bbf-9ee8-%012d","agent_id":"1b62e690-7745-4bbf-9ee8-%012d","created_at":1416625774775,"updated_at":1416625774775},"checks":[`, i, i, i/250, i%250, i, i)
-		for j := range alarms {
-			if j > 0 {
-				sb.WriteByte(',')
-			}
-			fmt.Fprintf(&sb, `{"id":"ch%07d%02d","label":"check %d","type":"agent.cpu","details":{},"monitoring_zones_poll":null,"timeout":30,"period":60,"target_alias":null,"target_hostname":null,"target_resolver":null,"disabled":false,"metadata":{},"created_at":0,"updated_at":0}`, i, j, j)
-		}
-		sb.WriteString(`],"alarms":[`)
-		for j := range alarms {
-			if j > 0 {
-				sb.WriteByte(',')
-			}
-			fmt.Fprintf(&sb, `{"id":"al%07d%02d","label":"alarm %d","check_id":"ch%07d%02d","criteria":"if (metric['usage'] > 90) { return new AlarmStatus(CRITICAL); }","notification_plan_id":"npTechnicalContactsEmail","disabled":false,"metadata":{},"created_at":0,"updated_at":0}`, i, j, j, i, j)
-		}
-		sb.WriteString(`],"latest_alarm_states":[`)
-		for j := range alarms {
-			if j > 0 {
-				sb.WriteByte(',')
-			}
-			state := "OK"
-			if (i+j)%37 == 0 {
-				state = "CRITICAL"
-			}
-			fmt.Fprintf(&sb, `{"timestamp":1764072000000,"entity_id":"en%07d","alarm_id":"al%07d%02d","check_id":"ch%07d%02d","status":"usage is 42%%","state":"%s","previous_state":"OK","analyzed_by_monitoring_zone_id":"mzord"}`, i, i, j, i, j, state)
-		}
-		sb.WriteString(`]}`)
-	}
-	fmt.Fprintf(&sb, `],"metadata":{"count":%d,"limit":1000,"marker":null,"next_marker":null,"next_href":null}}`, servers)
-	return []byte(sb.String())
 }

@@ -384,37 +384,42 @@ type PollSuccess struct {
 }
 
 // SavePollSuccess stores the snapshot, the token in use and a clean status,
-// in one transaction.
+// in one transaction. Many polls finish at once and SQLite has one writer,
+// so everything that can happen outside the transaction does: the snapshot
+// and token are encoded and sealed first, and the transaction only writes.
 func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) error {
 	data, err := json.Marshal(p.Snapshot)
 	if err != nil {
 		return fmt.Errorf("encode snapshot: %w", err)
 	}
-	tokRaw, err := json.Marshal(p.Token)
-	if err != nil {
-		return fmt.Errorf("encode token: %w", err)
+	username, err := s.username(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return ErrNotFound // removed while polling
 	}
+	if err != nil {
+		return fmt.Errorf("save poll: %w", err)
+	}
+	tokSealed, err := s.sealToken(username, &p.Token)
+	if err != nil {
+		return fmt.Errorf("save poll: %w", err)
+	}
+
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save poll: %w", err)
 	}
 	defer tx.Rollback()
-	var username string
-	var version int64
-	if err := tx.QueryRowContext(ctx, `SELECT username, key_version FROM accounts WHERE id = ?`, id).Scan(&username, &version); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound // removed while polling
-		}
-		return fmt.Errorf("save poll: %w", err)
-	}
-	if p.KeyVersion != 0 && p.KeyVersion != version {
-		return ErrStalePoll
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE accounts SET token_sealed = ?, last_polled_at = ?, last_success_at = ?,
+	// The username is in the condition because the token was sealed for it.
+	res, err := tx.ExecContext(ctx, `UPDATE accounts SET token_sealed = ?, last_polled_at = ?, last_success_at = ?,
 		last_error = '', error_kind = '', error_count = 0, next_poll_at = ?, ratelimit_limit = ?, ratelimit_used = ?
-		WHERE id = ?`, s.sealer.Seal(tokRaw, tokenAAD(username)), ms(p.PolledAt), ms(p.PolledAt), ms(p.NextPoll),
-		p.RateLimit.Limit, p.RateLimit.Used, id); err != nil {
+		WHERE id = ? AND username = ? AND (? = 0 OR key_version = ?)`, tokSealed, ms(p.PolledAt), ms(p.PolledAt), ms(p.NextPoll),
+		p.RateLimit.Limit, p.RateLimit.Used, id, username, p.KeyVersion, p.KeyVersion)
+	if err != nil {
 		return fmt.Errorf("save poll: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		_ = tx.Rollback()
+		return s.whyNotSaved(ctx, id)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots (account_id, fetched_at, data) VALUES (?, ?, ?)
 		ON CONFLICT (account_id) DO UPDATE SET fetched_at = excluded.fetched_at, data = excluded.data`,
@@ -432,6 +437,37 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 	return nil
 }
 
+// username is an account's username (which never changes), or ErrNotFound.
+func (s *Store) username(ctx context.Context, id int64) (string, error) {
+	var username string
+	err := s.db.QueryRowContext(ctx, `SELECT username FROM accounts WHERE id = ?`, id).Scan(&username)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return username, err
+}
+
+// sealToken encodes and seals tok for the account; nil stays nil.
+func (s *Store) sealToken(username string, tok *Token) ([]byte, error) {
+	if tok == nil {
+		return nil, nil
+	}
+	raw, err := json.Marshal(tok)
+	if err != nil {
+		return nil, fmt.Errorf("encode token: %w", err)
+	}
+	return s.sealer.Seal(raw, tokenAAD(username)), nil
+}
+
+// whyNotSaved tells why a poll's update matched no row: the account is gone
+// (ErrNotFound) or has another key now (ErrStalePoll).
+func (s *Store) whyNotSaved(ctx context.Context, id int64) error {
+	if _, err := s.username(ctx, id); errors.Is(err, ErrNotFound) {
+		return ErrNotFound
+	}
+	return ErrStalePoll
+}
+
 // PollFailure is what a failed poll records. The snapshot is left alone.
 type PollFailure struct {
 	KeyVersion int64  // the key the poll used; 0 skips the check
@@ -444,44 +480,54 @@ type PollFailure struct {
 	Token *Token
 }
 
-// SavePollFailure records a failed poll; the snapshot is left alone.
+// SavePollFailure records a failed poll in one statement; the snapshot is
+// left alone.
 func (s *Store) SavePollFailure(ctx context.Context, id int64, f PollFailure) error {
+	var username string
+	var tokSealed []byte
+	if f.Token != nil {
+		var err error
+		if username, err = s.username(ctx, id); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return err
+			}
+			return fmt.Errorf("save poll failure: %w", err)
+		}
+		if tokSealed, err = s.sealToken(username, f.Token); err != nil {
+			return fmt.Errorf("save poll failure: %w", err)
+		}
+	}
+	// A NULL token keeps the one stored; the username condition only
+	// applies with a token, which was sealed for it.
 	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET last_polled_at = ?, last_error = ?, error_kind = ?,
-		error_count = error_count + 1, next_poll_at = ? WHERE id = ? AND (? = 0 OR key_version = ?)`,
-		ms(f.PolledAt), f.Message, f.Kind, ms(f.NextPoll), id, f.KeyVersion, f.KeyVersion)
+		error_count = error_count + 1, next_poll_at = ?, token_sealed = COALESCE(?, token_sealed)
+		WHERE id = ? AND (? = 0 OR key_version = ?) AND (? IS NULL OR username = ?)`,
+		ms(f.PolledAt), f.Message, f.Kind, ms(f.NextPoll), nullBytes(tokSealed), id, f.KeyVersion, f.KeyVersion,
+		nullString(username), username)
 	if err != nil {
 		return fmt.Errorf("save poll failure: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := s.Account(ctx, id); err == nil {
-			return ErrStalePoll
-		}
-		return ErrNotFound
+		return s.whyNotSaved(ctx, id)
 	}
 	s.changed()
-	if f.Token != nil {
-		return s.SaveToken(ctx, id, *f.Token)
-	}
 	return nil
 }
 
-// SaveToken caches an Identity token for the account.
-func (s *Store) SaveToken(ctx context.Context, id int64, tok Token) error {
-	var username string
-	if err := s.db.QueryRowContext(ctx, `SELECT username FROM accounts WHERE id = ?`, id).Scan(&username); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		return fmt.Errorf("save token: %w", err)
+// nullBytes binds nil as NULL.
+func nullBytes(b []byte) any {
+	if b == nil {
+		return nil
 	}
-	raw, err := json.Marshal(tok)
-	if err != nil {
-		return fmt.Errorf("save token: %w", err)
+	return b
+}
+
+// nullString binds "" as NULL.
+func nullString(v string) any {
+	if v == "" {
+		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE accounts SET token_sealed = ? WHERE id = ?`, s.sealer.Seal(raw, tokenAAD(username)), id); err != nil {
-		return fmt.Errorf("save token: %w", err)
-	}
-	return nil
+	return v
 }
 
 // Snapshot returns the latest good snapshot of an account with every
@@ -616,18 +662,6 @@ func (s *Store) DeleteFilter(ctx context.Context, id int64) error {
 		return ErrNotFound
 	}
 	s.changed()
-	return nil
-}
-
-// DeleteFilterByName removes a saved filter by name (case-insensitive).
-func (s *Store) DeleteFilterByName(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM filters WHERE name = ?`, name)
-	if err != nil {
-		return fmt.Errorf("delete filter: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
 	return nil
 }
 

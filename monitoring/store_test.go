@@ -163,6 +163,49 @@ func TestAFailedPollKeepsTheSnapshotAndCountsErrors(t *testing.T) {
 	}
 }
 
+func TestAFailedPollKeepsOrReplacesTheToken(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", &monitoring.Token{ID: "first", Endpoint: "http://x/v1.0/1"})
+	now := time.Now()
+	fail := monitoring.PollFailure{Message: "down", Kind: "unavailable", PolledAt: now, NextPoll: now.Add(time.Minute)}
+	if err := store.SavePollFailure(ctx, a.ID, fail); err != nil {
+		t.Fatal(err)
+	}
+	if _, tok, _ := store.Credentials(ctx, a.ID); tok == nil || tok.ID != "first" {
+		t.Fatalf("a failure without a token dropped the stored one: %+v", tok)
+	}
+	fail.Token = &monitoring.Token{ID: "second", Endpoint: "http://x/v1.0/1"}
+	if err := store.SavePollFailure(ctx, a.ID, fail); err != nil {
+		t.Fatal(err)
+	}
+	if _, tok, _ := store.Credentials(ctx, a.ID); tok == nil || tok.ID != "second" {
+		t.Fatalf("the token of the failed poll was not kept: %+v", tok)
+	}
+}
+
+func TestAPollOfARemovedAccountIsNotRecorded(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
+	if err := store.DeleteAccount(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tok := &monitoring.Token{ID: "t"}
+	if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: monitoring.Snapshot{FetchedAt: now}, PolledAt: now}); !errors.Is(err, monitoring.ErrNotFound) {
+		t.Errorf("success: err = %v, want ErrNotFound", err)
+	}
+	for _, tk := range []*monitoring.Token{nil, tok} {
+		if err := store.SavePollFailure(ctx, a.ID, monitoring.PollFailure{Message: "x", PolledAt: now, Token: tk}); !errors.Is(err, monitoring.ErrNotFound) {
+			t.Errorf("failure (token %v): err = %v, want ErrNotFound", tk != nil, err)
+		}
+	}
+	if s, _ := store.Snapshot(ctx, a.ID); s != nil {
+		t.Error("a snapshot was stored for a removed account")
+	}
+}
+
 func TestFilters(t *testing.T) {
 	store, _ := openStore(t)
 	ctx := context.Background()
@@ -230,5 +273,21 @@ func TestTheWallKeepsSummariesInMemoryAndAlarmsInTheDatabase(t *testing.T) {
 	full, err := store.Snapshot(ctx, a.ID)
 	if err != nil || full == nil || len(full.Servers[0].Alarms) != 1 || full.Servers[0].AgentID != "agent" {
 		t.Errorf("full snapshot %+v, %v: want the alarms and details from the database", full, err)
+	}
+}
+
+func TestAnUnknownUserAndAWrongPasswordFailAlike(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	if _, err := store.CreateUser(ctx, "ops", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	for _, try := range [][2]string{{"ops", "wrong password"}, {"nobody", "correct horse battery"}} {
+		if _, err := store.Authenticate(ctx, try[0], try[1]); !errors.Is(err, monitoring.ErrBadPassword) {
+			t.Errorf("Authenticate(%q): err = %v, want ErrBadPassword", try[0], err)
+		}
+	}
+	if u, err := store.Authenticate(ctx, "ops", "correct horse battery"); err != nil || u.Username != "ops" {
+		t.Errorf("the right password: %+v %v", u, err)
 	}
 }

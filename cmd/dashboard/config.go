@@ -10,12 +10,17 @@ import (
 	"time"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/rackspace"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
 var errHelp = errors.New("help requested")
+
+// maxConcurrency bounds -concurrency: each account in flight holds a
+// connection and its partly reduced snapshot.
+const maxConcurrency = 1024
 
 // Config is every setting, from flags with environment equivalents (a flag
 // wins over the environment).
@@ -56,10 +61,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	fs.StringVar(&cfg.Addr, "addr", env("ADDR", "localhost:8080"), "listen address (ADDR)")
 	fs.StringVar(&cfg.DBPath, "db", env("DATABASE_PATH", ""), "SQLite database file (DATABASE_PATH; default dashboard.db, or dashboard-demo.db with -demo)")
-	fs.StringVar(&cfg.IdentityURL, "identity-url", env("RACKSPACE_IDENTITY_URL", monitoring.DefaultIdentityURL), "Rackspace Identity v2.0 base URL (RACKSPACE_IDENTITY_URL)")
+	fs.StringVar(&cfg.IdentityURL, "identity-url", env("RACKSPACE_IDENTITY_URL", rackspace.DefaultIdentityURL), "Rackspace Identity v2.0 base URL (RACKSPACE_IDENTITY_URL)")
 	poll := fs.String("poll-interval", env("POLL_INTERVAL", "30s"), "how often each account is polled, at least 10s (POLL_INTERVAL)")
 	refresh := fs.String("refresh-interval", env("REFRESH_INTERVAL", "20s"), "how often the page reloads its grid (REFRESH_INTERVAL)")
-	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "accounts polled at once")
+	concurrency := fs.String("concurrency", env("CONCURRENCY", strconv.Itoa(monitoring.DefaultConcurrency)), "how many accounts are polled at once, `n` from 1 to 1024 (CONCURRENCY)")
 	fs.BoolVar(&cfg.Demo, "demo", envBool("DEMO"), "run with a built-in fake Rackspace and three demo accounts (DEMO)")
 	fs.BoolVar(&cfg.PublicDashboard, "public-dashboard", envBool("PUBLIC_DASHBOARD"), "show the read-only views (dashboard, account and server pages) without sign-in, for wall screens (PUBLIC_DASHBOARD)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool("SECURE_COOKIES"), "mark cookies Secure and send HSTS, behind a TLS-terminating proxy such as Fly's (SECURE_COOKIES)")
@@ -89,8 +94,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if cfg.RefreshInterval < time.Second {
 		return cfg, fmt.Errorf("-refresh-interval / REFRESH_INTERVAL: %s is below 1s", cfg.RefreshInterval)
 	}
-	if cfg.Concurrency < 1 || cfg.Concurrency > 64 {
-		return cfg, fmt.Errorf("-concurrency: %d is not between 1 and 64", cfg.Concurrency)
+	if cfg.Concurrency, err = strconv.Atoi(*concurrency); err != nil {
+		return cfg, fmt.Errorf("-concurrency / CONCURRENCY: %q is not a whole number such as %d", *concurrency, monitoring.DefaultConcurrency)
+	}
+	if cfg.Concurrency < 1 || cfg.Concurrency > maxConcurrency {
+		return cfg, fmt.Errorf("-concurrency / CONCURRENCY: %d is not between 1 and %d", cfg.Concurrency, maxConcurrency)
 	}
 	if cfg.DBPath == "" {
 		cfg.DBPath = "dashboard.db"

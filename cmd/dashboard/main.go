@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"cmdash/migrations"
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/rackspace"
 )
 
 func main() {
@@ -67,6 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	log := newLogger(stderr, cfg.Debug)
+	memLimit := setMemoryLimit(getenv)
 
 	sealer, err := openSealer(cfg, getenv, log)
 	if err != nil {
@@ -98,7 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	metrics := handlers.NewMetrics(store)
-	client := monitoring.NewClient(identityURL, &http.Client{Timeout: 30 * time.Second})
+	client := rackspace.NewClient(identityURL, upstreamHTTPClient(cfg.Concurrency))
 	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{
 		Interval: cfg.PollInterval, Concurrency: cfg.Concurrency, Logger: log, Observer: metrics,
 	})
@@ -133,8 +136,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("dashboard listening", "url", "http://"+ln.Addr().String(), "db", cfg.DBPath,
-		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "demo", cfg.Demo,
-		"public_dashboard", cfg.PublicDashboard)
+		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "concurrency", cfg.Concurrency,
+		"memory_limit_mib", memLimit>>20, "demo", cfg.Demo, "public_dashboard", cfg.PublicDashboard)
 	fmt.Fprintf(stdout, "Dashboard on http://%s\n", ln.Addr())
 
 	select {
@@ -162,6 +165,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return err
+}
+
+// defaultMemoryLimit is the soft memory limit the dashboard keeps to unless
+// GOMEMLIMIT says otherwise: its steady state is a few MiB of snapshots, so
+// on a small machine (Fly's 256 MB) the garbage collector should work
+// harder under a burst of polls rather than let the heap grow.
+const defaultMemoryLimit = 64 << 20
+
+// setMemoryLimit sets defaultMemoryLimit unless GOMEMLIMIT is set (the
+// runtime has then applied it already) and returns the limit in force.
+func setMemoryLimit(getenv func(string) string) int64 {
+	if getenv("GOMEMLIMIT") != "" {
+		return debug.SetMemoryLimit(-1) // reads it without changing it
+	}
+	debug.SetMemoryLimit(defaultMemoryLimit)
+	return defaultMemoryLimit
+}
+
+// upstreamHTTPClient is the HTTP client for Rackspace. Every account in
+// flight talks to the same two hosts (Identity and Monitoring), so each host
+// may keep as many idle connections as accounts are polled at once; with
+// the default of two, most polls would open a new TLS connection.
+func upstreamHTTPClient(concurrency int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, concurrency)
+	tr.MaxIdleConns = max(tr.MaxIdleConns, 2*concurrency)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
 // openSealer builds the at-rest encryption from DASHBOARD_SECRET or, when it

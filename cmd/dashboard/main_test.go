@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +19,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"cmdash/monitoring"
+	"cmdash/monitoring/rackspace"
 )
 
 // onlyEnv is a getenv that knows only the given NAME=value pairs, so the real
@@ -34,8 +35,8 @@ func onlyEnv(pairs ...string) func(string) string {
 
 func TestParseConfig(t *testing.T) {
 	defaults := Config{
-		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: monitoring.DefaultIdentityURL,
-		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 4,
+		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
+		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256,
 	}
 	with := func(f func(*Config)) Config {
 		c := defaults
@@ -77,6 +78,10 @@ func TestParseConfig(t *testing.T) {
 			with(func(c *Config) { c.IdentityURL = "http://127.0.0.1:5000/v2.0" })},
 		{"-concurrency is read", []string{"-concurrency", "16"}, nil,
 			with(func(c *Config) { c.Concurrency = 16 })},
+		{"CONCURRENCY sets it too", nil, []string{"CONCURRENCY=1024"},
+			with(func(c *Config) { c.Concurrency = 1024 })},
+		{"-concurrency beats CONCURRENCY", []string{"-concurrency", "1"}, []string{"CONCURRENCY=64"},
+			with(func(c *Config) { c.Concurrency = 1 })},
 		{"PUBLIC_DASHBOARD=1 opens the wall without sign-in", nil, []string{"PUBLIC_DASHBOARD=1"},
 			with(func(c *Config) { c.PublicDashboard = true })},
 		{"-public-dashboard=false beats PUBLIC_DASHBOARD", []string{"-public-dashboard=false"}, []string{"PUBLIC_DASHBOARD=true"}, defaults},
@@ -116,8 +121,9 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 			[]string{"-refresh-interval / REFRESH_INTERVAL", `"soon" is not a duration`}},
 		{"a refresh interval below 1s is refused", nil, []string{"REFRESH_INTERVAL=500ms"},
 			[]string{"500ms is below 1s"}},
-		{"zero concurrency is refused", []string{"-concurrency", "0"}, nil, []string{"not between 1 and 64"}},
-		{"concurrency above 64 is refused", []string{"-concurrency", "65"}, nil, []string{"not between 1 and 64"}},
+		{"zero concurrency is refused", []string{"-concurrency", "0"}, nil, []string{"-concurrency / CONCURRENCY", "0 is not between 1 and 1024"}},
+		{"concurrency above 1024 is refused", nil, []string{"CONCURRENCY=1025"}, []string{"1025 is not between 1 and 1024"}},
+		{"concurrency that is not a number is refused", nil, []string{"CONCURRENCY=lots"}, []string{`"lots" is not a whole number such as 256`}},
 		{"an Identity URL that is not http(s) is refused", []string{"-identity-url", "ftp://identity"}, nil,
 			[]string{"is not an http(s) URL"}},
 		{"an empty listen address is refused", []string{"-addr="}, nil, []string{"empty listen address"}},
@@ -393,5 +399,33 @@ func TestRunRefusesABadConfigurationBeforeServing(t *testing.T) {
 				t.Error("run served before refusing")
 			}
 		})
+	}
+}
+
+func TestTheUpstreamClientKeepsAConnectionPerAccountInFlight(t *testing.T) {
+	for _, n := range []int{1, 256, 1024} {
+		tr, ok := upstreamHTTPClient(n).Transport.(*http.Transport)
+		if !ok || tr == http.DefaultTransport {
+			t.Fatalf("concurrency %d: transport %T is not its own *http.Transport", n, tr)
+		}
+		if tr.MaxIdleConnsPerHost < n || tr.MaxIdleConns < n {
+			t.Errorf("concurrency %d: idle connections per host %d, in all %d", n, tr.MaxIdleConnsPerHost, tr.MaxIdleConns)
+		}
+		if tr.Proxy == nil || tr.TLSHandshakeTimeout == 0 {
+			t.Errorf("concurrency %d: the defaults of http.DefaultTransport were lost", n)
+		}
+	}
+}
+
+func TestTheMemoryLimitDefaultsTo64MiBUnlessGOMEMLIMITIsSet(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+
+	debug.SetMemoryLimit(123 << 20) // as if the runtime had read GOMEMLIMIT=123MiB
+	if got := setMemoryLimit(onlyEnv("GOMEMLIMIT=123MiB")); got != 123<<20 || debug.SetMemoryLimit(-1) != 123<<20 {
+		t.Errorf("with GOMEMLIMIT set the limit became %d (reported %d), want the runtime's %d", debug.SetMemoryLimit(-1), got, 123<<20)
+	}
+	if got := setMemoryLimit(onlyEnv()); got != 64<<20 || debug.SetMemoryLimit(-1) != 64<<20 {
+		t.Errorf("without GOMEMLIMIT the limit is %d (reported %d), want 64 MiB", debug.SetMemoryLimit(-1), got)
 	}
 }

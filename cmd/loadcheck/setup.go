@@ -18,6 +18,7 @@ import (
 	"cmdash/migrations"
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/rackspace"
 )
 
 // setupConfig sizes the in-process estate.
@@ -97,7 +98,10 @@ func startInProcess(ctx context.Context, cfg setupConfig, logw io.Writer) (baseU
 
 	// The poller, polling for the whole run.
 	metrics := handlers.NewMetrics(store)
-	client := monitoring.NewClient(fake.IdentityURL(fakeURL), &http.Client{Timeout: 30 * time.Second})
+	// As cmd/dashboard does: an idle connection per account in flight.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = monitoring.DefaultConcurrency
+	client := rackspace.NewClient(fake.IdentityURL(fakeURL), &http.Client{Transport: tr, Timeout: 30 * time.Second})
 	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{
 		Interval: pollInterval, Logger: log, Observer: metrics,
 	})

@@ -14,7 +14,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -156,24 +155,6 @@ func New(cfg Config) *Server {
 		})
 	}
 	return s
-}
-
-// TB is the part of testing.TB that NewTestServer needs; taking it instead
-// of testing.TB keeps the testing package out of binaries that embed the
-// fake (the demo mode).
-type TB interface {
-	Helper()
-	Cleanup(func())
-}
-
-// NewTestServer starts the fake on loopback; both are closed when the test ends.
-func NewTestServer(tb TB, cfg Config) (*Server, *httptest.Server) {
-	tb.Helper()
-	s := New(cfg)
-	ts := httptest.NewServer(s)
-	tb.Cleanup(ts.Close)
-	tb.Cleanup(s.Close) // runs first: pending delays end before the listener closes
-	return s, ts
 }
 
 // Close makes delayed requests (Latency, Slow) proceed at once, now and later.

@@ -223,7 +223,7 @@ func decodeIdentityFault(t *testing.T, body []byte) (string, int, string) {
 
 func TestLoginShape(t *testing.T) {
 	c := newClock()
-	s, ts := NewTestServer(t, Config{Accounts: 2, Now: c.Now})
+	s, ts := newTestServer(t, Config{Accounts: 2, Now: c.Now})
 	acct := s.Accounts()[1]
 	resp, body := post(t, ts.URL+"/v2.0/tokens", authBody(acct.Username, acct.APIKey))
 	if resp.StatusCode != 200 {
@@ -333,7 +333,7 @@ func TestLoginShape(t *testing.T) {
 }
 
 func TestLoginVariants(t *testing.T) {
-	s, ts := NewTestServer(t, Config{Accounts: 1, Servers: 1})
+	s, ts := newTestServer(t, Config{Accounts: 1, Servers: 1})
 	acct := s.Accounts()[0]
 	u := ts.URL + "/v2.0/tokens"
 	cases := []struct {
@@ -384,7 +384,7 @@ func TestLoginVariants(t *testing.T) {
 }
 
 func TestPagination(t *testing.T) {
-	s, ts := NewTestServer(t, Config{Accounts: 1, Servers: 250, Alarms: 2, Now: newClock().Now})
+	s, ts := newTestServer(t, Config{Accounts: 1, Servers: 250, Alarms: 2, Now: newClock().Now})
 	acct := s.Accounts()[0]
 	ss := login(t, s, ts, acct.Username)
 	want := s.Entities(acct.Username)
@@ -445,7 +445,7 @@ func TestPagination(t *testing.T) {
 }
 
 func TestQueryValidation(t *testing.T) {
-	s, ts := NewTestServer(t, Config{Accounts: 1, Servers: 20})
+	s, ts := newTestServer(t, Config{Accounts: 1, Servers: 20})
 	acct := s.Accounts()[0]
 	ss := login(t, s, ts, acct.Username)
 	ents := s.Entities(acct.Username)
@@ -503,7 +503,7 @@ func TestQueryValidation(t *testing.T) {
 
 func TestAuthorization(t *testing.T) {
 	c := newClock()
-	s, ts := NewTestServer(t, Config{Accounts: 2, Servers: 3, Now: c.Now, TokenTTL: time.Hour})
+	s, ts := newTestServer(t, Config{Accounts: 2, Servers: 3, Now: c.Now, TokenTTL: time.Hour})
 	a1, a2 := s.Accounts()[0], s.Accounts()[1]
 	s1 := login(t, s, ts, a1.Username)
 	s2 := login(t, s, ts, a2.Username)
@@ -546,7 +546,7 @@ func TestAuthorization(t *testing.T) {
 }
 
 func TestRateLimitHeaders(t *testing.T) {
-	s, ts := NewTestServer(t, Config{Accounts: 1, Servers: 1})
+	s, ts := newTestServer(t, Config{Accounts: 1, Servers: 1})
 	acct := s.Accounts()[0]
 	ss := login(t, s, ts, acct.Username)
 	for i := 1; i <= 3; i++ {
@@ -567,7 +567,7 @@ func TestRateLimitHeaders(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	s, ts := NewTestServer(t, Config{Accounts: 2, Servers: 250, Alarms: 1})
+	s, ts := newTestServer(t, Config{Accounts: 2, Servers: 250, Alarms: 1})
 	acct, other := s.Accounts()[0], s.Accounts()[1]
 	ss := login(t, s, ts, acct.Username)
 	otherClient := login(t, s, ts, other.Username)
@@ -717,7 +717,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestLatency(t *testing.T) {
-	s, ts := NewTestServer(t, Config{Accounts: 1, Servers: 1, Latency: 100 * time.Millisecond})
+	s, ts := newTestServer(t, Config{Accounts: 1, Servers: 1, Latency: 100 * time.Millisecond})
 	start := time.Now()
 	ss := login(t, s, ts, s.Accounts()[0].Username)
 	ss.get(t, "")
@@ -806,7 +806,7 @@ func TestStatesChangeOverTime(t *testing.T) {
 // reports, with the documented quirks present.
 func TestServedModel(t *testing.T) {
 	c := newClock()
-	s, ts := NewTestServer(t, Config{Accounts: 1, Servers: 250, Alarms: 6, Now: c.Now, ChangeEvery: time.Minute})
+	s, ts := newTestServer(t, Config{Accounts: 1, Servers: 250, Alarms: 6, Now: c.Now, ChangeEvery: time.Minute})
 	acct := s.Accounts()[0]
 	ss := login(t, s, ts, acct.Username)
 	want := s.Entities(acct.Username)
@@ -960,7 +960,7 @@ func TestServedModel(t *testing.T) {
 }
 
 func TestAddAccount(t *testing.T) {
-	s, ts := NewTestServer(t, Config{})
+	s, ts := newTestServer(t, Config{})
 	if len(s.Accounts()) != 0 {
 		t.Fatal("Accounts: 0 must give no accounts")
 	}
@@ -991,7 +991,7 @@ func TestAddAccount(t *testing.T) {
 }
 
 func TestAdminRoutes(t *testing.T) {
-	s, ts := NewTestServer(t, Config{Accounts: 1, Servers: 2})
+	s, ts := newTestServer(t, Config{Accounts: 1, Servers: 2})
 	acct := s.Accounts()[0]
 	ss := login(t, s, ts, acct.Username)
 	admin := func(method, path string) int {
@@ -1022,7 +1022,7 @@ func TestAdminRoutes(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	s, ts := NewTestServer(t, Config{Accounts: 3, Servers: 30, ChangeEvery: time.Second})
+	s, ts := newTestServer(t, Config{Accounts: 3, Servers: 30, ChangeEvery: time.Second})
 	accounts := s.Accounts()
 	clients := make([]tenantClient, len(accounts))
 	for i, a := range accounts {

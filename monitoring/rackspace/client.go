@@ -1,4 +1,10 @@
-package monitoring
+// Package rackspace speaks the two Rackspace APIs the dashboard polls:
+// Identity v2.0 (log in with an API key, pick the Monitoring endpoint from
+// the catalog) and Cloud Monitoring v1.0 (walk GET /views/overview). It
+// reduces what it reads to monitoring snapshots and reports failures as
+// typed errors that describe themselves; nothing outside this package needs
+// to know the wire format.
+package rackspace
 
 import (
 	"bytes"
@@ -12,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 // DefaultIdentityURL is Rackspace's one global Identity v2.0 endpoint.
@@ -36,41 +44,11 @@ const (
 	refreshMargin = 10 * time.Minute
 )
 
-// Credentials are what a person types into settings.
-type Credentials struct {
-	Username string
-	APIKey   string
-}
-
-// Token is an Identity token with what came with it. It is JSON-encodable
-// so it can be stored and reused after a restart.
-type Token struct {
-	ID       string    `json:"id"`
-	TenantID string    `json:"tenant_id"`
-	Expires  time.Time `json:"expires"`
-	Endpoint string    `json:"endpoint"` // the Monitoring base URL from the catalog
-}
-
-// Fresh reports whether the token can still be used at now.
-func (t *Token) Fresh(now time.Time) bool {
+// fresh reports whether a cached token can still be used at now: Identity
+// hands out a new token in the last hour before expiry, so renew a little
+// before that.
+func fresh(t *monitoring.Token, now time.Time) bool {
 	return t != nil && t.ID != "" && t.Endpoint != "" && now.Add(refreshMargin).Before(t.Expires)
-}
-
-// RateLimit is what the X-RateLimit-* headers said on the last response.
-type RateLimit struct {
-	Limit     int    `json:"limit"`
-	Used      int    `json:"used"`
-	Remaining int    `json:"remaining"`
-	Window    string `json:"window,omitempty"`
-	Known     bool   `json:"known"`
-}
-
-// UsedFraction is the share of the window's budget already spent, 0 when unknown.
-func (r RateLimit) UsedFraction() float64 {
-	if !r.Known || r.Limit <= 0 {
-		return 0
-	}
-	return float64(r.Used) / float64(r.Limit)
 }
 
 // Client talks to Rackspace Identity v2.0 and Cloud Monitoring. It holds no
@@ -104,9 +82,6 @@ func NewClient(identityURL string, hc *http.Client) *Client {
 	}
 }
 
-// IdentityURL is the Identity base URL in use.
-func (c *Client) IdentityURL() string { return c.identityURL }
-
 type authRequest struct {
 	Auth struct {
 		APIKey struct {
@@ -138,44 +113,44 @@ type authResponse struct {
 
 // Authenticate logs in with an API key and returns the token, tenant and
 // Monitoring endpoint.
-func (c *Client) Authenticate(ctx context.Context, cr Credentials) (Token, error) {
+func (c *Client) Authenticate(ctx context.Context, cr monitoring.Credentials) (monitoring.Token, error) {
 	var body authRequest
 	body.Auth.APIKey.Username = cr.Username
 	body.Auth.APIKey.APIKey = cr.APIKey
 	buf, err := json.Marshal(body)
 	if err != nil {
-		return Token{}, fmt.Errorf("encode auth request: %w", err)
+		return monitoring.Token{}, fmt.Errorf("encode auth request: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.identityURL+"/tokens", bytes.NewReader(buf))
 	if err != nil {
-		return Token{}, fmt.Errorf("build auth request: %w", err)
+		return monitoring.Token{}, fmt.Errorf("build auth request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	data, resp, err := c.do(req)
 	if err != nil {
-		return Token{}, err
+		return monitoring.Token{}, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return Token{}, statusError(resp, data)
+		return monitoring.Token{}, statusError(resp, data)
 	}
 	var ar authResponse
 	if err := json.Unmarshal(data, &ar); err != nil {
-		return Token{}, &BadResponseError{Reason: "identity: " + describeJSONError(err), Err: err}
+		return monitoring.Token{}, &BadResponseError{Reason: "identity: " + describeJSONError(err), Err: err}
 	}
-	tok := Token{ID: ar.Access.Token.ID, TenantID: ar.Access.Token.Tenant.ID}
+	tok := monitoring.Token{ID: ar.Access.Token.ID, TenantID: ar.Access.Token.Tenant.ID}
 	if tok.ID == "" {
-		return Token{}, &BadResponseError{Reason: "identity: no token in response"}
+		return monitoring.Token{}, &BadResponseError{Reason: "identity: no token in response"}
 	}
 	tok.Expires, err = time.Parse(time.RFC3339Nano, ar.Access.Token.Expires)
 	if err != nil {
-		return Token{}, &BadResponseError{Reason: "identity: unreadable token expiry", Err: err}
+		return monitoring.Token{}, &BadResponseError{Reason: "identity: unreadable token expiry", Err: err}
 	}
 	tok.Endpoint = pickMonitoringEndpoint(&ar, tok.TenantID)
 	if tok.Endpoint == "" {
-		return Token{}, &BadResponseError{Reason: "identity: no tenant and no monitoring endpoint"}
+		return monitoring.Token{}, &BadResponseError{Reason: "identity: no tenant and no monitoring endpoint"}
 	}
 	return tok, nil
 }
@@ -216,21 +191,14 @@ func pickMonitoringEndpoint(ar *authResponse, tenant string) string {
 	return DefaultMonitoringURL + url.PathEscape(tenant)
 }
 
-// FetchResult is one complete overview walk.
-type FetchResult struct {
-	Values    []OverviewValue
-	Token     Token // the token used; new when the call logged in
-	LoggedIn  int   // logins this call made (0, 1 or 2)
-	Pages     int
-	RateLimit RateLimit
-}
-
-// FetchOverview returns every page of GET /views/overview for one account.
-// It reuses cached when fresh and logs in otherwise; a 401 from Monitoring
-// makes it log in once more and retry that page once, never more.
-func (c *Client) FetchOverview(ctx context.Context, cr Credentials, cached *Token) (FetchResult, error) {
-	var res FetchResult
-	if cached.Fresh(c.Now()) {
+// Fetch reads every page of GET /views/overview for one account and
+// reduces it to a snapshot. It reuses cached when fresh and logs in
+// otherwise; a 401 from Monitoring makes it log in once more and retry that
+// page once, never more. On failure the result still carries the token and
+// the pages read so far.
+func (c *Client) Fetch(ctx context.Context, cr monitoring.Credentials, cached *monitoring.Token) (monitoring.FetchResult, error) {
+	var res monitoring.FetchResult
+	if fresh(cached, c.Now()) {
 		res.Token = *cached
 	} else {
 		tok, err := c.Authenticate(ctx, cr)
@@ -240,6 +208,7 @@ func (c *Client) FetchOverview(ctx context.Context, cr Credentials, cached *Toke
 		res.Token, res.LoggedIn = tok, 1
 	}
 
+	var red Reducer
 	reauthed := false
 	var marker string
 	seen := map[string]bool{}
@@ -247,7 +216,7 @@ func (c *Client) FetchOverview(ctx context.Context, cr Credentials, cached *Toke
 		if res.Pages >= MaxPages {
 			return res, &BadResponseError{Reason: fmt.Sprintf("more than %d overview pages", MaxPages)}
 		}
-		page, rl, err := c.overviewPage(ctx, res.Token, marker)
+		meta, rl, err := c.overviewPage(ctx, &red, res.Token, marker)
 		var auth *AuthError
 		if errors.As(err, &auth) && !reauthed {
 			reauthed = true
@@ -257,16 +226,16 @@ func (c *Client) FetchOverview(ctx context.Context, cr Credentials, cached *Toke
 			}
 			res.Token = tok
 			res.LoggedIn++
-			page, rl, err = c.overviewPage(ctx, res.Token, marker)
+			meta, rl, err = c.overviewPage(ctx, &red, res.Token, marker)
 		}
 		if err != nil {
 			return res, err
 		}
 		res.Pages++
 		res.RateLimit = rl
-		res.Values = append(res.Values, page.Values...)
-		next := deref(page.Metadata.NextMarker)
+		next := deref(meta.NextMarker)
 		if next == "" {
+			res.Snapshot = red.Snapshot(c.Now())
 			return res, nil
 		}
 		if seen[next] || next == marker {
@@ -277,7 +246,8 @@ func (c *Client) FetchOverview(ctx context.Context, cr Credentials, cached *Toke
 	}
 }
 
-func (c *Client) overviewPage(ctx context.Context, tok Token, marker string) (*OverviewPage, RateLimit, error) {
+// overviewPage reads one page into red, decoding the body as it arrives.
+func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.Token, marker string) (PageMetadata, monitoring.RateLimit, error) {
 	q := url.Values{"limit": {strconv.Itoa(PageLimit)}}
 	if marker != "" {
 		q.Set("marker", marker)
@@ -286,44 +256,115 @@ func (c *Client) overviewPage(ctx context.Context, tok Token, marker string) (*O
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tok.Endpoint+"/views/overview?"+q.Encode(), nil)
 	if err != nil {
-		return nil, RateLimit{}, &BadResponseError{Reason: "unusable monitoring endpoint", Err: err}
+		return PageMetadata{}, monitoring.RateLimit{}, &BadResponseError{Reason: "unusable monitoring endpoint", Err: err}
 	}
 	req.Header.Set("X-Auth-Token", tok.ID)
 	req.Header.Set("Accept", "application/json")
-	data, resp, err := c.do(req)
+	resp, err := c.send(req)
 	if err != nil {
-		return nil, RateLimit{}, err
+		return PageMetadata{}, monitoring.RateLimit{}, err
 	}
+	defer resp.Body.Close()
 	rl := ParseRateLimit(resp.Header)
 	if resp.StatusCode != http.StatusOK {
-		return nil, rl, statusError(resp, data)
+		data, err := c.readBody(resp)
+		if err != nil {
+			return PageMetadata{}, rl, err
+		}
+		return PageMetadata{}, rl, statusError(resp, data)
 	}
-	page, err := DecodeOverviewPage(data)
+	body := c.capBody(resp)
+	meta, err := red.Page(body)
+	if err == nil {
+		// Read what follows the JSON (usually a newline) so an oversized
+		// or broken body is still noticed and the connection can be reused.
+		_, _ = io.Copy(io.Discard, body)
+	}
+	if berr := body.failure(); berr != nil {
+		return PageMetadata{}, rl, berr
+	}
 	if err != nil {
-		return nil, rl, err
+		return PageMetadata{}, rl, err
 	}
-	return page, rl, nil
+	return meta, rl, nil
 }
 
-// do sends req and reads at most MaxBody bytes of the answer.
-func (c *Client) do(req *http.Request) ([]byte, *http.Response, error) {
+// send sends req; the caller closes the body.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctxErr := req.Context().Err(); errors.Is(ctxErr, context.Canceled) {
 			// The caller gave up (shutdown); not the upstream's fault.
-			return nil, nil, ctxErr
+			return nil, ctxErr
 		}
-		return nil, nil, &UnavailableError{Err: scrubURLError(err)}
+		return nil, &UnavailableError{Err: scrubURLError(err)}
+	}
+	return resp, nil
+}
+
+// do sends req and reads the whole answer, at most MaxBody bytes: for the
+// small bodies of Identity and of faults.
+func (c *Client) do(req *http.Request) ([]byte, *http.Response, error) {
+	resp, err := c.send(req)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.MaxBody+1))
-	if err != nil {
-		return nil, resp, &UnavailableError{Status: resp.StatusCode, Err: fmt.Errorf("reading body: %w", scrubURLError(err))}
+	data, err := c.readBody(resp)
+	return data, resp, err
+}
+
+func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+	body := c.capBody(resp)
+	data, _ := io.ReadAll(body)
+	if err := body.failure(); err != nil {
+		return nil, err
 	}
-	if int64(len(data)) > c.MaxBody {
-		return nil, resp, &BadResponseError{Reason: fmt.Sprintf("body larger than %d bytes", c.MaxBody)}
+	return data, nil
+}
+
+// cappedBody reads a response body up to a cap and remembers why it stopped.
+type cappedBody struct {
+	r      io.Reader // the body, limited to max+1 bytes
+	max    int64
+	n      int64
+	status int
+	err    error // a read error other than EOF
+}
+
+func (c *Client) capBody(resp *http.Response) *cappedBody {
+	return &cappedBody{r: io.LimitReader(resp.Body, c.MaxBody+1), max: c.MaxBody, status: resp.StatusCode}
+}
+
+var errBodyTooLarge = errors.New("body too large")
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
 	}
-	return data, resp, nil
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	switch {
+	case b.n > b.max:
+		b.err = errBodyTooLarge
+		return n, b.err
+	case err != nil && err != io.EOF:
+		b.err = err
+	}
+	return n, err
+}
+
+// failure is the error the body's reading itself ran into: the connection
+// broke (unavailable) or the body passed the cap (a bad response); nil when
+// the body read cleanly so far.
+func (b *cappedBody) failure() error {
+	switch {
+	case b.err == nil:
+		return nil
+	case errors.Is(b.err, errBodyTooLarge):
+		return &BadResponseError{Reason: fmt.Sprintf("body larger than %d bytes", b.max)}
+	}
+	return &UnavailableError{Status: b.status, Err: fmt.Errorf("reading body: %w", scrubURLError(b.err))}
 }
 
 // scrubURLError drops the request URL from a transport error; it is long and
@@ -348,7 +389,7 @@ func statusError(resp *http.Response, body []byte) error {
 		(st == http.StatusBadRequest && (f.Type == "limitReached" || f.Type == "rateLimitReached"))
 	switch {
 	case throttled:
-		return &ThrottledError{Status: st, Type: f.Type, Message: msg, RetryAfter: retryAfter(resp.Header)}
+		return &ThrottledError{Status: st, Type: f.Type, Message: msg, Wait: retryAfter(resp.Header)}
 	case st == http.StatusUnauthorized:
 		return &AuthError{Status: st, Message: msg}
 	case st == http.StatusForbidden:
@@ -380,8 +421,8 @@ func retryAfter(h http.Header) time.Duration {
 }
 
 // ParseRateLimit reads X-RateLimit-Limit with -Used or -Remaining.
-func ParseRateLimit(h http.Header) RateLimit {
-	var rl RateLimit
+func ParseRateLimit(h http.Header) monitoring.RateLimit {
+	var rl monitoring.RateLimit
 	atoi := func(name string) (int, bool) {
 		n, err := strconv.Atoi(strings.TrimSpace(h.Get(name)))
 		return n, err == nil

@@ -1,4 +1,4 @@
-package monitoring_test
+package rackspace_test
 
 import (
 	"context"
@@ -12,21 +12,23 @@ import (
 
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/fakerax/fakeraxtest"
+	"cmdash/monitoring/rackspace"
 )
 
 // newFake starts the fake with one account and returns a client for it.
-func newFake(t *testing.T, cfg fakerax.Config) (*fakerax.Server, *monitoring.Client, monitoring.Credentials) {
+func newFake(t *testing.T, cfg fakerax.Config) (*fakerax.Server, *rackspace.Client, monitoring.Credentials) {
 	t.Helper()
 	if cfg.Accounts == 0 {
 		cfg.Accounts = 1
 	}
-	fake, ts := fakerax.NewTestServer(t, cfg)
-	c := monitoring.NewClient(fake.IdentityURL(ts.URL), ts.Client())
+	fake, ts := fakeraxtest.NewServer(t, cfg)
+	c := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
 	a := fake.Accounts()[0]
 	return fake, c, monitoring.Credentials{Username: a.Username, APIKey: a.APIKey}
 }
 
-func TestFetchOverviewReadsEveryPage(t *testing.T) {
+func TestFetchReadsEveryPage(t *testing.T) {
 	tests := []struct {
 		name    string
 		servers int
@@ -38,25 +40,25 @@ func TestFetchOverviewReadsEveryPage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake, ts := fakerax.NewTestServer(t, fakerax.Config{Seed: 7})
+			fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 7})
 			acct := fake.AddAccount(fakerax.AccountSpec{Username: "big", Servers: tt.servers, Alarms: 2})
-			c := monitoring.NewClient(fake.IdentityURL(ts.URL), ts.Client())
-			res, err := c.FetchOverview(context.Background(), monitoring.Credentials{Username: acct.Username, APIKey: acct.APIKey}, nil)
+			c := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
+			res, err := c.Fetch(context.Background(), monitoring.Credentials{Username: acct.Username, APIKey: acct.APIKey}, nil)
 			if err != nil {
-				t.Fatalf("FetchOverview: %v", err)
+				t.Fatalf("Fetch: %v", err)
 			}
-			if len(res.Values) != tt.servers {
-				t.Errorf("got %d entities, want %d", len(res.Values), tt.servers)
+			if len(res.Snapshot.Servers) != tt.servers {
+				t.Errorf("got %d entities, want %d", len(res.Snapshot.Servers), tt.servers)
 			}
 			if res.Pages != tt.pages {
 				t.Errorf("walked %d pages, want %d", res.Pages, tt.pages)
 			}
 			seen := map[string]bool{}
-			for _, v := range res.Values {
-				if seen[v.Entity.ID] {
-					t.Fatalf("entity %s served twice", v.Entity.ID)
+			for _, v := range res.Snapshot.Servers {
+				if seen[v.ID] {
+					t.Fatalf("entity %s served twice", v.ID)
 				}
-				seen[v.Entity.ID] = true
+				seen[v.ID] = true
 			}
 			for _, e := range fake.Entities("big") {
 				if !seen[e.ID] {
@@ -110,7 +112,7 @@ func TestCatalogFallbacks(t *testing.T) {
 				_, _ = w.Write([]byte(`{"access":{"token":{"id":"t","expires":"2030-01-02T03:04:05-06:00","tenant":{"id":"9","name":"9"}},"serviceCatalog":` + tt.catalog + `}}`))
 			}))
 			defer ts.Close()
-			tok, err := monitoring.NewClient(ts.URL, nil).Authenticate(context.Background(), monitoring.Credentials{Username: "u", APIKey: "k"})
+			tok, err := rackspace.NewClient(ts.URL, nil).Authenticate(context.Background(), monitoring.Credentials{Username: "u", APIKey: "k"})
 			if err != nil {
 				t.Fatalf("Authenticate: %v", err)
 			}
@@ -125,14 +127,14 @@ func TestCachedTokenIsReusedAndA401ReauthenticatesExactlyOnce(t *testing.T) {
 	fake, c, cr := newFake(t, fakerax.Config{Servers: 5, Seed: 3})
 	ctx := context.Background()
 
-	first, err := c.FetchOverview(ctx, cr, nil)
+	first, err := c.Fetch(ctx, cr, nil)
 	if err != nil {
 		t.Fatalf("first fetch: %v", err)
 	}
 	if first.LoggedIn != 1 {
 		t.Fatalf("first fetch logged in %d times, want 1", first.LoggedIn)
 	}
-	second, err := c.FetchOverview(ctx, cr, &first.Token)
+	second, err := c.Fetch(ctx, cr, &first.Token)
 	if err != nil {
 		t.Fatalf("second fetch: %v", err)
 	}
@@ -142,7 +144,7 @@ func TestCachedTokenIsReusedAndA401ReauthenticatesExactlyOnce(t *testing.T) {
 
 	fake.RevokeTokens(cr.Username)
 	before := fake.Counters(cr.Username)
-	third, err := c.FetchOverview(ctx, cr, &second.Token)
+	third, err := c.Fetch(ctx, cr, &second.Token)
 	if err != nil {
 		t.Fatalf("fetch after revocation: %v", err)
 	}
@@ -153,7 +155,7 @@ func TestCachedTokenIsReusedAndA401ReauthenticatesExactlyOnce(t *testing.T) {
 	if got := after.Overview - before.Overview; got != 2 {
 		t.Errorf("revoked token caused %d overview calls, want 2 (the 401 and the retry)", got)
 	}
-	if third.Token.ID == second.Token.ID || len(third.Values) != 5 {
+	if third.Token.ID == second.Token.ID || len(third.Snapshot.Servers) != 5 {
 		t.Errorf("retry did not use the new token or lost data: %+v", third.Token)
 	}
 }
@@ -161,7 +163,7 @@ func TestCachedTokenIsReusedAndA401ReauthenticatesExactlyOnce(t *testing.T) {
 func TestAnExpiringTokenIsRenewedBeforeUse(t *testing.T) {
 	fake, c, cr := newFake(t, fakerax.Config{Servers: 1, Seed: 3})
 	stale := &monitoring.Token{ID: "old", TenantID: "x", Endpoint: "http://127.0.0.1:1/v1.0/x", Expires: time.Now().Add(2 * time.Minute)}
-	res, err := c.FetchOverview(context.Background(), cr, stale)
+	res, err := c.Fetch(context.Background(), cr, stale)
 	if err != nil {
 		t.Fatalf("fetch: %v", err)
 	}
@@ -183,12 +185,12 @@ func TestUpstreamFaultsBecomeTypedErrors(t *testing.T) {
 	retry := func(want time.Duration) check {
 		return func(t *testing.T, err error, _ fakerax.Counters) {
 			t.Helper()
-			var thr *monitoring.ThrottledError
+			var thr *rackspace.ThrottledError
 			if !errors.As(err, &thr) {
 				t.Fatalf("error %T %v is not throttling", err, err)
 			}
-			if thr.RetryAfter != want {
-				t.Errorf("RetryAfter = %s, want %s", thr.RetryAfter, want)
+			if thr.RetryAfter() != want {
+				t.Errorf("RetryAfter = %s, want %s", thr.RetryAfter(), want)
 			}
 		}
 	}
@@ -208,17 +210,17 @@ func TestUpstreamFaultsBecomeTypedErrors(t *testing.T) {
 		checks  []check
 	}{
 		{name: "a wrong API key is bad credentials and no overview call", wrong: true,
-			checks: []check{is(new(*monitoring.AuthError)), calls(1, 0)}},
+			checks: []check{is(new(*rackspace.AuthError)), calls(1, 0)}},
 		{name: "a disabled user is forbidden", fault: fakerax.Fault{IdentityStatus: 403},
-			checks: []check{is(new(*monitoring.ForbiddenError))}},
+			checks: []check{is(new(*rackspace.ForbiddenError))}},
 		{name: "identity 413 overLimit is throttling", fault: fakerax.Fault{IdentityStatus: 413, RetryAfter: 5 * time.Second},
 			checks: []check{retry(5 * time.Second)}},
 		{name: "identity 503 is unavailable", fault: fakerax.Fault{IdentityStatus: 503},
-			checks: []check{is(new(*monitoring.UnavailableError))}},
+			checks: []check{is(new(*rackspace.UnavailableError))}},
 		{name: "a monitoring 401 that persists re-authenticates once, then gives up", fault: fakerax.Fault{MonitoringStatus: 401},
-			checks: []check{is(new(*monitoring.AuthError)), calls(2, 2)}},
+			checks: []check{is(new(*rackspace.AuthError)), calls(2, 2)}},
 		{name: "monitoring 403 is forbidden", fault: fakerax.Fault{MonitoringStatus: 403},
-			checks: []check{is(new(*monitoring.ForbiddenError))}},
+			checks: []check{is(new(*rackspace.ForbiddenError))}},
 		{name: "429 with Retry-After is throttling for that long", fault: fakerax.Fault{MonitoringStatus: 429, RetryAfter: 7 * time.Second},
 			checks: []check{retry(7 * time.Second)}},
 		{name: "the documented Reply-After spelling is honoured", fault: fakerax.Fault{MonitoringStatus: 429, RetryAfter: 9 * time.Second, ReplyAfter: true},
@@ -228,17 +230,17 @@ func TestUpstreamFaultsBecomeTypedErrors(t *testing.T) {
 		{name: "413 is throttling", fault: fakerax.Fault{MonitoringStatus: 413, RetryAfter: 3 * time.Second},
 			checks: []check{retry(3 * time.Second)}},
 		{name: "500 is unavailable", fault: fakerax.Fault{MonitoringStatus: 500},
-			checks: []check{is(new(*monitoring.UnavailableError))}},
+			checks: []check{is(new(*rackspace.UnavailableError))}},
 		{name: "503 is unavailable", fault: fakerax.Fault{MonitoringStatus: 503},
-			checks: []check{is(new(*monitoring.UnavailableError))}},
+			checks: []check{is(new(*rackspace.UnavailableError))}},
 		{name: "404 is a plain API error", fault: fakerax.Fault{MonitoringStatus: 404},
-			checks: []check{is(new(*monitoring.APIError))}},
+			checks: []check{is(new(*rackspace.APIError))}},
 		{name: "an HTML body is a bad response", fault: fakerax.Fault{NonJSON: true},
-			checks: []check{is(new(*monitoring.BadResponseError))}},
+			checks: []check{is(new(*rackspace.BadResponseError))}},
 		{name: "a truncated body is a bad response", fault: fakerax.Fault{Truncated: true},
-			checks: []check{is(new(*monitoring.BadResponseError))}},
+			checks: []check{is(new(*rackspace.BadResponseError))}},
 		{name: "a slow upstream times out as unavailable", fault: fakerax.Fault{Slow: 3 * time.Second}, timeout: 200 * time.Millisecond,
-			checks: []check{is(new(*monitoring.UnavailableError))}},
+			checks: []check{is(new(*rackspace.UnavailableError))}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,9 +252,9 @@ func TestUpstreamFaultsBecomeTypedErrors(t *testing.T) {
 			if tt.timeout > 0 {
 				c.Timeout = tt.timeout
 			}
-			res, err := c.FetchOverview(context.Background(), cr, nil)
+			res, err := c.Fetch(context.Background(), cr, nil)
 			if err == nil {
-				t.Fatalf("no error; got %d values", len(res.Values))
+				t.Fatalf("no error; got %d servers", len(res.Snapshot.Servers))
 			}
 			if strings.Contains(err.Error(), cr.APIKey) {
 				t.Errorf("error text contains the API key: %v", err)
@@ -265,12 +267,12 @@ func TestUpstreamFaultsBecomeTypedErrors(t *testing.T) {
 }
 
 func TestAFailingSecondPageFailsTheWholeWalk(t *testing.T) {
-	fake, ts := fakerax.NewTestServer(t, fakerax.Config{Seed: 2})
+	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 2})
 	acct := fake.AddAccount(fakerax.AccountSpec{Username: "paged", Servers: 1500, Alarms: 1})
 	fake.SetFault("paged", fakerax.Fault{FailPage: 2})
-	c := monitoring.NewClient(fake.IdentityURL(ts.URL), ts.Client())
-	res, err := c.FetchOverview(context.Background(), monitoring.Credentials{Username: "paged", APIKey: acct.APIKey}, nil)
-	var un *monitoring.UnavailableError
+	c := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
+	res, err := c.Fetch(context.Background(), monitoring.Credentials{Username: "paged", APIKey: acct.APIKey}, nil)
+	var un *rackspace.UnavailableError
 	if !errors.As(err, &un) || un.Status != 500 {
 		t.Fatalf("err = %v, want 500 unavailable", err)
 	}
@@ -286,8 +288,8 @@ func TestAnUnreachableUpstreamIsUnavailable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	_, err = monitoring.NewClient("http://"+addr+"/v2.0", nil).Authenticate(context.Background(), monitoring.Credentials{Username: "u", APIKey: "k"})
-	var un *monitoring.UnavailableError
+	_, err = rackspace.NewClient("http://"+addr+"/v2.0", nil).Authenticate(context.Background(), monitoring.Credentials{Username: "u", APIKey: "k"})
+	var un *rackspace.UnavailableError
 	if !errors.As(err, &un) || un.Status != 0 {
 		t.Fatalf("err = %v, want unreachable", err)
 	}
@@ -297,7 +299,7 @@ func TestRateLimitHeadersAreReadInBothSpellings(t *testing.T) {
 	for _, remaining := range []bool{false, true} {
 		fake, c, cr := newFake(t, fakerax.Config{Servers: 2, Seed: 5})
 		fake.SetFault(cr.Username, fakerax.Fault{RemainingHeader: remaining})
-		res, err := c.FetchOverview(context.Background(), cr, nil)
+		res, err := c.Fetch(context.Background(), cr, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -312,8 +314,8 @@ func TestOversizedBodiesAndEndlessPagingAreRefused(t *testing.T) {
 	t.Run("a body over the cap is a bad response", func(t *testing.T) {
 		_, c, cr := newFake(t, fakerax.Config{Servers: 50, Seed: 5})
 		c.MaxBody = 1024
-		_, err := c.FetchOverview(context.Background(), cr, nil)
-		var bad *monitoring.BadResponseError
+		_, err := c.Fetch(context.Background(), cr, nil)
+		var bad *rackspace.BadResponseError
 		if !errors.As(err, &bad) {
 			t.Fatalf("err = %v, want bad response", err)
 		}
@@ -327,10 +329,29 @@ func TestOversizedBodiesAndEndlessPagingAreRefused(t *testing.T) {
 			_, _ = w.Write([]byte(`{"values":[{"entity":{"id":"enA"},"checks":[],"alarms":[],"latest_alarm_states":[]}],"metadata":{"count":1,"limit":1000,"marker":null,"next_marker":"enA","next_href":null}}`))
 		}))
 		defer ts.Close()
-		_, err := monitoring.NewClient(ts.URL, nil).FetchOverview(context.Background(), monitoring.Credentials{Username: "u", APIKey: "k"}, nil)
-		var bad *monitoring.BadResponseError
+		_, err := rackspace.NewClient(ts.URL, nil).Fetch(context.Background(), monitoring.Credentials{Username: "u", APIKey: "k"}, nil)
+		var bad *rackspace.BadResponseError
 		if !errors.As(err, &bad) || !strings.Contains(err.Error(), "repeats marker") {
 			t.Fatalf("err = %v, want a repeated-marker bad response", err)
 		}
 	})
+}
+
+func TestABodyCutOffByTheConnectionIsUnavailable(t *testing.T) {
+	// The body is read as it is decoded; a connection that breaks halfway
+	// is the network's fault (retry), not a bad response.
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			_, _ = w.Write([]byte(`{"access":{"token":{"id":"t","expires":"2099-01-01T00:00:00.000-06:00","tenant":{"id":"1"}},"serviceCatalog":[{"name":"cloudMonitoring","type":"rax:monitor","endpoints":[{"publicURL":"http://` + r.Host + `/v1.0/1"}]}]}}`))
+			return
+		}
+		w.Header().Set("Content-Length", "100000")
+		_, _ = w.Write([]byte(`{"values":[{"entity":{"id":"enA"},"checks":[],"alarms":[],"latest_alarm_states":[]},`))
+	}))
+	defer ts.Close()
+	_, err := rackspace.NewClient(ts.URL, nil).Fetch(context.Background(), monitoring.Credentials{Username: "u", APIKey: "k"}, nil)
+	var un *rackspace.UnavailableError
+	if !errors.As(err, &un) || un.Status != http.StatusOK {
+		t.Fatalf("err = %v, want unavailable after a 200", err)
+	}
 }

@@ -1,0 +1,36 @@
+package monitoring
+
+import "time"
+
+// Credentials are what a person types into settings.
+type Credentials struct {
+	Username string
+	APIKey   string
+}
+
+// Token is an Identity token with what came with it. It is JSON-encodable
+// so the store can seal it and the poller can reuse it after a restart.
+type Token struct {
+	ID       string    `json:"id"`
+	TenantID string    `json:"tenant_id"`
+	Expires  time.Time `json:"expires"`
+	Endpoint string    `json:"endpoint"` // the Monitoring base URL from the catalog
+}
+
+// RateLimit is what the upstream said about the account's request budget
+// on the last response.
+type RateLimit struct {
+	Limit     int    `json:"limit"`
+	Used      int    `json:"used"`
+	Remaining int    `json:"remaining"`
+	Window    string `json:"window,omitempty"`
+	Known     bool   `json:"known"`
+}
+
+// UsedFraction is the share of the window's budget already spent, 0 when unknown.
+func (r RateLimit) UsedFraction() float64 {
+	if !r.Known || r.Limit <= 0 {
+		return 0
+	}
+	return float64(r.Used) / float64(r.Limit)
+}

@@ -1,0 +1,347 @@
+package rackspace
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The wire shapes of GET /views/overview. Every field the real service has
+// been seen to omit or null is a tolerant type: a plain string where null,
+// absent and "" mean the same to the dashboard (fewer allocations than a
+// pointer per field), a pointer where they do not. Unknown fields are
+// ignored. A page is {"values":[OverviewValue…],"metadata":PageMetadata};
+// Reducer.Page reads it one value at a time.
+
+// PageMetadata drives paging: next_marker is the authority, next_href may be
+// null while next_marker is set.
+type PageMetadata struct {
+	Count      int     `json:"count"`
+	Limit      int     `json:"limit"`
+	Marker     *string `json:"marker"`
+	NextMarker *string `json:"next_marker"`
+	NextHref   *string `json:"next_href"`
+}
+
+// OverviewValue is one entity with its checks, alarms and latest states.
+type OverviewValue struct {
+	Entity            WireEntity       `json:"entity"`
+	Checks            []WireCheck      `json:"checks"`
+	Alarms            []WireAlarm      `json:"alarms"`
+	LatestAlarmStates []WireAlarmState `json:"latest_alarm_states"`
+}
+
+// WireEntity is the entity as served.
+type WireEntity struct {
+	ID      string `json:"id"`
+	Label   string `json:"label"`
+	URI     string `json:"uri"`
+	AgentID string `json:"agent_id"`
+}
+
+// WireCheck is a check as served.
+type WireCheck struct {
+	ID       string   `json:"id"`
+	Label    string   `json:"label"`
+	Type     string   `json:"type"`
+	Disabled FlexBool `json:"disabled"`
+}
+
+// WireAlarm is an alarm as served; label and disabled are optional.
+type WireAlarm struct {
+	ID       string   `json:"id"`
+	Label    string   `json:"label"`
+	CheckID  string   `json:"check_id"`
+	Disabled FlexBool `json:"disabled"`
+}
+
+// WireAlarmState is one entry of latest_alarm_states; status and
+// previous_state may be missing. A state without an alarm_id is ignored and
+// a missing previous_state is not UNKNOWN, so those two stay pointers.
+// entity_id is not decoded: a state belongs to the value it is listed in.
+type WireAlarmState struct {
+	Timestamp     Millis  `json:"timestamp"`
+	AlarmID       *string `json:"alarm_id"`
+	CheckID       string  `json:"check_id"`
+	Status        string  `json:"status"`
+	State         string  `json:"state"`
+	PreviousState *string `json:"previous_state"`
+}
+
+// FlexBool accepts true/false, "true"/"false", 1/0 and null (false).
+type FlexBool bool
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (b *FlexBool) UnmarshalJSON(data []byte) error {
+	// The spellings the upstream really sends, without allocating.
+	switch string(data) {
+	case "false", "null":
+		*b = false
+		return nil
+	case "true":
+		*b = true
+		return nil
+	}
+	switch s := strings.Trim(string(bytes.TrimSpace(data)), `"`); strings.ToLower(s) {
+	case "true", "1":
+		*b = true
+	case "false", "0", "null", "":
+		*b = false
+	default:
+		return fmt.Errorf("not a boolean: %.20q", s)
+	}
+	return nil
+}
+
+// Millis is an upstream timestamp: milliseconds since the epoch, except that a
+// value below 1e11 is taken as seconds (one documented example uses seconds).
+// It accepts a number, a numeric string or null (zero time).
+type Millis struct{ time.Time }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (m *Millis) UnmarshalJSON(data []byte) error {
+	b := bytes.Trim(bytes.TrimSpace(data), `"`)
+	if string(b) == "null" || len(b) == 0 {
+		m.Time = time.Time{}
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e16 {
+		return fmt.Errorf("not a timestamp: %.30q", b)
+	}
+	m.Time = TimeFromEpoch(f)
+	return nil
+}
+
+// TimeFromEpoch converts an upstream epoch value, milliseconds unless below
+// 1e11, in which case seconds.
+func TimeFromEpoch(v float64) time.Time {
+	if v <= 0 {
+		return time.Time{}
+	}
+	if v < 1e11 {
+		return time.UnixMilli(int64(v * 1000)).UTC()
+	}
+	return time.UnixMilli(int64(v)).UTC()
+}
+
+// decodePage reads one overview page from body and hands each value to
+// add as soon as it is decoded, so a page is never held whole. It returns
+// the page's metadata. A body that is not JSON, is cut short, or has the
+// wrong shape is a *BadResponseError; as with decoding the page in one go, a
+// field of the wrong type fails the page only once the whole body has been
+// read, so a body that is also cut short or not JSON is reported as such.
+// A repeated "values" key replaces the values before it (restart is called).
+func decodePage(body io.Reader, add func(*OverviewValue), restart func()) (PageMetadata, error) {
+	var meta PageMetadata
+	dec := json.NewDecoder(body)
+	tok, err := dec.Token()
+	if err != nil {
+		return meta, badJSON(err, "")
+	}
+	if tok == nil {
+		return meta, &BadResponseError{Reason: "overview has no values"}
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return meta, &BadResponseError{Reason: "overview is not a JSON object"}
+	}
+	var typeErr error // the first field of the wrong type
+	sawValues := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return meta, badJSON(err, "")
+		}
+		key, _ := tok.(string)
+		switch {
+		case strings.EqualFold(key, "values"): // encoding/json matches keys without case
+			sawValues = true
+			restart()
+			if err := decodeValues(dec, add, &typeErr); err != nil {
+				return meta, err
+			}
+		case strings.EqualFold(key, "metadata"):
+			if err := dec.Decode(&meta); err != nil {
+				if !isTypeError(err) {
+					return meta, badJSON(err, "metadata.")
+				}
+				typeErr = cmp.Or(typeErr, badJSON(err, "metadata."))
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return meta, badJSON(err, "")
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return meta, badJSON(err, "")
+	}
+	if typeErr != nil {
+		return meta, typeErr
+	}
+	if !sawValues {
+		// An object without "values" is not an overview (e.g. an error
+		// envelope served with 200, or another endpoint).
+		return meta, &BadResponseError{Reason: "overview has no values"}
+	}
+	return meta, nil
+}
+
+// decodeValues reads the array of values, handing each to add; once a value
+// has a field of the wrong type it records that and reads on without adding.
+func decodeValues(dec *json.Decoder, add func(*OverviewValue), typeErr *error) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return badJSON(err, "")
+	}
+	if tok == nil {
+		return nil // "values": null is an empty page
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		*typeErr = cmp.Or(*typeErr, error(&BadResponseError{Reason: "unexpected field type for values"}))
+		if ok {
+			return skipRest(dec)
+		}
+		return nil
+	}
+	var v OverviewValue
+	for dec.More() {
+		v.reset()
+		if err := dec.Decode(&v); err != nil {
+			if !isTypeError(err) {
+				return badJSON(err, "values.")
+			}
+			*typeErr = cmp.Or(*typeErr, badJSON(err, "values."))
+			continue
+		}
+		if *typeErr == nil {
+			add(&v)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing bracket
+		return badJSON(err, "")
+	}
+	return nil
+}
+
+// reset empties v for the next value but keeps its slices' storage.
+// encoding/json does not zero reused slice elements, so they are cleared.
+func (v *OverviewValue) reset() {
+	checks, alarms, states := v.Checks[:cap(v.Checks)], v.Alarms[:cap(v.Alarms)], v.LatestAlarmStates[:cap(v.LatestAlarmStates)]
+	clear(checks)
+	clear(alarms)
+	clear(states)
+	*v = OverviewValue{Checks: checks[:0], Alarms: alarms[:0], LatestAlarmStates: states[:0]}
+}
+
+// skipRest reads to the end of an object or array whose opening delimiter
+// has just been read.
+func skipRest(dec *json.Decoder) error {
+	for depth := 1; depth > 0; {
+		tok, err := dec.Token()
+		if err != nil {
+			return badJSON(err, "")
+		}
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		}
+	}
+	return nil
+}
+
+func isTypeError(err error) bool {
+	var typ *json.UnmarshalTypeError
+	return errors.As(err, &typ)
+}
+
+// badJSON wraps a decoding error; path is where the decoder stood (its
+// field names are relative to the value it was decoding).
+func badJSON(err error, path string) error {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		return &BadResponseError{Reason: "unexpected field type for " + strings.TrimSuffix(path+typ.Field, "."), Err: err}
+	}
+	return &BadResponseError{Reason: describeJSONError(err), Err: err}
+}
+
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case strings.Contains(err.Error(), "unexpected EOF") || err.Error() == "EOF":
+		return "body truncated"
+	case errors.As(err, &syn):
+		return "body is not JSON"
+	case errors.As(err, &typ):
+		return "unexpected field type for " + typ.Field
+	}
+	return "body could not be decoded"
+}
+
+// upstreamFault is the union of the Identity ({"name":{code,message,details}})
+// and Monitoring ({type,code,message,details}) fault shapes.
+type upstreamFault struct {
+	Type    string
+	Code    int
+	Message string
+	Details string
+}
+
+// parseFault reads either fault shape; code may be a number or a string and
+// details a string or an object.
+func parseFault(data []byte) upstreamFault {
+	var f upstreamFault
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return f
+	}
+	body := top
+	if _, ok := top["type"]; !ok && len(top) == 1 {
+		for k, v := range top {
+			var inner map[string]json.RawMessage
+			if json.Unmarshal(v, &inner) == nil {
+				f.Type = k
+				body = inner
+			}
+		}
+	}
+	if v, ok := body["type"]; ok {
+		_ = json.Unmarshal(v, &f.Type)
+	}
+	if v, ok := body["code"]; ok {
+		f.Code = flexInt(v)
+	}
+	if v, ok := body["message"]; ok {
+		_ = json.Unmarshal(v, &f.Message)
+	}
+	if v, ok := body["details"]; ok {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			f.Details = s
+		} else {
+			f.Details = string(v)
+		}
+	}
+	return f
+}
+
+func flexInt(raw json.RawMessage) int {
+	s := strings.Trim(string(bytes.TrimSpace(raw)), `"`)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0
+	}
+	return n
+}

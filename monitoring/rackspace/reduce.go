@@ -1,0 +1,175 @@
+package rackspace
+
+import (
+	"io"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"cmdash/monitoring"
+)
+
+// Reducer builds one snapshot from the pages of an overview walk. Each value
+// is reduced to a server as soon as it is decoded, so neither a page nor the
+// walk is ever held whole. The zero Reducer is ready to use.
+//
+// Reducing never fails: missing labels get readable fallbacks, states
+// without an alarm are kept as orphans.
+type Reducer struct {
+	servers []monitoring.Server
+}
+
+// Page decodes one overview page from body and reduces its values. It
+// returns the page's metadata; on error the page adds nothing.
+func (r *Reducer) Page(body io.Reader) (PageMetadata, error) {
+	start := len(r.servers)
+	restart := func() {
+		clear(r.servers[start:])
+		r.servers = r.servers[:start]
+	}
+	meta, err := decodePage(body, func(v *OverviewValue) {
+		r.servers = append(r.servers, reduceValue(v))
+	}, restart)
+	if err != nil {
+		restart()
+	}
+	return meta, err
+}
+
+// Snapshot returns the servers reduced so far, sorted by label (without
+// case) and then id, as the snapshot taken at fetchedAt.
+func (r *Reducer) Snapshot(fetchedAt time.Time) monitoring.Snapshot {
+	servers := r.servers
+	if servers == nil {
+		servers = []monitoring.Server{}
+	}
+	sort.SliceStable(servers, func(i, j int) bool {
+		a, b := strings.ToLower(servers[i].Label), strings.ToLower(servers[j].Label)
+		if a != b {
+			return a < b
+		}
+		return servers[i].ID < servers[j].ID
+	})
+	return monitoring.Snapshot{FetchedAt: fetchedAt.UTC(), Servers: servers}
+}
+
+func reduceValue(v *OverviewValue) monitoring.Server {
+	srv := monitoring.Server{ID: v.Entity.ID, Label: v.Entity.Label, AgentID: v.Entity.AgentID, URI: v.Entity.URI}
+	if strings.TrimSpace(srv.Label) == "" {
+		srv.Label = srv.ID
+	}
+	if srv.URI != "" {
+		srv.Region, srv.TenantID, srv.ServerUUID = ParseServerURI(srv.URI)
+	}
+
+	checks := make(map[string]*WireCheck, len(v.Checks))
+	for i := range v.Checks {
+		checks[v.Checks[i].ID] = &v.Checks[i]
+	}
+	states := make(map[string]*WireAlarmState, len(v.LatestAlarmStates))
+	for i := range v.LatestAlarmStates {
+		st := &v.LatestAlarmStates[i]
+		if st.AlarmID == nil {
+			continue
+		}
+		// Keep the newest state when an alarm is listed twice.
+		if prev, ok := states[*st.AlarmID]; ok && prev.Timestamp.After(st.Timestamp.Time) {
+			continue
+		}
+		states[*st.AlarmID] = st
+	}
+
+	srv.Alarms = make([]monitoring.Alarm, 0, len(v.Alarms))
+	seen := make(map[string]bool, len(v.Alarms))
+	for i := range v.Alarms {
+		wa := &v.Alarms[i]
+		seen[wa.ID] = true
+		a := monitoring.Alarm{ID: wa.ID, CheckID: wa.CheckID, State: monitoring.StateUnknown, Disabled: bool(wa.Disabled)}
+		if c := checks[a.CheckID]; c != nil {
+			a.CheckLabel, a.CheckType = c.Label, c.Type
+			if c.Disabled {
+				a.Disabled = true
+			}
+		}
+		a.Label = alarmLabel(wa.Label, a.CheckLabel, a.CheckType, a.ID)
+		if st := states[wa.ID]; st != nil {
+			applyState(&a, st)
+		}
+		srv.Alarms = append(srv.Alarms, a)
+	}
+	for i := range v.LatestAlarmStates {
+		st := &v.LatestAlarmStates[i]
+		id := deref(st.AlarmID)
+		if seen[id] || states[id] != st {
+			continue
+		}
+		seen[id] = true
+		a := monitoring.Alarm{ID: id, CheckID: st.CheckID, Orphan: true}
+		if c := checks[a.CheckID]; c != nil {
+			a.CheckLabel, a.CheckType = c.Label, c.Type
+		}
+		a.Label = alarmLabel("", a.CheckLabel, a.CheckType, id)
+		applyState(&a, st)
+		srv.Alarms = append(srv.Alarms, a)
+	}
+	srv.Tally()
+	return srv
+}
+
+func applyState(a *monitoring.Alarm, st *WireAlarmState) {
+	a.Evaluated = true
+	a.State = monitoring.ParseState(st.State)
+	a.Status = st.Status
+	a.Since = st.Timestamp.Time
+	if st.PreviousState != nil {
+		a.PreviousState = monitoring.ParseState(*st.PreviousState)
+	}
+	if a.CheckID == "" {
+		a.CheckID = st.CheckID
+	}
+}
+
+func alarmLabel(label, checkLabel, checkType, id string) string {
+	switch {
+	case strings.TrimSpace(label) != "":
+		return label
+	case checkLabel != "":
+		return checkLabel + " alarm"
+	case checkType != "":
+		return checkType + " alarm"
+	case id != "":
+		return "alarm " + id
+	}
+	return "unnamed alarm"
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+var serverPath = regexp.MustCompile(`^/([^/]+)/servers/([0-9A-Fa-f-]{8,})/?$`)
+
+// ParseServerURI takes apart an entity uri of the form
+// https://{region}.servers.api.rackspacecloud.com/{tenant}/servers/{uuid}.
+// Anything else yields empty strings.
+func ParseServerURI(raw string) (region, tenant, uuid string) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return "", "", ""
+	}
+	host := strings.ToLower(u.Hostname())
+	reg, rest, ok := strings.Cut(host, ".")
+	if !ok || !strings.HasPrefix(rest, "servers.api.rackspacecloud.com") {
+		return "", "", ""
+	}
+	m := serverPath.FindStringSubmatch(u.Path)
+	if m == nil {
+		return "", "", ""
+	}
+	return strings.ToUpper(reg), m[1], strings.ToLower(m[2])
+}
