@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io/fs"
 	"net/url"
 	"strings"
@@ -101,7 +102,9 @@ type Store struct {
 	mu       sync.Mutex
 	cache    map[int64]*Snapshot // summaries of the latest snapshots, by account
 	users    map[string]User     // remembered UserByName answers
-	usersGen uint64              // advances with every write to users
+	hashes   map[int64]uint64    // content of the last stored snapshot, by account
+	seed     maphash.Seed
+	usersGen uint64 // advances with every write to users
 
 	// gen advances with every change the pages show: a stored poll, an
 	// account or a saved filter added, changed or removed.
@@ -116,7 +119,8 @@ func (s *Store) changed() { s.gen.Add(1) }
 
 // NewStore wraps an opened, migrated database.
 func NewStore(db *sql.DB, sealer *Sealer) *Store {
-	return &Store{db: db, sealer: sealer, now: time.Now, cache: map[int64]*Snapshot{}, users: map[string]User{}}
+	return &Store{db: db, sealer: sealer, now: time.Now, cache: map[int64]*Snapshot{}, users: map[string]User{},
+		hashes: map[int64]uint64{}, seed: maphash.MakeSeed()}
 }
 
 // DB exposes the handle for health checks and sessions.
@@ -238,6 +242,7 @@ func (s *Store) CreateAccount(ctx context.Context, username, alias, apiKey strin
 	}
 	s.mu.Lock()
 	delete(s.cache, id)
+	delete(s.hashes, id)
 	s.mu.Unlock()
 	s.changed()
 	return s.Account(ctx, id)
@@ -292,6 +297,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 	}
 	s.mu.Lock()
 	delete(s.cache, id)
+	delete(s.hashes, id)
 	s.mu.Unlock()
 	s.changed()
 	if n, _ := res.RowsAffected(); n == 0 {
@@ -387,10 +393,22 @@ type PollSuccess struct {
 // in one transaction. Many polls finish at once and SQLite has one writer,
 // so everything that can happen outside the transaction does: the snapshot
 // and token are encoded and sealed first, and the transaction only writes.
+//
+// A poll that brought exactly the data of the one before (the usual case:
+// states change far less often than accounts are polled) only moves the
+// snapshot's time: the snapshot is neither encoded nor written again.
 func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) error {
-	data, err := json.Marshal(p.Snapshot)
-	if err != nil {
-		return fmt.Errorf("encode snapshot: %w", err)
+	sum := p.Snapshot.contentHash(s.seed)
+	s.mu.Lock()
+	prev, known := s.hashes[id]
+	s.mu.Unlock()
+	same := known && prev == sum
+	var data []byte
+	if !same {
+		var err error
+		if data, err = json.Marshal(p.Snapshot); err != nil {
+			return fmt.Errorf("encode snapshot: %w", err)
+		}
 	}
 	username, err := s.username(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -421,7 +439,15 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 		_ = tx.Rollback()
 		return s.whyNotSaved(ctx, id)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots (account_id, fetched_at, data) VALUES (?, ?, ?)
+	if same {
+		res, err := tx.ExecContext(ctx, `UPDATE snapshots SET fetched_at = ? WHERE account_id = ?`, ms(p.Snapshot.FetchedAt), id)
+		if err != nil {
+			return fmt.Errorf("save snapshot: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("save snapshot: the stored snapshot of account %d is gone", id)
+		}
+	} else if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots (account_id, fetched_at, data) VALUES (?, ?, ?)
 		ON CONFLICT (account_id) DO UPDATE SET fetched_at = excluded.fetched_at, data = excluded.data`,
 		id, ms(p.Snapshot.FetchedAt), data); err != nil {
 		return fmt.Errorf("save snapshot: %w", err)
@@ -429,9 +455,15 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save poll: %w", err)
 	}
-	sum := summarize(&p.Snapshot)
 	s.mu.Lock()
-	s.cache[id] = sum
+	s.hashes[id] = sum
+	if cur := s.cache[id]; same && cur != nil {
+		moved := *cur // shared with readers: a copy with the new time
+		moved.FetchedAt = p.Snapshot.FetchedAt
+		s.cache[id] = &moved
+	} else {
+		s.cache[id] = summarize(&p.Snapshot)
+	}
 	s.mu.Unlock()
 	s.changed()
 	return nil
@@ -535,7 +567,8 @@ func nullString(v string) any {
 // has never been polled successfully.
 func (s *Store) Snapshot(ctx context.Context, id int64) (*Snapshot, error) {
 	var data []byte
-	err := s.db.QueryRowContext(ctx, `SELECT data FROM snapshots WHERE account_id = ?`, id).Scan(&data)
+	var fetched int64
+	err := s.db.QueryRowContext(ctx, `SELECT data, fetched_at FROM snapshots WHERE account_id = ?`, id).Scan(&data, &fetched)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -546,6 +579,7 @@ func (s *Store) Snapshot(ctx context.Context, id int64) (*Snapshot, error) {
 	if err := json.Unmarshal(data, snap); err != nil {
 		return nil, fmt.Errorf("snapshot %d: %w", id, err)
 	}
+	snap.FetchedAt = fromMS(fetched) // newer than the data's own when later polls brought the same
 	return snap, nil
 }
 

@@ -291,3 +291,49 @@ func TestAnUnknownUserAndAWrongPasswordFailAlike(t *testing.T) {
 		t.Errorf("the right password: %+v %v", u, err)
 	}
 }
+
+func TestAnUnchangedPollMovesTheTimeWithoutRewritingTheSnapshot(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
+	t0 := time.Now().Truncate(time.Millisecond).UTC()
+	snapAt := func(at time.Time, state monitoring.State) monitoring.Snapshot {
+		return monitoring.Snapshot{FetchedAt: at, Servers: []monitoring.Server{{ID: "enA", Label: "web", Worst: state,
+			Alarms: []monitoring.Alarm{{ID: "al1", Label: "cpu", State: state, Evaluated: true}}, Counts: monitoring.Counts{OK: 1, Total: 1}}}}
+	}
+	save := func(s monitoring.Snapshot) {
+		t.Helper()
+		if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: s, PolledAt: s.FetchedAt, NextPoll: s.FetchedAt.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rowData := func() string {
+		t.Helper()
+		var data string
+		if err := store.DB().QueryRowContext(ctx, `SELECT data FROM snapshots WHERE account_id = ?`, a.ID).Scan(&data); err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	save(snapAt(t0, monitoring.StateOK))
+	first := rowData()
+
+	save(snapAt(t0.Add(time.Minute), monitoring.StateOK))
+	if rowData() != first {
+		t.Error("an unchanged poll rewrote the snapshot")
+	}
+	full, err := store.Snapshot(ctx, a.ID)
+	if err != nil || !full.FetchedAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("snapshot fetched at %v (%v), want the second poll's time", full.FetchedAt, err)
+	}
+	sum, _ := store.Summary(ctx, a.ID)
+	if !sum.FetchedAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("summary fetched at %v, want the second poll's time", sum.FetchedAt)
+	}
+
+	save(snapAt(t0.Add(2*time.Minute), monitoring.StateCritical))
+	full, _ = store.Snapshot(ctx, a.ID)
+	if rowData() == first || full.Servers[0].Alarms[0].State != monitoring.StateCritical {
+		t.Error("a changed poll was not written")
+	}
+}

@@ -27,6 +27,12 @@
 //	go run ./cmd/dashboard -demo
 //	go run ./cmd/loadcheck -url http://127.0.0.1:8080/
 //
+// Other modes measure the poller and the process:
+//
+//	go run ./cmd/loadcheck -mode poll      # a poll cycle of 50 accounts ÷ one account's, upstream at 200 ms a request
+//	go build -o /tmp/lc ./cmd/loadcheck && /tmp/lc -mode memory -accounts 1 -servers 5000   # RSS over 100 poll cycles
+//	go build -o /tmp/dashboard ./cmd/dashboard && go run ./cmd/loadcheck -mode startup -bin /tmp/dashboard -accounts 1 -servers 5000
+//
 // Every phase runs for -duration per side and stops by itself. The load
 // generator, the static server and (in-process) the dashboard share the
 // machine, so compare the ratios rather than the absolute numbers. It is a
@@ -42,6 +48,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -60,6 +67,12 @@ func main() {
 }
 
 type options struct {
+	mode        string
+	latency     time.Duration
+	cycles      int
+	bin         string
+	runs        int
+	cpuprofile  string
 	url, path   string
 	duration    time.Duration
 	workers     int
@@ -73,6 +86,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("loadcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.StringVar(&o.mode, "mode", "refresh", "what to measure: refresh (the wall under load), poll (a poll cycle of -accounts vs one account), memory (RSS over -cycles poll cycles), startup (exec → first /healthz of -bin)")
+	fs.DurationVar(&o.latency, "latency", 200*time.Millisecond, "poll: the upstream's answer time per request")
+	fs.IntVar(&o.cycles, "cycles", 100, "memory: poll cycles")
+	fs.StringVar(&o.bin, "bin", "", "startup: the dashboard binary to start")
+	fs.IntVar(&o.runs, "runs", 11, "startup: starts to time")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.StringVar(&o.url, "url", "", "base URL of a running dashboard with a public wall, e.g. http://127.0.0.1:8080/ (default: start one in-process)")
 	fs.StringVar(&o.path, "path", "/", "path of the refreshed view")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "length of each phase, per side (closed-loop phases split it into -rounds rounds)")
@@ -107,6 +126,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseOptions(args, stderr)
 	if err != nil {
 		return err
+	}
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	switch o.mode {
+	case "refresh":
+	case "poll":
+		return runPollMode(ctx, o, stdout, stderr)
+	case "memory":
+		return runMemoryMode(ctx, o, stdout, stderr)
+	case "fake":
+		return runFakeMode(o, stdout)
+	case "startup":
+		return runStartupMode(ctx, o, stdout, stderr)
+	default:
+		return fmt.Errorf("-mode %q: want refresh, poll, memory or startup", o.mode)
 	}
 
 	base := strings.TrimRight(o.url, "/")

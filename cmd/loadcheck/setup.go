@@ -136,7 +136,7 @@ func waitForSnapshots(ctx context.Context, store *monitoring.Store, ids []int64,
 	for {
 		have := 0
 		for _, id := range ids {
-			snap, err := store.Snapshot(ctx, id)
+			snap, err := store.Summary(ctx, id)
 			if err != nil {
 				return err
 			}

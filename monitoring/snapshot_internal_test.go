@@ -1,0 +1,70 @@
+package monitoring
+
+import (
+	"hash/maphash"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestContentHashCoversEveryField changes each field of Server, Alarm and
+// Counts in turn and requires the sum to change: a field the sum missed
+// would let a changed poll go unsaved.
+func TestContentHashCoversEveryField(t *testing.T) {
+	seed := maphash.MakeSeed()
+	base := func() Snapshot {
+		return Snapshot{FetchedAt: time.Unix(1700000000, 0), Servers: []Server{{
+			ID: "en1", Label: "web", AgentID: "ag", URI: "u", Region: "DFW", TenantID: "1", ServerUUID: "x",
+			Counts: Counts{OK: 1, Total: 1}, Worst: StateOK,
+			Alarms: []Alarm{{ID: "al1", Label: "cpu", CheckID: "ch1", CheckLabel: "c", CheckType: "agent.cpu", State: StateOK,
+				Status: "fine", Since: time.Unix(1700000000, 0), PreviousState: StateWarning, Evaluated: true}},
+		}}}
+	}
+	want := base()
+	sum := want.contentHash(seed)
+
+	moved := base()
+	moved.FetchedAt = moved.FetchedAt.Add(time.Hour)
+	if moved.contentHash(seed) != sum {
+		t.Error("the fetch time changed the sum: every poll would be written")
+	}
+
+	// change sets the i-th field of v (a struct) to a value it does not have.
+	change := func(v reflect.Value) {
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString(v.String() + "!")
+		case reflect.Int:
+			v.SetInt(v.Int() + 1)
+		case reflect.Bool:
+			v.SetBool(!v.Bool())
+		case reflect.Struct: // time.Time
+			v.Set(reflect.ValueOf(v.Interface().(time.Time).Add(time.Second)))
+		case reflect.Slice:
+			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+		default:
+			t.Fatalf("no way to change a %s", v.Kind())
+		}
+	}
+	for _, target := range []struct {
+		name string
+		get  func(*Snapshot) reflect.Value
+	}{
+		{"Server", func(s *Snapshot) reflect.Value { return reflect.ValueOf(&s.Servers[0]).Elem() }},
+		{"Alarm", func(s *Snapshot) reflect.Value { return reflect.ValueOf(&s.Servers[0].Alarms[0]).Elem() }},
+		{"Counts", func(s *Snapshot) reflect.Value { return reflect.ValueOf(&s.Servers[0].Counts).Elem() }},
+	} {
+		typ := target.get(&want).Type()
+		for i := range typ.NumField() {
+			snap := base()
+			v := target.get(&snap).Field(i)
+			if typ.Field(i).Type == reflect.TypeOf(Counts{}) {
+				continue // its fields are checked one by one
+			}
+			change(v)
+			if snap.contentHash(seed) == sum {
+				t.Errorf("changing %s.%s does not change the sum", target.name, typ.Field(i).Name)
+			}
+		}
+	}
+}
