@@ -412,12 +412,12 @@ func (h *Handler) apiServerDetail(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, err)
 		return
 	}
-	snap, err := h.store.Snapshot(r.Context(), a.ID)
+	id := r.PathValue("server")
+	snap, err := h.store.SnapshotServer(r.Context(), a.ID, id)
 	if err != nil {
 		h.apiServerError(w, r, err)
 		return
 	}
-	id := r.PathValue("server")
 	if snap != nil {
 		for i := range snap.Servers {
 			if snap.Servers[i].ID == id {

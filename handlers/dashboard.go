@@ -98,7 +98,7 @@ func (h *Handler) showServer(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	snap, err := h.store.Snapshot(r.Context(), id)
+	snap, err := h.store.SnapshotServer(r.Context(), id, serverID)
 	if err != nil {
 		h.serverError(w, r, err)
 		return

@@ -28,14 +28,16 @@ type PollObserver interface {
 	ObservePoll(account string, d time.Duration, err error, rl RateLimit)
 }
 
-// Fetcher reads one account's complete overview as a snapshot. It reuses
-// cached when it is still good and logs in otherwise.
+// Fetcher reads one account's complete overview, handing its servers to
+// sink a page at a time. It reuses cached when it is still good and logs in
+// otherwise.
 type Fetcher interface {
-	Fetch(ctx context.Context, cr Credentials, cached *Token) (FetchResult, error)
+	FetchInto(ctx context.Context, cr Credentials, cached *Token, sink PageSink) (FetchResult, error)
 }
 
 // FetchResult is one complete read of an account.
 type FetchResult struct {
+	// Snapshot holds the servers when the fetch had no sink.
 	Snapshot Snapshot
 	// Token is the token used. It is new when the fetch logged in
 	// (LoggedIn > 0), and then worth keeping even when the fetch failed.
@@ -201,8 +203,13 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		p.record(ctx, acct, err, nil, 0)
 		return err
 	}
+	builder, err := p.store.NewSnapshotBuilder(ctx, id)
+	if err != nil {
+		p.record(ctx, acct, err, nil, 0)
+		return err
+	}
 	start := p.now()
-	res, err := p.fetcher.Fetch(ctx, cr, tok)
+	res, err := p.fetcher.FetchInto(ctx, cr, tok, builder)
 	took := p.now().Sub(start)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -216,12 +223,9 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		return err
 	}
 	now := p.now()
-	snap := res.Snapshot
-	if snap.FetchedAt.IsZero() {
-		snap.FetchedAt = now.UTC()
-	}
+	snap := builder.Finish(now)
 	err = p.store.SavePollSuccess(ctx, id, PollSuccess{
-		KeyVersion: acct.KeyVersion, Snapshot: snap, Token: res.Token, RateLimit: res.RateLimit,
+		KeyVersion: acct.KeyVersion, Built: snap, Token: res.Token, RateLimit: res.RateLimit,
 		PolledAt: now, NextPoll: now.Add(p.jitter(p.nextInterval(res.RateLimit))),
 	})
 	switch {
@@ -239,7 +243,7 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 	if p.observer != nil {
 		p.observer.ObservePoll(acct.Username, took, nil, res.RateLimit)
 	}
-	p.log.Debug("polled", "account", acct.Username, "servers", len(snap.Servers), "pages", res.Pages,
+	p.log.Debug("polled", "account", acct.Username, "servers", len(snap.summary.Servers), "pages", res.Pages,
 		"logins", res.LoggedIn, "took", took.Round(time.Millisecond).String())
 	return nil
 }

@@ -1,8 +1,6 @@
 package monitoring
 
 import (
-	"encoding/binary"
-	"hash/maphash"
 	"net/url"
 	"strings"
 	"time"
@@ -161,62 +159,4 @@ func (s Server) ControlPanelURL() string {
 	}
 	return "https://mycloud.rackspace.com/cloud/" + url.PathEscape(s.TenantID) +
 		"/servers#compute%2CcloudServersOpenStack%2C" + url.PathEscape(s.Region) + "/" + url.PathEscape(s.ServerUUID)
-}
-
-// contentHash sums everything a snapshot holds but the time it was
-// fetched: two polls with equal sums brought the same data, and the second
-// need not be written again. Every field of Server, Alarm and Counts is
-// part of it (TestContentHashCoversEveryField keeps it so).
-func (snap *Snapshot) contentHash(seed maphash.Seed) uint64 {
-	var h maphash.Hash
-	h.SetSeed(seed)
-	str := func(s string) {
-		h.WriteString(s)
-		h.WriteByte(0)
-	}
-	num := func(n int64) {
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], uint64(n))
-		h.Write(b[:])
-	}
-	flag := func(b bool) {
-		if b {
-			h.WriteByte(1)
-		} else {
-			h.WriteByte(0)
-		}
-	}
-	num(int64(len(snap.Servers)))
-	for i := range snap.Servers {
-		s := &snap.Servers[i]
-		str(s.ID)
-		str(s.Label)
-		str(s.AgentID)
-		str(s.URI)
-		str(s.Region)
-		str(s.TenantID)
-		str(s.ServerUUID)
-		str(string(s.Worst))
-		for _, n := range []int{s.Counts.OK, s.Counts.Warning, s.Counts.Critical, s.Counts.Unknown, s.Counts.Total, s.Counts.Excluded} {
-			num(int64(n))
-		}
-		num(int64(len(s.Alarms)))
-		for j := range s.Alarms {
-			a := &s.Alarms[j]
-			str(a.ID)
-			str(a.Label)
-			str(a.CheckID)
-			str(a.CheckLabel)
-			str(a.CheckType)
-			str(string(a.State))
-			str(a.Status)
-			num(a.Since.UnixNano())
-			flag(a.Since.IsZero())
-			str(string(a.PreviousState))
-			flag(a.Disabled)
-			flag(a.Evaluated)
-			flag(a.Orphan)
-		}
-	}
-	return h.Sum64()
 }

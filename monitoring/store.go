@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io/fs"
 	"net/url"
 	"strings"
@@ -102,9 +101,8 @@ type Store struct {
 	mu       sync.Mutex
 	cache    map[int64]*Snapshot // summaries of the latest snapshots, by account
 	users    map[string]User     // remembered UserByName answers
-	hashes   map[int64]uint64    // content of the last stored snapshot, by account
-	seed     maphash.Seed
-	usersGen uint64 // advances with every write to users
+	pages    map[int64][]int64   // hashes of the stored snapshot pages, by account
+	usersGen uint64              // advances with every write to users
 
 	// gen advances with every change the pages show: a stored poll, an
 	// account or a saved filter added, changed or removed.
@@ -120,7 +118,7 @@ func (s *Store) changed() { s.gen.Add(1) }
 // NewStore wraps an opened, migrated database.
 func NewStore(db *sql.DB, sealer *Sealer) *Store {
 	return &Store{db: db, sealer: sealer, now: time.Now, cache: map[int64]*Snapshot{}, users: map[string]User{},
-		hashes: map[int64]uint64{}, seed: maphash.MakeSeed()}
+		pages: map[int64][]int64{}}
 }
 
 // DB exposes the handle for health checks and sessions.
@@ -242,7 +240,7 @@ func (s *Store) CreateAccount(ctx context.Context, username, alias, apiKey strin
 	}
 	s.mu.Lock()
 	delete(s.cache, id)
-	delete(s.hashes, id)
+	delete(s.pages, id)
 	s.mu.Unlock()
 	s.changed()
 	return s.Account(ctx, id)
@@ -297,7 +295,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 	}
 	s.mu.Lock()
 	delete(s.cache, id)
-	delete(s.hashes, id)
+	delete(s.pages, id)
 	s.mu.Unlock()
 	s.changed()
 	if n, _ := res.RowsAffected(); n == 0 {
@@ -382,34 +380,76 @@ func (s *Store) SetNextPoll(ctx context.Context, id int64, at time.Time) error {
 // PollSuccess is what a good poll records.
 type PollSuccess struct {
 	KeyVersion int64 // the key the poll used; 0 skips the check
-	Snapshot   Snapshot
-	Token      Token
-	RateLimit  RateLimit
-	PolledAt   time.Time
-	NextPoll   time.Time
+	// Built is the snapshot as a SnapshotBuilder made it; when nil,
+	// Snapshot is stored instead.
+	Built     *BuiltSnapshot
+	Snapshot  Snapshot
+	Token     Token
+	RateLimit RateLimit
+	PolledAt  time.Time
+	NextPoll  time.Time
+}
+
+// NewSnapshotBuilder starts the snapshot of a poll of account id: it knows
+// the stored pages, so that only changed pages are encoded.
+func (s *Store) NewSnapshotBuilder(ctx context.Context, id int64) (*SnapshotBuilder, error) {
+	stored, err := s.pageHashes(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &SnapshotBuilder{stored: stored}, nil
+}
+
+// pageHashes returns the hashes of an account's stored pages, remembered
+// after the first read.
+func (s *Store) pageHashes(ctx context.Context, id int64) ([]int64, error) {
+	s.mu.Lock()
+	h, ok := s.pages[id]
+	s.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT hash FROM snapshot_pages WHERE account_id = ? ORDER BY page`, id)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot pages %d: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("snapshot pages %d: %w", id, err)
+		}
+		h = append(h, v)
+	}
+	return h, rows.Err()
 }
 
 // SavePollSuccess stores the snapshot, the token in use and a clean status,
 // in one transaction. Many polls finish at once and SQLite has one writer,
 // so everything that can happen outside the transaction does: the snapshot
-// and token are encoded and sealed first, and the transaction only writes.
+// is encoded and the token sealed first, and the transaction only writes.
 //
-// A poll that brought exactly the data of the one before (the usual case:
-// states change far less often than accounts are polled) only moves the
-// snapshot's time: the snapshot is neither encoded nor written again.
+// Only the pages whose content changed are written. A poll that brought
+// exactly the data of the one before (the usual case: states change far
+// less often than accounts are polled) only moves the snapshot's time.
 func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) error {
-	sum := p.Snapshot.contentHash(s.seed)
-	s.mu.Lock()
-	prev, known := s.hashes[id]
-	s.mu.Unlock()
-	same := known && prev == sum
-	var data []byte
-	if !same {
-		var err error
-		if data, err = json.Marshal(p.Snapshot); err != nil {
-			return fmt.Errorf("encode snapshot: %w", err)
+	built := p.Built
+	if built == nil {
+		b, err := s.NewSnapshotBuilder(ctx, id)
+		if err != nil {
+			return fmt.Errorf("save poll: %w", err)
 		}
+		b.Page(p.Snapshot.Servers)
+		built = b.Finish(p.Snapshot.FetchedAt)
 	}
+	if built.err != nil {
+		return built.err
+	}
+	stored, err := s.pageHashes(ctx, id)
+	if err != nil {
+		return fmt.Errorf("save poll: %w", err)
+	}
+	same := built.unchanged(stored)
 	username, err := s.username(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return ErrNotFound // removed while polling
@@ -439,30 +479,37 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 		_ = tx.Rollback()
 		return s.whyNotSaved(ctx, id)
 	}
-	if same {
-		res, err := tx.ExecContext(ctx, `UPDATE snapshots SET fetched_at = ? WHERE account_id = ?`, ms(p.Snapshot.FetchedAt), id)
-		if err != nil {
+	for i, pg := range built.pages {
+		if pg.data == nil {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO snapshot_pages (account_id, page, hash, data) VALUES (?, ?, ?, ?)
+			ON CONFLICT (account_id, page) DO UPDATE SET hash = excluded.hash, data = excluded.data`, id, i, pg.hash, pg.data); err != nil {
 			return fmt.Errorf("save snapshot: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("save snapshot: the stored snapshot of account %d is gone", id)
+	}
+	if len(built.pages) < len(stored) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM snapshot_pages WHERE account_id = ? AND page >= ?`, id, len(built.pages)); err != nil {
+			return fmt.Errorf("save snapshot: %w", err)
 		}
-	} else if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots (account_id, fetched_at, data) VALUES (?, ?, ?)
-		ON CONFLICT (account_id) DO UPDATE SET fetched_at = excluded.fetched_at, data = excluded.data`,
-		id, ms(p.Snapshot.FetchedAt), data); err != nil {
+	}
+	// An empty data column says the snapshot is in snapshot_pages.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO snapshots (account_id, fetched_at, data) VALUES (?, ?, x'')
+		ON CONFLICT (account_id) DO UPDATE SET fetched_at = excluded.fetched_at, data = x''`,
+		id, ms(built.FetchedAt)); err != nil {
 		return fmt.Errorf("save snapshot: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save poll: %w", err)
 	}
 	s.mu.Lock()
-	s.hashes[id] = sum
+	s.pages[id] = built.hashes()
 	if cur := s.cache[id]; same && cur != nil {
 		moved := *cur // shared with readers: a copy with the new time
-		moved.FetchedAt = p.Snapshot.FetchedAt
+		moved.FetchedAt = built.FetchedAt
 		s.cache[id] = &moved
 	} else {
-		s.cache[id] = summarize(&p.Snapshot)
+		s.cache[id] = built.summary
 	}
 	s.mu.Unlock()
 	s.changed()
@@ -566,20 +613,55 @@ func nullString(v string) any {
 // alarm, read from the database (the server page, the API), or nil when it
 // has never been polled successfully.
 func (s *Store) Snapshot(ctx context.Context, id int64) (*Snapshot, error) {
-	var data []byte
-	var fetched int64
-	err := s.db.QueryRowContext(ctx, `SELECT data, fetched_at FROM snapshots WHERE account_id = ?`, id).Scan(&data, &fetched)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	return s.snapshot(ctx, id, func(*Server) bool { return true })
+}
+
+// SnapshotServer is Snapshot with one server at most: the one with
+// serverID, when the latest snapshot has it.
+func (s *Store) SnapshotServer(ctx context.Context, id int64, serverID string) (*Snapshot, error) {
+	return s.snapshot(ctx, id, func(srv *Server) bool { return srv.ID == serverID })
+}
+
+// snapshot reads an account's stored snapshot, keeping the servers keep
+// accepts (and as keep leaves them), in the wall's order.
+func (s *Store) snapshot(ctx context.Context, id int64, keep func(*Server) bool) (*Snapshot, error) {
+	// One statement, so the time and the pages are of the same poll.
+	rows, err := s.db.QueryContext(ctx, `SELECT s.fetched_at, s.data, p.data FROM snapshots s
+		LEFT JOIN snapshot_pages p ON p.account_id = s.account_id WHERE s.account_id = ? ORDER BY p.page`, id)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %d: %w", id, err)
 	}
-	snap := new(Snapshot)
-	if err := json.Unmarshal(data, snap); err != nil {
+	defer rows.Close()
+	var snap *Snapshot
+	for rows.Next() {
+		var fetched int64
+		var whole, page []byte
+		if err := rows.Scan(&fetched, &whole, &page); err != nil {
+			return nil, fmt.Errorf("snapshot %d: %w", id, err)
+		}
+		if snap == nil {
+			snap = &Snapshot{Servers: []Server{}}
+		}
+		snap.FetchedAt = fromMS(fetched)
+		switch {
+		case len(whole) > 0: // written before pages
+			old, err := decodeWhole(whole, keep)
+			if err != nil {
+				return nil, fmt.Errorf("snapshot %d: %w", id, err)
+			}
+			snap.Servers = append(snap.Servers, old.Servers...)
+		case page != nil:
+			if snap.Servers, err = decodePage(page, keep, snap.Servers); err != nil {
+				return nil, fmt.Errorf("snapshot %d: %w", id, err)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("snapshot %d: %w", id, err)
 	}
-	snap.FetchedAt = fromMS(fetched) // newer than the data's own when later polls brought the same
+	if snap != nil {
+		sortServers(snap.Servers)
+	}
 	return snap, nil
 }
 
@@ -588,10 +670,13 @@ func (s *Store) Snapshot(ctx context.Context, id int64) (*Snapshot, error) {
 func summarize(snap *Snapshot) *Snapshot {
 	sum := &Snapshot{FetchedAt: snap.FetchedAt, Servers: make([]Server, len(snap.Servers))}
 	for i := range snap.Servers {
-		srv := &snap.Servers[i]
-		sum.Servers[i] = Server{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
+		sum.Servers[i] = summaryOf(&snap.Servers[i])
 	}
 	return sum
+}
+
+func summaryOf(srv *Server) Server {
+	return Server{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
 }
 
 // Summary returns the wall's part of an account's latest snapshot (see
@@ -604,11 +689,13 @@ func (s *Store) Summary(ctx context.Context, id int64) (*Snapshot, error) {
 	if ok {
 		return sum, nil
 	}
-	snap, err := s.Snapshot(ctx, id)
-	if err != nil || snap == nil {
+	sum, err := s.snapshot(ctx, id, func(srv *Server) bool {
+		*srv = summaryOf(srv)
+		return true
+	})
+	if err != nil || sum == nil {
 		return nil, err
 	}
-	sum = summarize(snap)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cur, ok := s.cache[id]; ok && !cur.FetchedAt.Before(sum.FetchedAt) {

@@ -3,7 +3,9 @@ package monitoring_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -310,7 +312,7 @@ func TestAnUnchangedPollMovesTheTimeWithoutRewritingTheSnapshot(t *testing.T) {
 	rowData := func() string {
 		t.Helper()
 		var data string
-		if err := store.DB().QueryRowContext(ctx, `SELECT data FROM snapshots WHERE account_id = ?`, a.ID).Scan(&data); err != nil {
+		if err := store.DB().QueryRowContext(ctx, `SELECT group_concat(hex(data), '/') FROM snapshot_pages WHERE account_id = ?`, a.ID).Scan(&data); err != nil {
 			t.Fatal(err)
 		}
 		return data
@@ -335,5 +337,138 @@ func TestAnUnchangedPollMovesTheTimeWithoutRewritingTheSnapshot(t *testing.T) {
 	full, _ = store.Snapshot(ctx, a.ID)
 	if rowData() == first || full.Servers[0].Alarms[0].State != monitoring.StateCritical {
 		t.Error("a changed poll was not written")
+	}
+}
+
+func TestSnapshotsAreStoredInCompressedPagesAndReadOneServerAtATime(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
+	now := time.Now().Truncate(time.Millisecond).UTC()
+	snap := monitoring.Snapshot{FetchedAt: now}
+	for i := range 200 {
+		snap.Servers = append(snap.Servers, monitoring.Server{ID: fmt.Sprintf("en%03d", i), Label: fmt.Sprintf("web-%03d", i), Worst: monitoring.StateOK,
+			Counts: monitoring.Counts{OK: 2, Total: 2}, Alarms: []monitoring.Alarm{
+				{ID: "al1", Label: "cpu", State: monitoring.StateOK, Status: "fine", Evaluated: true, Since: now},
+				{ID: "al2", Label: "disk", State: monitoring.StateOK, Status: "fine", Evaluated: true, Since: now},
+			}})
+	}
+	if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: now, NextPoll: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	if err := store.DB().QueryRowContext(ctx, `SELECT data FROM snapshot_pages WHERE account_id = ?`, a.ID).Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := json.Marshal(snap)
+	if !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) || len(data) > len(plain)/4 {
+		t.Errorf("stored %d bytes for %d of JSON, want it gzipped", len(data), len(plain))
+	}
+	full, err := store.Snapshot(ctx, a.ID)
+	if err != nil || len(full.Servers) != 200 || full.Servers[199].Alarms[1].Label != "disk" || !full.Servers[0].Alarms[0].Since.Equal(now) {
+		t.Fatalf("read back: %v", err)
+	}
+	one, err := store.SnapshotServer(ctx, a.ID, "en042")
+	if err != nil || len(one.Servers) != 1 || one.Servers[0].Label != "web-042" || len(one.Servers[0].Alarms) != 2 {
+		t.Errorf("one server: %+v, %v", one, err)
+	}
+	if none, _ := store.SnapshotServer(ctx, a.ID, "nope"); none == nil || len(none.Servers) != 0 {
+		t.Errorf("an unknown server: %+v", none)
+	}
+
+	t.Run("a snapshot stored whole as JSON, as before pages, is still read", func(t *testing.T) {
+		if _, err := store.DB().ExecContext(ctx, `DELETE FROM snapshot_pages WHERE account_id = ?`, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.DB().ExecContext(ctx, `UPDATE snapshots SET data = ? WHERE account_id = ?`, plain, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		old, err := store.Snapshot(ctx, a.ID)
+		if err != nil || len(old.Servers) != 200 || old.Servers[5].Alarms[0].Status != "fine" {
+			t.Errorf("plain row: %v", err)
+		}
+	})
+}
+
+func TestOnlyChangedPagesAreWritten(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
+	page := func(from, n int, state monitoring.State) []monitoring.Server {
+		var out []monitoring.Server
+		for i := from; i < from+n; i++ {
+			// Labels descend, so the stored order is not the wall's.
+			out = append(out, monitoring.Server{ID: fmt.Sprintf("en%03d", i), Label: fmt.Sprintf("host-%03d", 999-i), Worst: state,
+				Counts: monitoring.Counts{Total: 1}, Alarms: []monitoring.Alarm{{ID: "al", Label: "ping", State: state, Evaluated: true}}})
+		}
+		return out
+	}
+	poll := func(pages ...[]monitoring.Server) {
+		t.Helper()
+		b, err := store.NewSnapshotBuilder(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pages {
+			b.Page(p)
+		}
+		now := time.Now()
+		if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Built: b.Finish(now), PolledAt: now, NextPoll: now.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := func() []string {
+		t.Helper()
+		rows, err := store.DB().QueryContext(ctx, `SELECT hex(data) FROM snapshot_pages WHERE account_id = ? ORDER BY page`, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var d string
+			_ = rows.Scan(&d)
+			out = append(out, d)
+		}
+		return out
+	}
+	poll(page(0, 3, monitoring.StateOK), page(3, 3, monitoring.StateOK), page(6, 2, monitoring.StateOK))
+	first := stored()
+	if len(first) != 3 {
+		t.Fatalf("%d pages stored, want 3", len(first))
+	}
+
+	poll(page(0, 3, monitoring.StateOK), page(3, 3, monitoring.StateCritical), page(6, 2, monitoring.StateOK))
+	second := stored()
+	if second[0] != first[0] || second[2] != first[2] || second[1] == first[1] {
+		t.Error("want only the changed middle page rewritten")
+	}
+	snap, err := store.Snapshot(ctx, a.ID)
+	if err != nil || len(snap.Servers) != 8 {
+		t.Fatalf("snapshot: %v", err)
+	}
+	if snap.Servers[0].Label != "host-992" || snap.Servers[7].Label != "host-999" {
+		t.Errorf("servers read back as %s … %s, want the wall's order by label", snap.Servers[0].Label, snap.Servers[7].Label)
+	}
+	crit := 0
+	for _, s := range snap.Servers {
+		if s.Worst == monitoring.StateCritical {
+			crit++
+		}
+	}
+	if crit != 3 {
+		t.Errorf("%d critical servers read back, want 3", crit)
+	}
+	sum, _ := store.Summary(ctx, a.ID)
+	if len(sum.Servers) != 8 || sum.Servers[0].Label != "host-992" || sum.Servers[0].Alarms != nil {
+		t.Errorf("summary %+v", sum.Servers[0])
+	}
+
+	poll(page(0, 3, monitoring.StateOK))
+	if got := stored(); len(got) != 1 || got[0] != first[0] {
+		t.Errorf("after the account shrank to one page: %d pages stored", len(got))
+	}
+	if snap, _ := store.Snapshot(ctx, a.ID); len(snap.Servers) != 3 {
+		t.Errorf("%d servers after shrinking, want 3", len(snap.Servers))
 	}
 }

@@ -197,6 +197,13 @@ func pickMonitoringEndpoint(ar *authResponse, tenant string) string {
 // page once, never more. On failure the result still carries the token and
 // the pages read so far.
 func (c *Client) Fetch(ctx context.Context, cr monitoring.Credentials, cached *monitoring.Token) (monitoring.FetchResult, error) {
+	return c.FetchInto(ctx, cr, cached, nil)
+}
+
+// FetchInto is Fetch handing the servers to sink a page at a time, as each
+// page is read whole, instead of collecting them (monitoring.Fetcher).
+// With a nil sink it is Fetch.
+func (c *Client) FetchInto(ctx context.Context, cr monitoring.Credentials, cached *monitoring.Token, sink monitoring.PageSink) (monitoring.FetchResult, error) {
 	var res monitoring.FetchResult
 	if fresh(cached, c.Now()) {
 		res.Token = *cached
@@ -208,7 +215,7 @@ func (c *Client) Fetch(ctx context.Context, cr monitoring.Credentials, cached *m
 		res.Token, res.LoggedIn = tok, 1
 	}
 
-	var red Reducer
+	red := Reducer{Sink: sink}
 	reauthed := false
 	var marker string
 	seen := map[string]bool{}

@@ -19,6 +19,9 @@ import (
 // without an alarm are kept as orphans.
 type Reducer struct {
 	servers []monitoring.Server
+	// Sink, when set, takes each page's servers once the page is read
+	// whole; the Reducer then keeps none of them.
+	Sink monitoring.PageSink
 }
 
 // Page decodes one overview page from body and reduces its values. It
@@ -34,8 +37,14 @@ func (r *Reducer) Page(body io.Reader) (PageMetadata, error) {
 	}, restart)
 	if err != nil {
 		restart()
+		return meta, err
 	}
-	return meta, err
+	if r.Sink != nil {
+		r.Sink.Page(r.servers)
+		clear(r.servers)
+		r.servers = r.servers[:0]
+	}
+	return meta, nil
 }
 
 // Snapshot returns the servers reduced so far, sorted by label (without

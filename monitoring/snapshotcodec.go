@@ -1,0 +1,274 @@
+package monitoring
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"io"
+	"sort"
+	"strings"
+	"time"
+)
+
+// How a snapshot travels from the upstream to the database without ever
+// being held whole: the fetcher hands the servers over a page at a time
+// (PageSink); a SnapshotBuilder hashes each page, gzips its JSON only when
+// the hash differs from the stored page's, and keeps of every server only
+// what the wall shows. An account of 5,000 servers is some 15 MB of
+// reduced alarms and 15 MB of JSON; the builder holds one page of it.
+
+// PageSink takes a fetch's servers a page at a time, each page once it has
+// been read whole. It must not keep the slice it is given.
+type PageSink interface {
+	Page(servers []Server)
+}
+
+// SnapshotBuilder turns pages of servers into what SavePollSuccess stores.
+// Make one with Store.NewSnapshotBuilder for each poll.
+type SnapshotBuilder struct {
+	stored  []int64 // the hashes of the account's stored pages
+	pages   []builtPage
+	summary []Server
+	err     error
+}
+
+type builtPage struct {
+	hash int64
+	data []byte // gzipped JSON; nil when the stored page has the same content
+}
+
+// BuiltSnapshot is a poll's snapshot, ready to store.
+type BuiltSnapshot struct {
+	FetchedAt time.Time
+	summary   *Snapshot
+	pages     []builtPage
+	err       error
+}
+
+// Page implements PageSink.
+func (b *SnapshotBuilder) Page(servers []Server) {
+	p := builtPage{hash: hashServers(servers)}
+	if i := len(b.pages); i >= len(b.stored) || b.stored[i] != p.hash {
+		data, err := encodePage(servers)
+		if err != nil && b.err == nil {
+			b.err = err
+		}
+		p.data = data
+	}
+	b.pages = append(b.pages, p)
+	for i := range servers {
+		b.summary = append(b.summary, summaryOf(&servers[i]))
+	}
+}
+
+// Finish returns the snapshot taken at fetchedAt. The builder is done.
+func (b *SnapshotBuilder) Finish(fetchedAt time.Time) *BuiltSnapshot {
+	sum := &Snapshot{FetchedAt: fetchedAt.UTC(), Servers: b.summary}
+	if sum.Servers == nil {
+		sum.Servers = []Server{}
+	}
+	sortServers(sum.Servers)
+	return &BuiltSnapshot{FetchedAt: sum.FetchedAt, summary: sum, pages: b.pages, err: b.err}
+}
+
+// unchanged reports whether every page is as stored (and no page is gone).
+func (bs *BuiltSnapshot) unchanged(stored []int64) bool {
+	if len(bs.pages) != len(stored) {
+		return false
+	}
+	for _, p := range bs.pages {
+		if p.data != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (bs *BuiltSnapshot) hashes() []int64 {
+	out := make([]int64, len(bs.pages))
+	for i, p := range bs.pages {
+		out[i] = p.hash
+	}
+	return out
+}
+
+// sortServers orders servers by label without case, then id: the order of
+// the wall and the API.
+func sortServers(servers []Server) {
+	sort.SliceStable(servers, func(i, j int) bool {
+		a, b := strings.ToLower(servers[i].Label), strings.ToLower(servers[j].Label)
+		if a != b {
+			return a < b
+		}
+		return servers[i].ID < servers[j].ID
+	})
+}
+
+// encodePage writes servers as a gzipped JSON array, a server at a time.
+func encodePage(servers []Server) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = io.WriteString(zw, "[")
+	enc := json.NewEncoder(zw)
+	for i := range servers {
+		if i > 0 {
+			_, _ = io.WriteString(zw, ",")
+		}
+		if err := enc.Encode(&servers[i]); err != nil {
+			return nil, fmt.Errorf("encode snapshot: %w", err)
+		}
+	}
+	_, _ = io.WriteString(zw, "]")
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("encode snapshot: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// decodePage reads a stored page, handing each server to keep.
+func decodePage(data []byte, keep func(*Server) bool, into []Server) ([]Server, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return into, err
+	}
+	defer zr.Close()
+	dec := json.NewDecoder(zr)
+	if err := expectDelim(dec, '['); err != nil {
+		return into, err
+	}
+	for dec.More() {
+		var srv Server
+		if err := dec.Decode(&srv); err != nil {
+			return into, err
+		}
+		if keep(&srv) {
+			into = append(into, srv)
+		}
+	}
+	return into, expectDelim(dec, ']')
+}
+
+// decodeWhole reads a snapshot stored whole as plain JSON (rows written
+// before pages), a server at a time.
+func decodeWhole(data []byte, keep func(*Server) bool) (*Snapshot, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	snap := &Snapshot{}
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		if tok != "servers" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		tok, err = dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		if tok == nil {
+			continue
+		}
+		if tok != json.Delim('[') {
+			return nil, errors.New("servers is not a list")
+		}
+		for dec.More() {
+			var srv Server
+			if err := dec.Decode(&srv); err != nil {
+				return nil, err
+			}
+			if keep(&srv) {
+				snap.Servers = append(snap.Servers, srv)
+			}
+		}
+		if err := expectDelim(dec, ']'); err != nil {
+			return nil, err
+		}
+	}
+	return snap, expectDelim(dec, '}')
+}
+
+func expectDelim(dec *json.Decoder, d json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != d {
+		return fmt.Errorf("want %q, got %v", d, tok)
+	}
+	return nil
+}
+
+// hashServers sums everything a page of servers holds: two pages with equal
+// sums hold the same data. It is stored with each page, so a change to it
+// rewrites every page once; every field of Server, Alarm and Counts is part
+// of it (TestContentHashCoversEveryField keeps it so, and pins its value).
+func hashServers(servers []Server) int64 {
+	h := fnv.New64a()
+	num := func(n int64) {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(n))
+		h.Write(b[:])
+	}
+	num(int64(len(servers)))
+	for i := range servers {
+		hashServer(h, num, &servers[i])
+	}
+	return int64(h.Sum64())
+}
+
+func hashServer(h hash.Hash64, num func(int64), s *Server) {
+	str := func(v string) {
+		num(int64(len(v)))
+		_, _ = io.WriteString(h, v)
+	}
+	flag := func(b bool) {
+		if b {
+			num(1)
+		} else {
+			num(0)
+		}
+	}
+	str(s.ID)
+	str(s.Label)
+	str(s.AgentID)
+	str(s.URI)
+	str(s.Region)
+	str(s.TenantID)
+	str(s.ServerUUID)
+	str(string(s.Worst))
+	for _, n := range []int{s.Counts.OK, s.Counts.Warning, s.Counts.Critical, s.Counts.Unknown, s.Counts.Total, s.Counts.Excluded} {
+		num(int64(n))
+	}
+	num(int64(len(s.Alarms)))
+	for j := range s.Alarms {
+		a := &s.Alarms[j]
+		str(a.ID)
+		str(a.Label)
+		str(a.CheckID)
+		str(a.CheckLabel)
+		str(a.CheckType)
+		str(string(a.State))
+		str(a.Status)
+		flag(a.Since.IsZero())
+		num(a.Since.UnixNano())
+		str(string(a.PreviousState))
+		flag(a.Disabled)
+		flag(a.Evaluated)
+		flag(a.Orphan)
+	}
+}
