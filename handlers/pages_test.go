@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bufio"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net"
@@ -123,6 +124,14 @@ func TestWallRefreshIsConditional(t *testing.T) {
 		gz := e.conditional("/", "", true)
 		if gz.Header().Get("Content-Encoding") != "gzip" {
 			t.Fatalf("Content-Encoding %q, want gzip", gz.Header().Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(gz.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inflated, _ := io.ReadAll(zr)
+		if string(inflated) != plain.Body.String() {
+			t.Error("the gzipped and the plain refresh differ")
 		}
 		pt, gt := plain.Header().Get("ETag"), gz.Header().Get("ETag")
 		if pt == gt {
