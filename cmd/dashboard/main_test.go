@@ -425,7 +425,7 @@ func TestTheMemoryLimitDefaultsTo64MiBUnlessGOMEMLIMITIsSet(t *testing.T) {
 	if got := setMemoryLimit(onlyEnv("GOMEMLIMIT=123MiB")); got != 123<<20 || debug.SetMemoryLimit(-1) != 123<<20 {
 		t.Errorf("with GOMEMLIMIT set the limit became %d (reported %d), want the runtime's %d", debug.SetMemoryLimit(-1), got, 123<<20)
 	}
-	if got := setMemoryLimit(onlyEnv()); got != 64<<20 || debug.SetMemoryLimit(-1) != 64<<20 {
-		t.Errorf("without GOMEMLIMIT the limit is %d (reported %d), want 64 MiB", debug.SetMemoryLimit(-1), got)
+	if got := setMemoryLimit(onlyEnv()); got != defaultMemoryLimit || debug.SetMemoryLimit(-1) != defaultMemoryLimit {
+		t.Errorf("without GOMEMLIMIT the limit is %d (reported %d), want defaultMemoryLimit", debug.SetMemoryLimit(-1), got)
 	}
 }

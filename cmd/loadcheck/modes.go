@@ -231,7 +231,7 @@ func procStatus(field string) float64 {
 // the wall rebuilt and its grid rendered after each cycle), and reports
 // this process's resident memory.
 func runMemoryMode(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	limit := int64(64 << 20) // as cmd/dashboard sets it unless GOMEMLIMIT is set
+	limit := int64(40 << 20) // as cmd/dashboard sets it (defaultMemoryLimit) unless GOMEMLIMIT is set
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(limit)
 	} else {
@@ -299,6 +299,7 @@ read:
 		len(accts), o.setup.Servers, o.setup.Alarms, o.cycles, limit>>20, start)
 	var after []float64
 	var gridBytes int
+	began := time.Now()
 	for c := range o.cycles {
 		var wg sync.WaitGroup
 		errs := make(chan error, len(e.ids))
@@ -329,6 +330,8 @@ read:
 	fmt.Fprintf(stdout, "RSS after cycle 1            %6.1f MB\n", after[0])
 	fmt.Fprintf(stdout, "RSS after the last cycle     %6.1f MB   (second half of the run: %.1f–%.1f MB)\n", last, lo, hi)
 	fmt.Fprintf(stdout, "peak RSS (VmHWM)             %6.1f MB\n", procStatus("VmHWM"))
+	fmt.Fprintf(stdout, "at the end: anonymous %.1f MB (heap, SQLite), file-backed %.1f MB (this binary's code); %.0f ms a cycle\n",
+		procStatus("RssAnon"), procStatus("RssFile"), float64(time.Since(began).Milliseconds())/float64(o.cycles))
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(stdout, "Go runtime at the end: heap in use %.1f MB, obtained from the OS %.1f MB, released %.1f MB, %d GCs\n",
