@@ -40,7 +40,6 @@
   }
 
   var lastContact = Date.now();
-  var failing = false;
 
   function refreshMs() {
     var g = document.getElementById("grid");
@@ -52,8 +51,9 @@
     var el = document.getElementById("contact");
     if (!el) return;
     var since = Date.now() - lastContact;
-    // Two missed refreshes and a little slack: the server is not answering.
-    var lost = failing || since > 2.5 * refreshMs();
+    // Two missed refreshes and a little slack: the server is not answering
+    // (one failed refresh may be a restart; it is not yet news).
+    var lost = since > 2.5 * refreshMs();
     el.classList.toggle("lost", lost);
     document.documentElement.classList.toggle("contact-lost", lost);
     if (lost) {
@@ -75,13 +75,7 @@
     updateTimes(document);
   });
   document.addEventListener("htmx:afterRequest", function (e) {
-    var ok = e.detail && e.detail.successful;
-    failing = !ok;
-    if (ok) lastContact = Date.now();
-    updateContact();
-  });
-  document.addEventListener("htmx:sendError", function () {
-    failing = true;
+    if (e.detail && e.detail.successful) lastContact = Date.now();
     updateContact();
   });
   setInterval(tick, 1000);

@@ -239,4 +239,25 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 		t.Fatalf("screenshot: %v", err)
 	}
 	savePNG(t, shots, "server.png", png)
+
+	// A dead server must not pass for a healthy one: with the refresh at
+	// 2 s, two missed refreshes turn the refresh line into a warning.
+	browserStep(t, ctx, "back to the wall", 15*time.Second,
+		chromedp.Navigate(d.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#grid li.tile")),
+	)
+	if err := d.stop(); err != nil {
+		t.Fatalf("stop the dashboard: %v", err)
+	}
+	browserStep(t, ctx, "the wall notices the server is gone", 15*time.Second,
+		chromedp.Poll[chromedp.Void](`document.getElementById('contact').classList.contains('lost') && document.getElementById('contact').textContent.startsWith('No answer from the dashboard server')`,
+			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(14*time.Second)),
+	)
+	sctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+	png, err = chromedp.Run(sctx, chromedp.CaptureScreenshot())
+	cancel()
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	savePNG(t, shots, "server-gone.png", png)
 }
