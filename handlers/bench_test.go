@@ -100,7 +100,7 @@ func BenchmarkWall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	grid := views.Grid{View: m.View(wall.ParseQuery(""), 0), Self: "/", RefreshEvery: 20 * time.Second, Version: m.Version}
+	grid := views.Grid{View: m.View(wall.ParseQuery(""), 0), Self: "/", RefreshEvery: 20 * time.Second}
 	b.Run("render grid", func(b *testing.B) {
 		var buf bytes.Buffer
 		b.ReportAllocs()

@@ -78,7 +78,12 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, accountID in
 		h.serverError(w, r, err)
 		return
 	}
-	writePage(w, r, p)
+	// Signed-in pages are for one browser's cache, not a shared one.
+	cc := "no-cache"
+	if key.signedIn {
+		cc = "private, no-cache"
+	}
+	writePage(w, r, p, cc)
 }
 
 // showServer renders one server's alarms.
@@ -159,7 +164,7 @@ func (h *Handler) grid(m *wall.Model, q string, accountID int64, path string, si
 	return views.Grid{
 		View: m.View(wall.ParseQuery(q), accountID), Self: selfURL(path, q),
 		RefreshEvery: h.opts.RefreshInterval, PollEvery: h.opts.PollInterval,
-		SignedIn: signedIn, Version: m.Version,
+		SignedIn: signedIn,
 	}
 }
 

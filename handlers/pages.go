@@ -6,6 +6,7 @@ import (
 	"container/list"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -31,18 +32,17 @@ type viewKey struct {
 // page is a rendered page: the same bytes for every request with its key,
 // with a strong validator. A page worth compressing is kept gzipped only
 // (wall screens all ask for gzip, and the grid of 5,000 servers is 2 MB
-// plain, 130 KB gzipped); the plain bytes are made again for a client that
-// does not take gzip, once, when one asks.
+// plain, 130 KB gzipped); a client that does not take gzip gets it
+// inflated as it is sent.
 type page struct {
-	etag      string
-	gzip      []byte // nil for a page too small to compress
-	gzipETag  string
-	plainOnce sync.Once
-	plain     []byte        // small pages from the start, others on demand
-	ready     chan struct{} // closed once the page is made (or err)
-	err       error
-	elem      *list.Element
-	sizeAdded int
+	etag     string
+	gzip     []byte // nil for a page too small to compress
+	gzipETag string
+	plain    []byte        // small pages only
+	size     int           // bytes kept
+	ready    chan struct{} // closed once the page is made (or err)
+	err      error
+	elem     *list.Element
 }
 
 // minGzip is the smallest page worth compressing.
@@ -53,8 +53,7 @@ func (p *page) make(plain []byte) {
 	sum := sha256.Sum256(plain)
 	p.etag = `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
 	if len(plain) < minGzip {
-		p.plain = plain
-		p.plainOnce.Do(func() {})
+		p.plain, p.size = plain, len(plain)
 		return
 	}
 	var buf bytes.Buffer
@@ -64,20 +63,7 @@ func (p *page) make(plain []byte) {
 	_ = zw.Close()
 	p.gzip = bytes.Clone(buf.Bytes()) // not the grown buffer's spare room
 	p.gzipETag = p.etag[:len(p.etag)-1] + `-gz"`
-}
-
-// identity returns the plain bytes, inflating them once if need be.
-func (p *page) identity() []byte {
-	p.plainOnce.Do(func() {
-		zr, err := gzip.NewReader(bytes.NewReader(p.gzip))
-		if err == nil {
-			p.plain, err = io.ReadAll(zr)
-		}
-		if err != nil {
-			panic("handlers: a page gzipped here does not inflate: " + err.Error())
-		}
-	})
-	return p.plain
+	p.size = len(p.gzip)
 }
 
 // pageCache keeps rendered wall pages of the current model version, bounded
@@ -148,11 +134,18 @@ func (c *pageCache) get(key pageKey, render func() ([]byte, error)) (*page, erro
 	}
 	c.mu.Unlock()
 
-	plain, err := render()
-	if p.err = err; err == nil {
-		p.make(plain)
-	}
-	close(p.ready)
+	func() {
+		defer close(p.ready) // even if render panics: nobody waits forever
+		defer func() {
+			if v := recover(); v != nil {
+				p.err = fmt.Errorf("rendering %s: %v", key.path, v)
+			}
+		}()
+		plain, err := render()
+		if p.err = err; err == nil {
+			p.make(plain)
+		}
+	}()
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -163,8 +156,7 @@ func (c *pageCache) get(key pageKey, render func() ([]byte, error)) (*page, erro
 		c.remove(key, p)
 		return p, p.err
 	}
-	p.sizeAdded = len(p.plain) + len(p.gzip)
-	c.bytes += p.sizeAdded
+	c.bytes += p.size
 	for (c.lru.Len() > c.maxPages || c.bytes > c.maxBytes) && c.lru.Len() > 1 {
 		oldest := c.lru.Back().Value.(pageKey)
 		c.remove(oldest, c.pages[oldest])
@@ -180,35 +172,49 @@ func (c *pageCache) remove(key pageKey, p *page) {
 		c.lru.Remove(p.elem)
 		p.elem = nil
 	}
-	c.bytes -= p.sizeAdded
+	c.bytes -= p.size
 	delete(c.pages, key)
 }
 
 // writePage answers with a cached page: 304 when the client has it, else
 // the bytes, gzipped when accepted. A 304 carries only the headers a cache
 // needs to reuse what it has.
-func writePage(w http.ResponseWriter, r *http.Request, p *page) {
+func writePage(w http.ResponseWriter, r *http.Request, p *page, cacheControl string) {
 	gz := p.gzip != nil && acceptsGzip(r)
-	body, etag := p.gzip, p.gzipETag
-	if !gz {
-		body, etag = p.identity(), p.etag
+	etag := p.etag
+	if gz {
+		etag = p.gzipETag
 	}
 	h := w.Header()
 	h.Set("Vary", "HX-Request, Cookie, Accept-Encoding")
-	h.Set("Cache-Control", "no-cache")
+	h.Set("Cache-Control", cacheControl)
 	h.Set("ETag", etag)
 	if etagMatch(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	if gz {
+	switch {
+	case gz:
 		h.Set("Content-Encoding", "gzip")
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
+		h.Set("Content-Length", strconv.Itoa(len(p.gzip)))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(p.gzip)
+		}
+	case p.gzip == nil:
+		h.Set("Content-Length", strconv.Itoa(len(p.plain)))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(p.plain)
+		}
+	default: // a big page for a client without gzip: inflated as it goes
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			if zr, err := gzip.NewReader(bytes.NewReader(p.gzip)); err == nil {
+				_, _ = io.Copy(w, zr)
+			}
+		}
 	}
 }
 

@@ -45,8 +45,8 @@ func TestWallRefreshIsConditional(t *testing.T) {
 		if !strings.HasPrefix(etag, `"`) || len(etag) < 10 {
 			t.Fatalf("ETag %q, want a strong tag", etag)
 		}
-		if got := first.Header().Get("Cache-Control"); got != "no-cache" {
-			t.Errorf("Cache-Control %q, want no-cache", got)
+		if got := first.Header().Get("Cache-Control"); got != "private, no-cache" {
+			t.Errorf("Cache-Control %q for a signed-in page, want private, no-cache", got)
 		}
 	})
 	t.Run("the same request again gives the same bytes", func(t *testing.T) {
@@ -162,7 +162,49 @@ func TestWallRefreshIsConditional(t *testing.T) {
 		if strings.Contains(anon.Body.String(), "Refresh now") || !strings.Contains(signed.Body.String(), "Refresh now") {
 			t.Error("the public page has the signed-in controls, or the signed-in page lacks them")
 		}
+		if got := anon.Header().Get("Cache-Control"); got != "no-cache" {
+			t.Errorf("Cache-Control %q for the public wall, want no-cache", got)
+		}
 	})
+}
+
+func TestAChangeElsewhereKeepsA304(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "quiet-one", Servers: 5, Alarms: 3}), "")
+	b := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "busy-one", Servers: 5, Alarms: 3}), "")
+	e.poll(a.ID)
+	e.poll(b.ID)
+	path := "/accounts/" + idStr(a.ID)
+	etag := e.conditional(path, "", false).Header().Get("ETag")
+	filtered := e.conditional("/?q=quiet", "", false).Header().Get("ETag")
+	// Account b changes; a's page and a filter showing only a do not.
+	if err := e.store.UpdateAccount(e.ctx, b.ID, monitoring.AccountUpdate{Alias: "Renamed", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, e.conditional(path, etag, false), http.StatusNotModified)
+	wantStatus(t, e.conditional("/?q=quiet", filtered, false), http.StatusNotModified)
+	wantStatus(t, e.conditional("/", etag, false), http.StatusOK)
+}
+
+func TestAPanickingRenderIsA500AndNoBodyWaitsForIt(t *testing.T) {
+	c := newPageCache(8, 1<<20)
+	key := pageKey{version: 1, viewKey: viewKey{path: "/"}}
+	if _, err := c.get(key, func() ([]byte, error) { panic("boom") }); err == nil {
+		t.Fatal("a panicking render gave no error")
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.get(key, func() ([]byte, error) { return []byte("ok"), nil })
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("after the panic: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a request after the panic waits forever")
+	}
 }
 
 func TestHistoryRestoreGetsTheWholePage(t *testing.T) {

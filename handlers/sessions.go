@@ -22,6 +22,10 @@ type sessionStore struct {
 
 	mu   sync.Mutex
 	rows map[string]cachedSession // by hashed token
+	// writes counts commits and deletes: a read from the table is kept
+	// only if none happened while it ran, so a sign-out racing a refresh
+	// cannot leave the signed-out session in memory.
+	writes uint64
 }
 
 type cachedSession struct {
@@ -47,12 +51,15 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 	key := hashSessionToken(token)
 	s.mu.Lock()
 	row, ok := s.rows[key]
+	writes := s.writes
 	s.mu.Unlock()
 	if ok {
 		if s.now().Before(row.expiry) {
 			return row.data, true, nil
 		}
-		s.forget(key)
+		s.mu.Lock()
+		delete(s.rows, key)
+		s.mu.Unlock()
 		return nil, false, nil
 	}
 	data, found, err := s.inner.Find(key)
@@ -65,15 +72,23 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 	if deadline, _, err := s.codec.Decode(data); err == nil {
 		expiry = deadline
 	}
-	s.remember(key, cachedSession{data: data, expiry: expiry})
+	s.mu.Lock()
+	if s.writes == writes {
+		s.remember(key, cachedSession{data: data, expiry: expiry})
+	}
+	s.mu.Unlock()
 	return data, true, nil
 }
 
 // Commit implements scs.Store.
 func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
 	key := hashSessionToken(token)
-	if err := s.inner.Commit(key, b, expiry); err != nil {
-		s.forget(key)
+	err := s.inner.Commit(key, b, expiry)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	delete(s.rows, key)
+	if err != nil {
 		return err
 	}
 	s.remember(key, cachedSession{data: b, expiry: expiry})
@@ -83,23 +98,22 @@ func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
 // Delete implements scs.Store.
 func (s *sessionStore) Delete(token string) error {
 	key := hashSessionToken(token)
-	s.forget(key)
-	return s.inner.Delete(key)
+	// The row goes first: a Find meanwhile reads it, but sees the count
+	// move and does not keep it.
+	err := s.inner.Delete(key)
+	s.mu.Lock()
+	s.writes++
+	delete(s.rows, key)
+	s.mu.Unlock()
+	return err
 }
 
+// remember keeps a row; s.mu is held.
 func (s *sessionStore) remember(key string, row cachedSession) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if len(s.rows) >= maxCachedSessions {
 		clear(s.rows)
 	}
 	s.rows[key] = row
-}
-
-func (s *sessionStore) forget(key string) {
-	s.mu.Lock()
-	delete(s.rows, key)
-	s.mu.Unlock()
 }
 
 // memoCodec decodes each distinct session blob once: gob builds a decoder

@@ -130,3 +130,74 @@ func TestSignedInWallRefreshNeedsNoDatabase(t *testing.T) {
 		t.Error("the refresh is not the signed-in grid")
 	}
 }
+
+// gatedStore lets a test hold a Find or a Delete in the middle.
+type gatedStore struct {
+	scs.Store
+	findEntered, deleteEntered chan struct{}
+	findGate, deleteGate       chan struct{}
+}
+
+func (g *gatedStore) Find(token string) ([]byte, bool, error) {
+	b, ok, err := g.Store.Find(token) // read first, then wait: an old read
+	if g.findGate != nil {
+		g.findEntered <- struct{}{}
+		<-g.findGate
+	}
+	return b, ok, err
+}
+
+func (g *gatedStore) Delete(token string) error {
+	if g.deleteGate != nil {
+		g.deleteEntered <- struct{}{}
+		<-g.deleteGate
+	}
+	return g.Store.Delete(token)
+}
+
+func TestSignOutRacingARefreshLeavesNoSessionBehind(t *testing.T) {
+	e := newTestEnv(t)
+	data, _ := scs.GobCodec{}.Encode(time.Now().Add(time.Hour), map[string]any{"user": "tester"})
+	newStore := func() (*sessionStore, *gatedStore) {
+		g := &gatedStore{Store: sqlite3store.NewWithCleanupInterval(e.store.DB(), 0)}
+		s := newSessionStore(g, scs.GobCodec{})
+		if err := s.Commit("tok", data, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		clear(s.rows) // as after a restart: the next Find reads the table
+		return s, g
+	}
+
+	t.Run("a refresh during the sign-out's delete", func(t *testing.T) {
+		s, g := newStore()
+		g.deleteEntered, g.deleteGate = make(chan struct{}), make(chan struct{})
+		done := make(chan error)
+		go func() { done <- s.Delete("tok") }()
+		<-g.deleteEntered
+		_, _, _ = s.Find("tok") // the row is still there
+		close(g.deleteGate)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if _, found, _ := s.Find("tok"); found {
+			t.Error("the session is still found after signing out")
+		}
+	})
+	t.Run("a refresh that read the row before the sign-out", func(t *testing.T) {
+		s, g := newStore()
+		entered, gate := make(chan struct{}), make(chan struct{})
+		g.findEntered, g.findGate = entered, gate
+		found := make(chan bool)
+		go func() { _, ok, _ := s.Find("tok"); found <- ok }()
+		<-entered // the row is read, not yet kept
+		if err := s.Delete("tok"); err != nil {
+			t.Fatal(err)
+		}
+		close(gate)
+		<-found
+		g.findGate = nil
+		if _, ok, _ := s.Find("tok"); ok {
+			t.Error("the session read before the sign-out was kept and is still found")
+		}
+	})
+}

@@ -44,8 +44,7 @@ type Grid struct {
 	Self         string
 	RefreshEvery time.Duration
 	PollEvery    time.Duration
-	SignedIn     bool   // show the controls that change state
-	Version      uint64 // of the model the grid shows
+	SignedIn     bool // show the controls that change state
 }
 
 // TileHref is the server page of a tile.
@@ -148,8 +147,6 @@ func id64(n int64) string { return strconv.FormatInt(n, 10) }
 func urlQuery(s string) string { return url.QueryEscape(s) }
 
 func boolStr(b bool) string { return strconv.FormatBool(b) }
-
-func u64(n uint64) string { return strconv.FormatUint(n, 10) }
 
 func ms(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 
