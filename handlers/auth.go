@@ -294,7 +294,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 
 // bareLayout is the shell without navigation (for signed-out pages).
 func (h *Handler) bareLayout(r *http.Request, title string) views.Layout {
-	return views.Layout{Title: title, Demo: h.opts.Demo, Bare: true}
+	return views.Layout{Title: title, Demo: h.opts.Demo, Bare: true, Build: h.build()}
 }
 
 // login checks the password, renews the session token and signs in.

@@ -59,6 +59,15 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, accountID in
 		// what it gets in place of the whole page.
 		fragment: isHTMX(r) && r.Header.Get("HX-History-Restore-Request") != "true",
 	}}
+	// A page loaded before an upgrade cannot show today's fragments (they
+	// need today's stylesheet and ring definitions): have htmx reload it.
+	// (A history restore gets a whole page, which is always fine.)
+	if key.fragment && r.Header.Get("HX-Current-URL") != "" && r.Header.Get(views.BuildHeader) != h.build() {
+		w.Header().Set("HX-Refresh", "true")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	if len(q) > maxCachedQuery {
 		key.version = 0 // rendered, never kept
 	}

@@ -19,6 +19,7 @@ import (
 
 	"cmdash/monitoring"
 	"cmdash/monitoring/wall"
+	"cmdash/static"
 	"cmdash/views"
 )
 
@@ -53,6 +54,9 @@ type Options struct {
 	Sessions *scs.SessionManager
 	// Metrics, when nil, disables /metrics and request counting.
 	Metrics *Metrics
+	// Version is the dashboard's version; with the static files' hash it
+	// tells a page loaded before an upgrade from a current one.
+	Version string
 }
 
 // Handler holds what every route needs.
@@ -167,7 +171,7 @@ func (h *Handler) layout(r *http.Request, title, active string) views.Layout {
 
 // modelLayout is the page shell for a model, the same for every viewer.
 func (h *Handler) modelLayout(m *wall.Model, title, active, q string) views.Layout {
-	l := views.Layout{Title: title, Demo: h.opts.Demo, Active: active, Query: q, Filters: m.Filters}
+	l := views.Layout{Title: title, Demo: h.opts.Demo, Active: active, Query: q, Filters: m.Filters, Build: h.build()}
 	for _, s := range m.Sections {
 		na := views.NavAccount{ID: s.AccountID, Name: s.Name, State: s.Worst}
 		if !s.Polled {
@@ -177,6 +181,9 @@ func (h *Handler) modelLayout(m *wall.Model, title, active, q string) views.Layo
 	}
 	return l
 }
+
+// build names this version of the pages (see views.BuildHeader).
+func (h *Handler) build() string { return h.opts.Version + "-" + static.Hash() }
 
 // isHTMX reports an htmx request (a fragment is wanted).
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }

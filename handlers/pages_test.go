@@ -3,6 +3,7 @@ package handlers
 import (
 	"bufio"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +17,7 @@ import (
 
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
+	"cmdash/views"
 )
 
 // conditional GETs path as an htmx refresh with If-None-Match.
@@ -434,4 +436,72 @@ func TestETagMatch(t *testing.T) {
 			t.Errorf("etagMatch(%q) = %v, want %v", tt.header, got, tt.want)
 		}
 	}
+}
+
+func TestAPageFromBeforeAnUpgradeIsReloaded(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "upg", Servers: 2, Alarms: 2}), "")
+	e.poll(a.ID)
+	doc := e.page("/")
+	build := ""
+	if v, ok := doc.Find("body").Attr("hx-headers"); ok {
+		var hdr map[string]string
+		if err := json.Unmarshal([]byte(v), &hdr); err != nil {
+			t.Fatalf("body hx-headers %q: %v", v, err)
+		}
+		build = hdr[views.BuildHeader]
+	}
+	if build == "" {
+		t.Fatal("the page does not send its build with htmx requests")
+	}
+	if href := doc.Find(`link[rel=stylesheet]`).First().AttrOr("href", ""); !strings.HasPrefix(href, "/static/app.css?v=") {
+		t.Errorf("stylesheet at %q, want a content-versioned URL", href)
+	}
+	refresh := func(build string, restore bool) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("HX-Request", "true")
+		req.Header.Set("HX-Current-URL", "http://example.test/")
+		if build != "" {
+			req.Header.Set(views.BuildHeader, build)
+		}
+		if restore {
+			req.Header.Set("HX-History-Restore-Request", "true")
+		}
+		return e.do(req)
+	}
+	tests := []struct {
+		name        string
+		build       string
+		restore     bool
+		wantReload  bool
+		wantPage    bool
+		wantFragOut bool
+	}{
+		{name: "the current page's refresh gets the grid", build: build, wantFragOut: true},
+		{name: "a page without a build (from before) is reloaded", build: "", wantReload: true},
+		{name: "a page of another build is reloaded", build: "old-" + build, wantReload: true},
+		{name: "a history restore gets the whole page whatever its build", build: "", restore: true, wantPage: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := refresh(tt.build, tt.restore)
+			wantStatus(t, rec, http.StatusOK)
+			if got := rec.Header().Get("HX-Refresh") == "true"; got != tt.wantReload {
+				t.Errorf("HX-Refresh %v, want %v", got, tt.wantReload)
+			}
+			body := rec.Body.String()
+			if tt.wantFragOut && !strings.HasPrefix(body, `<div id="grid"`) {
+				t.Errorf("body %.60q, want the grid", body)
+			}
+			if tt.wantPage && !strings.Contains(body, "<html") {
+				t.Errorf("body %.60q, want the whole page", body)
+			}
+		})
+	}
+	t.Run("a script's htmx-style request without a page gets the grid", func(t *testing.T) {
+		rec := e.getHTMX("/")
+		if rec.Header().Get("HX-Refresh") != "" || !strings.HasPrefix(rec.Body.String(), `<div id="grid"`) {
+			t.Error("a request without HX-Current-URL was told to reload")
+		}
+	})
 }

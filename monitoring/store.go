@@ -414,6 +414,7 @@ func (s *Store) pageHashes(ctx context.Context, id int64) ([]int64, error) {
 		return nil, fmt.Errorf("snapshot pages %d: %w", id, err)
 	}
 	defer rows.Close()
+	h = []int64{}
 	for rows.Next() {
 		var v int64
 		if err := rows.Scan(&v); err != nil {
@@ -421,7 +422,15 @@ func (s *Store) pageHashes(ctx context.Context, id int64) ([]int64, error) {
 		}
 		h = append(h, v)
 	}
-	return h, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("snapshot pages %d: %w", id, err)
+	}
+	s.mu.Lock()
+	if _, ok := s.pages[id]; !ok {
+		s.pages[id] = h
+	}
+	s.mu.Unlock()
+	return h, nil
 }
 
 // SavePollSuccess stores the snapshot, the token in use and a clean status,
@@ -467,6 +476,14 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 		return fmt.Errorf("save poll: %w", err)
 	}
 	defer tx.Rollback()
+	committed := false
+	defer func() {
+		if !committed { // what is stored is not known for sure: read it again next time
+			s.mu.Lock()
+			delete(s.pages, id)
+			s.mu.Unlock()
+		}
+	}()
 	// The username is in the condition because the token was sealed for it.
 	res, err := tx.ExecContext(ctx, `UPDATE accounts SET token_sealed = ?, last_polled_at = ?, last_success_at = ?,
 		last_error = '', error_kind = '', error_count = 0, next_poll_at = ?, ratelimit_limit = ?, ratelimit_used = ?
@@ -502,6 +519,7 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save poll: %w", err)
 	}
+	committed = true
 	s.mu.Lock()
 	s.pages[id] = built.hashes()
 	if cur := s.cache[id]; same && cur != nil {

@@ -3,6 +3,7 @@
 package views
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -28,6 +29,9 @@ type Layout struct {
 	SignedIn bool
 	Alert    string // an error to show above the page
 	Bare     bool   // no navigation (signed-out pages)
+	// Build names this version of the markup and static files; every htmx
+	// request from the page sends it back (see BuildHeader).
+	Build string
 }
 
 // NavAccount is an account link in the navigation.
@@ -191,6 +195,16 @@ func problemTitle(t wall.Tile) templ.Attributes {
 		return nil
 	}
 	return templ.Attributes{"title": tileTitle(t)}
+}
+
+// BuildHeader is the request header that carries the page's Build: a
+// page loaded before an upgrade asks for fragments it cannot show, and the
+// server answers those with a reload.
+const BuildHeader = "X-Dashboard-Build"
+
+func buildHeader(build string) string {
+	b, _ := json.Marshal(map[string]string{BuildHeader: build})
+	return string(b)
 }
 
 // isoTime is a machine-readable time for <time datetime>, to the second.

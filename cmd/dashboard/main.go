@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	h := handlers.New(store, poller, client, log, handlers.Options{
 		Demo: cfg.Demo, PollInterval: cfg.PollInterval, RefreshInterval: cfg.RefreshInterval,
 		PublicDashboard: cfg.PublicDashboard, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,
-		Sessions: handlers.NewSessionManager(sessionStore, cfg.SecureCookies), Metrics: metrics,
+		Sessions: handlers.NewSessionManager(sessionStore, cfg.SecureCookies), Metrics: metrics, Version: version,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
