@@ -63,6 +63,9 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	data, found, err := s.inner.Find(key)
+	if err == nil && !found {
+		data, found, err = s.upgrade(token, key)
+	}
 	if err != nil || !found {
 		return nil, found, err
 	}
@@ -77,6 +80,27 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 		s.remember(key, cachedSession{data: data, expiry: expiry})
 	}
 	s.mu.Unlock()
+	return data, true, nil
+}
+
+// upgrade moves a session stored under its plain token (as versions before
+// hashing did) to its hashed key, so nobody, wall screens included, is
+// signed out by the upgrade.
+func (s *sessionStore) upgrade(token, key string) ([]byte, bool, error) {
+	data, found, err := s.inner.Find(token)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	deadline, _, err := s.codec.Decode(data)
+	if err != nil {
+		return nil, false, nil // unreadable: as good as gone
+	}
+	if err := s.inner.Commit(key, data, deadline); err != nil {
+		return nil, false, err
+	}
+	if err := s.inner.Delete(token); err != nil {
+		return nil, false, err
+	}
 	return data, true, nil
 }
 

@@ -201,3 +201,25 @@ func TestSignOutRacingARefreshLeavesNoSessionBehind(t *testing.T) {
 		}
 	})
 }
+
+func TestASessionStoredBeforeHashingSurvivesTheUpgrade(t *testing.T) {
+	e := newTestEnv(t)
+	inner := sqlite3store.NewWithCleanupInterval(e.store.DB(), 0)
+	data, _ := scs.GobCodec{}.Encode(time.Now().Add(time.Hour), map[string]any{"user": "tester"})
+	// As the previous version stored it: keyed by the cookie value itself.
+	if err := inner.Commit("old-cookie", data, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s := newSessionStore(inner, scs.GobCodec{})
+	if got, found, err := s.Find("old-cookie"); err != nil || !found || string(got) != string(data) {
+		t.Fatalf("the old session was not found: %v %v", found, err)
+	}
+	var n int
+	_ = e.store.DB().QueryRow(`SELECT count(*) FROM sessions WHERE token = 'old-cookie'`).Scan(&n)
+	if n != 0 {
+		t.Error("the plain token is still in the table after the upgrade")
+	}
+	if _, found, _ := newSessionStore(inner, scs.GobCodec{}).Find("old-cookie"); !found {
+		t.Error("after a restart the upgraded session is not found under its hash")
+	}
+}
