@@ -65,6 +65,18 @@ func browserStep(t *testing.T, ctx context.Context, what string, limit time.Dura
 	}
 }
 
+// screenshot saves what the browser shows under dir (see savePNG).
+func screenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	savePNG(t, dir, name, png)
+}
+
 func browserEval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -213,13 +225,7 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(9*time.Second)),
 	)
 
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
-	cancel()
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	savePNG(t, shots, "dashboard.png", png)
+	screenshot(t, ctx, shots, "dashboard.png")
 
 	// The first tile with counted alarms opens its server page.
 	browserStep(t, ctx, "open a server", 15*time.Second,
@@ -232,13 +238,7 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 	if n := browserEval[int](t, ctx, `document.querySelectorAll('table.alarms tbody tr').length`); n == 0 {
 		t.Error("the server page's alarms table has no rows")
 	}
-	sctx, cancel = context.WithTimeout(ctx, 10*time.Second)
-	png, err = chromedp.Run(sctx, chromedp.CaptureScreenshot())
-	cancel()
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	savePNG(t, shots, "server.png", png)
+	screenshot(t, ctx, shots, "server.png")
 
 	// A dead server must not pass for a healthy one: with the refresh at
 	// 2 s, two missed refreshes turn the refresh line into a warning.
@@ -253,11 +253,5 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.getElementById('contact').classList.contains('lost') && document.getElementById('contact').textContent.startsWith('No answer from the dashboard server')`,
 			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(14*time.Second)),
 	)
-	sctx, cancel = context.WithTimeout(ctx, 10*time.Second)
-	png, err = chromedp.Run(sctx, chromedp.CaptureScreenshot())
-	cancel()
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	savePNG(t, shots, "server-gone.png", png)
+	screenshot(t, ctx, shots, "server-gone.png")
 }
