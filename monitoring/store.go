@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,7 +29,14 @@ var (
 
 // OpenDB opens (creating if needed) the SQLite file at path and applies the
 // migrations in migrationsFS.
+//
+// The file holds sealed keys and live sessions: it is created readable by
+// its owner only (SQLite gives its -wal and -shm files the same mode), and
+// an existing file readable by others is made private.
 func OpenDB(ctx context.Context, path string, migrationsFS fs.FS) (*sql.DB, error) {
+	if err := privateFile(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
@@ -49,6 +57,31 @@ func OpenDB(ctx context.Context, path string, migrationsFS fs.FS) (*sql.DB, erro
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// privateFile creates path with mode 0600 when it does not exist, and takes
+// group and other permissions off an existing file and its -wal and -shm.
+func privateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, st.Mode().Perm()&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Account is a Rackspace account as the dashboard knows it. It never holds

@@ -472,3 +472,35 @@ func TestOnlyChangedPagesAreWritten(t *testing.T) {
 		t.Errorf("%d servers after shrinking, want 3", len(snap.Servers))
 	}
 }
+
+func TestTheDatabaseFilesAreReadableByTheirOwnerOnly(t *testing.T) {
+	dir := t.TempDir()
+	check := func(t *testing.T, path string) {
+		t.Helper()
+		db, err := monitoring.OpenDB(context.Background(), path, migrations.FS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`INSERT INTO filters (name, query, created_at) VALUES ('x', 'y', 0)`); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			st, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if perm := st.Mode().Perm(); perm&0o077 != 0 {
+				t.Errorf("%s has mode %v, want no access for group or others", filepath.Base(p), perm)
+			}
+		}
+	}
+	t.Run("a new database", func(t *testing.T) { check(t, filepath.Join(dir, "new.db")) })
+	t.Run("an existing world-readable database is made private", func(t *testing.T) {
+		path := filepath.Join(dir, "old.db")
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		check(t, path)
+	})
+}
