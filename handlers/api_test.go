@@ -281,3 +281,71 @@ func TestAFilterThatMatchesNothingSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// filtersBody is the answer of every /api/v1/filters call.
+type filtersBody struct {
+	Response, Message string
+	Data              []string
+	Filters           []struct{ Name, Filter string }
+}
+
+func TestAPISavingAFilterTwiceChangesNothing(t *testing.T) {
+	a := newApp(t, handlers.Options{})
+	c := a.signedIn()
+	post := func(form url.Values) (*http.Response, filtersBody) {
+		t.Helper()
+		resp := a.do(c, "POST", "/api/v1/filters", form, nil)
+		return resp, decode[filtersBody](t, resp)
+	}
+	// The original's page posted the search box's text, with no name, on
+	// every save.
+	if resp, env := post(url.Values{"filter": {"state:critical"}}); resp.StatusCode != http.StatusOK || len(env.Data) != 1 {
+		t.Fatalf("first save: %d %+v", resp.StatusCode, env)
+	}
+	if _, env := post(url.Values{"filter": {"state:warning"}, "name": {"Yellow"}}); len(env.Data) != 2 {
+		t.Fatalf("second filter: %+v", env)
+	}
+	gen := a.store.Generation()
+	for _, tt := range []struct {
+		name string
+		form url.Values
+	}{
+		{"the same text again, without a name", url.Values{"filter": {"state:critical"}}},
+		{"the same name and text", url.Values{"filter": {"state:warning"}, "name": {"Yellow"}}},
+		{"the same name in other letter case, same text", url.Values{"filter": {"state:warning"}, "name": {"yELLOW"}}},
+		{"a text saved under another name, without a name", url.Values{"filter": {"state:warning"}}},
+	} {
+		t.Run(tt.name+" answers 200 with the list unchanged", func(t *testing.T) {
+			resp, env := post(tt.form)
+			if resp.StatusCode != http.StatusOK || env.Response != "success" || !strings.Contains(env.Message, "already") {
+				t.Errorf("%d %+v", resp.StatusCode, env)
+			}
+			if !slices.Equal(env.Data, []string{"state:critical", "state:warning"}) || len(env.Filters) != 2 {
+				t.Errorf("list changed: %+v", env)
+			}
+		})
+	}
+	if got := a.store.Generation(); got != gen {
+		t.Errorf("an unchanged save advanced the generation from %d to %d: every wall would redraw", gen, got)
+	}
+
+	t.Run("the same name with another text is still a conflict", func(t *testing.T) {
+		resp := a.do(c, "POST", "/api/v1/filters", url.Values{"filter": {"is:problem"}, "name": {"yellow"}}, nil)
+		env := decode[map[string]string](t, resp)
+		if resp.StatusCode != http.StatusConflict || env["response"] != "error" {
+			t.Errorf("%d %v", resp.StatusCode, env)
+		}
+	})
+	t.Run("a text named by another filter's text, without a name, is a conflict", func(t *testing.T) {
+		// The name defaults to the text, "state:critical", already taken
+		// by a filter with another text.
+		if resp := a.do(c, "DELETE", "/api/v1/filters", url.Values{"filter": {"state:critical"}}, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("delete: %d", resp.StatusCode)
+		}
+		post(url.Values{"filter": {"is:problem"}, "name": {"state:critical"}})
+		resp := a.do(c, "POST", "/api/v1/filters", url.Values{"filter": {"state:critical"}}, nil)
+		if resp.StatusCode != http.StatusConflict {
+			t.Errorf("%d %s", resp.StatusCode, readBody(t, resp))
+		}
+	})
+}
