@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,33 +224,93 @@ func (h *Handler) apiAddAccount(w http.ResponseWriter, r *http.Request) {
 	h.apiAccountList(w, r, http.StatusOK)
 }
 
-// apiDeleteAccount: DELETE /api/v1/accounts with username.
+// apiDeleteAccount: DELETE /api/v1/accounts with username, apikey, or both,
+// as the original took them: by username alone, by API key alone (every
+// account with that key), or by both (the one account with that username,
+// only when the key is its key). The key is read only from the body,
+// compared in constant time and never logged.
 func (h *Handler) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("apikey") {
+		apiError(w, r, http.StatusBadRequest, "Send 'apikey' in the request body, never in the URL.")
+		return
+	}
 	p, err := apiParams(w, r)
 	if err != nil {
 		apiError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	username := strings.TrimSpace(p["username"])
-	if username == "" {
-		apiError(w, r, http.StatusBadRequest, "Missing 'username' field.")
+	username, key := strings.TrimSpace(p["username"]), strings.TrimSpace(p["apikey"])
+	var targets []monitoring.Account
+	switch {
+	case username == "" && key == "":
+		apiError(w, r, http.StatusBadRequest, "Missing 'username' or 'apikey' field.")
 		return
+	case username != "":
+		a, err := h.store.AccountByUsername(r.Context(), username)
+		match := err == nil
+		if errors.Is(err, monitoring.ErrNotFound) {
+			err = nil
+		}
+		if match && key != "" {
+			match, err = h.accountKeyIs(r, a.ID, key)
+		}
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		if !match {
+			msg := "No account with this username."
+			if key != "" {
+				msg = "No account with this username and API key."
+			}
+			apiError(w, r, http.StatusNotFound, msg)
+			return
+		}
+		targets = []monitoring.Account{a}
+	default:
+		accts, err := h.store.ListAccounts(r.Context())
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		for _, a := range accts { // every account, so the time says nothing about where a match is
+			match, err := h.accountKeyIs(r, a.ID, key)
+			if err != nil {
+				h.apiServerError(w, r, err)
+				return
+			}
+			if match {
+				targets = append(targets, a)
+			}
+		}
+		if len(targets) == 0 {
+			apiError(w, r, http.StatusNotFound, "No account with this API key.")
+			return
+		}
 	}
-	a, err := h.store.AccountByUsername(r.Context(), username)
+	for _, a := range targets {
+		if err := h.store.DeleteAccount(r.Context(), a.ID); err != nil && !errors.Is(err, monitoring.ErrNotFound) {
+			h.apiServerError(w, r, err)
+			return
+		}
+		h.forgetAccount(a.Username)
+	}
+	h.apiAccountList(w, r, http.StatusOK)
+}
+
+// accountKeyIs reports whether key is the account's stored API key. The
+// comparison takes the same time wherever the keys differ and whatever
+// their lengths; an account removed meanwhile matches nothing.
+func (h *Handler) accountKeyIs(r *http.Request, id int64, key string) (bool, error) {
+	cr, _, err := h.store.Credentials(r.Context(), id)
 	if errors.Is(err, monitoring.ErrNotFound) {
-		apiError(w, r, http.StatusNotFound, "No account with this username.")
-		return
+		return false, nil
 	}
 	if err != nil {
-		h.apiServerError(w, r, err)
-		return
+		return false, err
 	}
-	if err := h.store.DeleteAccount(r.Context(), a.ID); err != nil && !errors.Is(err, monitoring.ErrNotFound) {
-		h.apiServerError(w, r, err)
-		return
-	}
-	h.forgetAccount(a.Username)
-	h.apiAccountList(w, r, http.StatusOK)
+	stored, given := sha256.Sum256([]byte(cr.APIKey)), sha256.Sum256([]byte(key))
+	return subtle.ConstantTimeCompare(stored[:], given[:]) == 1, nil
 }
 
 // apiMonitor is one account's cached overview.
@@ -598,7 +660,7 @@ func (h *Handler) apiIndex(w http.ResponseWriter, r *http.Request) {
 		"response": "success",
 		"message":  "Cloud Monitoring Dashboard API v1. Authenticate with the session cookie or 'Authorization: Bearer <token>' (create tokens in Settings).",
 		"routes": []string{
-			"GET /api/v1/accounts", "POST /api/v1/accounts (username, apikey, alias)", "DELETE /api/v1/accounts (username)",
+			"GET /api/v1/accounts", "POST /api/v1/accounts (username, apikey, alias)", "DELETE /api/v1/accounts (username, apikey or both)",
 			"GET /api/v1/monitors[?small]", "GET /api/v1/monitors/{username}[?small]", "GET /api/v1/monitors/{username}/{serverId}",
 			"GET /api/v1/filters", "POST /api/v1/filters (filter, name)", "DELETE /api/v1/filters (filter)",
 		},

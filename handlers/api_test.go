@@ -349,3 +349,79 @@ func TestAPISavingAFilterTwiceChangesNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestAPIDeletesAccountsByUsernameAPIKeyOrBoth(t *testing.T) {
+	a := newApp(t, handlers.Options{},
+		fakerax.AccountSpec{Username: "alpha", Servers: 1, Alarms: 1},
+		fakerax.AccountSpec{Username: "beta", Servers: 1, Alarms: 1},
+		fakerax.AccountSpec{Username: "gamma", Servers: 1, Alarms: 1},
+		fakerax.AccountSpec{Username: "delta", Servers: 1, Alarms: 1})
+	c := a.signedIn()
+	keys := map[string]string{}
+	for _, acct := range a.fake.Accounts() {
+		keys[acct.Username] = acct.APIKey
+	}
+	var bodies strings.Builder
+	remaining := func() []string {
+		t.Helper()
+		var names []string
+		for _, acct := range decode[[]struct{ Username string }](t, a.do(c, "GET", "/api/v1/accounts", nil, nil)) {
+			names = append(names, acct.Username)
+		}
+		slices.Sort(names)
+		return names
+	}
+	tests := []struct {
+		name   string
+		path   string
+		body   any
+		status int
+		left   []string
+	}{
+		{"a key that is no account's is not found", "/api/v1/accounts", url.Values{"apikey": {"not-a-key-of-anyone"}}, 404,
+			[]string{"alpha", "beta", "delta", "gamma"}},
+		{"a username with another account's key is not found", "/api/v1/accounts", url.Values{"username": {"alpha"}, "apikey": {keys["gamma"]}}, 404,
+			[]string{"alpha", "beta", "delta", "gamma"}},
+		{"a key in the URL is refused, not used", "/api/v1/accounts?apikey=" + url.QueryEscape(keys["beta"]), url.Values{}, 400,
+			[]string{"alpha", "beta", "delta", "gamma"}},
+		{"neither field is a bad request", "/api/v1/accounts", url.Values{"alias": {"x"}}, 400,
+			[]string{"alpha", "beta", "delta", "gamma"}},
+		{"a key alone removes its account", "/api/v1/accounts", url.Values{"apikey": {keys["beta"]}}, 200,
+			[]string{"alpha", "delta", "gamma"}},
+		{"a username and its key remove the account", "/api/v1/accounts", url.Values{"username": {"alpha"}, "apikey": {keys["alpha"]}}, 200,
+			[]string{"delta", "gamma"}},
+		{"a key in a JSON body works too", "/api/v1/accounts", `{"apikey":"` + keys["gamma"] + `"}`, 200,
+			[]string{"delta"}},
+		{"a username in the query, as before", "/api/v1/accounts?username=delta", nil, 200,
+			nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := a.do(c, "DELETE", tt.path, tt.body, nil)
+			body := readBody(t, resp)
+			bodies.WriteString(body)
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if resp.StatusCode == http.StatusOK {
+				var list []struct{ Username string }
+				if err := json.Unmarshal([]byte(body), &list); err != nil || len(list) != len(tt.left) {
+					t.Errorf("the answer is not the remaining accounts: %s", body)
+				}
+			} else if !strings.Contains(body, `"response":"error"`) {
+				t.Errorf("error without the envelope: %s", body)
+			}
+			if got := remaining(); !slices.Equal(got, tt.left) {
+				t.Errorf("accounts left: %v, want %v", got, tt.left)
+			}
+		})
+	}
+	for user, key := range keys {
+		if strings.Contains(bodies.String(), key) {
+			t.Errorf("an answer contains %s's API key", user)
+		}
+		if strings.Contains(a.logs.String(), key) {
+			t.Errorf("the log contains %s's API key", user)
+		}
+	}
+}
