@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"cmdash/handlers"
+	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 )
 
@@ -423,5 +425,266 @@ func TestAPIDeletesAccountsByUsernameAPIKeyOrBoth(t *testing.T) {
 		if strings.Contains(a.logs.String(), key) {
 			t.Errorf("the log contains %s's API key", user)
 		}
+	}
+}
+
+// authBody is the answer of /api/v1/auth and /api/v1/auth/{username}.
+type authBody struct {
+	Response, Message string
+	Data              []struct {
+		Username string
+		Status   struct {
+			Enabled bool
+			Message string
+		}
+		Login        string
+		TokenExpires *time.Time `json:"token_expires"`
+	}
+}
+
+// storedToken is the account's cached token, nil when none.
+func (a *app) storedToken(username string) *monitoring.Token {
+	a.t.Helper()
+	ctx := context.Background()
+	acct, err := a.store.AccountByUsername(ctx, username)
+	if err != nil {
+		a.t.Fatalf("account %s: %v", username, err)
+	}
+	_, tok, err := a.store.Credentials(ctx, acct.ID)
+	if err != nil {
+		a.t.Fatalf("credentials %s: %v", username, err)
+	}
+	return tok
+}
+
+// addUnpolled stores an account of the fake (with key, when not empty, in
+// place of its own) and an optional cached token, without polling it.
+func (a *app) addUnpolled(username, key string, tok *monitoring.Token) fakerax.Account {
+	a.t.Helper()
+	up := a.fake.AddAccount(fakerax.AccountSpec{Username: username, Servers: 1, Alarms: 1})
+	if key == "" {
+		key = up.APIKey
+	}
+	if _, err := a.store.CreateAccount(context.Background(), username, "", key, tok); err != nil {
+		a.t.Fatal(err)
+	}
+	return up
+}
+
+func TestAPIAuthLogsInWhereTheCachedTokenWillNotDo(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "cached", Servers: 1, Alarms: 1},
+		fakerax.AccountSpec{Username: "refused", Servers: 1, Alarms: 1})
+	ctx := context.Background()
+	c := a.signedIn()
+	// refused: its last poll found the key rejected, though its token has
+	// hours left.
+	a.fake.RevokeTokens("refused")
+	a.fake.SetFault("refused", fakerax.Fault{IdentityStatus: http.StatusUnauthorized})
+	refused, _ := a.store.AccountByUsername(ctx, "refused")
+	if err := a.poller.Poll(ctx, refused.ID); err == nil {
+		t.Fatal("the poll with a rejected key succeeded")
+	}
+	a.fake.ClearFault("refused") // fixed upstream since
+	nearly := &monitoring.Token{ID: "nearly-expired-token-0123456789", TenantID: "1", Endpoint: "http://127.0.0.1:1/v1.0/1",
+		Expires: time.Now().Add(5 * time.Minute)}
+	a.addUnpolled("nearly", "", nearly)
+	a.addUnpolled("notoken", "", nil)
+	a.addUnpolled("rejected", "wrong-key-for-rejected-0123456789", nil)
+	a.addUnpolled("throttled", "", nil)
+	a.fake.SetFault("throttled", fakerax.Fault{IdentityStatus: http.StatusRequestEntityTooLarge})
+	a.addUnpolled("off", "", nil)
+	off, _ := a.store.AccountByUsername(ctx, "off")
+	if err := a.store.UpdateAccount(ctx, off.ID, monitoring.AccountUpdate{Enabled: false}); err != nil {
+		t.Fatal(err)
+	}
+
+	users := []string{"cached", "nearly", "notoken", "off", "refused", "rejected", "throttled"}
+	before := map[string]fakerax.Counters{}
+	polls := map[string]monitoring.PollStatus{}
+	for _, u := range users {
+		before[u] = a.fake.Counters(u)
+		acct, _ := a.store.AccountByUsername(ctx, u)
+		polls[u] = acct.Status
+	}
+	cachedTok := a.storedToken("cached")
+	gen := a.store.Generation()
+
+	resp := a.do(c, "GET", "/api/v1/auth", nil, nil)
+	raw := readBody(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("GET /api/v1/auth: %d %s", resp.StatusCode, raw)
+	}
+	var env authBody
+	if err := json.Unmarshal([]byte(raw), &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.Response != "success" || env.Message != "Auth information updated from identity." {
+		t.Errorf("envelope %q %q, want the original's", env.Response, env.Message)
+	}
+	got := map[string]int{}
+	for i, d := range env.Data {
+		got[d.Username] = i
+	}
+	if len(env.Data) != len(users) || len(got) != len(users) {
+		t.Fatalf("data lists %d accounts, want %d: %s", len(env.Data), len(users), raw)
+	}
+	tests := []struct {
+		user, login string
+		enabled     bool
+		message     string
+		logins      int
+	}{
+		{"cached", "cached", true, "Enabled", 0},
+		{"nearly", "fresh", true, "Enabled", 1},
+		{"notoken", "fresh", true, "Enabled", 1},
+		{"refused", "fresh", true, "Enabled", 1},
+		{"off", "disabled", false, "Disabled", 0},
+		{"rejected", "failed", false, "Error authenticating: Rackspace rejected the username or API key", 1},
+		{"throttled", "failed", false, "Error authenticating: Rackspace is rate limiting", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.user+": "+tt.login, func(t *testing.T) {
+			d := env.Data[got[tt.user]]
+			if d.Login != tt.login || d.Status.Enabled != tt.enabled || !strings.HasPrefix(d.Status.Message, tt.message) {
+				t.Errorf("login %q, status %+v; want %q, enabled %v, %q…", d.Login, d.Status, tt.login, tt.enabled, tt.message)
+			}
+			if n := a.fake.Counters(tt.user).Identity - before[tt.user].Identity; n != tt.logins {
+				t.Errorf("%d Identity logins, want %d", n, tt.logins)
+			}
+			if tt.login == "fresh" {
+				tok := a.storedToken(tt.user)
+				if tok == nil || tok.ID == nearly.ID || time.Until(tok.Expires) < time.Hour || d.TokenExpires == nil || !d.TokenExpires.Equal(tok.Expires) {
+					t.Errorf("the new token was not kept for the poller: %v", tok != nil)
+				}
+			}
+			acct, _ := a.store.AccountByUsername(ctx, tt.user)
+			if acct.Status.ErrorCount != polls[tt.user].ErrorCount || acct.Status.LastError != polls[tt.user].LastError {
+				t.Errorf("the poll status changed: %+v, was %+v", acct.Status, polls[tt.user])
+			}
+		})
+	}
+	if tok := a.storedToken("cached"); tok == nil || tok.ID != cachedTok.ID {
+		t.Error("a good cached token was replaced")
+	}
+	if g := a.store.Generation(); g != gen {
+		t.Errorf("the auth check advanced the generation from %d to %d; nothing the wall shows changed", gen, g)
+	}
+
+	t.Run("one account by username checks only that one", func(t *testing.T) {
+		a.addUnpolled("single", "", nil)
+		others := a.fake.Counters("notoken").Identity + a.fake.Counters("rejected").Identity
+		resp := a.do(c, "GET", "/api/v1/auth/single", nil, nil)
+		env := decode[authBody](t, resp)
+		if resp.StatusCode != http.StatusOK || env.Response != "success" || len(env.Data) != 1 ||
+			env.Data[0].Username != "single" || env.Data[0].Login != "fresh" || !env.Data[0].Status.Enabled {
+			t.Errorf("%d %+v", resp.StatusCode, env)
+		}
+		if a.fake.Counters("notoken").Identity+a.fake.Counters("rejected").Identity != others {
+			t.Error("other accounts were checked too")
+		}
+	})
+	t.Run("the username is matched without regard to case, as everywhere", func(t *testing.T) {
+		env := decode[authBody](t, a.do(c, "GET", "/api/v1/auth/REJECTED", nil, nil))
+		if len(env.Data) != 1 || env.Data[0].Username != "rejected" || env.Data[0].Login != "failed" {
+			t.Errorf("%+v", env)
+		}
+	})
+}
+
+func TestAPIAuthNeverAnswersOrLogsAKeyOrAToken(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "polled", Servers: 1, Alarms: 1})
+	c := a.signedIn()
+	a.addUnpolled("fresh", "", nil)
+	a.addUnpolled("wrongkey", "wrong-key-never-to-be-shown-0123456789", nil)
+	a.addUnpolled("nearly", "", &monitoring.Token{ID: "near-expiry-token-never-to-be-shown", TenantID: "1",
+		Endpoint: "http://127.0.0.1:1/v1.0/1", Expires: time.Now().Add(time.Minute)})
+	var bodies strings.Builder
+	for _, p := range []string{"/api/v1/auth", "/api/v1/auth/fresh", "/api/v1/auth/wrongkey", "/api/v1/auth/nearly", "/api/v1/auth/polled",
+		"/api/v1/auth/nobody", "/api/v1/accounts", "/api/v1/"} {
+		bodies.WriteString(readBody(t, a.do(c, "GET", p, nil, nil)))
+	}
+	secrets := []string{"wrong-key-never-to-be-shown-0123456789", "near-expiry-token-never-to-be-shown"}
+	for _, acct := range a.fake.Accounts() {
+		secrets = append(secrets, acct.APIKey)
+	}
+	for _, u := range []string{"polled", "fresh", "nearly"} {
+		tok := a.storedToken(u)
+		if tok == nil {
+			t.Fatalf("%s has no token after the checks", u)
+		}
+		secrets = append(secrets, tok.ID)
+	}
+	for _, s := range secrets {
+		if strings.Contains(bodies.String(), s) {
+			t.Errorf("an answer contains the secret %.12s…", s)
+		}
+		if strings.Contains(a.logs.String(), s) {
+			t.Errorf("the log contains the secret %.12s…", s)
+		}
+	}
+	if !strings.Contains(a.logs.String(), "auth check: login failed") {
+		t.Error("the failed login was not logged at all; the test proves nothing about the log")
+	}
+}
+
+func TestAPIAuthChecksAFewAccountsAtATime(t *testing.T) {
+	a := newApp(t, handlers.Options{})
+	c := a.signedIn()
+	// Nine accounts whose logins each take 400 ms: checked one by one that
+	// is 3.6 s; all at once 0.4 s; eight at a time, two rounds.
+	const slow = 400 * time.Millisecond
+	for i := range 9 {
+		u := fmt.Sprintf("slow%d", i)
+		a.addUnpolled(u, "", nil)
+		a.fake.SetFault(u, fakerax.Fault{Slow: slow})
+	}
+	start := time.Now()
+	env := decode[authBody](t, a.do(c, "GET", "/api/v1/auth", nil, nil))
+	took := time.Since(start)
+	for _, d := range env.Data {
+		if d.Login != "fresh" {
+			t.Errorf("%s: %s %+v", d.Username, d.Login, d.Status)
+		}
+	}
+	if took < 2*slow {
+		t.Errorf("nine slow logins took %s: more than eight ran at once", took)
+	}
+	if took > 6*slow {
+		t.Errorf("nine slow logins took %s: they were not checked concurrently", took)
+	}
+}
+
+func TestAPIAuthRoutes(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "acct", Servers: 1, Alarms: 1})
+	c := a.signedIn()
+	tests := []struct {
+		name         string
+		client       *http.Client
+		method, path string
+		status       int
+		words        string
+	}{
+		{"an unknown username is not found", c, "GET", "/api/v1/auth/nobody", 404, "no account"},
+		{"POST is not allowed", c, "POST", "/api/v1/auth", 405, "not allowed"},
+		{"DELETE on one account is not allowed", c, "DELETE", "/api/v1/auth/acct", 405, "not allowed"},
+		{"a deeper path is no route", c, "GET", "/api/v1/auth/acct/more", 404, "no such"},
+		{"without a sign-in, the check is refused", a.client(), "GET", "/api/v1/auth", 401, ""},
+		{"without a sign-in, one account's check is refused", a.client(), "GET", "/api/v1/auth/acct", 401, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := a.fake.Counters("acct").Identity
+			resp := a.do(tt.client, tt.method, tt.path, nil, nil)
+			body := readBody(t, resp)
+			if resp.StatusCode != tt.status {
+				t.Errorf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.words != "" && (!strings.Contains(body, `"response":"error"`) || !strings.Contains(strings.ToLower(body), tt.words)) {
+				t.Errorf("body %s, want an error mentioning %q", body, tt.words)
+			}
+			if a.fake.Counters("acct").Identity != before {
+				t.Error("a refused request logged in to Identity")
+			}
+		})
 	}
 }
