@@ -688,3 +688,137 @@ func TestAPIAuthRoutes(t *testing.T) {
 		})
 	}
 }
+
+// TestTheOriginalAPITableAnswers walks the original product's API table as
+// its page and scripts called it (form bodies, ?fast) and checks each
+// answer has the shape they read.
+func TestTheOriginalAPITableAnswers(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 3, Alarms: 2})
+	c := a.signedIn()
+	added := a.fake.AddAccount(fakerax.AccountSpec{Username: "staging", Servers: 2, Alarms: 1})
+	byKey := a.fake.AddAccount(fakerax.AccountSpec{Username: "bykey", Servers: 1, Alarms: 1})
+	server := a.fake.Entities("prod")[0].ID
+
+	isAccountList := func(t *testing.T, v any, want ...string) {
+		t.Helper()
+		list, ok := v.([]any)
+		if !ok {
+			t.Fatalf("not a list: %v", v)
+		}
+		var names []string
+		for _, e := range list {
+			acct, _ := e.(map[string]any)
+			st, _ := acct["status"].(map[string]any)
+			_, enabled := st["enabled"].(bool)
+			_, msg := st["message"].(string)
+			name, _ := acct["username"].(string)
+			if name == "" || !enabled || !msg {
+				t.Errorf("account without username or status {enabled, message}: %v", acct)
+			}
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, want) {
+			t.Errorf("accounts %v, want %v", names, want)
+		}
+	}
+	isEnvelope := func(t *testing.T, v any, message string) map[string]any {
+		t.Helper()
+		env, _ := v.(map[string]any)
+		if env["response"] != "success" || (message != "" && env["message"] != message) {
+			t.Errorf("envelope %v, want success with %q", env, message)
+		}
+		return env
+	}
+	isMonitors := func(t *testing.T, v any, want ...string) {
+		t.Helper()
+		m, _ := v.(map[string]any)
+		if len(m) != len(want) {
+			t.Errorf("monitors for %d accounts, want %v", len(m), want)
+		}
+		for _, u := range want {
+			acct, _ := m[u].(map[string]any)
+			_, last := acct["last_update"].(float64)
+			vals, ok := acct["values"].([]any)
+			if acct["status"] != "success" || !last || !ok || len(vals) == 0 {
+				t.Errorf("%s: %v", u, acct)
+				continue
+			}
+			for _, sv := range vals {
+				srv, _ := sv.(map[string]any)
+				ent, _ := srv["entity"].(map[string]any)
+				if _, ok := srv["alarms"].([]any); !ok || ent["id"] == nil || ent["label"] == nil {
+					t.Errorf("%s: server %v", u, srv)
+				}
+			}
+		}
+	}
+	isFilters := func(t *testing.T, v any, want ...string) {
+		t.Helper()
+		env := isEnvelope(t, v, "")
+		var got []string
+		data, ok := env["data"].([]any)
+		for _, f := range data {
+			s, _ := f.(string)
+			got = append(got, s)
+		}
+		if !ok || !slices.Equal(got, want) {
+			t.Errorf("filters %v, want %v", env["data"], want)
+		}
+	}
+
+	rows := []struct {
+		call   string
+		method string
+		path   string
+		body   url.Values
+		check  func(*testing.T, any)
+	}{
+		{"list accounts", "GET", "/api/v1/accounts", nil, func(t *testing.T, v any) { isAccountList(t, v, "prod") }},
+		{"add an account", "POST", "/api/v1/accounts", url.Values{"username": {"staging"}, "apikey": {added.APIKey}, "alias": {"Staging"}},
+			func(t *testing.T, v any) {
+				isAccountList(t, v, "prod", "staging")
+				acct, _ := a.store.AccountByUsername(context.Background(), "staging")
+				if err := a.poller.Poll(context.Background(), acct.ID); err != nil { // as the running poller would at once
+					t.Fatal(err)
+				}
+			}},
+		{"refresh every account's auth", "GET", "/api/v1/auth", nil,
+			func(t *testing.T, v any) { isEnvelope(t, v, "Auth information updated from identity.") }},
+		{"refresh one account's auth", "GET", "/api/v1/auth/staging", nil,
+			func(t *testing.T, v any) { isEnvelope(t, v, "Auth information updated from identity.") }},
+		{"every account's monitors", "GET", "/api/v1/monitors?fast", nil, func(t *testing.T, v any) { isMonitors(t, v, "prod", "staging") }},
+		{"one account's monitors", "GET", "/api/v1/monitors/prod", nil, func(t *testing.T, v any) { isMonitors(t, v, "prod") }},
+		{"one server", "GET", "/api/v1/monitors/prod/" + server, nil, func(t *testing.T, v any) {
+			env := isEnvelope(t, v, "Server information retrieved successfully.")
+			data, _ := env["data"].(map[string]any)
+			ent, _ := data["entity"].(map[string]any)
+			if _, ok := data["alarms"].([]any); !ok || ent["id"] != server {
+				t.Errorf("data %v", data)
+			}
+		}},
+		{"list filters", "GET", "/api/v1/filters", nil, func(t *testing.T, v any) { isFilters(t, v) }},
+		{"add a filter", "POST", "/api/v1/filters", url.Values{"filter": {"web"}}, func(t *testing.T, v any) { isFilters(t, v, "web") }},
+		{"add it again", "POST", "/api/v1/filters", url.Values{"filter": {"web"}}, func(t *testing.T, v any) { isFilters(t, v, "web") }},
+		{"remove a filter", "DELETE", "/api/v1/filters", url.Values{"filter": {"web"}}, func(t *testing.T, v any) { isFilters(t, v) }},
+		{"remove an account by username", "DELETE", "/api/v1/accounts", url.Values{"username": {"staging"}},
+			func(t *testing.T, v any) { isAccountList(t, v, "prod") }},
+		{"add an account to remove by key", "POST", "/api/v1/accounts", url.Values{"username": {"bykey"}, "apikey": {byKey.APIKey}},
+			func(t *testing.T, v any) { isAccountList(t, v, "bykey", "prod") }},
+		{"remove an account by API key", "DELETE", "/api/v1/accounts", url.Values{"apikey": {byKey.APIKey}},
+			func(t *testing.T, v any) { isAccountList(t, v, "prod") }},
+	}
+	for _, row := range rows {
+		t.Run(row.call+": "+row.method+" "+row.path, func(t *testing.T) {
+			var body any
+			if row.body != nil {
+				body = row.body
+			}
+			resp := a.do(c, row.method, row.path, body, nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d: %s", resp.StatusCode, readBody(t, resp))
+			}
+			row.check(t, decode[any](t, resp))
+		})
+	}
+}
