@@ -440,8 +440,10 @@ func (h *Handler) checkAuth(ctx context.Context, a monitoring.Account) apiAuthAc
 		h.log.Info("auth check: login failed", "account", a.Username, "kind", monitoring.ErrorKind(err), "err", err)
 		return failed(monitoring.Describe(err))
 	}
+	// Not kept when the account was removed or re-keyed meanwhile, or the
+	// client went away: the poller logs in then, as it would have anyway.
 	err = h.store.SaveToken(ctx, a.ID, a.KeyVersion, tok)
-	if err != nil && !errors.Is(err, monitoring.ErrNotFound) && !errors.Is(err, monitoring.ErrStalePoll) {
+	if err != nil && ctx.Err() == nil && !errors.Is(err, monitoring.ErrNotFound) && !errors.Is(err, monitoring.ErrStalePoll) {
 		h.log.Error("auth check: keeping the token", "account", a.Username, "err", err)
 	}
 	res.Login, res.Status, res.TokenExpires = loginFresh, apiAcctStatus{Enabled: true, Message: "Enabled"}, &tok.Expires
