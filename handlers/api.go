@@ -2,6 +2,9 @@ package handlers
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +14,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"cmdash/monitoring"
@@ -222,33 +226,228 @@ func (h *Handler) apiAddAccount(w http.ResponseWriter, r *http.Request) {
 	h.apiAccountList(w, r, http.StatusOK)
 }
 
-// apiDeleteAccount: DELETE /api/v1/accounts with username.
+// apiDeleteAccount: DELETE /api/v1/accounts with username, apikey, or both,
+// as the original took them: by username alone, by API key alone (every
+// account with that key), or by both (the one account with that username,
+// only when the key is its key). The key is read only from the body,
+// compared in constant time and never logged.
 func (h *Handler) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("apikey") {
+		apiError(w, r, http.StatusBadRequest, "Send 'apikey' in the request body, never in the URL.")
+		return
+	}
 	p, err := apiParams(w, r)
 	if err != nil {
 		apiError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	username := strings.TrimSpace(p["username"])
-	if username == "" {
-		apiError(w, r, http.StatusBadRequest, "Missing 'username' field.")
+	username, key := strings.TrimSpace(p["username"]), strings.TrimSpace(p["apikey"])
+	var targets []monitoring.Account
+	switch {
+	case username == "" && key == "":
+		apiError(w, r, http.StatusBadRequest, "Missing 'username' or 'apikey' field.")
 		return
+	case username != "":
+		a, err := h.store.AccountByUsername(r.Context(), username)
+		match := err == nil
+		if errors.Is(err, monitoring.ErrNotFound) {
+			err = nil
+		}
+		if match && key != "" {
+			match, err = h.accountKeyIs(r, a.ID, key)
+		}
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		if !match {
+			msg := "No account with this username."
+			if key != "" {
+				msg = "No account with this username and API key."
+			}
+			apiError(w, r, http.StatusNotFound, msg)
+			return
+		}
+		targets = []monitoring.Account{a}
+	default:
+		accts, err := h.store.ListAccounts(r.Context())
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		for _, a := range accts { // every account, so the time says nothing about where a match is
+			match, err := h.accountKeyIs(r, a.ID, key)
+			if err != nil {
+				h.apiServerError(w, r, err)
+				return
+			}
+			if match {
+				targets = append(targets, a)
+			}
+		}
+		if len(targets) == 0 {
+			apiError(w, r, http.StatusNotFound, "No account with this API key.")
+			return
+		}
 	}
-	a, err := h.store.AccountByUsername(r.Context(), username)
+	for _, a := range targets {
+		if err := h.store.DeleteAccount(r.Context(), a.ID); err != nil && !errors.Is(err, monitoring.ErrNotFound) {
+			h.apiServerError(w, r, err)
+			return
+		}
+		h.forgetAccount(a.Username)
+	}
+	h.apiAccountList(w, r, http.StatusOK)
+}
+
+// accountKeyIs reports whether key is the account's stored API key. The
+// comparison takes the same time wherever the keys differ and whatever
+// their lengths; an account removed meanwhile matches nothing.
+func (h *Handler) accountKeyIs(r *http.Request, id int64, key string) (bool, error) {
+	cr, _, err := h.store.Credentials(r.Context(), id)
 	if errors.Is(err, monitoring.ErrNotFound) {
-		apiError(w, r, http.StatusNotFound, "No account with this username.")
-		return
+		return false, nil
 	}
 	if err != nil {
-		h.apiServerError(w, r, err)
-		return
+		return false, err
 	}
-	if err := h.store.DeleteAccount(r.Context(), a.ID); err != nil && !errors.Is(err, monitoring.ErrNotFound) {
-		h.apiServerError(w, r, err)
-		return
+	stored, given := sha256.Sum256([]byte(cr.APIKey)), sha256.Sum256([]byte(key))
+	return subtle.ConstantTimeCompare(stored[:], given[:]) == 1, nil
+}
+
+// The auth check (GET /api/v1/auth) logs in to Identity for the accounts
+// whose cached token will not do, a few at a time and each within a bound,
+// so that the answer comes well inside the server's 60 s write timeout.
+const (
+	authConcurrency = 8
+	authTimeout     = 20 * time.Second // one login
+	authDeadline    = 45 * time.Second // the whole check
+	// tokenMargin: a cached token this close to its expiry is renewed, as
+	// the poller's client renews it (rackspace.fresh).
+	tokenMargin = 10 * time.Minute
+)
+
+// How an auth check went for one account.
+const (
+	loginCached    = "cached"    // the cached token is good for more than tokenMargin: no login
+	loginFresh     = "fresh"     // logged in now; the new token is kept for the poller
+	loginFailed    = "failed"    // Identity refused or could not be reached (see the message)
+	loginDisabled  = "disabled"  // the account is disabled in Settings: not checked
+	loginUnchecked = "unchecked" // the check ran out of time before this account
+)
+
+// apiAuthAccount is one account's auth status: never its key or token.
+type apiAuthAccount struct {
+	Username     string        `json:"username"`
+	Alias        string        `json:"alias,omitempty"`
+	Status       apiAcctStatus `json:"status"`
+	Login        string        `json:"login"`
+	TokenExpires *time.Time    `json:"token_expires,omitempty"`
+}
+
+// apiAuth: GET /api/v1/auth and /api/v1/auth/{username}. Like the
+// original, it refreshes the auth information that is out of date: a fresh
+// login where the cached token is missing or near expiry, or where the last
+// poll found the credentials refused. It answers in the original's envelope
+// with each account's resulting status in data. A failed login is that
+// account's status, not an error of the call; it does not touch the
+// account's poll status (the poller finds out on its own and says so on the
+// wall), and nothing the wall shows changes.
+func (h *Handler) apiAuth(w http.ResponseWriter, r *http.Request) {
+	var accts []monitoring.Account
+	if username := r.PathValue("username"); username != "" {
+		a, err := h.store.AccountByUsername(r.Context(), username)
+		if errors.Is(err, monitoring.ErrNotFound) {
+			apiError(w, r, http.StatusNotFound, "No account with this username.")
+			return
+		}
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		accts = []monitoring.Account{a}
+	} else {
+		var err error
+		if accts, err = h.store.ListAccounts(r.Context()); err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
 	}
-	h.forgetAccount(a.Username)
-	h.apiAccountList(w, r, http.StatusOK)
+	ctx, cancel := context.WithTimeout(r.Context(), authDeadline)
+	defer cancel()
+	out := make([]apiAuthAccount, len(accts))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(authConcurrency, len(accts)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = h.checkAuth(ctx, accts[i])
+			}
+		})
+	}
+	for i := range accts {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	writeJSON(w, r, http.StatusOK, envelope{Response: "success", Message: "Auth information updated from identity.", Data: out})
+}
+
+// checkAuth checks one account's Identity login (see apiAuth).
+func (h *Handler) checkAuth(ctx context.Context, a monitoring.Account) apiAuthAccount {
+	res := apiAuthAccount{Username: a.Username, Alias: a.Alias}
+	failed := func(msg string) apiAuthAccount {
+		res.Login, res.Status = loginFailed, apiAcctStatus{Enabled: false, Message: "Error authenticating: " + msg}
+		return res
+	}
+	unchecked := func() apiAuthAccount {
+		res.Login, res.Status = loginUnchecked, apiAcctStatus{Enabled: false, Message: "Not checked: the check ran out of time; try again."}
+		return res
+	}
+	if !a.Enabled {
+		res.Login, res.Status = loginDisabled, apiAcctStatus{Enabled: false, Message: "Disabled"}
+		return res
+	}
+	if ctx.Err() != nil {
+		return unchecked()
+	}
+	// The account was read before its credentials: a key changed in
+	// between makes SaveToken refuse the token, never keep it for the
+	// wrong key.
+	cr, cached, err := h.store.Credentials(ctx, a.ID)
+	if ctx.Err() != nil {
+		return unchecked()
+	}
+	if errors.Is(err, monitoring.ErrNotFound) {
+		return failed("the account was removed meanwhile.")
+	}
+	if err != nil {
+		h.log.Error("auth check: reading credentials", "account", a.Username, "err", err)
+		return failed("the stored credentials could not be read; the details are in the server log.")
+	}
+	if cached != nil && cached.ID != "" && cached.Endpoint != "" && h.now().Add(tokenMargin).Before(cached.Expires) &&
+		a.Status.ErrorKind != monitoring.KindAuth {
+		res.Login, res.Status, res.TokenExpires = loginCached, apiAcctStatus{Enabled: true, Message: "Enabled"}, &cached.Expires
+		return res
+	}
+	lctx, cancel := context.WithTimeout(ctx, authTimeout)
+	tok, err := h.checker.Authenticate(lctx, cr)
+	cancel()
+	if err != nil && ctx.Err() != nil {
+		return unchecked() // the whole check's time is up, not this login's
+	}
+	if err != nil {
+		h.log.Info("auth check: login failed", "account", a.Username, "kind", monitoring.ErrorKind(err), "err", err)
+		return failed(monitoring.Describe(err))
+	}
+	// Not kept when the account was removed or re-keyed meanwhile, or the
+	// client went away: the poller logs in then, as it would have anyway.
+	err = h.store.SaveToken(ctx, a.ID, a.KeyVersion, tok)
+	if err != nil && ctx.Err() == nil && !errors.Is(err, monitoring.ErrNotFound) && !errors.Is(err, monitoring.ErrStalePoll) {
+		h.log.Error("auth check: keeping the token", "account", a.Username, "err", err)
+	}
+	res.Login, res.Status, res.TokenExpires = loginFresh, apiAcctStatus{Enabled: true, Message: "Enabled"}, &tok.Expires
+	return res
 }
 
 // apiMonitor is one account's cached overview.
@@ -465,6 +664,12 @@ func (h *Handler) apiListFilters(w http.ResponseWriter, r *http.Request) {
 
 // apiAddFilter: POST /api/v1/filters with filter (and an optional name,
 // which defaults to the filter itself).
+//
+// Saving is idempotent, as it was in the original, whose page saved the
+// search box's text again and again: a filter already saved with this name
+// and this text answers the list unchanged. Without a name, the text saved
+// under any name will do (the original had no names). Only the same name
+// with another text is a conflict.
 func (h *Handler) apiAddFilter(w http.ResponseWriter, r *http.Request) {
 	p, err := apiParams(w, r)
 	if err != nil {
@@ -472,7 +677,8 @@ func (h *Handler) apiAddFilter(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := p["name"]
-	if strings.TrimSpace(name) == "" {
+	named := strings.TrimSpace(name) != ""
+	if !named {
 		name = p["filter"]
 		if len([]rune(name)) > maxFilterName {
 			name = string([]rune(name)[:maxFilterName])
@@ -486,14 +692,69 @@ func (h *Handler) apiAddFilter(w http.ResponseWriter, r *http.Request) {
 		apiError(w, r, http.StatusBadRequest, msg)
 		return
 	}
+	if !named {
+		saved, err := h.savedFilter(r, func(f monitoring.Filter) bool { return f.Query == query })
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		if saved {
+			h.apiFilterList(w, r, http.StatusOK, "Filter already saved; nothing changed.")
+			return
+		}
+	}
 	if _, err := h.store.CreateFilter(r.Context(), name, query); errors.Is(err, monitoring.ErrDuplicate) {
-		apiError(w, r, http.StatusConflict, "A saved filter with this name already exists.")
+		same, err := h.savedFilter(r, func(f monitoring.Filter) bool { return sameFilterName(f.Name, name) && f.Query == query })
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
+		if same {
+			h.apiFilterList(w, r, http.StatusOK, "Filter already saved; nothing changed.")
+			return
+		}
+		apiError(w, r, http.StatusConflict, "A saved filter with this name already exists with another filter text.")
 		return
 	} else if err != nil {
 		h.apiServerError(w, r, err)
 		return
 	}
 	h.apiFilterList(w, r, http.StatusOK, "Filter saved.")
+}
+
+// savedFilter reports whether a saved filter satisfies match.
+func (h *Handler) savedFilter(r *http.Request, match func(monitoring.Filter) bool) (bool, error) {
+	fs, err := h.store.ListFilters(r.Context())
+	if err != nil {
+		return false, err
+	}
+	for _, f := range fs {
+		if match(f) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// sameFilterName compares names as the filters table's unique index does
+// (SQLite's NOCASE folds ASCII letters only).
+func sameFilterName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // apiDeleteFilter: DELETE /api/v1/filters with filter (its text or its name).
@@ -536,7 +797,8 @@ func (h *Handler) apiIndex(w http.ResponseWriter, r *http.Request) {
 		"response": "success",
 		"message":  "Cloud Monitoring Dashboard API v1. Authenticate with the session cookie or 'Authorization: Bearer <token>' (create tokens in Settings).",
 		"routes": []string{
-			"GET /api/v1/accounts", "POST /api/v1/accounts (username, apikey, alias)", "DELETE /api/v1/accounts (username)",
+			"GET /api/v1/accounts", "POST /api/v1/accounts (username, apikey, alias)", "DELETE /api/v1/accounts (username, apikey or both)",
+			"GET /api/v1/auth", "GET /api/v1/auth/{username}",
 			"GET /api/v1/monitors[?small]", "GET /api/v1/monitors/{username}[?small]", "GET /api/v1/monitors/{username}/{serverId}",
 			"GET /api/v1/filters", "POST /api/v1/filters (filter, name)", "DELETE /api/v1/filters (filter)",
 		},

@@ -367,6 +367,34 @@ func (s *Store) Credentials(ctx context.Context, id int64) (Credentials, *Token,
 	return cr, tok, nil
 }
 
+// SaveToken keeps a token obtained outside a poll (an auth check asked for
+// through the API) for the account's next poll. It is kept only while the
+// account still has the key it was obtained with, keyVersion; otherwise
+// ErrStalePoll. Nothing the pages show changes, so the generation stays.
+func (s *Store) SaveToken(ctx context.Context, id, keyVersion int64, tok Token) error {
+	username, err := s.username(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("save token: %w", err)
+	}
+	sealed, err := s.sealToken(username, &tok)
+	if err != nil {
+		return fmt.Errorf("save token: %w", err)
+	}
+	// The username is in the condition because the token was sealed for it.
+	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET token_sealed = ? WHERE id = ? AND username = ? AND key_version = ?`,
+		sealed, id, username, keyVersion)
+	if err != nil {
+		return fmt.Errorf("save token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return s.whyNotSaved(ctx, id)
+	}
+	return nil
+}
+
 // DueAccounts returns the enabled accounts whose next poll is at or before now.
 func (s *Store) DueAccounts(ctx context.Context, now time.Time) ([]int64, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id FROM accounts WHERE enabled = 1 AND next_poll_at <= ? ORDER BY next_poll_at, id`, ms(now))
