@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -318,6 +319,25 @@ func (h *Handler) clientIP(r *http.Request) string {
 	return host
 }
 
+// throttleAddr is what failed sign-ins are counted against for a client
+// address: an IPv4 address as it is, an IPv6 address by its /64. One host
+// is commonly given a whole /64, so counting single IPv6 addresses would
+// give it a fresh count for every guess.
+func throttleAddr(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.Unmap(); a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
 // showLogin renders the sign-in form.
 func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 	if currentUser(r) != "" {
@@ -341,7 +361,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	form := views.LoginForm{Username: username, Next: safeNext(r.PostForm.Get("next"))}
 	ip := h.clientIP(r)
-	pair, addr := pairThrottle(username, ip), addrThrottle(ip)
+	pair, addr := pairThrottle(username, throttleAddr(ip)), addrThrottle(throttleAddr(ip))
 	if wait, by := h.limiter.attempt(pair, addr); wait > 0 {
 		secs := int(wait.Seconds()) + 1
 		if by == pair {

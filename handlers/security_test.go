@@ -709,3 +709,21 @@ func TestGuessingAPasswordDoesNotLockOutItsUser(t *testing.T) {
 		}
 	})
 }
+
+func TestAnIPv6HostIsCountedByItsSlash64(t *testing.T) {
+	a := newApp(t, handlers.Options{TrustProxy: true})
+	login := func(ip, password string) *http.Response {
+		t.Helper()
+		return a.do(a.client(), "POST", "/login", url.Values{"username": {adminUser}, "password": {password}}, from(ip))
+	}
+	// A host holding 2001:db8:1:2::/64 guesses from a new address each time.
+	for i := range 5 {
+		login("2001:db8:1:2::"+strconv.Itoa(i+1), "guess")
+	}
+	if resp := login("2001:db8:1:2:ffff::6", "guess"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the sixth guess from one /64: %d, want 429", resp.StatusCode)
+	}
+	if resp := login("2001:db8:1:3::1", adminPass); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the right password from the next /64: %d, want 303", resp.StatusCode)
+	}
+}
