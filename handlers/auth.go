@@ -360,6 +360,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
 	form := views.LoginForm{Username: username, Next: safeNext(r.PostForm.Get("next"))}
+	if p := textProblem("The username", username); p != "" {
+		// No user has such a name: nothing to check or count.
+		form.Errors = map[string]string{"username": p}
+		h.render(w, r, http.StatusUnprocessableEntity, views.LoginView(h.bareLayout(r, "Sign in"), form))
+		return
+	}
 	ip := h.clientIP(r)
 	pair, addr := pairThrottle(username, throttleAddr(ip)), addrThrottle(throttleAddr(ip))
 	if wait, by := h.limiter.attempt(pair, addr); wait > 0 {
@@ -433,7 +439,7 @@ func (h *Handler) showSetup(w http.ResponseWriter, r *http.Request) {
 
 // validateNewUser checks a username and password pair.
 func validateNewUser(username, password, confirm string) map[string]string {
-	errs := map[string]string{}
+	errs := validatePassword(password, confirm)
 	switch {
 	case username == "":
 		errs["username"] = "Choose a username."
@@ -442,11 +448,20 @@ func validateNewUser(username, password, confirm string) map[string]string {
 	case strings.ContainsAny(username, " \t\r\n"):
 		errs["username"] = "A username has no spaces."
 	}
+	checkText(errs, "username", "The username", username)
+	return errs
+}
+
+// validatePassword checks a new password and its confirmation.
+func validatePassword(password, confirm string) map[string]string {
+	errs := map[string]string{}
 	switch {
 	case utf8.RuneCountInString(password) < 10:
 		errs["password"] = "Use at least 10 characters."
 	case len(password) > 72:
 		errs["password"] = "Use at most 72 bytes (a bcrypt limit)."
+	case passwordProblem("The password", password) != "":
+		errs["password"] = passwordProblem("The password", password)
 	case password != confirm:
 		errs["confirm"] = "The two passwords differ."
 	}
