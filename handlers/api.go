@@ -478,6 +478,12 @@ type apiAlarmState struct {
 	Disabled      bool     `json:"disabled"`
 	Alarm         apiRef   `json:"alarm"`
 	Check         apiCheck `json:"check"`
+	// Disabled is as Rackspace says (the alarm or its check is disabled).
+	// Counted is false when the alarm is left out of the counts, for the
+	// reason "disabled", or "orphan": a latest state whose alarm is not in
+	// the overview (the alarm is gone).
+	Counted          bool   `json:"counted"`
+	NotCountedReason string `json:"not_counted_reason,omitempty"`
 }
 
 type apiRef struct {
@@ -519,9 +525,15 @@ func toAPIServer(s *monitoring.Server) apiServer {
 	}
 	for _, a := range s.Alarms {
 		st := apiAlarmState{
-			State: string(a.State), Status: a.Status, Disabled: !a.Counted(),
+			State: string(a.State), Status: a.Status, Disabled: a.Disabled, Counted: a.Counted(),
 			Alarm: apiRef{ID: a.ID, Label: a.Label},
 			Check: apiCheck{ID: a.CheckID, Label: a.CheckLabel, Type: a.CheckType},
+		}
+		switch {
+		case a.Orphan:
+			st.NotCountedReason = "orphan"
+		case a.Disabled:
+			st.NotCountedReason = "disabled"
 		}
 		if !a.Since.IsZero() {
 			ms := a.Since.UnixMilli()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -188,9 +189,12 @@ func (h *Handler) needsSetup(next http.Handler) http.Handler {
 	})
 }
 
-// loginLimiter slows down repeated failed sign-ins per username and per
-// client address: after 5 failures in 15 minutes the next attempt must wait
-// 30 seconds, then twice as long after each further failure, up to 5 minutes.
+// loginLimiter slows down guessing. Failed sign-ins are counted per
+// (username, address) pair and per address; once a pair or an address has
+// used its free failures within 15 minutes, its next attempt must wait 30
+// seconds, then twice as long after each further failure, up to 5 minutes.
+// Nothing is counted per username alone: a count any address can drive up
+// would let anyone lock a user out, the right password included.
 type loginLimiter struct {
 	mu    sync.Mutex
 	fails map[string]*failures
@@ -202,42 +206,67 @@ type failures struct {
 	last  time.Time
 }
 
+// throttle is one count an attempt is checked against.
+type throttle struct {
+	key  string
+	free int // failures allowed before the waits start
+}
+
 const (
-	freeFailures = 5
-	failWindow   = 15 * time.Minute
-	firstLockout = 30 * time.Second
-	maxLockout   = 5 * time.Minute
+	// pairFreeFailures: one address guessing one user's password.
+	pairFreeFailures = 5
+	// addrFreeFailures: one address guessing across usernames. Higher than
+	// the pair's, so that people sharing an office's address who mistype
+	// their own passwords do not lock each other out.
+	addrFreeFailures = 20
+	failWindow       = 15 * time.Minute
+	firstLockout     = 30 * time.Second
+	maxLockout       = 5 * time.Minute
 )
 
 func newLoginLimiter() *loginLimiter {
 	return &loginLimiter{fails: map[string]*failures{}, now: time.Now}
 }
 
-// attempt either refuses a sign-in attempt, saying how long to wait, or
-// counts it (as a failure until succeed clears it) and lets it through.
-// Checking and counting under one lock means parallel guesses cannot all
-// pass the check before the first of them fails.
-func (l *loginLimiter) attempt(keys ...string) time.Duration {
+// pairThrottle and addrThrottle are the counts a sign-in of username from
+// addr is checked against.
+func pairThrottle(username, addr string) throttle {
+	return throttle{key: "pair:" + addr + "\x00" + strings.ToLower(username), free: pairFreeFailures}
+}
+
+func addrThrottle(addr string) throttle {
+	return throttle{key: "addr:" + addr, free: addrFreeFailures}
+}
+
+// attempt either refuses a sign-in attempt, saying how long to wait and
+// which throttle refused it (the one with the longest wait), or counts it
+// (as a failure until succeed takes it back) and lets it through. Checking
+// and counting under one lock means parallel guesses cannot all pass the
+// check before the first of them fails.
+func (l *loginLimiter) attempt(ts ...throttle) (time.Duration, throttle) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	var longest time.Duration
-	for _, k := range keys {
-		f := l.fails[k]
-		if f == nil || now.Sub(f.last) > failWindow || f.count < freeFailures {
+	var by throttle
+	for _, t := range ts {
+		f := l.fails[t.key]
+		if f == nil || now.Sub(f.last) > failWindow || f.count < t.free {
 			continue
 		}
-		lock := min(firstLockout<<min(f.count-freeFailures, 4), maxLockout)
-		longest = max(longest, f.last.Add(lock).Sub(now))
+		lock := min(firstLockout<<min(f.count-t.free, 4), maxLockout)
+		if wait := f.last.Add(lock).Sub(now); wait > longest {
+			longest, by = wait, t
+		}
 	}
 	if longest > 0 {
-		return longest
+		return longest, by
 	}
-	for _, k := range keys {
-		f := l.fails[k]
+	for _, t := range ts {
+		f := l.fails[t.key]
 		if f == nil || now.Sub(f.last) > failWindow {
 			f = &failures{}
-			l.fails[k] = f
+			l.fails[t.key] = f
 		}
 		f.count++
 		f.last = now
@@ -249,14 +278,21 @@ func (l *loginLimiter) attempt(keys ...string) time.Duration {
 			}
 		}
 	}
-	return 0
+	return 0, throttle{}
 }
 
-func (l *loginLimiter) succeed(keys ...string) {
+// succeed records a correct password: the pair's failures are forgiven,
+// and this attempt is taken off the address's count. Failures for other
+// usernames from that address stay counted, so an address cannot clear its
+// count by signing in to an account of its own between guesses.
+func (l *loginLimiter) succeed(pair, addr throttle) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, k := range keys {
-		delete(l.fails, k)
+	delete(l.fails, pair.key)
+	if f := l.fails[addr.key]; f != nil {
+		if f.count--; f.count <= 0 {
+			delete(l.fails, addr.key)
+		}
 	}
 }
 
@@ -283,6 +319,25 @@ func (h *Handler) clientIP(r *http.Request) string {
 	return host
 }
 
+// throttleAddr is what failed sign-ins are counted against for a client
+// address: an IPv4 address as it is, an IPv6 address by its /64. One host
+// is commonly given a whole /64, so counting single IPv6 addresses would
+// give it a fresh count for every guess.
+func throttleAddr(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.Unmap(); a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
 // showLogin renders the sign-in form.
 func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 	if currentUser(r) != "" {
@@ -305,16 +360,28 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
 	form := views.LoginForm{Username: username, Next: safeNext(r.PostForm.Get("next"))}
-	keys := []string{"user:" + strings.ToLower(username), "ip:" + h.clientIP(r)}
-	if wait := h.limiter.attempt(keys...); wait > 0 {
-		form.Message = fmt.Sprintf("Too many failed sign-ins for this user or from this address. Try again in %d seconds.", int(wait.Seconds())+1)
-		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+	if p := textProblem("The username", username); p != "" {
+		// No user has such a name: nothing to check or count.
+		form.Errors = map[string]string{"username": p}
+		h.render(w, r, http.StatusUnprocessableEntity, views.LoginView(h.bareLayout(r, "Sign in"), form))
+		return
+	}
+	ip := h.clientIP(r)
+	pair, addr := pairThrottle(username, throttleAddr(ip)), addrThrottle(throttleAddr(ip))
+	if wait, by := h.limiter.attempt(pair, addr); wait > 0 {
+		secs := int(wait.Seconds()) + 1
+		if by == pair {
+			form.Message = fmt.Sprintf("Too many failed sign-ins for this user from your address. Try again in %d seconds.", secs)
+		} else {
+			form.Message = fmt.Sprintf("Too many failed sign-ins from your address. Try again in %d seconds.", secs)
+		}
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
 		h.render(w, r, http.StatusTooManyRequests, views.LoginView(h.bareLayout(r, "Sign in"), form))
 		return
 	}
 	u, err := h.store.Authenticate(r.Context(), username, password)
 	if errors.Is(err, monitoring.ErrBadPassword) {
-		h.log.Info("sign-in failed", "username", username, "remote", h.clientIP(r))
+		h.log.Info("sign-in failed", "username", username, "remote", ip)
 		form.Message = "Wrong username or password."
 		h.render(w, r, http.StatusUnauthorized, views.LoginView(h.bareLayout(r, "Sign in"), form))
 		return
@@ -323,12 +390,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	h.limiter.succeed(keys...)
+	h.limiter.succeed(pair, addr)
 	if err := h.signIn(r, u.Username); err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	h.log.Info("signed in", "username", u.Username, "remote", h.clientIP(r))
+	h.log.Info("signed in", "username", u.Username, "remote", ip)
 	seeOther(w, r, form.Next)
 }
 
@@ -372,7 +439,7 @@ func (h *Handler) showSetup(w http.ResponseWriter, r *http.Request) {
 
 // validateNewUser checks a username and password pair.
 func validateNewUser(username, password, confirm string) map[string]string {
-	errs := map[string]string{}
+	errs := validatePassword(password, confirm)
 	switch {
 	case username == "":
 		errs["username"] = "Choose a username."
@@ -381,11 +448,20 @@ func validateNewUser(username, password, confirm string) map[string]string {
 	case strings.ContainsAny(username, " \t\r\n"):
 		errs["username"] = "A username has no spaces."
 	}
+	checkText(errs, "username", "The username", username)
+	return errs
+}
+
+// validatePassword checks a new password and its confirmation.
+func validatePassword(password, confirm string) map[string]string {
+	errs := map[string]string{}
 	switch {
 	case utf8.RuneCountInString(password) < 10:
 		errs["password"] = "Use at least 10 characters."
 	case len(password) > 72:
 		errs["password"] = "Use at most 72 bytes (a bcrypt limit)."
+	case passwordProblem("The password", password) != "":
+		errs["password"] = passwordProblem("The password", password)
 	case password != confirm:
 		errs["confirm"] = "The two passwords differ."
 	}

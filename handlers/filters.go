@@ -25,6 +25,10 @@ func validateFilter(name, query string) (string, string, string) {
 		return name, query, "Type a filter first; an empty filter shows everything already."
 	case utf8.RuneCountInString(query) > maxField:
 		return name, query, "The filter is longer than 255 characters."
+	case textProblem("The filter", query) != "":
+		return name, query, textProblem("The filter", query)
+	case textProblem("The filter name", name) != "":
+		return name, query, textProblem("The filter name", name)
 	}
 	return name, query, ""
 }
@@ -51,6 +55,7 @@ func (h *Handler) createFilter(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		grid := h.grid(m, query, 0, "/", true)
+		grid.SaveName = name
 		l := h.layout(r, "Dashboard", "dashboard")
 		l.Query = query
 		l.Alert = msg

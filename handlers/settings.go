@@ -86,6 +86,9 @@ func (in *AccountInput) validate() map[string]string {
 	if utf8.RuneCountInString(in.Alias) > maxField {
 		errs["alias"] = "The alias is longer than 255 characters."
 	}
+	checkText(errs, "username", "The username", in.Username)
+	checkText(errs, "apikey", "The API key", in.APIKey)
+	checkText(errs, "alias", "The alias", in.Alias)
 	return errs
 }
 
@@ -209,6 +212,8 @@ func (h *Handler) updateAccount(w http.ResponseWriter, r *http.Request) {
 	if utf8.RuneCountInString(key) > maxField {
 		form.Errors["apikey"] = "The API key is longer than 255 characters."
 	}
+	checkText(form.Errors, "alias", "The alias", alias)
+	checkText(form.Errors, "apikey", "The API key", key)
 	if len(form.Errors) > 0 {
 		h.renderSettings(w, r, http.StatusUnprocessableEntity, views.Settings{}, id, form)
 		return

@@ -99,7 +99,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 	if _, err := h.store.Authenticate(r.Context(), me, r.PostForm.Get("current")); err != nil {
 		form.Errors["current"] = "That is not your current password."
 	} else {
-		for k, v := range validateNewUser(me, r.PostForm.Get("password"), r.PostForm.Get("confirm")) {
+		for k, v := range validatePassword(r.PostForm.Get("password"), r.PostForm.Get("confirm")) {
 			form.Errors[k] = v
 		}
 	}
@@ -126,8 +126,12 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimSpace(r.PostForm.Get("name"))
+	msg := textProblem("The token name", name)
 	if name == "" || utf8.RuneCountInString(name) > 64 {
-		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{TokenError: "Name the token (up to 64 characters), e.g. “chat bot”."})
+		msg = "Name the token (up to 64 characters), e.g. “chat bot”."
+	}
+	if msg != "" {
+		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{TokenError: msg, TokenName: name})
 		return
 	}
 	me, err := h.store.UserByName(r.Context(), currentUser(r))

@@ -49,6 +49,8 @@ type Grid struct {
 	RefreshEvery time.Duration
 	PollEvery    time.Duration
 	SignedIn     bool // show the controls that change state
+	// SaveName is the name typed into a save-filter form that was refused.
+	SaveName string
 }
 
 // TileHref is the server page of a tile.
@@ -231,6 +233,7 @@ type Access struct {
 	Password   LoginForm
 	NewToken   string // shown once, right after creation
 	TokenError string
+	TokenName  string // the name typed into a refused token form
 	Flash      string
 	Message    string
 }
