@@ -611,7 +611,9 @@ type PollFailure struct {
 }
 
 // SavePollFailure records a failed poll in one statement; the snapshot is
-// left alone.
+// left alone. The status and the token are one UPDATE under the key-version
+// check: a poll made with a replaced key stores neither, and a key replaced
+// at any moment never ends up with the old key's token.
 func (s *Store) SavePollFailure(ctx context.Context, id int64, f PollFailure) error {
 	var username string
 	var tokSealed []byte
