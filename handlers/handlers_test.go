@@ -1245,6 +1245,63 @@ func TestHealthAndStaticRoutes(t *testing.T) {
 	})
 }
 
+func TestHealthzFailsWhenThePollerStopsRunning(t *testing.T) {
+	e := newTestEnv(t)
+	e.h.opts.PollerHealth = e.poller
+	ctx, stop := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	made := e.poller.LastLoop()
+	go func() { defer close(done); _ = e.poller.Run(ctx) }()
+	waitUntil(t, "the poll loop to go round", func() bool { return e.poller.LastLoop().After(made) })
+
+	t.Run("a running poller is healthy", func(t *testing.T) {
+		rec := e.anonymous(httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		wantStatus(t, rec, http.StatusOK)
+		if got := strings.TrimSpace(rec.Body.String()); got != "ok" {
+			t.Errorf("body %q, want ok", got)
+		}
+	})
+
+	stop()
+	<-done
+	last := e.poller.LastLoop()
+	tests := []struct {
+		name   string
+		after  time.Duration
+		status int
+		body   string
+	}{
+		{"a poller stopped for less than three poll intervals is not reported yet", 3*pollInterval - 5*time.Second, http.StatusOK, "ok"},
+		{"a poller stopped for longer answers 503 with how long", 2*time.Minute + 10*time.Second, http.StatusServiceUnavailable, "poller has not run for 2m10s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.h.now = func() time.Time { return last.Add(tt.after) }
+			rec := e.anonymous(httptest.NewRequest(http.MethodGet, "/healthz", nil))
+			wantStatus(t, rec, tt.status)
+			if got := strings.TrimSpace(rec.Body.String()); got != tt.body {
+				t.Errorf("body %q, want %q", got, tt.body)
+			}
+		})
+	}
+	t.Run("without a poller to watch only the database counts", func(t *testing.T) {
+		e.h.opts.PollerHealth = nil
+		wantStatus(t, e.anonymous(httptest.NewRequest(http.MethodGet, "/healthz", nil)), http.StatusOK)
+	})
+}
+
+// waitUntil polls cond for up to ten seconds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestSignInGuardsTheDashboard(t *testing.T) {
 	e := newTestEnv(t)
 	up := e.upstream(fakerax.AccountSpec{Username: "guarded", Servers: 2, Alarms: 2})

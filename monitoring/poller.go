@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,6 +59,9 @@ type Poller struct {
 	now         func() time.Time
 
 	wake chan struct{}
+	// lastLoop is when the loop last went round (Unix nanoseconds): it
+	// wakes at least once a second, so an old value means it is stuck.
+	lastLoop atomic.Int64
 
 	mu       sync.Mutex
 	inFlight map[int64]bool
@@ -82,12 +86,22 @@ func NewPoller(store *Store, fetcher Fetcher, cfg PollerConfig) *Poller {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Poller{
+	p := &Poller{
 		store: store, fetcher: fetcher, interval: cfg.Interval, concurrency: cfg.Concurrency,
 		log: cfg.Logger, observer: cfg.Observer, now: time.Now,
 		wake: make(chan struct{}, 1), inFlight: map[int64]bool{},
 	}
+	p.ran() // the clock starts now: a loop that never starts is stuck too
+	return p
 }
+
+// LastLoop is when the poll loop last went round, or when the poller was
+// made if Run has not started. The loop goes round at least once a second
+// (and whenever it hands a due account to a free slot), so a LastLoop
+// minutes old means the poller is stuck or stopped.
+func (p *Poller) LastLoop() time.Time { return time.Unix(0, p.lastLoop.Load()) }
+
+func (p *Poller) ran() { p.lastLoop.Store(p.now().UnixNano()) }
 
 // Run polls due accounts until ctx is done, then waits for polls in flight.
 func (p *Poller) Run(ctx context.Context) error {
@@ -104,6 +118,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		case <-timer.C:
 		case <-p.wake:
 		}
+		p.ran()
 		ids, err := p.store.DueAccounts(ctx, p.now())
 		if err != nil && ctx.Err() == nil {
 			p.log.Error("poller: listing due accounts", "err", err)
@@ -118,6 +133,7 @@ func (p *Poller) Run(ctx context.Context) error {
 				p.release(id)
 				return nil
 			}
+			p.ran() // a slot came free: waiting for one is progress, not a wedge
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
