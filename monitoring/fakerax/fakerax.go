@@ -44,6 +44,11 @@ type Config struct {
 	ChangeEvery                 time.Duration    // 0: states never change; otherwise each alarm may change once per period, staggered per alarm
 	TokenTTL                    time.Duration    // default 24h
 	Now                         func() time.Time // clock; default time.Now
+	// IdentityClock is how far Identity's clock is ahead of Now (negative:
+	// behind), as its "expires" and Date header show. A token still lives
+	// TokenTTL of Now's time: Monitoring asks Identity, so the skew is only
+	// in what the client is told.
+	IdentityClock time.Duration
 }
 
 // Account is what a client needs to log in.

@@ -81,6 +81,8 @@ type accessResponse struct {
 }
 
 func (s *Server) serveIdentity(w http.ResponseWriter, r *http.Request) {
+	// Every answer carries Identity's own time, skewed like its "expires".
+	w.Header().Set("Date", s.identityNow().UTC().Format(http.TimeFormat))
 	p := strings.TrimSuffix(r.URL.Path, "/")
 	switch {
 	case p == "/v2.0/tokens" && r.Method == http.MethodPost:
@@ -146,7 +148,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f.IdentityStatus != 0 {
-		writeIdentityStatus(w, f, s.cfg.Now())
+		writeIdentityStatus(w, f, s.identityNow())
 		return
 	}
 	if a == nil || secret != a.APIKey {
@@ -188,7 +190,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	var resp accessResponse
 	acc := &resp.Access
 	acc.Token.ID = id
-	acc.Token.Expires = expires.In(identityZone).Format(identityTimeFormat)
+	acc.Token.Expires = expires.Add(s.cfg.IdentityClock).In(identityZone).Format(identityTimeFormat)
 	acc.Token.Tenant = tenantRef{ID: a.TenantID, Name: a.TenantID}
 	acc.Token.AuthenticatedBy = []string{method}
 	if r.URL.Query().Get("include_endpoints") != "false" {
@@ -204,6 +206,9 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	acc.User.DomainID = a.TenantID
 	writeJSON(w, http.StatusOK, "application/json", resp)
 }
+
+// identityNow is the time on Identity's clock (see Config.IdentityClock).
+func (s *Server) identityNow() time.Time { return s.cfg.Now().Add(s.cfg.IdentityClock) }
 
 func userID(seed int64, username string) string {
 	return strconv.FormatUint(10000000+hashStrings(seed, "user", username)%90000000, 10)
