@@ -295,3 +295,68 @@ func TestPollSlowsDownNearTheDailyBudget(t *testing.T) {
 		}
 	}
 }
+
+// testClock is a clock tests move by hand, shared by the fake and the client.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestASkewedClockOrAShortLivedTokenDoesNotMeanALoginPerPoll(t *testing.T) {
+	tests := []struct {
+		name          string
+		identityClock time.Duration // Identity's clock ahead of ours
+		ttl           time.Duration
+		every         time.Duration
+		polls         int
+		maxLogins     int
+	}{
+		{"this machine's clock a day and an hour ahead of Identity's", -25 * time.Hour, 24 * time.Hour, 10 * time.Second, 60, 1},
+		{"this machine's clock inside the renewal margin ahead", -23*time.Hour - 55*time.Minute, 24 * time.Hour, 10 * time.Second, 60, 1},
+		// Hourly over 30 hours: the token is renewed before it runs out,
+		// not used until Monitoring refuses it.
+		{"this machine's clock a day behind Identity's", 24 * time.Hour, 24 * time.Hour, time.Hour, 30, 2},
+		// 10 minutes of polls, a login half way through each 4-minute token.
+		{"tokens that live less than the renewal margin", 0, 4 * time.Minute, 10 * time.Second, 60, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := &testClock{t: time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)}
+			store, _ := openStore(t)
+			fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Now: clock.Now, IdentityClock: tt.identityClock, TokenTTL: tt.ttl})
+			up := fake.AddAccount(fakerax.AccountSpec{Username: "skewed", Servers: 2, Alarms: 1})
+			client := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
+			client.Now = clock.Now
+			p := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: tt.every})
+			a, err := store.CreateAccount(t.Context(), up.Username, "", up.APIKey, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range tt.polls {
+				if err := p.Poll(t.Context(), a.ID); err != nil {
+					t.Fatalf("poll %d: %v", i+1, err)
+				}
+				clock.Advance(tt.every)
+			}
+			c := fake.Counters(up.Username)
+			if c.Identity > tt.maxLogins {
+				t.Errorf("%d polls logged in %d times, want at most %d", tt.polls, c.Identity, tt.maxLogins)
+			}
+			if c.Overview != tt.polls {
+				t.Errorf("%d overview requests for %d polls: a token was used after it expired", c.Overview, tt.polls)
+			}
+		})
+	}
+}

@@ -42,13 +42,39 @@ const (
 	defaultTimeout = 30 * time.Second
 	// refreshMargin: a cached token is renewed this long before it expires.
 	refreshMargin = 10 * time.Minute
+	// minTokenReuse: a token is used this long at least, however short its
+	// lifetime looks. A lifetime that short is a clock or Identity fault a
+	// login per poll would not cure; a 401 from Monitoring still makes a
+	// fresh login at once.
+	minTokenReuse = time.Minute
 )
 
-// fresh reports whether a cached token can still be used at now: Identity
-// hands out a new token in the last hour before expiry, so renew a little
-// before that.
+// fresh reports whether a cached token can still be used at now.
 func fresh(t *monitoring.Token, now time.Time) bool {
-	return t != nil && t.ID != "" && t.Endpoint != "" && now.Add(refreshMargin).Before(t.Expires)
+	if t == nil || t.ID == "" || t.Endpoint == "" {
+		return false
+	}
+	if !t.RenewAt.IsZero() {
+		return now.Before(t.RenewAt)
+	}
+	return now.Add(refreshMargin).Before(t.Expires)
+}
+
+// setExpiry places a token Identity issued on this machine's clock. Its
+// lifetime is "expires" minus Identity's own time (the answer's Date
+// header; without one, our clock stands in), so a clock hours off on
+// either side changes nothing. It is renewed refreshMargin before it
+// expires (Identity hands out a new token in the last hour), or, when it
+// lives less than twice that, half way through its life: never at every
+// poll.
+func setExpiry(tok *monitoring.Token, identityExpires time.Time, date string, now time.Time) {
+	identityNow := now
+	if d, err := http.ParseTime(date); err == nil {
+		identityNow = d
+	}
+	life := identityExpires.Sub(identityNow)
+	tok.Expires = now.Add(life)
+	tok.RenewAt = now.Add(max(life-refreshMargin, life/2, minTokenReuse))
 }
 
 // Client talks to Rackspace Identity v2.0 and Cloud Monitoring. It holds no
@@ -144,10 +170,11 @@ func (c *Client) Authenticate(ctx context.Context, cr monitoring.Credentials) (m
 	if tok.ID == "" {
 		return monitoring.Token{}, &BadResponseError{Reason: "identity: no token in response"}
 	}
-	tok.Expires, err = time.Parse(time.RFC3339Nano, ar.Access.Token.Expires)
+	expires, err := time.Parse(time.RFC3339Nano, ar.Access.Token.Expires)
 	if err != nil {
 		return monitoring.Token{}, &BadResponseError{Reason: "identity: unreadable token expiry", Err: err}
 	}
+	setExpiry(&tok, expires, resp.Header.Get("Date"), c.Now())
 	tok.Endpoint = pickMonitoringEndpoint(&ar, tok.TenantID)
 	if tok.Endpoint == "" {
 		return monitoring.Token{}, &BadResponseError{Reason: "identity: no tenant and no monitoring endpoint"}
