@@ -65,6 +65,10 @@ type Fault struct {
 	Truncated        bool          // overview answers 200 with the JSON cut off halfway
 	FailPage         int           // the Nth page (1-based) of an overview walk answers 500 internalError
 	RemainingHeader  bool          // send X-RateLimit-Remaining instead of X-RateLimit-Used
+	// NoMonitoringEndpoint: Identity's catalog for the account lists no
+	// Cloud Monitoring service (neither cloudMonitoring nor any rax:monitor
+	// entry), so a client must fall back to the documented address.
+	NoMonitoringEndpoint bool
 }
 
 // Entity is one entity as the overview serves it.

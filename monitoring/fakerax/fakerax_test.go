@@ -717,6 +717,41 @@ func TestFaults(t *testing.T) {
 			t.Errorf("page 2 with FailPage 3: %d", resp.StatusCode)
 		}
 	})
+	t.Run("no monitoring endpoint in the catalog", func(t *testing.T) {
+		s.SetFault(acct.Username, Fault{NoMonitoringEndpoint: true})
+		resp, body := post(t, s.IdentityURL(ts.URL)+"/tokens", authBody(acct.Username, acct.APIKey))
+		var v struct {
+			Access struct {
+				Token struct {
+					ID string `json:"id"`
+				} `json:"token"`
+				ServiceCatalog []struct {
+					Name string `json:"name"`
+					Type string `json:"type"`
+				} `json:"serviceCatalog"`
+			} `json:"access"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("login: %d %s", resp.StatusCode, body)
+		}
+		if len(v.Access.ServiceCatalog) == 0 {
+			t.Error("the whole catalog is gone, not just Monitoring")
+		}
+		for _, e := range v.Access.ServiceCatalog {
+			if e.Type == "rax:monitor" || e.Name == "cloudMonitoring" {
+				t.Errorf("catalog lists %s (%s)", e.Name, e.Type)
+			}
+		}
+		// The documented address still serves the account.
+		fallback := tenantClient{token: v.Access.Token.ID, base: ts.URL + "/v1.0/" + acct.TenantID}
+		if resp, _ := fallback.get(t, "limit=1"); resp.StatusCode != 200 {
+			t.Errorf("overview at the documented address: %d", resp.StatusCode)
+		}
+		s.ClearFault(acct.Username)
+		if got := login(t, s, ts, acct.Username); got.base != fallback.base {
+			t.Errorf("after the fault the catalog lists %q", got.base)
+		}
+	})
 	t.Run("remaining header", func(t *testing.T) {
 		s.SetFault(acct.Username, Fault{RemainingHeader: true})
 		defer s.ClearFault(acct.Username)

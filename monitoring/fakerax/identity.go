@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -195,6 +196,9 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	acc.Token.AuthenticatedBy = []string{method}
 	if r.URL.Query().Get("include_endpoints") != "false" {
 		acc.ServiceCatalog = serviceCatalog(baseURL(r), a.TenantID, s.cfg.Seed)
+		if f.NoMonitoringEndpoint {
+			acc.ServiceCatalog = slices.DeleteFunc(acc.ServiceCatalog, func(e catalogEntry) bool { return e.Type == "rax:monitor" })
+		}
 	}
 	acc.User.ID = userID(s.cfg.Seed, a.Username)
 	acc.User.Name = a.Username
