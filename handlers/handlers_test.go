@@ -1218,6 +1218,54 @@ func TestRefreshNowMakesTheAccountDue(t *testing.T) {
 	})
 }
 
+func TestAnUnreachableFallbackEndpointIsNotPinnedAndSaysWhatIsWrong(t *testing.T) {
+	e := newTestEnv(t)
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close() // nothing listens there any more: connections are refused
+	e.client.MonitoringFallback = gone.URL + "/v1.0/"
+	up := e.upstream(fakerax.AccountSpec{Username: "uncatalogued", Servers: 2, Alarms: 1})
+	e.fake.SetFault(up.Username, fakerax.Fault{NoMonitoringEndpoint: true})
+	a := e.addAccount(up, "")
+	accountPage := "/accounts/" + idStr(a.ID)
+
+	ctx, stop := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.poller.Run(ctx) }()
+	defer func() { stop(); <-done }()
+
+	waitUntil(t, "the first poll to fail", func() bool {
+		acct, err := e.store.Account(e.ctx, a.ID)
+		return err == nil && acct.Status.ErrorCount > 0
+	})
+	t.Run("the page says the catalog has no Monitoring endpoint and the documented address failed", func(t *testing.T) {
+		msg := e.page(accountPage).Find(".poll-error").Text()
+		tried := gone.URL + "/v1.0/" + up.TenantID
+		if !strings.Contains(msg, "lists no Cloud Monitoring endpoint") || !strings.Contains(msg, tried) {
+			t.Errorf("poll error %q, want the catalog named and %s", msg, tried)
+		}
+		if strings.Contains(msg, "timeout or connection refused") {
+			t.Errorf("poll error %q reads as an outage", msg)
+		}
+	})
+
+	// Support fixes the catalog; "Refresh now" must log in again and find it.
+	e.fake.ClearFault(up.Username)
+	before := e.fake.Counters(up.Username)
+	wantRedirect(t, e.post(accountPage+"/refresh", nil), "/")
+	waitUntil(t, "a poll after Refresh now to succeed", func() bool {
+		acct, err := e.store.Account(e.ctx, a.ID)
+		return err == nil && acct.Status.ErrorCount == 0 && !acct.Status.LastSuccessAt.IsZero()
+	})
+	after := e.fake.Counters(up.Username)
+	if after.Identity != before.Identity+1 || after.Overview != before.Overview+1 {
+		t.Errorf("Refresh now made %d logins and %d overview requests, want one of each",
+			after.Identity-before.Identity, after.Overview-before.Overview)
+	}
+	if msg := e.page(accountPage).Find(".poll-error").Text(); msg != "" {
+		t.Errorf("the page still says %q", msg)
+	}
+}
+
 func TestHealthAndStaticRoutes(t *testing.T) {
 	e := newTestEnv(t)
 	t.Run("healthz answers ok while the database answers", func(t *testing.T) {

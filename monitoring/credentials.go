@@ -21,6 +21,9 @@ type Token struct {
 	// tokens stored before it existed (renewed shortly before Expires).
 	RenewAt  time.Time `json:"renew_at,omitzero"`
 	Endpoint string    `json:"endpoint"` // the Monitoring base URL from the catalog
+	// FallbackEndpoint: the catalog listed no Monitoring endpoint, and
+	// Endpoint is the documented address built from the tenant.
+	FallbackEndpoint bool `json:"fallback_endpoint,omitzero"`
 }
 
 // RateLimit is what the upstream said about the account's request budget

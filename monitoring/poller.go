@@ -41,9 +41,18 @@ type FetchResult struct {
 	// Snapshot holds the servers when the fetch had no sink.
 	Snapshot Snapshot
 	// Token is the token used. It is new when the fetch logged in
-	// (LoggedIn > 0), and then worth keeping even when the fetch failed.
-	Token     Token
-	LoggedIn  int // logins the fetch made
+	// (LoggedIn > 0).
+	Token    Token
+	LoggedIn int // logins the fetch made
+	// Answered: Monitoring answered a request made with Token, with a page
+	// or a fault other than 401. The token and its endpoint work, so a new
+	// token is worth keeping even when the fetch failed.
+	Answered bool
+	// Unreached: the last Monitoring request got no answer at all (refused,
+	// timed out, no such host). The endpoint itself may be wrong, and
+	// Identity's catalog may list another one by now: the cached token is
+	// dropped, so the next poll logs in afresh.
+	Unreached bool
 	Pages     int // upstream pages read
 	RateLimit RateLimit
 }
@@ -216,12 +225,12 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 	}
 	cr, tok, err := p.store.Credentials(ctx, id)
 	if err != nil {
-		p.record(ctx, acct, err, nil, 0)
+		p.record(ctx, acct, err, nil, false, 0)
 		return err
 	}
 	builder, err := p.store.NewSnapshotBuilder(ctx, id)
 	if err != nil {
-		p.record(ctx, acct, err, nil, 0)
+		p.record(ctx, acct, err, nil, false, 0)
 		return err
 	}
 	start := p.now()
@@ -231,11 +240,16 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		if ctx.Err() != nil {
 			return ctx.Err() // shutting down: not the account's fault
 		}
+		// A new token is kept only when Monitoring answered it: a token
+		// whose endpoint never answered would pin that endpoint until the
+		// token expires, since only a 401 makes a new login. One whose
+		// endpoint gave no answer at all is dropped, so the next poll logs
+		// in and reads the catalog again.
 		var newTok *Token
-		if res.LoggedIn > 0 {
+		if res.LoggedIn > 0 && res.Answered && !res.Unreached {
 			newTok = &res.Token
 		}
-		p.record(ctx, acct, err, newTok, took)
+		p.record(ctx, acct, err, newTok, res.Unreached, took)
 		return err
 	}
 	now := p.now()
@@ -253,7 +267,7 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		// record it like any failure, so the account backs off instead of
 		// being due again at once, and keep the token for the retry.
 		p.log.Error("poller: saving snapshot", "account", acct.Username, "err", err)
-		p.record(ctx, acct, fmt.Errorf("saving the snapshot: %w", err), &res.Token, took)
+		p.record(ctx, acct, fmt.Errorf("saving the snapshot: %w", err), &res.Token, false, took)
 		return err
 	}
 	if p.observer != nil {
@@ -296,12 +310,15 @@ func Backoff(interval time.Duration, n int, retryAfter time.Duration) time.Durat
 	return max(d, min(retryAfter, maxRetryAfter))
 }
 
-func (p *Poller) record(ctx context.Context, acct Account, err error, tok *Token, took time.Duration) {
+// record saves a failed poll: tok, when not nil, replaces the stored token;
+// forget drops it.
+func (p *Poller) record(ctx context.Context, acct Account, err error, tok *Token, forget bool, took time.Duration) {
 	now := p.now()
 	next := now.Add(Backoff(p.interval, acct.Status.ErrorCount+1, RetryAfter(err)))
 	kind := ErrorKind(err)
 	serr := p.store.SavePollFailure(ctx, acct.ID, PollFailure{
-		KeyVersion: acct.KeyVersion, Message: Describe(err), Kind: kind, PolledAt: now, NextPoll: next, Token: tok,
+		KeyVersion: acct.KeyVersion, Message: Describe(err), Kind: kind, PolledAt: now, NextPoll: next,
+		Token: tok, ForgetToken: forget,
 	})
 	if errors.Is(serr, ErrNotFound) || errors.Is(serr, ErrStalePoll) {
 		return // removed or re-keyed meanwhile: this failure is old news

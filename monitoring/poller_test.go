@@ -250,6 +250,34 @@ func TestATokenFromAFailedPollIsKept(t *testing.T) {
 	}
 }
 
+func TestATokenWhoseEndpointGivesNoAnswerIsDropped(t *testing.T) {
+	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 15}, 30*time.Second)
+	ctx := context.Background()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	up := f.fake.Accounts()[0]
+	// A valid token pinned to an address where nothing answers, as a
+	// failed poll used to store one.
+	tok := &monitoring.Token{ID: "pinned", TenantID: up.TenantID, Endpoint: gone.URL + "/v1.0/" + up.TenantID,
+		Expires: time.Now().Add(20 * time.Hour), RenewAt: time.Now().Add(19 * time.Hour)}
+	id := f.ids[up.Username]
+	if err := f.store.UpdateAccount(ctx, id, monitoring.AccountUpdate{APIKey: &up.APIKey, Enabled: true, Token: tok}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.poller.Poll(ctx, id); err == nil {
+		t.Fatal("a poll at a dead address succeeded")
+	}
+	if _, got, _ := f.store.Credentials(ctx, id); got != nil {
+		t.Fatalf("the token of the unreachable endpoint is still stored: %+v", got)
+	}
+	if err := f.poller.Poll(ctx, id); err != nil {
+		t.Fatalf("the next poll did not log in afresh: %v", err)
+	}
+	if c := f.fake.Counters(up.Username); c.Identity != 1 || c.Overview != 1 {
+		t.Errorf("counters %+v, want one login and one overview request", c)
+	}
+}
+
 // budgetStub serves Identity and one empty overview page with the given
 // rate-limit headers.
 func budgetStub(t *testing.T, limit, used int) *httptest.Server {

@@ -165,7 +165,7 @@ func TestAFailedPollKeepsTheSnapshotAndCountsErrors(t *testing.T) {
 	}
 }
 
-func TestAFailedPollKeepsOrReplacesTheToken(t *testing.T) {
+func TestAFailedPollKeepsReplacesOrForgetsTheToken(t *testing.T) {
 	store, _ := openStore(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", &monitoring.Token{ID: "first", Endpoint: "http://x/v1.0/1"})
@@ -183,6 +183,13 @@ func TestAFailedPollKeepsOrReplacesTheToken(t *testing.T) {
 	}
 	if _, tok, _ := store.Credentials(ctx, a.ID); tok == nil || tok.ID != "second" {
 		t.Fatalf("the token of the failed poll was not kept: %+v", tok)
+	}
+	fail.Token, fail.ForgetToken = nil, true
+	if err := store.SavePollFailure(ctx, a.ID, fail); err != nil {
+		t.Fatal(err)
+	}
+	if _, tok, _ := store.Credentials(ctx, a.ID); tok != nil {
+		t.Fatalf("a failure that forgets the token kept %+v", tok)
 	}
 }
 

@@ -88,6 +88,10 @@ type Client struct {
 	Timeout time.Duration
 	// Now is the clock (for token freshness).
 	Now func() time.Time
+	// MonitoringFallback is the Monitoring base, up to the tenant ID, used
+	// when Identity's catalog lists no monitoring endpoint
+	// (DefaultMonitoringURL unless changed).
+	MonitoringFallback string
 }
 
 // NewClient returns a client for the given Identity base URL (empty means
@@ -105,6 +109,8 @@ func NewClient(identityURL string, hc *http.Client) *Client {
 		MaxBody:     defaultMaxBody,
 		Timeout:     defaultTimeout,
 		Now:         time.Now,
+
+		MonitoringFallback: DefaultMonitoringURL,
 	}
 }
 
@@ -175,7 +181,11 @@ func (c *Client) Authenticate(ctx context.Context, cr monitoring.Credentials) (m
 		return monitoring.Token{}, &BadResponseError{Reason: "identity: unreadable token expiry", Err: err}
 	}
 	setExpiry(&tok, expires, resp.Header.Get("Date"), c.Now())
-	tok.Endpoint = pickMonitoringEndpoint(&ar, tok.TenantID)
+	tok.Endpoint = pickMonitoringEndpoint(&ar)
+	if tok.Endpoint == "" && tok.TenantID != "" {
+		tok.Endpoint = strings.TrimRight(c.MonitoringFallback, "/") + "/" + url.PathEscape(tok.TenantID)
+		tok.FallbackEndpoint = true
+	}
 	if tok.Endpoint == "" {
 		return monitoring.Token{}, &BadResponseError{Reason: "identity: no tenant and no monitoring endpoint"}
 	}
@@ -183,8 +193,9 @@ func (c *Client) Authenticate(ctx context.Context, cr monitoring.Credentials) (m
 }
 
 // pickMonitoringEndpoint: the catalog entry named cloudMonitoring; else the
-// first of type rax:monitor; else the documented URL with the tenant id.
-func pickMonitoringEndpoint(ar *authResponse, tenant string) string {
+// first of type rax:monitor; else "" (the caller falls back to the
+// documented address with the tenant ID).
+func pickMonitoringEndpoint(ar *authResponse) string {
 	cat := ar.Access.ServiceCatalog
 	first := func(match func(name, typ string) bool) string {
 		for _, s := range cat {
@@ -208,14 +219,9 @@ func pickMonitoringEndpoint(ar *authResponse, tenant string) string {
 		}
 	}
 	if !hasNamed {
-		if u := first(func(_, t string) bool { return t == "rax:monitor" }); u != "" {
-			return u
-		}
+		return first(func(_, t string) bool { return t == "rax:monitor" })
 	}
-	if tenant == "" {
-		return ""
-	}
-	return DefaultMonitoringURL + url.PathEscape(tenant)
+	return ""
 }
 
 // Fetch reads every page of GET /views/overview for one account and
@@ -250,7 +256,7 @@ func (c *Client) FetchInto(ctx context.Context, cr monitoring.Credentials, cache
 		if res.Pages >= MaxPages {
 			return res, &BadResponseError{Reason: fmt.Sprintf("more than %d overview pages", MaxPages)}
 		}
-		meta, rl, err := c.overviewPage(ctx, &red, res.Token, marker)
+		meta, rl, answered, err := c.overviewPage(ctx, &red, res.Token, marker)
 		var auth *AuthError
 		if errors.As(err, &auth) && !reauthed {
 			reauthed = true
@@ -258,11 +264,20 @@ func (c *Client) FetchInto(ctx context.Context, cr monitoring.Credentials, cache
 			if lerr != nil {
 				return res, lerr
 			}
-			res.Token = tok
+			res.Token, res.Answered = tok, false
 			res.LoggedIn++
-			meta, rl, err = c.overviewPage(ctx, &red, res.Token, marker)
+			meta, rl, answered, err = c.overviewPage(ctx, &red, res.Token, marker)
+		}
+		if answered && !errors.As(err, &auth) {
+			res.Answered = true
 		}
 		if err != nil {
+			if !answered && ctx.Err() == nil {
+				res.Unreached = true
+				if res.Token.FallbackEndpoint {
+					err = &NoMonitoringEndpointError{URL: res.Token.Endpoint, Err: err}
+				}
+			}
 			return res, err
 		}
 		res.Pages++
@@ -281,7 +296,8 @@ func (c *Client) FetchInto(ctx context.Context, cr monitoring.Credentials, cache
 }
 
 // overviewPage reads one page into red, decoding the body as it arrives.
-func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.Token, marker string) (PageMetadata, monitoring.RateLimit, error) {
+// answered says whether the endpoint sent an HTTP answer at all.
+func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.Token, marker string) (_ PageMetadata, _ monitoring.RateLimit, answered bool, _ error) {
 	q := url.Values{"limit": {strconv.Itoa(PageLimit)}}
 	if marker != "" {
 		q.Set("marker", marker)
@@ -290,22 +306,22 @@ func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tok.Endpoint+"/views/overview?"+q.Encode(), nil)
 	if err != nil {
-		return PageMetadata{}, monitoring.RateLimit{}, &BadResponseError{Reason: "unusable monitoring endpoint", Err: err}
+		return PageMetadata{}, monitoring.RateLimit{}, false, &BadResponseError{Reason: "unusable monitoring endpoint", Err: err}
 	}
 	req.Header.Set("X-Auth-Token", tok.ID)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.send(req)
 	if err != nil {
-		return PageMetadata{}, monitoring.RateLimit{}, err
+		return PageMetadata{}, monitoring.RateLimit{}, false, err
 	}
 	defer resp.Body.Close()
 	rl := ParseRateLimit(resp.Header)
 	if resp.StatusCode != http.StatusOK {
 		data, err := c.readBody(resp)
 		if err != nil {
-			return PageMetadata{}, rl, err
+			return PageMetadata{}, rl, true, err
 		}
-		return PageMetadata{}, rl, statusError(resp, data)
+		return PageMetadata{}, rl, true, statusError(resp, data)
 	}
 	body := c.capBody(resp)
 	meta, err := red.Page(body)
@@ -315,12 +331,12 @@ func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.
 		_, _ = io.Copy(io.Discard, body)
 	}
 	if berr := body.failure(); berr != nil {
-		return PageMetadata{}, rl, berr
+		return PageMetadata{}, rl, true, berr
 	}
 	if err != nil {
-		return PageMetadata{}, rl, err
+		return PageMetadata{}, rl, true, err
 	}
-	return meta, rl, nil
+	return meta, rl, true, nil
 }
 
 // send sends req; the caller closes the body.
