@@ -74,6 +74,9 @@ type Poller struct {
 
 	mu       sync.Mutex
 	inFlight map[int64]bool
+	// again: accounts whose "Refresh now" came while they were being
+	// polled; they are polled once more when that poll ends.
+	again map[int64]bool
 }
 
 // PollerConfig configures a Poller.
@@ -98,7 +101,7 @@ func NewPoller(store *Store, fetcher Fetcher, cfg PollerConfig) *Poller {
 	p := &Poller{
 		store: store, fetcher: fetcher, interval: cfg.Interval, concurrency: cfg.Concurrency,
 		log: cfg.Logger, observer: cfg.Observer, now: time.Now,
-		wake: make(chan struct{}, 1), inFlight: map[int64]bool{},
+		wake: make(chan struct{}, 1), inFlight: map[int64]bool{}, again: map[int64]bool{},
 	}
 	p.ran() // the clock starts now: a loop that never starts is stuck too
 	return p
@@ -147,7 +150,14 @@ func (p *Poller) Run(ctx context.Context) error {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				defer p.release(id)
+				defer func() {
+					if p.release(id) && ctx.Err() == nil {
+						// The poll just recorded its next time; the
+						// refresh asked for while it ran comes first.
+						_ = p.store.SetNextPoll(ctx, id, p.now())
+						p.Wake()
+					}
+				}()
 				_ = p.Poll(ctx, id)
 			}()
 		}
@@ -192,14 +202,28 @@ func (p *Poller) claim(id int64) bool {
 	return true
 }
 
-func (p *Poller) release(id int64) {
+// release ends an account's poll and reports whether a refresh was asked
+// for while it ran.
+func (p *Poller) release(id int64) (again bool) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	delete(p.inFlight, id)
-	p.mu.Unlock()
+	again = p.again[id]
+	delete(p.again, id)
+	return again
 }
 
-// RefreshNow makes an account due at once and wakes the loop.
+// RefreshNow makes an account due at once and wakes the loop. When the
+// account is being polled right now, that poll may have started before
+// whatever prompted the refresh and would schedule its successor an
+// interval (or a back-off) away: the account is then polled again as soon
+// as that poll ends.
 func (p *Poller) RefreshNow(ctx context.Context, id int64) error {
+	p.mu.Lock()
+	if p.inFlight[id] {
+		p.again[id] = true
+	}
+	p.mu.Unlock()
 	if err := p.store.SetNextPoll(ctx, id, p.now()); err != nil {
 		return err
 	}

@@ -278,6 +278,36 @@ func TestATokenWhoseEndpointGivesNoAnswerIsDropped(t *testing.T) {
 	}
 }
 
+func TestRefreshNowDuringAPollPollsAgainWhenItEnds(t *testing.T) {
+	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 16}, 30*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	id := f.ids["account1"]
+	f.fake.SetFault("account1", fakerax.Fault{Slow: 400 * time.Millisecond})
+	done := make(chan struct{})
+	go func() { defer close(done); _ = f.poller.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	eventually("the first poll to log in", func() bool { return f.fake.Counters("account1").Identity > 0 })
+	if err := f.poller.RefreshNow(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := f.store.Snapshot(ctx, id); s != nil {
+		t.Fatal("the first poll ended before the refresh; the test proves nothing")
+	}
+	// The first poll schedules the next one 30 s away; the refresh asked
+	// for during it must not wait for that.
+	eventually("a second poll", func() bool { return f.fake.Counters("account1").Overview >= 2 })
+}
+
 // budgetStub serves Identity and one empty overview page with the given
 // rate-limit headers.
 func budgetStub(t *testing.T, limit, used int) *httptest.Server {
