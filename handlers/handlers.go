@@ -34,6 +34,12 @@ type Refresher interface {
 	Wake()
 }
 
+// PollerHealth tells whether the background poller is alive: when its
+// loop last went round.
+type PollerHealth interface {
+	LastLoop() time.Time
+}
+
 // Options are the handler settings that come from configuration.
 type Options struct {
 	Demo            bool
@@ -57,6 +63,10 @@ type Options struct {
 	// Version is the dashboard's version; with the static files' hash it
 	// tells a page loaded before an upgrade from a current one.
 	Version string
+	// PollerHealth, when set, makes /healthz fail when the poller's loop
+	// has not run for a while (see pollerStuckAfter); nil means there is no
+	// poller to watch.
+	PollerHealth PollerHealth
 }
 
 // Handler holds what every route needs.

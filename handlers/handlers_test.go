@@ -1218,6 +1218,53 @@ func TestRefreshNowMakesTheAccountDue(t *testing.T) {
 	})
 }
 
+func TestAnUnreachableFallbackEndpointIsNotPinnedAndSaysWhatIsWrong(t *testing.T) {
+	e := newTestEnv(t)
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close() // nothing listens there any more: connections are refused
+	e.client.MonitoringFallback = gone.URL + "/v1.0/"
+	up := e.upstream(fakerax.AccountSpec{Username: "uncatalogued", Servers: 2, Alarms: 1})
+	e.fake.SetFault(up.Username, fakerax.Fault{NoMonitoringEndpoint: true})
+	a := e.addAccount(up, "")
+	accountPage := "/accounts/" + idStr(a.ID)
+
+	ctx, stop := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.poller.Run(ctx) }()
+	defer func() { stop(); <-done }()
+
+	waitUntil(t, "the first poll to fail", func() bool {
+		acct, err := e.store.Account(e.ctx, a.ID)
+		return err == nil && acct.Status.ErrorCount > 0
+	})
+	t.Run("the page says the catalog has no Monitoring endpoint and the documented address failed", func(t *testing.T) {
+		msg := e.page(accountPage).Find(".poll-error").Text()
+		tried := gone.URL + "/v1.0/" + up.TenantID
+		if !strings.Contains(msg, "lists no Cloud Monitoring endpoint") || !strings.Contains(msg, tried) {
+			t.Errorf("poll error %q, want the catalog named and %s", msg, tried)
+		}
+		if strings.Contains(msg, "timeout or connection refused") {
+			t.Errorf("poll error %q reads as an outage", msg)
+		}
+	})
+
+	// Support fixes the catalog; "Refresh now" must log in again and find it.
+	e.fake.ClearFault(up.Username)
+	before := e.fake.Counters(up.Username)
+	wantRedirect(t, e.post(accountPage+"/refresh", nil), "/")
+	waitUntil(t, "a poll after Refresh now to succeed", func() bool {
+		acct, err := e.store.Account(e.ctx, a.ID)
+		return err == nil && acct.Status.ErrorCount == 0 && !acct.Status.LastSuccessAt.IsZero()
+	})
+	if after := e.fake.Counters(up.Username); after.Identity == before.Identity || after.Overview == before.Overview {
+		t.Errorf("Refresh now made %d logins and %d overview requests, want a fresh login and a read",
+			after.Identity-before.Identity, after.Overview-before.Overview)
+	}
+	if msg := e.page(accountPage).Find(".poll-error").Text(); msg != "" {
+		t.Errorf("the page still says %q", msg)
+	}
+}
+
 func TestHealthAndStaticRoutes(t *testing.T) {
 	e := newTestEnv(t)
 	t.Run("healthz answers ok while the database answers", func(t *testing.T) {
@@ -1243,6 +1290,63 @@ func TestHealthAndStaticRoutes(t *testing.T) {
 			t.Errorf("body:\n%s", rec.Body)
 		}
 	})
+}
+
+func TestHealthzFailsWhenThePollerStopsRunning(t *testing.T) {
+	e := newTestEnv(t)
+	e.h.opts.PollerHealth = e.poller
+	ctx, stop := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	made := e.poller.LastLoop()
+	go func() { defer close(done); _ = e.poller.Run(ctx) }()
+	waitUntil(t, "the poll loop to go round", func() bool { return e.poller.LastLoop().After(made) })
+
+	t.Run("a running poller is healthy", func(t *testing.T) {
+		rec := e.anonymous(httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		wantStatus(t, rec, http.StatusOK)
+		if got := strings.TrimSpace(rec.Body.String()); got != "ok" {
+			t.Errorf("body %q, want ok", got)
+		}
+	})
+
+	stop()
+	<-done
+	last := e.poller.LastLoop()
+	tests := []struct {
+		name   string
+		after  time.Duration
+		status int
+		body   string
+	}{
+		{"a poller stopped for less than three poll intervals is not reported yet", 3*pollInterval - 5*time.Second, http.StatusOK, "ok"},
+		{"a poller stopped for longer answers 503 with how long", 2*time.Minute + 10*time.Second, http.StatusServiceUnavailable, "poller has not run for 2m10s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.h.now = func() time.Time { return last.Add(tt.after) }
+			rec := e.anonymous(httptest.NewRequest(http.MethodGet, "/healthz", nil))
+			wantStatus(t, rec, tt.status)
+			if got := strings.TrimSpace(rec.Body.String()); got != tt.body {
+				t.Errorf("body %q, want %q", got, tt.body)
+			}
+		})
+	}
+	t.Run("without a poller to watch only the database counts", func(t *testing.T) {
+		e.h.opts.PollerHealth = nil
+		wantStatus(t, e.anonymous(httptest.NewRequest(http.MethodGet, "/healthz", nil)), http.StatusOK)
+	})
+}
+
+// waitUntil polls cond for up to ten seconds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func TestSignInGuardsTheDashboard(t *testing.T) {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"cmdash/static"
 )
@@ -152,13 +153,31 @@ func staticFiles() http.Handler {
 	})
 }
 
-// healthz answers 200 when the database answers.
+// healthz answers 200 when the database answers and the poller's loop ran
+// lately, 503 with the reason otherwise. It costs one "SELECT 1" and an
+// atomic read: Fly asks every 30 s.
 func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := h.store.Ping(r.Context()); err != nil {
 		h.log.Error("health check: database", "err", err)
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return
 	}
+	if ph := h.opts.PollerHealth; ph != nil {
+		if since := h.now().Sub(ph.LastLoop()); since > h.pollerStuckAfter() {
+			msg := "poller has not run for " + since.Round(time.Second).String()
+			h.log.Error("health check: " + msg)
+			http.Error(w, msg, http.StatusServiceUnavailable)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok\n"))
+}
+
+// pollerStuckAfter is how long the poller's loop may go without running
+// before the health check fails: three poll intervals, and at least a
+// minute. The loop runs every second when all is well; the margin covers
+// a busy database or every polling slot taken by slow accounts.
+func (h *Handler) pollerStuckAfter() time.Duration {
+	return max(3*h.opts.PollInterval, time.Minute)
 }

@@ -11,10 +11,19 @@ type Credentials struct {
 // Token is an Identity token with what came with it. It is JSON-encodable
 // so the store can seal it and the poller can reuse it after a restart.
 type Token struct {
-	ID       string    `json:"id"`
-	TenantID string    `json:"tenant_id"`
-	Expires  time.Time `json:"expires"`
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	// Expires is when the token expires on this machine's clock: Identity's
+	// "expires" moved by how far Identity's clock (its Date header) is from
+	// ours, so a skewed clock on either side does not shorten or stretch it.
+	Expires time.Time `json:"expires"`
+	// RenewAt is when to log in again, on this machine's clock; zero for
+	// tokens stored before it existed (renewed shortly before Expires).
+	RenewAt  time.Time `json:"renew_at,omitzero"`
 	Endpoint string    `json:"endpoint"` // the Monitoring base URL from the catalog
+	// FallbackEndpoint: the catalog listed no Monitoring endpoint, and
+	// Endpoint is the documented address built from the tenant.
+	FallbackEndpoint bool `json:"fallback_endpoint,omitzero"`
 }
 
 // RateLimit is what the upstream said about the account's request budget

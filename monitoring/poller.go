@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,9 +41,18 @@ type FetchResult struct {
 	// Snapshot holds the servers when the fetch had no sink.
 	Snapshot Snapshot
 	// Token is the token used. It is new when the fetch logged in
-	// (LoggedIn > 0), and then worth keeping even when the fetch failed.
-	Token     Token
-	LoggedIn  int // logins the fetch made
+	// (LoggedIn > 0).
+	Token    Token
+	LoggedIn int // logins the fetch made
+	// Answered: Monitoring answered a request made with Token, with a page
+	// or a fault other than 401. The token and its endpoint work, so a new
+	// token is worth keeping even when the fetch failed.
+	Answered bool
+	// Unreached: the last Monitoring request got no answer at all (refused,
+	// timed out, no such host). The endpoint itself may be wrong, and
+	// Identity's catalog may list another one by now: the cached token is
+	// dropped, so the next poll logs in afresh.
+	Unreached bool
 	Pages     int // upstream pages read
 	RateLimit RateLimit
 }
@@ -58,9 +68,15 @@ type Poller struct {
 	now         func() time.Time
 
 	wake chan struct{}
+	// lastLoop is when the loop last went round (Unix nanoseconds): it
+	// wakes at least once a second, so an old value means it is stuck.
+	lastLoop atomic.Int64
 
 	mu       sync.Mutex
 	inFlight map[int64]bool
+	// again: accounts whose "Refresh now" came while they were being
+	// polled; they are polled once more when that poll ends.
+	again map[int64]bool
 }
 
 // PollerConfig configures a Poller.
@@ -82,12 +98,22 @@ func NewPoller(store *Store, fetcher Fetcher, cfg PollerConfig) *Poller {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Poller{
+	p := &Poller{
 		store: store, fetcher: fetcher, interval: cfg.Interval, concurrency: cfg.Concurrency,
 		log: cfg.Logger, observer: cfg.Observer, now: time.Now,
-		wake: make(chan struct{}, 1), inFlight: map[int64]bool{},
+		wake: make(chan struct{}, 1), inFlight: map[int64]bool{}, again: map[int64]bool{},
 	}
+	p.ran() // the clock starts now: a loop that never starts is stuck too
+	return p
 }
+
+// LastLoop is when the poll loop last went round, or when the poller was
+// made if Run has not started. The loop goes round at least once a second
+// (and whenever it hands a due account to a free slot), so a LastLoop
+// minutes old means the poller is stuck or stopped.
+func (p *Poller) LastLoop() time.Time { return time.Unix(0, p.lastLoop.Load()) }
+
+func (p *Poller) ran() { p.lastLoop.Store(p.now().UnixNano()) }
 
 // Run polls due accounts until ctx is done, then waits for polls in flight.
 func (p *Poller) Run(ctx context.Context) error {
@@ -104,6 +130,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		case <-timer.C:
 		case <-p.wake:
 		}
+		p.ran()
 		ids, err := p.store.DueAccounts(ctx, p.now())
 		if err != nil && ctx.Err() == nil {
 			p.log.Error("poller: listing due accounts", "err", err)
@@ -118,11 +145,19 @@ func (p *Poller) Run(ctx context.Context) error {
 				p.release(id)
 				return nil
 			}
+			p.ran() // a slot came free: waiting for one is progress, not a wedge
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				defer p.release(id)
+				defer func() {
+					if p.release(id) && ctx.Err() == nil {
+						// The poll just recorded its next time; the
+						// refresh asked for while it ran comes first.
+						_ = p.store.SetNextPoll(ctx, id, p.now())
+						p.Wake()
+					}
+				}()
 				_ = p.Poll(ctx, id)
 			}()
 		}
@@ -167,14 +202,28 @@ func (p *Poller) claim(id int64) bool {
 	return true
 }
 
-func (p *Poller) release(id int64) {
+// release ends an account's poll and reports whether a refresh was asked
+// for while it ran.
+func (p *Poller) release(id int64) (again bool) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	delete(p.inFlight, id)
-	p.mu.Unlock()
+	again = p.again[id]
+	delete(p.again, id)
+	return again
 }
 
-// RefreshNow makes an account due at once and wakes the loop.
+// RefreshNow makes an account due at once and wakes the loop. When the
+// account is being polled right now, that poll may have started before
+// whatever prompted the refresh and would schedule its successor an
+// interval (or a back-off) away: the account is then polled again as soon
+// as that poll ends.
 func (p *Poller) RefreshNow(ctx context.Context, id int64) error {
+	p.mu.Lock()
+	if p.inFlight[id] {
+		p.again[id] = true
+	}
+	p.mu.Unlock()
 	if err := p.store.SetNextPoll(ctx, id, p.now()); err != nil {
 		return err
 	}
@@ -200,12 +249,12 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 	}
 	cr, tok, err := p.store.Credentials(ctx, id)
 	if err != nil {
-		p.record(ctx, acct, err, nil, 0)
+		p.record(ctx, acct, err, nil, false, 0)
 		return err
 	}
 	builder, err := p.store.NewSnapshotBuilder(ctx, id)
 	if err != nil {
-		p.record(ctx, acct, err, nil, 0)
+		p.record(ctx, acct, err, nil, false, 0)
 		return err
 	}
 	start := p.now()
@@ -215,11 +264,16 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		if ctx.Err() != nil {
 			return ctx.Err() // shutting down: not the account's fault
 		}
+		// A new token is kept only when Monitoring answered it: a token
+		// whose endpoint never answered would pin that endpoint until the
+		// token expires, since only a 401 makes a new login. One whose
+		// endpoint gave no answer at all is dropped, so the next poll logs
+		// in and reads the catalog again.
 		var newTok *Token
-		if res.LoggedIn > 0 {
+		if res.LoggedIn > 0 && res.Answered && !res.Unreached {
 			newTok = &res.Token
 		}
-		p.record(ctx, acct, err, newTok, took)
+		p.record(ctx, acct, err, newTok, res.Unreached, took)
 		return err
 	}
 	now := p.now()
@@ -237,7 +291,7 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		// record it like any failure, so the account backs off instead of
 		// being due again at once, and keep the token for the retry.
 		p.log.Error("poller: saving snapshot", "account", acct.Username, "err", err)
-		p.record(ctx, acct, fmt.Errorf("saving the snapshot: %w", err), &res.Token, took)
+		p.record(ctx, acct, fmt.Errorf("saving the snapshot: %w", err), &res.Token, false, took)
 		return err
 	}
 	if p.observer != nil {
@@ -280,12 +334,15 @@ func Backoff(interval time.Duration, n int, retryAfter time.Duration) time.Durat
 	return max(d, min(retryAfter, maxRetryAfter))
 }
 
-func (p *Poller) record(ctx context.Context, acct Account, err error, tok *Token, took time.Duration) {
+// record saves a failed poll: tok, when not nil, replaces the stored token;
+// forget drops it.
+func (p *Poller) record(ctx context.Context, acct Account, err error, tok *Token, forget bool, took time.Duration) {
 	now := p.now()
 	next := now.Add(Backoff(p.interval, acct.Status.ErrorCount+1, RetryAfter(err)))
 	kind := ErrorKind(err)
 	serr := p.store.SavePollFailure(ctx, acct.ID, PollFailure{
-		KeyVersion: acct.KeyVersion, Message: Describe(err), Kind: kind, PolledAt: now, NextPoll: next, Token: tok,
+		KeyVersion: acct.KeyVersion, Message: Describe(err), Kind: kind, PolledAt: now, NextPoll: next,
+		Token: tok, ForgetToken: forget,
 	})
 	if errors.Is(serr, ErrNotFound) || errors.Is(serr, ErrStalePoll) {
 		return // removed or re-keyed meanwhile: this failure is old news

@@ -250,6 +250,64 @@ func TestATokenFromAFailedPollIsKept(t *testing.T) {
 	}
 }
 
+func TestATokenWhoseEndpointGivesNoAnswerIsDropped(t *testing.T) {
+	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 15}, 30*time.Second)
+	ctx := context.Background()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	up := f.fake.Accounts()[0]
+	// A valid token pinned to an address where nothing answers, as a
+	// failed poll used to store one.
+	tok := &monitoring.Token{ID: "pinned", TenantID: up.TenantID, Endpoint: gone.URL + "/v1.0/" + up.TenantID,
+		Expires: time.Now().Add(20 * time.Hour), RenewAt: time.Now().Add(19 * time.Hour)}
+	id := f.ids[up.Username]
+	if err := f.store.UpdateAccount(ctx, id, monitoring.AccountUpdate{APIKey: &up.APIKey, Enabled: true, Token: tok}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.poller.Poll(ctx, id); err == nil {
+		t.Fatal("a poll at a dead address succeeded")
+	}
+	if _, got, _ := f.store.Credentials(ctx, id); got != nil {
+		t.Fatalf("the token of the unreachable endpoint is still stored: %+v", got)
+	}
+	if err := f.poller.Poll(ctx, id); err != nil {
+		t.Fatalf("the next poll did not log in afresh: %v", err)
+	}
+	if c := f.fake.Counters(up.Username); c.Identity != 1 || c.Overview != 1 {
+		t.Errorf("counters %+v, want one login and one overview request", c)
+	}
+}
+
+func TestRefreshNowDuringAPollPollsAgainWhenItEnds(t *testing.T) {
+	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 16}, 30*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	id := f.ids["account1"]
+	f.fake.SetFault("account1", fakerax.Fault{Slow: 400 * time.Millisecond})
+	done := make(chan struct{})
+	go func() { defer close(done); _ = f.poller.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	eventually("the first poll to log in", func() bool { return f.fake.Counters("account1").Identity > 0 })
+	if err := f.poller.RefreshNow(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := f.store.Snapshot(ctx, id); s != nil {
+		t.Fatal("the first poll ended before the refresh; the test proves nothing")
+	}
+	// The first poll schedules the next one 30 s away; the refresh asked
+	// for during it must not wait for that.
+	eventually("a second poll", func() bool { return f.fake.Counters("account1").Overview >= 2 })
+}
+
 // budgetStub serves Identity and one empty overview page with the given
 // rate-limit headers.
 func budgetStub(t *testing.T, limit, used int) *httptest.Server {
@@ -293,5 +351,70 @@ func TestPollSlowsDownNearTheDailyBudget(t *testing.T) {
 		if wait := got.Status.NextPollAt.Sub(got.Status.LastPolledAt); wait < tt.min || wait > tt.max {
 			t.Errorf("%d%% of the budget used: next poll in %s, want %s to %s", tt.used, wait, tt.min, tt.max)
 		}
+	}
+}
+
+// testClock is a clock tests move by hand, shared by the fake and the client.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestASkewedClockOrAShortLivedTokenDoesNotMeanALoginPerPoll(t *testing.T) {
+	tests := []struct {
+		name          string
+		identityClock time.Duration // Identity's clock ahead of ours
+		ttl           time.Duration
+		every         time.Duration
+		polls         int
+		maxLogins     int
+	}{
+		{"this machine's clock a day and an hour ahead of Identity's", -25 * time.Hour, 24 * time.Hour, 10 * time.Second, 60, 1},
+		{"this machine's clock inside the renewal margin ahead", -23*time.Hour - 55*time.Minute, 24 * time.Hour, 10 * time.Second, 60, 1},
+		// Hourly over 30 hours: the token is renewed before it runs out,
+		// not used until Monitoring refuses it.
+		{"this machine's clock a day behind Identity's", 24 * time.Hour, 24 * time.Hour, time.Hour, 30, 2},
+		// 10 minutes of polls, a login half way through each 4-minute token.
+		{"tokens that live less than the renewal margin", 0, 4 * time.Minute, 10 * time.Second, 60, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := &testClock{t: time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)}
+			store, _ := openStore(t)
+			fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Now: clock.Now, IdentityClock: tt.identityClock, TokenTTL: tt.ttl})
+			up := fake.AddAccount(fakerax.AccountSpec{Username: "skewed", Servers: 2, Alarms: 1})
+			client := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
+			client.Now = clock.Now
+			p := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: tt.every})
+			a, err := store.CreateAccount(t.Context(), up.Username, "", up.APIKey, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range tt.polls {
+				if err := p.Poll(t.Context(), a.ID); err != nil {
+					t.Fatalf("poll %d: %v", i+1, err)
+				}
+				clock.Advance(tt.every)
+			}
+			c := fake.Counters(up.Username)
+			if c.Identity > tt.maxLogins {
+				t.Errorf("%d polls logged in %d times, want at most %d", tt.polls, c.Identity, tt.maxLogins)
+			}
+			if c.Overview != tt.polls {
+				t.Errorf("%d overview requests for %d polls: a token was used after it expired", c.Overview, tt.polls)
+			}
+		})
 	}
 }

@@ -636,10 +636,15 @@ type PollFailure struct {
 	// Token, when not nil, is a token obtained before the failure, kept so
 	// the next poll need not log in again.
 	Token *Token
+	// ForgetToken drops the stored token (when Token is nil), so the next
+	// poll logs in afresh.
+	ForgetToken bool
 }
 
 // SavePollFailure records a failed poll in one statement; the snapshot is
-// left alone.
+// left alone. The status and the token are one UPDATE under the key-version
+// check: a poll made with a replaced key stores neither, and a key replaced
+// at any moment never ends up with the old key's token.
 func (s *Store) SavePollFailure(ctx context.Context, id int64, f PollFailure) error {
 	var username string
 	var tokSealed []byte
@@ -655,13 +660,14 @@ func (s *Store) SavePollFailure(ctx context.Context, id int64, f PollFailure) er
 			return fmt.Errorf("save poll failure: %w", err)
 		}
 	}
-	// A NULL token keeps the one stored; the username condition only
-	// applies with a token, which was sealed for it.
+	// A NULL token keeps the one stored unless it is to be forgotten; the
+	// username condition only applies with a token, which was sealed for it.
 	res, err := s.db.ExecContext(ctx, `UPDATE accounts SET last_polled_at = ?, last_error = ?, error_kind = ?,
-		error_count = error_count + 1, next_poll_at = ?, token_sealed = COALESCE(?, token_sealed)
+		error_count = error_count + 1, next_poll_at = ?,
+		token_sealed = CASE WHEN ? IS NULL AND ? THEN NULL ELSE COALESCE(?, token_sealed) END
 		WHERE id = ? AND (? = 0 OR key_version = ?) AND (? IS NULL OR username = ?)`,
-		ms(f.PolledAt), f.Message, f.Kind, ms(f.NextPoll), nullBytes(tokSealed), id, f.KeyVersion, f.KeyVersion,
-		nullString(username), username)
+		ms(f.PolledAt), f.Message, f.Kind, ms(f.NextPoll), nullBytes(tokSealed), f.ForgetToken, nullBytes(tokSealed),
+		id, f.KeyVersion, f.KeyVersion, nullString(username), username)
 	if err != nil {
 		return fmt.Errorf("save poll failure: %w", err)
 	}

@@ -165,7 +165,7 @@ func TestAFailedPollKeepsTheSnapshotAndCountsErrors(t *testing.T) {
 	}
 }
 
-func TestAFailedPollKeepsOrReplacesTheToken(t *testing.T) {
+func TestAFailedPollKeepsReplacesOrForgetsTheToken(t *testing.T) {
 	store, _ := openStore(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", &monitoring.Token{ID: "first", Endpoint: "http://x/v1.0/1"})
@@ -184,6 +184,61 @@ func TestAFailedPollKeepsOrReplacesTheToken(t *testing.T) {
 	if _, tok, _ := store.Credentials(ctx, a.ID); tok == nil || tok.ID != "second" {
 		t.Fatalf("the token of the failed poll was not kept: %+v", tok)
 	}
+	fail.Token, fail.ForgetToken = nil, true
+	if err := store.SavePollFailure(ctx, a.ID, fail); err != nil {
+		t.Fatal(err)
+	}
+	if _, tok, _ := store.Credentials(ctx, a.ID); tok != nil {
+		t.Fatalf("a failure that forgets the token kept %+v", tok)
+	}
+}
+
+func TestAFailureWithAReplacedKeyStoresNeitherItsStatusNorItsToken(t *testing.T) {
+	ctx := context.Background()
+	newKey := "a-new-key-typed-in-settings"
+	stale := &monitoring.Token{ID: "stale", Endpoint: "http://x/v1.0/1"}
+	t.Run("a failure saved with the old key version changes nothing", func(t *testing.T) {
+		store, _ := openStore(t)
+		a, _ := store.CreateAccount(ctx, "u1", "", "k", &monitoring.Token{ID: "first", Endpoint: "http://x/v1.0/1"})
+		if err := store.UpdateAccount(ctx, a.ID, monitoring.AccountUpdate{APIKey: &newKey, Enabled: true,
+			Token: &monitoring.Token{ID: "current", Endpoint: "http://x/v1.0/1"}}); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		err := store.SavePollFailure(ctx, a.ID, monitoring.PollFailure{KeyVersion: a.KeyVersion, Message: "down",
+			Kind: "unavailable", PolledAt: now, NextPoll: now.Add(time.Hour), Token: stale})
+		if !errors.Is(err, monitoring.ErrStalePoll) {
+			t.Fatalf("err = %v, want ErrStalePoll", err)
+		}
+		got, _ := store.Account(ctx, a.ID)
+		if got.Status.ErrorCount != 0 || got.Status.LastError != "" || got.Status.NextPollAt.After(now) {
+			t.Errorf("the stale failure was recorded: %+v", got.Status)
+		}
+		if _, tok, _ := store.Credentials(ctx, a.ID); tok == nil || tok.ID != "current" {
+			t.Errorf("token = %+v, want the new key's token kept", tok)
+		}
+	})
+	t.Run("a key replaced the moment the failure is written does not get the old key's token", func(t *testing.T) {
+		store, _ := openStore(t)
+		a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
+		// The trigger is a new key saved right after the failure's status
+		// lands: what settings would do in the gap if the status and the
+		// token were two writes.
+		if _, err := store.DB().ExecContext(ctx, `CREATE TRIGGER rekey_after_failure AFTER UPDATE OF last_error ON accounts
+			WHEN NEW.last_error <> '' BEGIN
+			UPDATE accounts SET key_version = key_version + 1, token_sealed = NULL WHERE id = NEW.id; END`); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		err := store.SavePollFailure(ctx, a.ID, monitoring.PollFailure{KeyVersion: a.KeyVersion, Message: "down",
+			Kind: "unavailable", PolledAt: now, NextPoll: now.Add(time.Hour), Token: stale})
+		if err != nil {
+			t.Fatalf("the failure, saved before the new key, was not recorded: %v", err)
+		}
+		if _, tok, _ := store.Credentials(ctx, a.ID); tok != nil {
+			t.Errorf("the old key's token %q is stored under the new key", tok.ID)
+		}
+	})
 }
 
 func TestAPollOfARemovedAccountIsNotRecorded(t *testing.T) {

@@ -111,6 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Demo: cfg.Demo, PollInterval: cfg.PollInterval, RefreshInterval: cfg.RefreshInterval,
 		PublicDashboard: cfg.PublicDashboard, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,
 		Sessions: handlers.NewSessionManager(sessionStore, cfg.SecureCookies), Metrics: metrics, Version: version,
+		PollerHealth: poller,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

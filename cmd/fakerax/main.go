@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	warning := fs.Float64("warning", 0.05, "share of alarm states that are WARNING")
 	critical := fs.Float64("critical", 0.02, "share of alarm states that are CRITICAL")
 	ttl := fs.Duration("token-ttl", 24*time.Hour, "token lifetime")
+	identityClock := fs.Duration("identity-clock", 0, "how far Identity's clock (its expires and Date) is ahead of this machine's; negative: behind")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,10 +73,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// treats zero as "use the default") so -servers 0 or -warning 0 mean what
 	// they say. The credentials are the same either way.
 	fake := fakerax.New(fakerax.Config{
-		Latency:     *latency,
-		Seed:        *seed,
-		ChangeEvery: *change,
-		TokenTTL:    *ttl,
+		Latency:       *latency,
+		Seed:          *seed,
+		ChangeEvery:   *change,
+		TokenTTL:      *ttl,
+		IdentityClock: *identityClock,
 	})
 	for i := 1; i <= *accounts; i++ {
 		fake.AddAccount(fakerax.AccountSpec{

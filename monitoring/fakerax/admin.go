@@ -14,7 +14,7 @@ import (
 //	GET  /_fake/accounts                        accounts with their credentials
 //	POST /_fake/accounts?username=&servers=&alarms=&warning=&critical=
 //	POST /_fake/fault?username=&identity_status=&monitoring_status=&retry_after=&reply_after=
-//	                  &slow=&non_json=&truncated=&fail_page=&remaining_header=
+//	                  &slow=&non_json=&truncated=&fail_page=&remaining_header=&no_monitoring_endpoint=
 //	POST /_fake/clear?username=                 remove the account's fault
 //	POST /_fake/revoke?username=                revoke the account's tokens
 //	GET  /_fake/counters?username=              requests seen
@@ -71,6 +71,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		f.Truncated, err = boolParam(q, "truncated", err)
 		f.FailPage, err = intParam(q, "fail_page", 0, err)
 		f.RemainingHeader, err = boolParam(q, "remaining_header", err)
+		f.NoMonitoringEndpoint, err = boolParam(q, "no_monitoring_endpoint", err)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return

@@ -44,6 +44,11 @@ type Config struct {
 	ChangeEvery                 time.Duration    // 0: states never change; otherwise each alarm may change once per period, staggered per alarm
 	TokenTTL                    time.Duration    // default 24h
 	Now                         func() time.Time // clock; default time.Now
+	// IdentityClock is how far Identity's clock is ahead of Now (negative:
+	// behind), as its "expires" and Date header show. A token still lives
+	// TokenTTL of Now's time: Monitoring asks Identity, so the skew is only
+	// in what the client is told.
+	IdentityClock time.Duration
 }
 
 // Account is what a client needs to log in.
@@ -60,6 +65,10 @@ type Fault struct {
 	Truncated        bool          // overview answers 200 with the JSON cut off halfway
 	FailPage         int           // the Nth page (1-based) of an overview walk answers 500 internalError
 	RemainingHeader  bool          // send X-RateLimit-Remaining instead of X-RateLimit-Used
+	// NoMonitoringEndpoint: Identity's catalog for the account lists no
+	// Cloud Monitoring service (neither cloudMonitoring nor any rax:monitor
+	// entry), so a client must fall back to the documented address.
+	NoMonitoringEndpoint bool
 }
 
 // Entity is one entity as the overview serves it.

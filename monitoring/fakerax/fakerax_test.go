@@ -545,6 +545,49 @@ func TestAuthorization(t *testing.T) {
 	check("deleted", s1, 401, "unauthorizedError")
 }
 
+func TestIdentityClockSkewShowsInExpiresAndDateOnly(t *testing.T) {
+	c := newClock()
+	const skew = -25 * time.Hour // Identity's clock a day and an hour behind
+	s, ts := newTestServer(t, Config{Accounts: 1, Servers: 1, Now: c.Now, IdentityClock: skew})
+	acct := s.Accounts()[0]
+	resp, body := post(t, s.IdentityURL(ts.URL)+"/tokens", authBody(acct.Username, acct.APIKey))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login: %d %s", resp.StatusCode, body)
+	}
+	date, err := http.ParseTime(resp.Header.Get("Date"))
+	if want := c.Now().Add(skew).Truncate(time.Second); err != nil || !date.Equal(want) {
+		t.Errorf("Date %q (%v), want %v", resp.Header.Get("Date"), err, want)
+	}
+	var v struct {
+		Access struct {
+			Token struct {
+				Expires string `json:"expires"`
+			} `json:"token"`
+		} `json:"access"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := time.Parse(time.RFC3339, v.Access.Token.Expires)
+	if want := c.Now().Add(skew + 24*time.Hour).Truncate(time.Millisecond); err != nil || !exp.Equal(want) {
+		t.Errorf("expires %q (%v), want %v: in the past on this clock", v.Access.Token.Expires, err, want)
+	}
+	if resp, _ := post(t, s.IdentityURL(ts.URL)+"/tokens", `{}`); resp.Header.Get("Date") == "" {
+		t.Error("a fault from Identity has no Date header")
+	}
+
+	// The token lives a day of real time, whatever Identity's clock says.
+	ss := login(t, s, ts, acct.Username)
+	c.Advance(23 * time.Hour)
+	if resp, body := ss.get(t, ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a token 23 h old: %d %s", resp.StatusCode, body)
+	}
+	c.Advance(time.Hour)
+	if resp, _ := ss.get(t, ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a token a day old: %d, want 401", resp.StatusCode)
+	}
+}
+
 func TestRateLimitHeaders(t *testing.T) {
 	s, ts := newTestServer(t, Config{Accounts: 1, Servers: 1})
 	acct := s.Accounts()[0]
@@ -672,6 +715,41 @@ func TestFaults(t *testing.T) {
 		resp, _ = ss.get(t, "marker="+next)
 		if resp.StatusCode != 200 {
 			t.Errorf("page 2 with FailPage 3: %d", resp.StatusCode)
+		}
+	})
+	t.Run("no monitoring endpoint in the catalog", func(t *testing.T) {
+		s.SetFault(acct.Username, Fault{NoMonitoringEndpoint: true})
+		resp, body := post(t, s.IdentityURL(ts.URL)+"/tokens", authBody(acct.Username, acct.APIKey))
+		var v struct {
+			Access struct {
+				Token struct {
+					ID string `json:"id"`
+				} `json:"token"`
+				ServiceCatalog []struct {
+					Name string `json:"name"`
+					Type string `json:"type"`
+				} `json:"serviceCatalog"`
+			} `json:"access"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("login: %d %s", resp.StatusCode, body)
+		}
+		if len(v.Access.ServiceCatalog) == 0 {
+			t.Error("the whole catalog is gone, not just Monitoring")
+		}
+		for _, e := range v.Access.ServiceCatalog {
+			if e.Type == "rax:monitor" || e.Name == "cloudMonitoring" {
+				t.Errorf("catalog lists %s (%s)", e.Name, e.Type)
+			}
+		}
+		// The documented address still serves the account.
+		fallback := tenantClient{token: v.Access.Token.ID, base: ts.URL + "/v1.0/" + acct.TenantID}
+		if resp, _ := fallback.get(t, "limit=1"); resp.StatusCode != 200 {
+			t.Errorf("overview at the documented address: %d", resp.StatusCode)
+		}
+		s.ClearFault(acct.Username)
+		if got := login(t, s, ts, acct.Username); got.base != fallback.base {
+			t.Errorf("after the fault the catalog lists %q", got.base)
 		}
 	})
 	t.Run("remaining header", func(t *testing.T) {

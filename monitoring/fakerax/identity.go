@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +82,8 @@ type accessResponse struct {
 }
 
 func (s *Server) serveIdentity(w http.ResponseWriter, r *http.Request) {
+	// Every answer carries Identity's own time, skewed like its "expires".
+	w.Header().Set("Date", s.identityNow().UTC().Format(http.TimeFormat))
 	p := strings.TrimSuffix(r.URL.Path, "/")
 	switch {
 	case p == "/v2.0/tokens" && r.Method == http.MethodPost:
@@ -146,7 +149,7 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f.IdentityStatus != 0 {
-		writeIdentityStatus(w, f, s.cfg.Now())
+		writeIdentityStatus(w, f, s.identityNow())
 		return
 	}
 	if a == nil || secret != a.APIKey {
@@ -188,11 +191,14 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	var resp accessResponse
 	acc := &resp.Access
 	acc.Token.ID = id
-	acc.Token.Expires = expires.In(identityZone).Format(identityTimeFormat)
+	acc.Token.Expires = expires.Add(s.cfg.IdentityClock).In(identityZone).Format(identityTimeFormat)
 	acc.Token.Tenant = tenantRef{ID: a.TenantID, Name: a.TenantID}
 	acc.Token.AuthenticatedBy = []string{method}
 	if r.URL.Query().Get("include_endpoints") != "false" {
 		acc.ServiceCatalog = serviceCatalog(baseURL(r), a.TenantID, s.cfg.Seed)
+		if f.NoMonitoringEndpoint {
+			acc.ServiceCatalog = slices.DeleteFunc(acc.ServiceCatalog, func(e catalogEntry) bool { return e.Type == "rax:monitor" })
+		}
 	}
 	acc.User.ID = userID(s.cfg.Seed, a.Username)
 	acc.User.Name = a.Username
@@ -204,6 +210,9 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 	acc.User.DomainID = a.TenantID
 	writeJSON(w, http.StatusOK, "application/json", resp)
 }
+
+// identityNow is the time on Identity's clock (see Config.IdentityClock).
+func (s *Server) identityNow() time.Time { return s.cfg.Now().Add(s.cfg.IdentityClock) }
 
 func userID(seed int64, username string) string {
 	return strconv.FormatUint(10000000+hashStrings(seed, "user", username)%90000000, 10)

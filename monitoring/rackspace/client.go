@@ -42,13 +42,39 @@ const (
 	defaultTimeout = 30 * time.Second
 	// refreshMargin: a cached token is renewed this long before it expires.
 	refreshMargin = 10 * time.Minute
+	// minTokenReuse: a token is used this long at least, however short its
+	// lifetime looks. A lifetime that short is a clock or Identity fault a
+	// login per poll would not cure; a 401 from Monitoring still makes a
+	// fresh login at once.
+	minTokenReuse = time.Minute
 )
 
-// fresh reports whether a cached token can still be used at now: Identity
-// hands out a new token in the last hour before expiry, so renew a little
-// before that.
+// fresh reports whether a cached token can still be used at now.
 func fresh(t *monitoring.Token, now time.Time) bool {
-	return t != nil && t.ID != "" && t.Endpoint != "" && now.Add(refreshMargin).Before(t.Expires)
+	if t == nil || t.ID == "" || t.Endpoint == "" {
+		return false
+	}
+	if !t.RenewAt.IsZero() {
+		return now.Before(t.RenewAt)
+	}
+	return now.Add(refreshMargin).Before(t.Expires)
+}
+
+// setExpiry places a token Identity issued on this machine's clock. Its
+// lifetime is "expires" minus Identity's own time (the answer's Date
+// header; without one, our clock stands in), so a clock hours off on
+// either side changes nothing. It is renewed refreshMargin before it
+// expires (Identity hands out a new token in the last hour), or, when it
+// lives less than twice that, half way through its life: never at every
+// poll.
+func setExpiry(tok *monitoring.Token, identityExpires time.Time, date string, now time.Time) {
+	identityNow := now
+	if d, err := http.ParseTime(date); err == nil {
+		identityNow = d
+	}
+	life := identityExpires.Sub(identityNow)
+	tok.Expires = now.Add(life)
+	tok.RenewAt = now.Add(max(life-refreshMargin, life/2, minTokenReuse))
 }
 
 // Client talks to Rackspace Identity v2.0 and Cloud Monitoring. It holds no
@@ -62,6 +88,10 @@ type Client struct {
 	Timeout time.Duration
 	// Now is the clock (for token freshness).
 	Now func() time.Time
+	// MonitoringFallback is the Monitoring base, up to the tenant ID, used
+	// when Identity's catalog lists no monitoring endpoint
+	// (DefaultMonitoringURL unless changed).
+	MonitoringFallback string
 }
 
 // NewClient returns a client for the given Identity base URL (empty means
@@ -79,6 +109,8 @@ func NewClient(identityURL string, hc *http.Client) *Client {
 		MaxBody:     defaultMaxBody,
 		Timeout:     defaultTimeout,
 		Now:         time.Now,
+
+		MonitoringFallback: DefaultMonitoringURL,
 	}
 }
 
@@ -144,11 +176,16 @@ func (c *Client) Authenticate(ctx context.Context, cr monitoring.Credentials) (m
 	if tok.ID == "" {
 		return monitoring.Token{}, &BadResponseError{Reason: "identity: no token in response"}
 	}
-	tok.Expires, err = time.Parse(time.RFC3339Nano, ar.Access.Token.Expires)
+	expires, err := time.Parse(time.RFC3339Nano, ar.Access.Token.Expires)
 	if err != nil {
 		return monitoring.Token{}, &BadResponseError{Reason: "identity: unreadable token expiry", Err: err}
 	}
-	tok.Endpoint = pickMonitoringEndpoint(&ar, tok.TenantID)
+	setExpiry(&tok, expires, resp.Header.Get("Date"), c.Now())
+	tok.Endpoint = pickMonitoringEndpoint(&ar)
+	if tok.Endpoint == "" && tok.TenantID != "" {
+		tok.Endpoint = strings.TrimRight(c.MonitoringFallback, "/") + "/" + url.PathEscape(tok.TenantID)
+		tok.FallbackEndpoint = true
+	}
 	if tok.Endpoint == "" {
 		return monitoring.Token{}, &BadResponseError{Reason: "identity: no tenant and no monitoring endpoint"}
 	}
@@ -156,8 +193,9 @@ func (c *Client) Authenticate(ctx context.Context, cr monitoring.Credentials) (m
 }
 
 // pickMonitoringEndpoint: the catalog entry named cloudMonitoring; else the
-// first of type rax:monitor; else the documented URL with the tenant id.
-func pickMonitoringEndpoint(ar *authResponse, tenant string) string {
+// first of type rax:monitor; else "" (the caller falls back to the
+// documented address with the tenant ID).
+func pickMonitoringEndpoint(ar *authResponse) string {
 	cat := ar.Access.ServiceCatalog
 	first := func(match func(name, typ string) bool) string {
 		for _, s := range cat {
@@ -181,14 +219,9 @@ func pickMonitoringEndpoint(ar *authResponse, tenant string) string {
 		}
 	}
 	if !hasNamed {
-		if u := first(func(_, t string) bool { return t == "rax:monitor" }); u != "" {
-			return u
-		}
+		return first(func(_, t string) bool { return t == "rax:monitor" })
 	}
-	if tenant == "" {
-		return ""
-	}
-	return DefaultMonitoringURL + url.PathEscape(tenant)
+	return ""
 }
 
 // Fetch reads every page of GET /views/overview for one account and
@@ -223,7 +256,7 @@ func (c *Client) FetchInto(ctx context.Context, cr monitoring.Credentials, cache
 		if res.Pages >= MaxPages {
 			return res, &BadResponseError{Reason: fmt.Sprintf("more than %d overview pages", MaxPages)}
 		}
-		meta, rl, err := c.overviewPage(ctx, &red, res.Token, marker)
+		meta, rl, answered, err := c.overviewPage(ctx, &red, res.Token, marker)
 		var auth *AuthError
 		if errors.As(err, &auth) && !reauthed {
 			reauthed = true
@@ -231,11 +264,20 @@ func (c *Client) FetchInto(ctx context.Context, cr monitoring.Credentials, cache
 			if lerr != nil {
 				return res, lerr
 			}
-			res.Token = tok
+			res.Token, res.Answered = tok, false
 			res.LoggedIn++
-			meta, rl, err = c.overviewPage(ctx, &red, res.Token, marker)
+			meta, rl, answered, err = c.overviewPage(ctx, &red, res.Token, marker)
+		}
+		if answered && !errors.As(err, &auth) {
+			res.Answered = true
 		}
 		if err != nil {
+			if !answered && ctx.Err() == nil {
+				res.Unreached = true
+				if res.Token.FallbackEndpoint {
+					err = &NoMonitoringEndpointError{URL: res.Token.Endpoint, Err: err}
+				}
+			}
 			return res, err
 		}
 		res.Pages++
@@ -254,7 +296,8 @@ func (c *Client) FetchInto(ctx context.Context, cr monitoring.Credentials, cache
 }
 
 // overviewPage reads one page into red, decoding the body as it arrives.
-func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.Token, marker string) (PageMetadata, monitoring.RateLimit, error) {
+// answered says whether the endpoint sent an HTTP answer at all.
+func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.Token, marker string) (_ PageMetadata, _ monitoring.RateLimit, answered bool, _ error) {
 	q := url.Values{"limit": {strconv.Itoa(PageLimit)}}
 	if marker != "" {
 		q.Set("marker", marker)
@@ -263,22 +306,22 @@ func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tok.Endpoint+"/views/overview?"+q.Encode(), nil)
 	if err != nil {
-		return PageMetadata{}, monitoring.RateLimit{}, &BadResponseError{Reason: "unusable monitoring endpoint", Err: err}
+		return PageMetadata{}, monitoring.RateLimit{}, false, &BadResponseError{Reason: "unusable monitoring endpoint", Err: err}
 	}
 	req.Header.Set("X-Auth-Token", tok.ID)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.send(req)
 	if err != nil {
-		return PageMetadata{}, monitoring.RateLimit{}, err
+		return PageMetadata{}, monitoring.RateLimit{}, false, err
 	}
 	defer resp.Body.Close()
 	rl := ParseRateLimit(resp.Header)
 	if resp.StatusCode != http.StatusOK {
 		data, err := c.readBody(resp)
 		if err != nil {
-			return PageMetadata{}, rl, err
+			return PageMetadata{}, rl, true, err
 		}
-		return PageMetadata{}, rl, statusError(resp, data)
+		return PageMetadata{}, rl, true, statusError(resp, data)
 	}
 	body := c.capBody(resp)
 	meta, err := red.Page(body)
@@ -288,12 +331,12 @@ func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.
 		_, _ = io.Copy(io.Discard, body)
 	}
 	if berr := body.failure(); berr != nil {
-		return PageMetadata{}, rl, berr
+		return PageMetadata{}, rl, true, berr
 	}
 	if err != nil {
-		return PageMetadata{}, rl, err
+		return PageMetadata{}, rl, true, err
 	}
-	return meta, rl, nil
+	return meta, rl, true, nil
 }
 
 // send sends req; the caller closes the body.

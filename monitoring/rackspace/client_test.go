@@ -90,20 +90,21 @@ func TestAuthenticatePicksTheCloudMonitoringEndpoint(t *testing.T) {
 
 func TestCatalogFallbacks(t *testing.T) {
 	tests := []struct {
-		name    string
-		catalog string
-		want    string
+		name     string
+		catalog  string
+		want     string
+		fallback bool
 	}{
 		{"the entry named cloudMonitoring wins over an earlier rax:monitor",
 			`[{"name":"other","type":"rax:monitor","endpoints":[{"publicURL":"https://x/other"}]},{"name":"cloudMonitoring","type":"rax:monitor","endpoints":[{"tenantId":"9","publicURL":"https://m/v1.0/9"}]}]`,
-			"https://m/v1.0/9"},
+			"https://m/v1.0/9", false},
 		{"without that name the first rax:monitor is used",
 			`[{"name":"cloudServersOpenStack","type":"compute","endpoints":[{"publicURL":"https://s"}]},{"name":"mon","type":"rax:monitor","endpoints":[{"publicURL":"https://mon/v1.0/9/"}]}]`,
-			"https://mon/v1.0/9"},
+			"https://mon/v1.0/9", false},
 		{"without any monitoring entry the documented URL with the tenant",
 			`[{"name":"cloudServersOpenStack","type":"compute","endpoints":[{"publicURL":"https://s"}]}]`,
-			"https://monitoring.api.rackspacecloud.com/v1.0/9"},
-		{"a missing catalog falls back too", `null`, "https://monitoring.api.rackspacecloud.com/v1.0/9"},
+			"https://monitoring.api.rackspacecloud.com/v1.0/9", true},
+		{"a missing catalog falls back too", `null`, "https://monitoring.api.rackspacecloud.com/v1.0/9", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,8 +117,8 @@ func TestCatalogFallbacks(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Authenticate: %v", err)
 			}
-			if tok.Endpoint != tt.want {
-				t.Errorf("endpoint = %q, want %q", tok.Endpoint, tt.want)
+			if tok.Endpoint != tt.want || tok.FallbackEndpoint != tt.fallback {
+				t.Errorf("endpoint = %q (fallback %v), want %q (fallback %v)", tok.Endpoint, tok.FallbackEndpoint, tt.want, tt.fallback)
 			}
 		})
 	}

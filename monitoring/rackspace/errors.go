@@ -113,6 +113,30 @@ func (e *UnavailableError) Describe() string {
 	return "Rackspace could not be reached (timeout or connection refused); retrying."
 }
 
+// NoMonitoringEndpointError: Identity's catalog lists no Cloud Monitoring
+// endpoint for the account, and the documented address tried instead could
+// not be reached. It is not an outage to wait out but the account's
+// catalog; each retry logs in afresh, so a corrected catalog is used.
+type NoMonitoringEndpointError struct {
+	URL string // the documented address that was tried
+	Err error  // why it could not be reached
+}
+
+func (e *NoMonitoringEndpointError) Error() string {
+	return fmt.Sprintf("identity's catalog lists no monitoring endpoint and %s is unreachable: %v", e.URL, e.Err)
+}
+
+func (e *NoMonitoringEndpointError) Unwrap() error { return e.Err }
+
+// Kind is monitoring.KindUnavailable: nothing answered.
+func (e *NoMonitoringEndpointError) Kind() string { return monitoring.KindUnavailable }
+
+// Describe words the error for the page.
+func (e *NoMonitoringEndpointError) Describe() string {
+	return "Identity's service catalog lists no Cloud Monitoring endpoint for this account; tried the documented address " +
+		e.URL + ", which could not be reached. Check that the account has Cloud Monitoring; retrying."
+}
+
 // BadResponseError: the upstream answered, but not with what the API
 // documents (not JSON, truncated, wrong shape, too large, endless paging).
 type BadResponseError struct {
