@@ -354,24 +354,9 @@ type apiAuthAccount struct {
 // account's poll status (the poller finds out on its own and says so on the
 // wall), and nothing the wall shows changes.
 func (h *Handler) apiAuth(w http.ResponseWriter, r *http.Request) {
-	var accts []monitoring.Account
-	if username := r.PathValue("username"); username != "" {
-		a, err := h.store.AccountByUsername(r.Context(), username)
-		if errors.Is(err, monitoring.ErrNotFound) {
-			apiError(w, r, http.StatusNotFound, "No account with this username.")
-			return
-		}
-		if err != nil {
-			h.apiServerError(w, r, err)
-			return
-		}
-		accts = []monitoring.Account{a}
-	} else {
-		var err error
-		if accts, err = h.store.ListAccounts(r.Context()); err != nil {
-			h.apiServerError(w, r, err)
-			return
-		}
+	accts, ok := h.apiAccounts(w, r)
+	if !ok {
+		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), authDeadline)
 	defer cancel()
@@ -550,26 +535,35 @@ func toAPIServer(s *monitoring.Server) apiServer {
 
 // apiMonitors: GET /api/v1/monitors and /api/v1/monitors/{username}, from
 // the cached snapshots (never a live upstream call). ?small gives counts only.
-func (h *Handler) apiMonitors(w http.ResponseWriter, r *http.Request) {
+// apiAccounts is the {username} of the path, or every account when the
+// path has none; on an unknown username or a failure it answers and
+// returns false.
+func (h *Handler) apiAccounts(w http.ResponseWriter, r *http.Request) ([]monitoring.Account, bool) {
 	username := r.PathValue("username")
-	var accts []monitoring.Account
-	if username != "" {
-		a, err := h.store.AccountByUsername(r.Context(), username)
-		if errors.Is(err, monitoring.ErrNotFound) {
-			apiError(w, r, http.StatusNotFound, "No account with this username.")
-			return
-		}
+	if username == "" {
+		accts, err := h.store.ListAccounts(r.Context())
 		if err != nil {
 			h.apiServerError(w, r, err)
-			return
+			return nil, false
 		}
-		accts = []monitoring.Account{a}
-	} else {
-		var err error
-		if accts, err = h.store.ListAccounts(r.Context()); err != nil {
-			h.apiServerError(w, r, err)
-			return
-		}
+		return accts, true
+	}
+	a, err := h.store.AccountByUsername(r.Context(), username)
+	if errors.Is(err, monitoring.ErrNotFound) {
+		apiError(w, r, http.StatusNotFound, "No account with this username.")
+		return nil, false
+	}
+	if err != nil {
+		h.apiServerError(w, r, err)
+		return nil, false
+	}
+	return []monitoring.Account{a}, true
+}
+
+func (h *Handler) apiMonitors(w http.ResponseWriter, r *http.Request) {
+	accts, ok := h.apiAccounts(w, r)
+	if !ok {
+		return
 	}
 	_, small := r.URL.Query()["small"]
 	out := make(map[string]apiMonitor, len(accts))
