@@ -81,6 +81,7 @@ type Handler struct {
 	now      func() time.Time
 	wall     *wall.Service
 	pages    *pageCache
+	buildID  func() string
 	// usersExist: at least one user has been seen in the database.
 	usersExist atomic.Bool
 }
@@ -103,6 +104,7 @@ func New(store *monitoring.Store, poller Refresher, checker CredentialChecker, l
 		pages: newPageCache(64, 64<<20),
 	}
 	h.wall.SetClock(func() time.Time { return h.now() })
+	h.buildID = sync.OnceValue(func() string { return h.opts.Version + "-" + static.Hash() })
 	return h
 }
 
@@ -192,8 +194,9 @@ func (h *Handler) modelLayout(m *wall.Model, title, active, q string) views.Layo
 	return l
 }
 
-// build names this version of the pages (see views.BuildHeader).
-func (h *Handler) build() string { return h.opts.Version + "-" + static.Hash() }
+// build names this version of the pages (see views.BuildHeader); asked on
+// every refresh, so made once.
+func (h *Handler) build() string { return h.buildID() }
 
 // isHTMX reports an htmx request (a fragment is wanted).
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }

@@ -750,22 +750,14 @@ func (s *Store) snapshot(ctx context.Context, id int64, keep func(*Server) bool)
 	return snap, nil
 }
 
-// summarize keeps of a snapshot what the wall shows: per server its id,
-// label, counts and worst state, without the alarms.
-func summarize(snap *Snapshot) *Snapshot {
-	sum := &Snapshot{FetchedAt: snap.FetchedAt, Servers: make([]Server, len(snap.Servers))}
-	for i := range snap.Servers {
-		sum.Servers[i] = summaryOf(&snap.Servers[i])
-	}
-	return sum
-}
-
+// summaryOf keeps of a server what the wall shows: its id, label, counts
+// and worst state, without the alarms.
 func summaryOf(srv *Server) Server {
 	return Server{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
 }
 
 // Summary returns the wall's part of an account's latest snapshot (see
-// summarize), kept in memory, or nil when there is none. Summaries are
+// summaryOf), kept in memory, or nil when there is none. Summaries are
 // shared: callers must not modify them.
 func (s *Store) Summary(ctx context.Context, id int64) (*Snapshot, error) {
 	s.mu.Lock()
