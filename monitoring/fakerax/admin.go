@@ -17,6 +17,8 @@ import (
 //	                  &slow=&non_json=&truncated=&fail_page=&remaining_header=&no_monitoring_endpoint=
 //	POST /_fake/clear?username=                 remove the account's fault
 //	POST /_fake/revoke?username=                revoke the account's tokens
+//	POST /_fake/state?username=&entity=&alarm=&state=
+//	                                            force an alarm's state (state= empty: back to generated)
 //	GET  /_fake/counters?username=              requests seen
 //	GET  /_fake/entities?username=              the model as served now
 //
@@ -80,6 +82,12 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, "application/json", f)
 	case "POST /_fake/clear":
 		s.ClearFault(user)
+		w.WriteHeader(http.StatusNoContent)
+	case "POST /_fake/state":
+		if err := s.SetState(user, q.Get("entity"), q.Get("alarm"), q.Get("state")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	case "POST /_fake/revoke":
 		s.RevokeTokens(user)

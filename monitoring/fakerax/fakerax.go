@@ -13,10 +13,12 @@ package fakerax
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -106,6 +108,10 @@ type account struct {
 	byID       map[string]int
 	byURI      map[string]int
 	counters   Counters
+	// forced holds states set with SetState, by entity id + "/" + alarm id.
+	// It is replaced, never changed, so a page render reads it without the
+	// lock; nil when nothing is forced (the common case costs one load).
+	forced atomic.Pointer[map[string]alarmState]
 }
 
 type token struct {
@@ -301,7 +307,7 @@ func (s *Server) Entities(username string) []Entity {
 			c := e.checks[al.check]
 			x := Alarm{ID: al.id, Label: clonePtr(al.label), CheckID: c.id, CheckLabel: c.label, CheckType: c.kind.typ, Disabled: al.disabled}
 			if !al.unevaluated {
-				st := s.stateOf(a, al, now)
+				st := s.stateOf(a, e, al, now)
 				x.State = st.state
 				x.Since = time.UnixMilli(st.timestamp).UTC()
 				if !al.bare {
@@ -315,8 +321,69 @@ func (s *Server) Entities(username string) []Entity {
 	return out
 }
 
-func (s *Server) stateOf(a *account, al *alarm, now time.Time) alarmState {
+func (s *Server) stateOf(a *account, e *entity, al *alarm, now time.Time) alarmState {
+	if f := a.forced.Load(); f != nil {
+		if st, ok := (*f)[e.id+"/"+al.id]; ok {
+			return st
+		}
+	}
 	return stateOf(al, now, s.cfg.ChangeEvery, a.warn, a.crit)
+}
+
+// SetState forces an alarm's latest state ("OK", "WARNING" or "CRITICAL")
+// from now on, as if it had just changed: its timestamp is now, its
+// previous state what it was. An empty alarmID means the entity's first
+// alarm; an empty state lets the alarm follow its generated states again.
+// It fails for an unknown account, entity or alarm, an orphan or
+// unevaluated alarm, or another state word.
+func (s *Server) SetState(username, entityID, alarmID, state string) error {
+	switch state {
+	case "", "OK", "WARNING", "CRITICAL":
+	default:
+		return fmt.Errorf("fakerax: state %q is not OK, WARNING or CRITICAL", state)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.byUser[username]
+	if a == nil {
+		return fmt.Errorf("fakerax: no account %q", username)
+	}
+	i, ok := a.byID[entityID]
+	if !ok {
+		return fmt.Errorf("fakerax: account %q has no entity %q", username, entityID)
+	}
+	e := a.entities[i]
+	var al *alarm
+	for j := range e.alarms {
+		if alarmID == "" || e.alarms[j].id == alarmID {
+			al = &e.alarms[j]
+			break
+		}
+	}
+	if al == nil || al.unevaluated {
+		return fmt.Errorf("fakerax: entity %q has no evaluated alarm %q", entityID, alarmID)
+	}
+	now := s.cfg.Now()
+	key := e.id + "/" + al.id
+	cur := s.stateOf(a, e, al, now)
+	next := map[string]alarmState{}
+	if old := a.forced.Load(); old != nil {
+		maps.Copy(next, *old)
+	}
+	switch {
+	case state == "":
+		delete(next, key)
+	case state != cur.state:
+		st := alarmState{state: state, previous: cur.state, timestamp: now.UnixMilli(), zone: cur.zone}
+		st.status = al.kind.status(state, 0.5)
+		next[key] = st
+	}
+	if len(next) == 0 {
+		a.forced.Store(nil)
+	} else {
+		a.forced.Store(&next)
+	}
+	return nil
 }
 
 func clonePtr[T any](p *T) *T {

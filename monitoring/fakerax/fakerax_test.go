@@ -1168,3 +1168,59 @@ func BenchmarkOverview1000(b *testing.B) {
 		}
 	}
 }
+
+func TestSetStateForcesAnAlarmUntilCleared(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	clock := func() time.Time { return now }
+	s := New(Config{Seed: 7, Now: clock})
+	a := s.AddAccount(AccountSpec{Username: "acme", Servers: 2, Alarms: 2})
+	ent := s.Entities(a.Username)[1]
+	al := ent.Alarms[1]
+	want := "CRITICAL"
+	if al.State == "CRITICAL" {
+		want = "WARNING"
+	}
+	if err := s.SetState("acme", ent.ID, al.ID, want); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	got := s.Entities("acme")[1].Alarms[1]
+	if got.State != want || got.PreviousState != al.State || !got.Since.Equal(now.Add(-time.Minute)) || got.Status == "" {
+		t.Fatalf("forced alarm = %+v, want %s since %v after %s", got, want, now.Add(-time.Minute), al.State)
+	}
+	if other := s.Entities("acme")[1].Alarms[0]; !reflect.DeepEqual(other, ent.Alarms[0]) {
+		t.Fatalf("the other alarm changed: %+v, was %+v", other, ent.Alarms[0])
+	}
+	// The overview serves it too, and the admin route clears it.
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	_, body := login(t, s, ts, a.Username).get(t, "")
+	served := ""
+	for _, v := range decodePage(t, body).Values {
+		for _, st := range v.LatestAlarmStates {
+			if string(st["alarm_id"]) == `"`+al.ID+`"` && string(st["entity_id"]) == `"`+ent.ID+`"` {
+				served = string(st["state"])
+			}
+		}
+	}
+	if served != `"`+want+`"` {
+		t.Fatalf("overview serves state %s for the forced alarm, want %s", served, want)
+	}
+	resp, msg := post(t, ts.URL+"/_fake/state?username=acme&entity="+ent.ID+"&alarm="+al.ID+"&state=", "")
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST /_fake/state: %d %s", resp.StatusCode, msg)
+	}
+	if back := s.Entities("acme")[1].Alarms[1]; !reflect.DeepEqual(back, al) {
+		t.Fatalf("cleared alarm = %+v, want the generated %+v", back, al)
+	}
+	for _, bad := range [][4]string{
+		{"nobody", ent.ID, al.ID, "OK"},
+		{"acme", "enNope", al.ID, "OK"},
+		{"acme", ent.ID, "alNope", "OK"},
+		{"acme", ent.ID, al.ID, "PURPLE"},
+	} {
+		if err := s.SetState(bad[0], bad[1], bad[2], bad[3]); err == nil {
+			t.Errorf("SetState%v succeeded", bad)
+		}
+	}
+}

@@ -272,7 +272,7 @@ func (s *Server) renderPage(a *account, positions []int, meta overviewMetadata, 
 // alarm, plus the orphan state if the entity has one.
 func (s *Server) latestStates(a *account, e *entity, now time.Time, out []wireState) []wireState {
 	add := func(al *alarm) {
-		st := s.stateOf(a, al, now)
+		st := s.stateOf(a, e, al, now)
 		ws := wireState{Timestamp: st.timestamp, EntityID: e.id, AlarmID: al.id, CheckID: al.stateCheckID, State: st.state, AnalyzedBy: st.zone}
 		if !al.bare {
 			ws.Status, ws.PreviousState = &st.status, &st.previous
