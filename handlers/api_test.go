@@ -213,8 +213,12 @@ func TestSectionSummaryCountsServersByWorstState(t *testing.T) {
 	if crit == 0 || warn == 0 {
 		t.Fatalf("the scenario has %d critical and %d warning servers; it needs both", crit, warn)
 	}
+	unkn := doc.Find(`li.tile[data-state="UNKNOWN"]`).Length()
 	summary := strings.Join(strings.Fields(doc.Find(".summary").Text()), " ")
 	want := fmt.Sprintf("40 servers · %d critical · %d warning", crit, warn)
+	if unkn > 0 {
+		want += fmt.Sprintf(" · %d unknown", unkn)
+	}
 	if summary != want {
 		t.Errorf("summary %q, want %q", summary, want)
 	}
@@ -242,30 +246,51 @@ func TestMetricsReportPollsAndForgetRemovedAccounts(t *testing.T) {
 	}
 }
 
-func TestSortWorstPutsProblemsFirst(t *testing.T) {
-	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 40, Alarms: 6, WarningShare: 0.1, CriticalShare: 0.1})
-	c := a.signedIn()
+func TestProblemsComeFirstUnlessPlainOrderIsAsked(t *testing.T) {
+	spec := fakerax.AccountSpec{Username: "prod", Servers: 40, Alarms: 6, WarningShare: 0.1, CriticalShare: 0.1}
 	rank := map[string]int{"CRITICAL": 0, "WARNING": 1, "UNKNOWN": 2, "OK": 3}
-	order := func(q string) []string {
-		doc, err := goquery.NewDocumentFromReader(a.do(c, "GET", "/?q="+url.QueryEscape(q), nil, nil).Body)
+	order := func(a *app, c *http.Client, u string) []string {
+		t.Helper()
+		doc, err := goquery.NewDocumentFromReader(a.do(c, "GET", u, nil, nil).Body)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var states []string
 		doc.Find("li.tile").Each(func(_ int, s *goquery.Selection) { states = append(states, s.AttrOr("data-state", "")) })
+		if len(states) != 40 {
+			t.Fatalf("%s: %d tiles, want 40 (ordering must not filter)", u, len(states))
+		}
 		return states
 	}
-	plain, sorted := order(""), order("sort:worst")
-	if len(sorted) != 40 || len(plain) != 40 {
-		t.Fatalf("tiles: %d sorted, %d plain; sort:worst must not filter", len(sorted), len(plain))
+	worstFirst := func(states []string) bool {
+		for i := 1; i < len(states); i++ {
+			if rank[states[i-1]] > rank[states[i]] {
+				return false
+			}
+		}
+		return true
 	}
-	for i := 1; i < len(sorted); i++ {
-		if rank[sorted[i-1]] > rank[sorted[i]] {
-			t.Fatalf("sort:worst order broken at %d: %v", i, sorted)
+	a := newApp(t, handlers.Options{}, spec)
+	c := a.signedIn()
+	for _, u := range []string{"/", "/?q=sort:worst", "/?order=severity", "/wall"} {
+		if got := order(a, c, u); !worstFirst(got) {
+			t.Errorf("%s: not worst first: %v", u, got)
 		}
 	}
-	if slices.Equal(plain, sorted) {
-		t.Error("the scenario was already in worst-first order; the test proves nothing")
+	plain := order(a, c, "/?order=name")
+	if worstFirst(plain) {
+		t.Error("the scenario is in worst-first order by label too; the test proves nothing")
+	}
+	if got := order(a, c, "/?q=sort:name"); !slices.Equal(got, plain) {
+		t.Errorf("sort:name %v, want the plain order %v", got, plain)
+	}
+	b := newApp(t, handlers.Options{PlainOrder: true}, spec)
+	cb := b.signedIn()
+	if got := order(b, cb, "/"); !slices.Equal(got, plain) {
+		t.Errorf("with the plain-order setting: %v, want %v", got, plain)
+	}
+	if got := order(b, cb, "/?order=severity"); !worstFirst(got) {
+		t.Errorf("?order=severity over the plain-order setting: %v", got)
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 
 // showDashboard serves every account; for htmx, only the grid.
 func (h *Handler) showDashboard(w http.ResponseWriter, r *http.Request) {
-	h.serveWall(w, r, 0)
+	h.serveWall(w, r, h.wallPage(r, "/"))
 }
 
 // showAccount serves one account alone.
@@ -28,33 +28,89 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "There is no such account.")
 		return
 	}
-	h.serveWall(w, r, id)
+	p := h.wallPage(r, "/accounts/"+strconv.FormatInt(id, 10))
+	p.accountID = id
+	h.serveWall(w, r, p)
+}
+
+// showWallMode serves the wall for a screen: every account (or what the
+// filter shows), no navigation or search, all-OK accounts folded to one
+// line, tiles sized to fill the screen.
+func (h *Handler) showWallMode(w http.ResponseWriter, r *http.Request) {
+	p := h.wallPage(r, "/wall")
+	p.mode = true
+	h.serveWall(w, r, p)
+}
+
+// wallPage is one wall page as asked for: its scope, filter and form.
+type wallPage struct {
+	accountID int64  // one account, or 0 for all
+	query     string // the filter as typed
+	plain     bool   // keep the plain order instead of problems first
+	mode      bool   // wall mode (see showWallMode)
+	path      string // the page's own path, which its grid reloads from
+	// link is set for a page opened with a wall link: nothing on it leads
+	// anywhere the link does not open.
+	link bool
+}
+
+// wallPage reads the filter and order of a request for path. The order
+// is problems first unless the setting or ?order=name says otherwise;
+// ?order=severity overrides the setting.
+func (h *Handler) wallPage(r *http.Request, path string) wallPage {
+	qv := r.URL.Query()
+	p := wallPage{path: path, query: strings.TrimSpace(qv.Get("q")), plain: h.opts.PlainOrder}
+	switch qv.Get("order") {
+	case "name":
+		p.plain = true
+	case "severity":
+		p.plain = false
+	}
+	return p
+}
+
+// self is the URL that shows this page again, the filter and order kept.
+func (p wallPage) self(defaultPlain bool) string {
+	v := url.Values{}
+	if p.query != "" {
+		v.Set("q", p.query)
+	}
+	if p.plain != defaultPlain {
+		if p.plain {
+			v.Set("order", "name")
+		} else {
+			v.Set("order", "severity")
+		}
+	}
+	if len(v) == 0 {
+		return p.path
+	}
+	return p.path + "?" + v.Encode()
 }
 
 // maxCachedQuery: longer filters are answered but not kept.
 const maxCachedQuery = 200
 
-// serveWall answers a wall page (all accounts, or one when accountID > 0)
-// from the current read model. Pages are rendered once per model version,
-// filter and audience, and answered 304 when the client has them already.
-func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, accountID int64) {
+// serveWall answers a wall page from the current read model. Pages are
+// rendered once per model version, view and audience, and answered 304
+// when the client has them already.
+func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, wp wallPage) {
 	m, err := h.wall.Current(r.Context())
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	heading, path, active := "All accounts", "/", "dashboard"
-	if accountID > 0 {
-		sec := m.Section(accountID)
+	heading, active := "All accounts", "dashboard"
+	if wp.accountID > 0 {
+		sec := m.Section(wp.accountID)
 		if sec == nil {
 			h.notFound(w, r, "There is no such account.")
 			return
 		}
-		heading, path, active = sec.Name, "/accounts/"+strconv.FormatInt(accountID, 10), "account-"+strconv.FormatInt(accountID, 10)
+		heading, active = sec.Name, "account-"+strconv.FormatInt(wp.accountID, 10)
 	}
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	key := pageKey{version: m.Version, viewKey: viewKey{
-		path: path, query: q, signedIn: currentUser(r) != "",
+		path: wp.path, query: wp.query, plain: wp.plain, signedIn: currentUser(r) != "" && !wp.link,
 		// On a history-cache miss htmx asks with HX-Request too, but puts
 		// what it gets in place of the whole page.
 		fragment: isHTMX(r) && r.Header.Get("HX-History-Restore-Request") != "true",
@@ -68,16 +124,25 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, accountID in
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if len(q) > maxCachedQuery {
+	if len(wp.query) > maxCachedQuery {
 		key.version = 0 // rendered, never kept
 	}
 	p, err := h.pages.get(key, func() ([]byte, error) {
-		g := h.grid(m, q, accountID, path, key.signedIn)
+		g := h.grid(m, wp, key.signedIn)
 		var c templ.Component = views.GridView(g)
 		if !key.fragment {
-			l := h.modelLayout(m, heading, active, q)
+			l := h.modelLayout(m, heading, active, wp.query)
 			l.SignedIn = key.signedIn
-			c = views.Dashboard(l, heading, path, g)
+			l.Title = views.TitleCounts(g.Summary) + heading
+			l.Icon = views.IconFor(g.Summary.Worst)
+			if wp.mode || wp.link {
+				l.Bare, l.Wall = true, true
+			}
+			if wp.mode || wp.link {
+				c = views.WallMode(l, g)
+			} else {
+				c = views.Dashboard(l, heading, wp.path, g)
+			}
 		}
 		var buf bytes.Buffer
 		err := c.Render(context.WithoutCancel(r.Context()), &buf) // others may wait for it
@@ -169,19 +234,16 @@ func (h *Handler) refreshAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 // grid is what the refreshing part of a wall page shows.
-func (h *Handler) grid(m *wall.Model, q string, accountID int64, path string, signedIn bool) views.Grid {
+func (h *Handler) grid(m *wall.Model, wp wallPage, signedIn bool) views.Grid {
+	q := wall.ParseQuery(wp.query)
+	if wp.plain {
+		q.Plain = true
+	}
 	return views.Grid{
-		View: m.View(wall.ParseQuery(q), accountID), Self: selfURL(path, q),
+		View: m.View(q, wp.accountID), Self: wp.self(h.opts.PlainOrder),
 		RefreshEvery: h.opts.RefreshInterval, PollEvery: h.opts.PollInterval,
-		SignedIn: signedIn,
+		SignedIn: signedIn, Wall: wp.mode || wp.link, Link: wp.link,
 	}
-}
-
-func selfURL(path, q string) string {
-	if q == "" {
-		return path
-	}
-	return path + "?q=" + url.QueryEscape(q)
 }
 
 func pathID(r *http.Request, name string) (int64, bool) {

@@ -54,7 +54,7 @@ func (h *Handler) createFilter(w http.ResponseWriter, r *http.Request) {
 			h.serverError(w, r, err)
 			return
 		}
-		grid := h.grid(m, query, 0, "/", true)
+		grid := h.grid(m, wallPage{path: "/", query: query, plain: h.opts.PlainOrder}, true)
 		grid.SaveName = name
 		l := h.layout(r, "Dashboard", "dashboard")
 		l.Query = query

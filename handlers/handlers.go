@@ -48,6 +48,9 @@ type Options struct {
 	// PublicDashboard opens the read-only views (dashboard, account and
 	// server pages and their fragments) to visitors who are not signed in.
 	PublicDashboard bool
+	// PlainOrder lists accounts by name and servers by label on the wall
+	// instead of problems first (?order=severity still asks for that).
+	PlainOrder bool
 	// SecureCookies marks the session cookie Secure and sends HSTS: set it
 	// whenever browsers reach the dashboard over HTTPS through a
 	// TLS-terminating proxy (the dashboard itself serves plain HTTP).

@@ -414,8 +414,16 @@ func TestDashboardMarkupMatchesWhatTheUpstreamServes(t *testing.T) {
 					t.Errorf("entity %s: ring segments by state %v, want ok %d, warning %d, critical %d, unknown %d (one per counted alarm)",
 						ent.ID, got, w.OK, w.Warning, w.Critical, w.Unknown)
 				}
-				if got, want := strings.TrimSpace(tile.Find("svg text").Text()), fmt.Sprintf("%d/%d", w.OK, w.Total); got != want {
+				if got, want := strings.TrimSpace(tile.Find("svg text").First().Text()), fmt.Sprintf("%d/%d", w.OK, w.Total); got != want {
 					t.Errorf("entity %s: centre text %q, want %q", ent.ID, got, want)
+				}
+				// A problem reads without colour: a filled disc and its word.
+				words := map[string]string{"CRITICAL": "CRIT", "WARNING": "WARN", "UNKNOWN": "UNKN"}
+				if got, want := tile.Find("svg text.word").Text(), words[w.State]; got != want {
+					t.Errorf("entity %s (%s): state word %q, want %q", ent.ID, w.State, got, want)
+				}
+				if got, want := tile.Find("svg use.disc").Length() == 1, w.State != "OK"; got != want {
+					t.Errorf("entity %s (%s): filled disc %v, want %v", ent.ID, w.State, got, want)
 				}
 				href := tile.Find("a").AttrOr("href", "")
 				if want := "/accounts/" + idStr(a.acct.ID) + "/servers/" + ent.ID; href != want {
@@ -455,6 +463,9 @@ func ringSegments(t *testing.T, tile *goquery.Selection, total int) map[string]i
 	gap := math.Min(4, span*0.3)
 	tile.Find("svg use").Each(func(_ int, u *goquery.Selection) {
 		class := u.AttrOr("class", "")
+		if class == "disc" {
+			return // the fill of a problem ring, not a segment
+		}
 		if strings.HasPrefix(class, "gaps") {
 			if total > 1 && class != "gaps g"+strconv.Itoa(total) {
 				t.Errorf("gap circle %q, want gaps g%d", class, total)

@@ -23,8 +23,9 @@ type pageKey struct {
 
 // viewKey is a page without the data it shows.
 type viewKey struct {
-	path     string // "/" or "/accounts/{id}"
+	path     string // "/", "/accounts/{id}", "/wall" or a wall link
 	query    string
+	plain    bool // plain order rather than problems first
 	fragment bool // the grid alone (htmx refresh) or the whole page
 	signedIn bool // signed-in pages carry controls that change state
 }

@@ -31,6 +31,7 @@ func (h *Handler) Routes() http.Handler {
 	// The wall: read-only views and their fragments.
 	mux.HandleFunc("GET /{$}", ro(h.showDashboard))
 	mux.HandleFunc("GET /accounts/{id}", ro(h.showAccount))
+	mux.HandleFunc("GET /wall", ro(h.showWallMode))
 	mux.HandleFunc("GET /accounts/{id}/servers/{server}", ro(h.showServer))
 
 	// Everything that changes state is a POST and needs a signed-in user.

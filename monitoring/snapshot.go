@@ -1,6 +1,7 @@
 package monitoring
 
 import (
+	"cmp"
 	"net/url"
 	"strings"
 	"time"
@@ -46,6 +47,10 @@ func (s State) severity() int {
 
 // Worse reports whether s is more severe than t.
 func (s State) Worse(t State) bool { return s.severity() > t.severity() }
+
+// Compare orders states by severity: -1 when s is milder than t, +1 when
+// worse, 0 when as severe (for slices.SortFunc and friends).
+func (s State) Compare(t State) int { return cmp.Compare(s.severity(), t.severity()) }
 
 // Snapshot is what the dashboard keeps of one account's overview: only what
 // the pages need.

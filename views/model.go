@@ -13,6 +13,7 @@ import (
 
 	"cmdash/monitoring"
 	"cmdash/monitoring/wall"
+	"cmdash/static"
 )
 
 // Layout is what every full page needs.
@@ -32,6 +33,10 @@ type Layout struct {
 	// Build names this version of the markup and static files; every htmx
 	// request from the page sends it back (see BuildHeader).
 	Build string
+	// Icon is the favicon's address; empty for the plain one.
+	Icon string
+	// Wall marks a page for a wall screen: no navigation at all.
+	Wall bool
 }
 
 // NavAccount is an account link in the navigation.
@@ -51,6 +56,61 @@ type Grid struct {
 	SignedIn     bool // show the controls that change state
 	// SaveName is the name typed into a save-filter form that was refused.
 	SaveName string
+	// Wall is wall mode: all-OK accounts fold to one line and the script
+	// sizes the tiles to the screen.
+	Wall bool
+	// Link marks a page opened with a wall link: no link leads elsewhere.
+	Link bool
+}
+
+// Title is the page title a refresh sets: the counts, then the heading.
+func (g Grid) Title(heading string) string { return TitleCounts(g.Summary) + heading }
+
+// TitleCounts words a summary for the start of a page title, e.g.
+// "2 CRIT · 5 WARN · " or "All OK · ", so a browser tab or a window list
+// tells the state before the name.
+func TitleCounts(s wall.Summary) string {
+	var out string
+	add := func(n int, word string) {
+		if n > 0 {
+			out += strconv.Itoa(n) + " " + word + " · "
+		}
+	}
+	add(s.Servers.Critical, "CRIT")
+	add(s.Servers.Warning, "WARN")
+	add(s.Servers.Unknown, "UNKN")
+	if out == "" && s.Servers.Total > 0 {
+		out = "All OK · "
+	}
+	if s.FailingAccounts > 0 {
+		out += strconv.Itoa(s.FailingAccounts) + " FAILING · "
+	}
+	return out
+}
+
+// IconFor is the favicon for a worst state.
+func IconFor(s monitoring.State) string {
+	return static.URL("favicon-" + StateClass(s) + ".svg")
+}
+
+// StateWord is the short word a problem tile carries, so that its state
+// reads without colour.
+func StateWord(s monitoring.State) string {
+	switch s {
+	case monitoring.StateCritical:
+		return "CRIT"
+	case monitoring.StateWarning:
+		return "WARN"
+	case monitoring.StateUnknown:
+		return "UNKN"
+	}
+	return "OK"
+}
+
+// Calm reports whether a section folds to one line in wall mode: it has
+// servers, all OK, and data that can be trusted.
+func Calm(s wall.Section) bool {
+	return s.Polled && !s.Troubled() && len(s.Tiles) > 0
 }
 
 // TileHref is the server page of a tile.
@@ -236,4 +296,22 @@ type Access struct {
 	TokenName  string // the name typed into a refused token form
 	Flash      string
 	Message    string
+}
+
+// plural picks the word for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// requestTimeout gives up on a refresh that has not answered within most
+// of an interval, so a server that stopped answering (rather than refusing)
+// is noticed before the next refresh is due.
+func requestTimeout(every time.Duration) string {
+	if every <= 0 {
+		every = 20 * time.Second
+	}
+	return `{"timeout":` + strconv.FormatInt((every*3/4).Milliseconds(), 10) + `}`
 }

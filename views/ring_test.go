@@ -172,7 +172,7 @@ func TestTileMarkup(t *testing.T) {
 	tile := wall.Tile{ID: "en0012345678", Label: "web-001.prod.example.com",
 		Counts: monitoring.Counts{OK: 7, Warning: 1, Critical: 2, Total: 10}, Worst: monitoring.StateCritical}
 	var buf bytes.Buffer
-	if err := TileView(42, tile).Render(context.Background(), &buf); err != nil {
+	if err := TileView(42, tile, true).Render(context.Background(), &buf); err != nil {
 		t.Fatal(err)
 	}
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(buf.Bytes()))
@@ -190,15 +190,40 @@ func TestTileMarkup(t *testing.T) {
 	if got := li.Find("a").AttrOr("href", ""); got != "/accounts/42/servers/en0012345678" {
 		t.Errorf("href %q", got)
 	}
-	if got := li.Find("svg text").Text(); got != "7/10" {
+	if got := li.Find("svg text").First().Text(); got != "7/10" {
 		t.Errorf("centre %q, want 7/10", got)
 	}
+	// Without colour vision: a filled disc and the state's word.
+	if got := li.Find("svg text.word").Text(); got != "CRIT" {
+		t.Errorf("state word %q, want CRIT", got)
+	}
 	classes := li.Find("svg use").Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("class", "") })
-	if got, want := strings.Join(classes, ","), "critical,warning,ok,gaps g10"; got != want {
+	if got, want := strings.Join(classes, ","), "disc,critical,warning,ok,gaps g10"; got != want {
 		t.Errorf("ring circles %q, want %q", got, want)
 	}
 	if !strings.Contains(li.Find("a").AttrOr("title", ""), "2 critical") {
 		t.Errorf("a problem tile's title %q does not count its criticals", li.Find("a").AttrOr("title", ""))
 	}
 	t.Logf("a tile with three states is %d bytes", buf.Len())
+
+	t.Run("an OK tile has neither disc nor word", func(t *testing.T) {
+		var buf bytes.Buffer
+		calm := wall.Tile{ID: "en1", Label: "web", Counts: monitoring.Counts{OK: 10, Total: 10}, Worst: monitoring.StateOK}
+		if err := TileView(42, calm, true).Render(context.Background(), &buf); err != nil {
+			t.Fatal(err)
+		}
+		if s := buf.String(); strings.Contains(s, `class="disc"`) || strings.Contains(s, "word") || strings.Contains(s, "title=") {
+			t.Errorf("OK tile carries problem markup: %s", s)
+		}
+		t.Logf("an all-OK tile of 10 alarms is %d bytes", buf.Len())
+	})
+	t.Run("a tile of a wall link leads nowhere", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := TileView(42, tile, false).Render(context.Background(), &buf); err != nil {
+			t.Fatal(err)
+		}
+		if s := buf.String(); strings.Contains(s, "href=\"/") || strings.Contains(s, "<a") {
+			t.Errorf("tile links somewhere: %s", s)
+		}
+	})
 }

@@ -57,13 +57,34 @@ type Model struct {
 	validUntil time.Time
 }
 
-// Summary counts across every account.
+// Summary counts across every account (of a model) or every shown account
+// (of a View).
 type Summary struct {
 	Accounts        int
 	FailingAccounts int // the last poll failed
 	StaleAccounts   int
 	Servers         ServerCounts
 	Worst           monitoring.State
+	// OldestData is when the oldest shown data was fetched, set only when
+	// some account is stale (fresh data carries no time; see Section.DataAt).
+	OldestData time.Time
+}
+
+// add counts one section in.
+func (s *Summary) add(sec *Section) {
+	s.Accounts++
+	if sec.Error != "" {
+		s.FailingAccounts++
+	}
+	if sec.Stale {
+		s.StaleAccounts++
+		if !sec.DataAt.IsZero() && (s.OldestData.IsZero() || sec.DataAt.Before(s.OldestData)) {
+			s.OldestData = sec.DataAt
+		}
+	}
+	if sec.Worst.Worse(s.Worst) {
+		s.Worst = sec.Worst
+	}
 }
 
 // ServerCounts counts servers by their worst state.
@@ -97,6 +118,9 @@ func (c *ServerCounts) plus(o ServerCounts) {
 	c.Total += o.Total
 }
 
+// Problems is how many servers are not OK.
+func (c ServerCounts) Problems() int { return c.Critical + c.Warning + c.Unknown }
+
 // Section is one account.
 type Section struct {
 	AccountID int64
@@ -117,6 +141,12 @@ type Section struct {
 	Tiles    []Tile // every server, in the snapshot's order (by label)
 }
 
+// Troubled reports whether the account needs a look: a server not OK, or
+// data that cannot be trusted (stale, failing).
+func (s *Section) Troubled() bool {
+	return s.Servers.Problems() > 0 || s.Stale || s.Error != ""
+}
+
 // Tile is one server.
 type Tile struct {
 	ID     string
@@ -124,6 +154,9 @@ type Tile struct {
 	Counts monitoring.Counts
 	Worst  monitoring.State
 }
+
+// Problem reports whether the server is not OK.
+func (t *Tile) Problem() bool { return t.Worst != monitoring.StateOK }
 
 // Run is a stretch of a ring: Count alarms of one State.
 type Run struct {
@@ -174,17 +207,8 @@ func Build(in Input, now time.Time, opts Options) *Model {
 		if !deadline.IsZero() && (m.validUntil.IsZero() || deadline.Before(m.validUntil)) {
 			m.validUntil = deadline
 		}
-		m.Summary.Accounts++
-		if sec.Error != "" {
-			m.Summary.FailingAccounts++
-		}
-		if sec.Stale {
-			m.Summary.StaleAccounts++
-		}
+		m.Summary.add(&sec)
 		m.Summary.Servers.plus(sec.Servers)
-		if sec.Worst.Worse(m.Summary.Worst) {
-			m.Summary.Worst = sec.Worst
-		}
 	}
 	for _, o := range opts.Overlays {
 		o.Apply(m, now)

@@ -1,21 +1,25 @@
 package wall
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strings"
 
 	"cmdash/monitoring"
 )
 
 // Query is a parsed filter: words that must all appear in the account name,
-// username or server label/id, plus state:<state> and is:problem terms, and
-// sort:worst for problems first.
+// username or server label/id, plus state:<state> and is:problem terms.
+// Problems come first (accounts with problems, and within an account the
+// worst servers); sort:name keeps the plain order (accounts by name, servers
+// by label), and so does Plain, set from a URL parameter or a setting.
+// sort:worst, once needed for problems first, is still understood.
 type Query struct {
-	Text       string // as typed, trimmed
-	words      []string
-	states     map[monitoring.State]bool
-	problem    bool
-	worstFirst bool
+	Text    string // as typed, trimmed
+	Plain   bool   // keep the plain order
+	words   []string
+	states  map[monitoring.State]bool
+	problem bool
 }
 
 // ParseQuery reads the filter language. It never fails: an unknown state
@@ -37,7 +41,9 @@ func ParseQuery(text string) Query {
 		case w == "is:problem":
 			q.problem = true
 		case w == "sort:worst":
-			q.worstFirst = true
+			q.Plain = false
+		case w == "sort:name":
+			q.Plain = true
 		default:
 			q.words = append(q.words, w)
 		}
@@ -88,13 +94,17 @@ type View struct {
 	Accounts int       // accounts in scope before filtering
 	Matches  int       // tiles shown
 	Total    int       // tiles in scope before filtering
+	// Summary counts what is shown: the shown accounts, and the servers
+	// among their shown tiles.
+	Summary Summary
 }
 
-// View filters the model by q, for one account (accountID > 0) or all.
-// The model is not changed; sections whose tiles are filtered get a new
-// Tiles slice.
+// View filters the model by q, for one account (accountID > 0) or all, and
+// orders it problems first unless q.Plain. The model is not changed;
+// sections whose tiles are filtered or reordered get a new Tiles slice.
 func (m *Model) View(q Query, accountID int64) View {
 	v := View{Query: q}
+	v.Summary.Worst = monitoring.StateOK
 	for i := range m.Sections {
 		sec := m.Sections[i]
 		if accountID > 0 && sec.AccountID != accountID {
@@ -102,7 +112,7 @@ func (m *Model) View(q Query, accountID int64) View {
 		}
 		v.Accounts++
 		v.Total += len(sec.Tiles)
-		if q.Narrows() || q.worstFirst {
+		if q.Narrows() {
 			accountMatches := q.matchesAccount(&sec)
 			tiles := make([]Tile, 0, len(sec.Tiles))
 			for j := range sec.Tiles {
@@ -110,17 +120,71 @@ func (m *Model) View(q Query, accountID int64) View {
 					tiles = append(tiles, sec.Tiles[j])
 				}
 			}
-			if q.worstFirst {
-				sort.SliceStable(tiles, func(i, j int) bool { return tiles[i].Worst.Worse(tiles[j].Worst) })
-			}
 			sec.Tiles = tiles
+			sec.Servers, sec.Worst = ServerCounts{}, monitoring.StateOK
+			for j := range tiles {
+				sec.Servers.add(tiles[j].Worst)
+				if tiles[j].Worst.Worse(sec.Worst) {
+					sec.Worst = tiles[j].Worst
+				}
+			}
+		}
+		if !q.Plain && sec.Servers.Problems() > 0 {
+			sec.Tiles = slices.Clone(sec.Tiles)
+			slices.SortStableFunc(sec.Tiles, problemsFirst)
 		}
 		v.Matches += len(sec.Tiles)
 		// With a filter, hide accounts with nothing to show.
 		if q.Narrows() && len(sec.Tiles) == 0 {
 			continue
 		}
+		v.Summary.add(&sec)
+		v.Summary.Servers.plus(sec.Servers)
 		v.Sections = append(v.Sections, sec)
 	}
+	if !q.Plain {
+		slices.SortStableFunc(v.Sections, troubledFirst)
+	}
 	return v
+}
+
+// problemsFirst orders tiles by worst state, then by most problems (more
+// critical alarms, then warning, then unknown); equal ones keep their
+// order, which is by label.
+func problemsFirst(a, b Tile) int {
+	if c := a.Worst.Compare(b.Worst); c != 0 {
+		return -c
+	}
+	if c := cmp.Compare(b.Counts.Critical, a.Counts.Critical); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Counts.Warning, a.Counts.Warning); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.Counts.Unknown, a.Counts.Unknown)
+}
+
+// troubledFirst orders sections by their worst server, then by the number
+// of servers in that state and the next; an account whose data cannot be
+// trusted comes before calm ones. Equal ones keep their order (by name).
+func troubledFirst(a, b Section) int {
+	if c := a.rank().Compare(b.rank()); c != 0 {
+		return -c
+	}
+	if c := cmp.Compare(b.Servers.Critical, a.Servers.Critical); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Servers.Warning, a.Servers.Warning); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.Servers.Unknown, a.Servers.Unknown)
+}
+
+// rank is the section's worst shown state; a stale or failing account with
+// calm data ranks as UNKNOWN: nobody knows that it is calm.
+func (s *Section) rank() monitoring.State {
+	if s.Worst == monitoring.StateOK && (s.Stale || s.Error != "") {
+		return monitoring.StateUnknown
+	}
+	return s.Worst
 }

@@ -151,7 +151,8 @@ func TestQuery(t *testing.T) {
 		want     []string // tile ids in order
 		sections int
 	}{
-		{"no filter shows everything", "", 0, []string{"en1", "en2", "en3", "en4", "en5", "en6"}, 4},
+		{"no filter shows everything, troubled accounts first", "", 0, []string{"en1", "en2", "en3", "en6", "en4", "en5"}, 4},
+		{"sort:name keeps accounts in name order", "sort:name", 0, []string{"en1", "en2", "en3", "en4", "en5", "en6"}, 4},
 		{"a word matches server labels", "web", 0, []string{"en3", "en4"}, 2},
 		{"a word matching the account shows all its servers", "production", 0, []string{"en1", "en2", "en3"}, 1},
 		{"a word matches the username behind an alias", "acme", 0, []string{"en1", "en2", "en3"}, 1},
@@ -163,7 +164,7 @@ func TestQuery(t *testing.T) {
 		{"an unknown state word matches nothing", "state:purple", 0, nil, 0},
 		{"is:problem hides OK servers", "is:problem", 0, []string{"en1", "en2", "en6"}, 2},
 		{"sort:worst puts problems first without hiding", "sort:worst production", 0, []string{"en1", "en2", "en3"}, 1},
-		{"sort:worst keeps label order within a state", "sort:worst", 2, []string{"en4", "en5"}, 1},
+		{"problems first keeps label order within a state", "", 2, []string{"en4", "en5"}, 1},
 		{"an account view shows that account only", "", 2, []string{"en4", "en5"}, 1},
 		{"an account view keeps an account without matches out", "web", 3, nil, 0},
 		{"sorting alone keeps sections without tiles", "sort:worst", 4, nil, 1},
@@ -188,6 +189,7 @@ func TestQuery(t *testing.T) {
 	}
 	t.Run("a view never changes the model", func(t *testing.T) {
 		_ = m.View(ParseQuery("sort:worst is:problem"), 0)
+		_ = m.View(ParseQuery(""), 0)
 		if got := tileIDs(m.Sections[0].Tiles); !slices.Equal(got, []string{"en1", "en2", "en3"}) {
 			t.Errorf("model tiles now %v", got)
 		}
@@ -338,4 +340,69 @@ func equal(a, b any) bool {
 		return slices.Equal(av, b.([]string))
 	}
 	return a == b
+}
+
+func TestSeverityOrder(t *testing.T) {
+	in := Input{
+		Accounts: []monitoring.Account{
+			{ID: 1, Username: "a-calm", Enabled: true},
+			{ID: 2, Username: "b-warning", Enabled: true},
+			{ID: 3, Username: "c-critical", Enabled: true},
+			{ID: 4, Username: "d-failing", Enabled: true, Status: monitoring.PollStatus{LastError: "down", ErrorCount: 1}},
+			{ID: 5, Username: "e-two-critical", Enabled: true},
+		},
+		Snapshots: map[int64]*monitoring.Snapshot{
+			1: {FetchedAt: t0, Servers: []monitoring.Server{server("a1", "a1", ok)}},
+			2: {FetchedAt: t0, Servers: []monitoring.Server{server("b1", "b1", ok), server("b2", "b2", warn)}},
+			3: {FetchedAt: t0, Servers: []monitoring.Server{
+				server("c1", "alpha", ok, ok),
+				server("c2", "bravo", warn, warn, ok),
+				server("c3", "charlie", crit, ok),
+				server("c4", "delta", unkn),
+				server("c5", "echo", warn),
+				server("c6", "foxtrot", crit, crit, ok),
+				server("c7", "golf", crit, warn),
+			}},
+			4: {FetchedAt: t0.Add(-time.Hour), Servers: []monitoring.Server{server("d1", "d1", ok)}},
+			5: {FetchedAt: t0, Servers: []monitoring.Server{server("e1", "e1", crit), server("e2", "e2", crit)}},
+		},
+	}
+	m := Build(in, t0, Options{PollInterval: interval})
+	sections := func(v View) (ids []int64) {
+		for _, s := range v.Sections {
+			ids = append(ids, s.AccountID)
+		}
+		return ids
+	}
+	v := m.View(ParseQuery(""), 0)
+	// Critical accounts (more critical servers first), then warning, then
+	// the failing one whose data says OK, then the calm one.
+	if got, want := sections(v), []int64{3, 5, 2, 4, 1}; !slices.Equal(got, want) {
+		t.Errorf("accounts %v, want %v", got, want)
+	}
+	// Worst state, then most critical, warning, unknown alarms, then label.
+	if got, want := tileIDs(v.Sections[0].Tiles), []string{"c6", "c7", "c3", "c2", "c5", "c4", "c1"}; !slices.Equal(got, want) {
+		t.Errorf("tiles %v, want %v", got, want)
+	}
+	plain := ParseQuery("")
+	plain.Plain = true
+	if got, want := sections(m.View(plain, 0)), []int64{1, 2, 3, 4, 5}; !slices.Equal(got, want) {
+		t.Errorf("plain order: accounts %v, want %v", got, want)
+	}
+	if got := tileIDs(m.View(plain, 3).Sections[0].Tiles); !slices.Equal(got, []string{"c1", "c2", "c3", "c4", "c5", "c6", "c7"}) {
+		t.Errorf("plain order: tiles %v", got)
+	}
+	want := Summary{Accounts: 5, FailingAccounts: 1, StaleAccounts: 1, Worst: crit, OldestData: t0.Add(-time.Hour),
+		Servers: ServerCounts{Critical: 5, Warning: 3, Unknown: 1, OK: 4, Total: 13}}
+	if v.Summary != want || m.Summary != want {
+		t.Errorf("summary\n view %+v\nmodel %+v\n want %+v", v.Summary, m.Summary, want)
+	}
+	// A filter's summary counts the shown servers only, and orders by them.
+	f := m.View(ParseQuery("state:warning"), 0)
+	if got, want := sections(f), []int64{3, 2}; !slices.Equal(got, want) {
+		t.Errorf("state:warning: accounts %v, want %v", got, want)
+	}
+	if f.Summary.Servers != (ServerCounts{Warning: 3, Total: 3}) || f.Summary.Worst != warn {
+		t.Errorf("state:warning: summary %+v", f.Summary)
+	}
 }
