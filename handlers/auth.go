@@ -120,6 +120,12 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/metrics":
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dashboard"`)
 		apiError(w, r, http.StatusUnauthorized, "Sign in or send 'Authorization: Bearer <token>' (create tokens in Settings).")
+	case isHTMX(r) && r.Header.Get("HX-Trigger") == "grid":
+		// A wall's own refresh: keep the page and its data where they are;
+		// it says that it lost contact and why, and recovers by itself
+		// once someone signs in again.
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusUnauthorized)
 	case isHTMX(r):
 		// Send the whole page to the login form, not a form inside the grid.
 		w.Header().Set("HX-Redirect", loginURL(r))

@@ -4,10 +4,18 @@
 //    that a page's bytes change only when its data does; this turns every
 //    <time data-ago> into words ("12 s ago") and keeps them ticking.
 // 2. Contact. The grid refreshes itself every few seconds; this says when it
-//    last did, and warns when the server has not answered for a while, so a
-//    dead wall never passes for a healthy one.
+//    last did, and as soon as a refresh fails (server down, network gone,
+//    signed out, an error) says so across the top and greys the grid, until
+//    a refresh succeeds again: a dead wall never passes for a healthy one.
+// 3. Title and icon. Each refresh carries the counts for the page title and
+//    the icon of the worst state; this puts them in place.
+// 4. Wall mode. On a wall page (html.wall) the tiles are sized so that the
+//    whole wall fits the screen; when even the smallest readable size does
+//    not fit, OK tiles give way ("+N more OK"), never a problem.
 (function () {
   "use strict";
+
+  var root = document.documentElement;
 
   function ago(ms) {
     var s = Math.max(0, Math.floor(ms / 1000));
@@ -23,60 +31,230 @@
     var s = Math.max(0, Math.floor(ms / 1000));
     if (s < 60) return s + " s";
     var m = Math.floor(s / 60);
-    if (m < 60) return m + " min " + (s % 60) + " s";
+    if (m < 60) return m + " min";
     return Math.floor(m / 60) + " h " + (m % 60) + " min";
   }
 
-  function updateTimes(root) {
+  function clock(t) {
+    var d = new Date(t);
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
+  }
+
+  function updateTimes(el) {
     var now = Date.now();
-    var els = (root || document).querySelectorAll("time[data-ago]");
+    var els = (el || document).querySelectorAll("time[data-ago]");
     for (var i = 0; i < els.length; i++) {
-      var el = els[i];
-      var t = Date.parse(el.getAttribute("datetime"));
+      var t = Date.parse(els[i].getAttribute("datetime"));
       if (isNaN(t)) continue;
-      if (!el.title) el.title = el.textContent;
-      el.textContent = ago(now - t);
+      if (!els[i].title) els[i].title = els[i].textContent;
+      els[i].textContent = ago(now - t);
     }
   }
 
+  // --- Contact ---------------------------------------------------------
+
   var lastContact = Date.now();
+  var failure = ""; // why the last refresh failed; "" when it did not
+
+  function grid() { return document.getElementById("grid"); }
 
   function refreshMs() {
-    var g = document.getElementById("grid");
+    var g = grid();
     var v = g ? parseInt(g.getAttribute("data-refresh-ms"), 10) : NaN;
     return isNaN(v) || v <= 0 ? 20000 : v;
   }
 
   function updateContact() {
-    var el = document.getElementById("contact");
-    if (!el) return;
+    if (!grid()) return;
     var since = Date.now() - lastContact;
-    // Two missed refreshes and a little slack: the server is not answering
-    // (one failed refresh may be a restart; it is not yet news).
-    var lost = since > 2.5 * refreshMs();
-    el.classList.toggle("lost", lost);
-    document.documentElement.classList.toggle("contact-lost", lost);
-    if (lost) {
-      el.textContent = "No answer from the dashboard server for " + span(since) + ": what you see may be out of date.";
-      el.setAttribute("role", "alert");
-    } else {
-      el.textContent = "Refreshed " + ago(since);
-      el.removeAttribute("role");
+    // A refresh failed, or none answered for an interval and a margin
+    // (a request that hangs is cut off before the next one is due).
+    var lost = failure !== "" || since > refreshMs() + 5000;
+    root.classList.toggle("contact-lost", lost);
+    var banner = document.getElementById("nocontact");
+    if (banner) {
+      banner.hidden = !lost;
+      if (lost) {
+        banner.textContent = "No contact with the dashboard since " + clock(lastContact) +
+          (failure ? " (" + failure + ")" : "") + "; data below is " + span(since) + " old. Retrying…";
+      }
+    }
+    var el = document.getElementById("contact");
+    if (el) {
+      el.classList.toggle("lost", lost);
+      el.textContent = lost ? "No contact since " + clock(lastContact) : "Refreshed " + ago(since);
     }
   }
 
-  function tick() {
-    updateTimes(document);
-    updateContact();
+  function why(xhr) {
+    if (!xhr || !xhr.status) return "no answer";
+    if (xhr.status === 401) return "signed out: sign in again";
+    if (xhr.status === 404 || xhr.status === 410) return "this page is gone";
+    return "error " + xhr.status;
   }
 
-  document.addEventListener("DOMContentLoaded", tick);
-  document.addEventListener("htmx:afterSwap", function () {
-    updateTimes(document);
-  });
+  // fromGrid tells the grid's own refresh from other requests. (When the
+  // swap has replaced the grid, htmx reports the request's end on an
+  // ancestor still in the page, so the element is no guide; the request's
+  // HX-Trigger header, the grid's id, is.)
+  function fromGrid(e) {
+    var d = e.detail || {};
+    var h = d.requestConfig && d.requestConfig.headers;
+    if (h && h["HX-Trigger"] !== undefined) return h["HX-Trigger"] === "grid";
+    return !!(d.elt && d.elt.id === "grid");
+  }
+
   document.addEventListener("htmx:afterRequest", function (e) {
-    if (e.detail && e.detail.successful) lastContact = Date.now();
+    if (!fromGrid(e)) return;
+    if (e.detail.successful) {
+      lastContact = Date.now();
+      failure = "";
+    } else {
+      failure = why(e.detail.xhr);
+    }
     updateContact();
   });
-  setInterval(tick, 1000);
+  document.addEventListener("htmx:sendError", function (e) {
+    if (fromGrid(e)) { failure = "no answer"; updateContact(); }
+  });
+  document.addEventListener("htmx:timeout", function (e) {
+    if (fromGrid(e)) { failure = "no answer in time"; updateContact(); }
+  });
+
+  // --- Title and icon ----------------------------------------------------
+
+  // The title is the grid's counts, then the page's own name.
+  var titleTail = (function () {
+    var g = grid();
+    var head = g ? g.getAttribute("data-title") || "" : "";
+    var t = document.title;
+    return t.indexOf(head) === 0 ? t.slice(head.length) : t;
+  })();
+
+  function updateTitle() {
+    var g = grid();
+    if (!g) return;
+    document.title = (g.getAttribute("data-title") || "") + titleTail;
+    var href = g.getAttribute("data-icon");
+    var link = document.querySelector("link[rel=icon]");
+    if (href && link && link.getAttribute("href") !== href) link.setAttribute("href", href);
+  }
+
+  // --- Tile tooltips: counts and the age of the data ----------------------
+
+  document.addEventListener("mouseover", function (e) {
+    var t = e.target.closest ? e.target.closest(".tile .t") : null;
+    if (!t) return;
+    if (!t.hasAttribute("data-base-title")) {
+      var label = t.querySelector(".label");
+      t.setAttribute("data-base-title", t.getAttribute("title") || (label ? label.textContent : ""));
+    }
+    var sec = t.closest("section.account");
+    var when = sec ? sec.querySelector(".account-head .age time") : null;
+    var age = when ? "data from " + ago(Date.now() - Date.parse(when.getAttribute("datetime"))) : "data up to date";
+    t.setAttribute("title", t.getAttribute("data-base-title") + " (" + age + ")");
+  });
+
+  // --- Wall mode: fit the screen ------------------------------------------
+
+  var MIN_RING = 56, FLOOR_RING = 40;
+
+  function overflows() {
+    return root.scrollHeight > window.innerHeight + 1;
+  }
+
+  function setRing(px) { root.style.setProperty("--ring", px + "px"); }
+
+  // showOK hides the last k OK tiles (in page order) and marks each section
+  // that lost some with "+N more OK".
+  function showOK(okTiles, k) {
+    var i, olds = document.querySelectorAll("#grid .more-ok");
+    for (i = 0; i < olds.length; i++) olds[i].remove();
+    var hidden = new Map();
+    for (i = 0; i < okTiles.length; i++) {
+      var gone = i >= okTiles.length - k;
+      okTiles[i].classList.toggle("gone", gone);
+      if (gone) {
+        var ul = okTiles[i].parentNode;
+        hidden.set(ul, (hidden.get(ul) || 0) + 1);
+      }
+    }
+    hidden.forEach(function (n, ul) {
+      var li = document.createElement("li");
+      li.className = "more-ok";
+      li.textContent = "+" + n + " more OK";
+      ul.appendChild(li);
+    });
+  }
+
+  // largestRing finds the largest ring size in [lo, hi] at which the page
+  // fits, or lo when none does.
+  function largestRing(lo, hi) {
+    setRing(hi);
+    if (!overflows()) return hi;
+    while (hi - lo > 2) {
+      var mid = Math.floor((lo + hi) / 2);
+      setRing(mid);
+      if (overflows()) hi = mid; else lo = mid;
+    }
+    setRing(lo);
+    return lo;
+  }
+
+  // fit sizes the wall to the screen; it leaves the ring size and the number
+  // of OK tiles that gave way in data-ring and data-hidden-ok on <html>.
+  function fit() {
+    if (!root.classList.contains("wall") || !grid()) return;
+    var hidden = fitRings();
+    root.setAttribute("data-ring", getComputedStyle(root).getPropertyValue("--ring").trim());
+    root.setAttribute("data-hidden-ok", String(hidden));
+  }
+
+  function fitRings() {
+    var max = Math.max(MIN_RING, Math.min(280, Math.floor(window.innerHeight / 4), Math.floor(window.innerWidth / 6)));
+    var okTiles = Array.prototype.slice.call(document.querySelectorAll("#grid .tile.state-ok"));
+    showOK(okTiles, 0);
+    largestRing(MIN_RING, max);
+    if (!overflows()) return 0;
+    // Even the smallest readable tiles do not fit: OK tiles give way, as
+    // few as need to (the fewest hidden that fit, by bisection).
+    var lo = 0, hi = okTiles.length;
+    showOK(okTiles, hi);
+    if (overflows()) {
+      largestRing(FLOOR_RING, MIN_RING); // problems alone need smaller tiles
+      return hi;
+    }
+    while (hi - lo > 1) {
+      var mid = Math.floor((lo + hi) / 2);
+      showOK(okTiles, mid);
+      if (overflows()) lo = mid; else hi = mid;
+    }
+    showOK(okTiles, hi);
+    return hi;
+  }
+
+  var fitTimer = 0;
+  window.addEventListener("resize", function () {
+    clearTimeout(fitTimer);
+    fitTimer = setTimeout(fit, 150);
+  });
+
+  // --- Wiring --------------------------------------------------------------
+
+  function afterGrid() {
+    updateTimes(document);
+    updateTitle();
+    fit();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    afterGrid();
+    updateContact();
+  });
+  document.addEventListener("htmx:afterSwap", afterGrid);
+  setInterval(function () {
+    updateTimes(document);
+    updateContact();
+  }, 1000);
 })();

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// demoFake is the address of the demo's built-in fake Rackspace, read from
+// the dashboard's log.
+func demoFake(t *testing.T, d *runningDashboard) string {
+	t.Helper()
+	m := regexp.MustCompile(`"identity":"(http://127\.0\.0\.1:\d+)/v2\.0"`).FindStringSubmatch(d.logs.String())
+	if m == nil {
+		t.Fatalf("no fake Rackspace address in the log:\n%s", d.logs.String())
+	}
+	return m[1]
+}
+
+func getJSON(t *testing.T, u string, v any) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+}
+
+// forceCritical turns the alphabetically last server of the demo's biggest
+// account CRITICAL: in plain order it would sit at the bottom of the wall.
+func forceCritical(t *testing.T, fake string) string {
+	t.Helper()
+	var accounts []struct{ Username string }
+	getJSON(t, fake+"/_fake/accounts", &accounts)
+	type entity struct {
+		ID, Label string
+		Alarms    []struct{ ID, State string }
+	}
+	var user string
+	var ents []entity
+	for _, a := range accounts {
+		var e []entity
+		getJSON(t, fake+"/_fake/entities?username="+url.QueryEscape(a.Username), &e)
+		if len(e) > len(ents) {
+			user, ents = a.Username, e
+		}
+	}
+	slices.SortFunc(ents, func(a, b entity) int { return strings.Compare(a.Label, b.Label) })
+	for i := len(ents) - 1; i >= 0; i-- {
+		for _, al := range ents[i].Alarms {
+			if al.State == "" {
+				continue
+			}
+			q := url.Values{"username": {user}, "entity": {ents[i].ID}, "alarm": {al.ID}, "state": {"CRITICAL"}}
+			resp, err := http.Post(fake+"/_fake/state?"+q.Encode(), "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("force CRITICAL: %d", resp.StatusCode)
+			}
+			return ents[i].ID
+		}
+	}
+	t.Fatal("no evaluated alarm in the demo's biggest account")
+	return ""
+}
+
+// tileBox is where a tile sits on the screen.
+type tileBox struct {
+	ID, State                string
+	Top, Bottom, Left, Right float64
+	Ring                     float64 // the ring's width
+}
+
+const tileBoxesJS = `[...document.querySelectorAll('#grid li.tile')].filter(li => li.offsetParent !== null).map(li => {
+	const r = li.getBoundingClientRect(), s = li.querySelector('svg').getBoundingClientRect();
+	return {ID: li.dataset.serverId, State: li.dataset.state, Top: r.top, Bottom: r.bottom, Left: r.left, Right: r.right, Ring: s.width};
+})`
+
+// TestBrowserWallReadsFromAcrossTheRoom opens the wall mode at three screen
+// sizes with a forced CRITICAL, then stops and restarts the server.
+func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
+	findChromium(t)
+	db := filepath.Join(t.TempDir(), "d.db")
+	args := []string{"-demo", "-db", db, "-refresh-interval", "2s", "-poll-interval", "10s"}
+	d := startDashboard(t, append(args, "-addr", "127.0.0.1:0")...)
+	critical := forceCritical(t, demoFake(t, d))
+	shots := t.TempDir()
+	ctx, consoleErrors := startBrowser(t, 120*time.Second, 1920, 1080)
+
+	// The forced state arrives with the next poll (within 10 s).
+	if err := chromedp.Do(ctx, chromedp.Navigate(d.URL+"/wall")); err != nil {
+		t.Fatalf("open the wall: %v", err)
+	}
+	browserStep(t, ctx, "wait for the forced CRITICAL", 30*time.Second,
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('#grid li.tile[data-server-id=%q][data-state="CRITICAL"]') !== null && document.documentElement.dataset.ring !== undefined`, critical),
+			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(29*time.Second)),
+	)
+
+	rings := map[string]float64{}
+	for _, size := range [][2]int64{{1366, 768}, {1920, 1080}, {3840, 2160}} {
+		name := fmt.Sprintf("%dx%d", size[0], size[1])
+		browserStep(t, ctx, "open the wall at "+name, 20*time.Second,
+			chromedp.EmulateViewport(size[0], size[1]),
+			chromedp.Navigate(d.URL+"/wall"),
+			chromedp.WaitVisible(chromedp.CSS(`#grid li.tile`)),
+			chromedp.Poll[chromedp.Void](`document.documentElement.dataset.ring !== undefined`,
+				chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)),
+		)
+		boxes := browserEval[[]tileBox](t, ctx, tileBoxesJS)
+		problems := 0
+		for _, b := range boxes {
+			if b.State == "OK" {
+				continue
+			}
+			problems++
+			if b.Top < 0 || b.Left < 0 || b.Bottom > float64(size[1])+0.5 || b.Right > float64(size[0])+0.5 {
+				t.Errorf("%s: %s tile %s at %+v lies outside the %s viewport", name, b.State, b.ID, b, name)
+			}
+		}
+		if !slices.ContainsFunc(boxes, func(b tileBox) bool { return b.ID == critical && b.State == "CRITICAL" }) {
+			t.Errorf("%s: the forced CRITICAL tile %s is not shown", name, critical)
+		}
+		if problems == 0 {
+			t.Fatalf("%s: no problem tiles shown; the test proves nothing", name)
+		}
+		if h := browserEval[float64](t, ctx, `document.documentElement.scrollHeight`); h > float64(size[1])+1 {
+			t.Errorf("%s: the wall is %.0f px high, more than the screen", name, h)
+		}
+		rings[name] = boxes[0].Ring
+		hidden := browserEval[string](t, ctx, `document.documentElement.dataset.hiddenOk + ' OK tiles hidden, "more" marks: ' + document.querySelectorAll('.more-ok').length`)
+		t.Logf("%s: ring %.0f px, %d tiles shown (%d problems), %s", name, rings[name], len(boxes), problems, hidden)
+		if title := browserEval[string](t, ctx, `document.title`); !regexp.MustCompile(`^\d+ CRIT · `).MatchString(title) {
+			t.Errorf("%s: title %q does not start with the CRITICAL count", name, title)
+		}
+		if icon := browserEval[string](t, ctx, `document.querySelector('link[rel=icon]').getAttribute('href')`); !strings.Contains(icon, "favicon-critical") {
+			t.Errorf("%s: icon %q, want the CRITICAL one", name, icon)
+		}
+		if n := browserEval[int](t, ctx, `document.querySelectorAll('header.topbar, input[type=search]').length`); n != 0 {
+			t.Errorf("%s: wall mode shows %d navigation or search elements", name, n)
+		}
+		screenshot(t, ctx, shots, "wall-"+name+".png")
+	}
+	if rings["3840x2160"] <= rings["1920x1080"] {
+		t.Errorf("rings are %.0f px at 4K and %.0f px at 1080p: they must grow with the screen", rings["3840x2160"], rings["1920x1080"])
+	}
+
+	// Without colour vision a CRITICAL tile still differs from an OK one:
+	// a filled disc, a word, a solid frame.
+	browserStep(t, ctx, "deuteranopia", 10*time.Second,
+		chromedp.EmulateViewport(1920, 1080),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedVisionDeficiency,
+				emulation.SetEmulatedVisionDeficiencyParams{Type: emulation.SetEmulatedVisionDeficiencyTypeDeuteranopia})
+			return err
+		}),
+		chromedp.Navigate(d.URL+"/wall"),
+		chromedp.WaitVisible(chromedp.CSS(`#grid li.tile`)),
+		chromedp.Poll[chromedp.Void](`document.documentElement.dataset.ring !== undefined`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)),
+	)
+	type look struct{ Disc, Word, Border string }
+	lookOf := func(state string) look {
+		return browserEval[look](t, ctx, fmt.Sprintf(`(() => {
+			const li = document.querySelector('#grid li.tile[data-state=%q]');
+			const disc = li.querySelector('use.disc'), word = li.querySelector('text.word');
+			return {Disc: disc ? getComputedStyle(disc).fill : 'none', Word: word ? word.textContent : '',
+				Border: getComputedStyle(li.querySelector('.t')).borderTopStyle + ' ' + getComputedStyle(li.querySelector('.t')).borderTopWidth};
+		})()`, state))
+	}
+	crit, ok := lookOf("CRITICAL"), lookOf("OK")
+	if crit.Disc == "none" || ok.Disc != "none" || crit.Word != "CRIT" || ok.Word != "" {
+		t.Errorf("CRITICAL tile %+v vs OK tile %+v: want a filled disc and the word CRIT on the CRITICAL one only", crit, ok)
+	}
+	if !strings.HasPrefix(crit.Border, "solid") {
+		t.Errorf("CRITICAL tile frame %q, want solid", crit.Border)
+	}
+	screenshot(t, ctx, shots, "wall-deuteranopia.png")
+	if errs := consoleErrors(); len(errs) > 0 {
+		t.Errorf("the browser console reported errors:\n%s", strings.Join(errs, "\n"))
+	}
+
+	// A dead wall never looks alive: with the refresh at 2 s, the banner
+	// is up within one interval (and a little for the request to fail),
+	// the grid greyed; a restarted server clears it by itself.
+	if err := d.stop(); err != nil {
+		t.Fatalf("stop the dashboard: %v", err)
+	}
+	stopped := time.Now()
+	browserStep(t, ctx, "the wall notices the server is gone", 10*time.Second,
+		chromedp.Poll[chromedp.Void](`!document.getElementById('nocontact').hidden && document.documentElement.classList.contains('contact-lost')`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(9*time.Second)),
+	)
+	noticed := time.Since(stopped)
+	banner := browserEval[string](t, ctx, `document.getElementById('nocontact').textContent`)
+	t.Logf("banner after %v: %q", noticed.Round(100*time.Millisecond), banner)
+	if !regexp.MustCompile(`^No contact with the dashboard since \d\d:\d\d:\d\d .*; data below is \d+ s old`).MatchString(banner) {
+		t.Errorf("banner %q", banner)
+	}
+	if noticed > 3*time.Second {
+		t.Errorf("the banner took %v, more than one refresh interval (2 s) and a second", noticed)
+	}
+	if f := browserEval[string](t, ctx, `getComputedStyle(document.getElementById('grid')).filter`); !strings.Contains(f, "grayscale") {
+		t.Errorf("grid filter %q while out of contact, want it greyed", f)
+	}
+	screenshot(t, ctx, shots, "wall-no-contact.png")
+
+	startDashboard(t, append(args, "-addr", strings.TrimPrefix(d.URL, "http://"))...)
+	browserStep(t, ctx, "the wall recovers by itself", 15*time.Second,
+		chromedp.Poll[chromedp.Void](`document.getElementById('nocontact').hidden && !document.documentElement.classList.contains('contact-lost')`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(14*time.Second)),
+	)
+}
