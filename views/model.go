@@ -63,9 +63,6 @@ type Grid struct {
 	Link bool
 }
 
-// Title is the page title a refresh sets: the counts, then the heading.
-func (g Grid) Title(heading string) string { return TitleCounts(g.Summary) + heading }
-
 // TitleCounts words a summary for the start of a page title, e.g.
 // "2 CRIT · 5 WARN · " or "All OK · ", so a browser tab or a window list
 // tells the state before the name.

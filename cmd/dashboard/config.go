@@ -33,6 +33,7 @@ type Config struct {
 	Concurrency     int
 	Demo            bool
 	PublicDashboard bool
+	PlainOrder      bool
 	SecureCookies   bool
 	TrustProxy      bool
 	Debug           bool
@@ -67,6 +68,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	concurrency := fs.String("concurrency", env("CONCURRENCY", strconv.Itoa(monitoring.DefaultConcurrency)), "how many accounts are polled at once, `n` from 1 to 1024 (CONCURRENCY)")
 	fs.BoolVar(&cfg.Demo, "demo", envBool("DEMO"), "run with a built-in fake Rackspace and three demo accounts (DEMO)")
 	fs.BoolVar(&cfg.PublicDashboard, "public-dashboard", envBool("PUBLIC_DASHBOARD"), "show the read-only views (dashboard, account and server pages) without sign-in, for wall screens (PUBLIC_DASHBOARD)")
+	fs.BoolVar(&cfg.PlainOrder, "plain-order", envBool("PLAIN_ORDER"), "list accounts by name and servers by label instead of problems first (PLAIN_ORDER; ?order=severity still asks for problems first)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool("SECURE_COOKIES"), "mark cookies Secure and send HSTS, behind a TLS-terminating proxy such as Fly's (SECURE_COOKIES)")
 	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", envBool("TRUST_PROXY"), "behind a reverse proxy: count failed sign-ins per Fly-Client-IP / X-Forwarded-For address (TRUST_PROXY)")
 	fs.BoolVar(&cfg.Debug, "debug", envBool("DEBUG"), "log every poll (DEBUG)")
