@@ -50,6 +50,7 @@ func (h *Handler) showServer(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	views.SortAlarms(srv.Alarms) // srv is this request's copy
 	stale := acct.Status.ErrorCount > 0
 	if sec := m.Section(id); sec != nil {
 		stale = sec.Stale
