@@ -42,8 +42,9 @@
   var lastContact = Date.now();
 
   function refreshMs() {
-    var g = document.getElementById("grid");
-    var v = g ? parseInt(g.getAttribute("data-refresh-ms"), 10) : NaN;
+    // The part that refreshes (the grid, or a server's alarms) says how often.
+    var el = document.querySelector("[data-refresh-ms]");
+    var v = el ? parseInt(el.getAttribute("data-refresh-ms"), 10) : NaN;
     return isNaN(v) || v <= 0 ? 20000 : v;
   }
 
