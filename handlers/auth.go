@@ -120,7 +120,7 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/metrics":
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dashboard"`)
 		apiError(w, r, http.StatusUnauthorized, "Sign in or send 'Authorization: Bearer <token>' (create tokens in Settings).")
-	case isHTMX(r) && r.Header.Get("HX-Trigger") == "grid":
+	case isHTMX(r) && (r.Header.Get("HX-Trigger") == "grid" || r.Header.Get("HX-Trigger") == "server"):
 		// A wall's own refresh: keep the page and its data where they are;
 		// it says that it lost contact and why, and recovers by itself
 		// once someone signs in again.

@@ -59,14 +59,19 @@
 
   function grid() { return document.getElementById("grid"); }
 
+  // refreshing is the part of the page that refreshes itself: the grid, or
+  // a server's alarms; null on pages that do not.
+  function refreshing() { return document.querySelector("[data-refresh-ms]"); }
+
   function refreshMs() {
-    var g = grid();
-    var v = g ? parseInt(g.getAttribute("data-refresh-ms"), 10) : NaN;
+    // The part that refreshes (the grid, or a server's alarms) says how often.
+    var el = document.querySelector("[data-refresh-ms]");
+    var v = el ? parseInt(el.getAttribute("data-refresh-ms"), 10) : NaN;
     return isNaN(v) || v <= 0 ? 20000 : v;
   }
 
   function updateContact() {
-    if (!grid()) return;
+    if (!refreshing()) return;
     var since = Date.now() - lastContact;
     // A refresh failed, or none answered for an interval and a margin
     // (a request that hangs is cut off before the next one is due).
@@ -94,15 +99,16 @@
     return "error " + xhr.status;
   }
 
-  // fromGrid tells the grid's own refresh from other requests. (When the
+  // fromGrid tells the page's own refresh (of the grid or of a server's
+  // alarms) from other requests. (When the
   // swap has replaced the grid, htmx reports the request's end on an
   // ancestor still in the page, so the element is no guide; the request's
   // HX-Trigger header, the grid's id, is.)
   function fromGrid(e) {
     var d = e.detail || {};
     var h = d.requestConfig && d.requestConfig.headers;
-    if (h && h["HX-Trigger"] !== undefined) return h["HX-Trigger"] === "grid";
-    return !!(d.elt && d.elt.id === "grid");
+    var id = h && h["HX-Trigger"] !== undefined ? h["HX-Trigger"] : d.elt && d.elt.id;
+    return id === "grid" || id === "server";
   }
 
   document.addEventListener("htmx:afterRequest", function (e) {

@@ -115,16 +115,24 @@ func TileHref(accountID int64, t wall.Tile) string {
 	return "/accounts/" + strconv.FormatInt(accountID, 10) + "/servers/" + url.PathEscape(t.ID)
 }
 
-// ServerPage is one server with its alarms.
+// ServerPage is one server with its alarms (in SortAlarms order). Like
+// Grid it holds no time that changes by itself, so its markup changes only
+// when what it shows does.
 type ServerPage struct {
 	AccountID   int64
 	AccountName string
 	Server      monitoring.Server
 	Tile        wall.Tile
-	FetchedAt   time.Time
-	Now         time.Time
-	Stale       bool
-	Error       string
+	// Self is the URL that reloads the refreshing part (ServerFragment).
+	Self         string
+	RefreshEvery time.Duration
+	PollEvery    time.Duration
+	Stale        bool
+	// DataAt is when the data shown was fetched, set only while Stale (as
+	// wall.Section.DataAt: fresh data is fetched anew at every poll).
+	DataAt   time.Time
+	Error    string // why the last poll failed; "" after a good poll
+	Failures int    // consecutive failed polls
 }
 
 // AccountRow is one account on the settings page.

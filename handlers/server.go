@@ -1,0 +1,133 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/a-h/templ"
+
+	"cmdash/monitoring"
+	"cmdash/monitoring/wall"
+	"cmdash/views"
+)
+
+// showServer serves one server's alarms, worst first; for htmx, only the
+// part that refreshes (views.ServerFragment), answered 304 when the client
+// has it already.
+//
+// Unlike the wall, the page is rendered on every request and its ETag is a
+// hash of the bytes. The wall model's version cannot stand for it (it moves
+// with the counts, not with an alarm's status text), and the store's
+// generation advances with every stored poll of any account, so a page kept
+// per generation would be rendered about as often as asked for anyway. One
+// server is a few kilobytes to render and hash; the 304 saves the wire and
+// the browser's work, which is what a refresh every 20 s costs.
+func (h *Handler) showServer(w http.ResponseWriter, r *http.Request) {
+	// On a history-cache miss htmx asks with HX-Request too, but puts what
+	// it gets in place of the whole page.
+	fragment := isHTMX(r) && r.Header.Get("HX-History-Restore-Request") != "true"
+	if fragment && h.fromOtherBuild(r) {
+		reload(w)
+		return
+	}
+	notFound := func(what string) {
+		if fragment {
+			// A refresh cannot show the 404 in place of the alarms: reload
+			// the page, which then says what is gone.
+			w.Header().Set("HX-Refresh", "true")
+		}
+		h.notFound(w, r, what)
+	}
+	id, ok := pathID(r, "id")
+	serverID := r.PathValue("server")
+	if !ok || serverID == "" || len(serverID) > 255 {
+		notFound("There is no such server.")
+		return
+	}
+	acct, err := h.store.Account(r.Context(), id)
+	if errors.Is(err, monitoring.ErrNotFound) {
+		notFound("There is no such account.")
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	snap, err := h.store.SnapshotServer(r.Context(), id, serverID)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	var srv *monitoring.Server
+	if snap != nil {
+		for i := range snap.Servers {
+			if snap.Servers[i].ID == serverID {
+				srv = &snap.Servers[i]
+				break
+			}
+		}
+	}
+	if srv == nil {
+		notFound("There is no server with that id in the latest data of " + acct.Name() + ".")
+		return
+	}
+	m, err := h.wall.Current(r.Context())
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	views.SortAlarms(srv.Alarms) // srv is this request's copy
+	tile := wall.Tile{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
+	sp := views.ServerPage{
+		AccountID: id, AccountName: acct.Name(), Server: *srv, Tile: tile,
+		Self:         views.TileHref(id, tile),
+		RefreshEvery: h.opts.RefreshInterval, PollEvery: h.opts.PollInterval,
+		// Stale and the error as the wall says them; the model may not have
+		// the account yet when it was added a moment ago.
+		Stale: acct.Status.ErrorCount > 0, Error: acct.Status.LastError, Failures: acct.Status.ErrorCount,
+	}
+	if sec := m.Section(id); sec != nil {
+		sp.Stale, sp.DataAt, sp.Error, sp.Failures = sec.Stale, sec.DataAt, sec.Error, sec.Failures
+	}
+	if sp.Stale && sp.DataAt.IsZero() {
+		sp.DataAt = snap.FetchedAt
+	}
+
+	user := currentUser(r)
+	var c templ.Component = views.ServerFragment(sp)
+	if !fragment {
+		l := h.modelLayout(m, srv.Label, "account-"+strconv.FormatInt(id, 10), "")
+		l.User = user
+		c = views.ServerView(l, sp)
+	}
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	p := &page{}
+	p.make(buf.Bytes())
+	// Signed-in pages are for one browser's cache, not a shared one.
+	cc := "no-cache"
+	if user != "" {
+		cc = "private, no-cache"
+	}
+	writePage(w, r, p, cc)
+}
+
+// fromOtherBuild reports an htmx request from a page loaded before an
+// upgrade: it cannot show today's fragments (they need today's stylesheet
+// and ring definitions). A request without HX-Current-URL is a script's,
+// not a page's.
+func (h *Handler) fromOtherBuild(r *http.Request) bool {
+	return r.Header.Get("HX-Current-URL") != "" && r.Header.Get(views.BuildHeader) != h.build()
+}
+
+// reload has htmx load the whole page anew.
+func reload(w http.ResponseWriter) {
+	w.Header().Set("HX-Refresh", "true")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,68 @@
+package views
+
+import (
+	"slices"
+	"testing"
+
+	"cmdash/monitoring"
+)
+
+func TestSortAlarms(t *testing.T) {
+	const (
+		ok   = monitoring.StateOK
+		warn = monitoring.StateWarning
+		crit = monitoring.StateCritical
+		unkn = monitoring.StateUnknown
+	)
+	al := func(id, label string, s monitoring.State) monitoring.Alarm {
+		return monitoring.Alarm{ID: id, Label: label, State: s, Evaluated: s != unkn}
+	}
+	disabled := func(a monitoring.Alarm) monitoring.Alarm { a.Disabled = true; return a }
+	orphan := func(a monitoring.Alarm) monitoring.Alarm { a.Orphan = true; return a }
+	tests := []struct {
+		name   string
+		alarms []monitoring.Alarm
+		want   []string // ids in order
+	}{
+		{"states go worst first: critical, warning, unknown, ok",
+			[]monitoring.Alarm{al("a", "A", ok), al("b", "B", unkn), al("c", "C", crit), al("d", "D", warn)},
+			[]string{"c", "d", "b", "a"}},
+		{"alarms of one state go by label, whatever the case",
+			[]monitoring.Alarm{al("1", "memory", ok), al("2", "CPU", ok), al("3", "Disk", ok)},
+			[]string{"2", "3", "1"}},
+		{"equal labels go by id",
+			[]monitoring.Alarm{al("enB", "ping", warn), al("enA", "Ping", warn)},
+			[]string{"enA", "enB"}},
+		{"disabled and orphan alarms go after every counted one, even a critical",
+			[]monitoring.Alarm{disabled(al("x", "A", crit)), al("y", "Z", ok), orphan(al("z", "B", warn)), al("w", "Y", unkn)},
+			[]string{"w", "y", "x", "z"}},
+		{"uncounted alarms among themselves go worst first, then by label",
+			[]monitoring.Alarm{disabled(al("p", "b", ok)), orphan(al("q", "a", ok)), disabled(al("r", "c", crit))},
+			[]string{"r", "q", "p"}},
+		{"a state the dashboard does not know ranks as unknown",
+			[]monitoring.Alarm{al("o", "o", ok), {ID: "s", Label: "s", State: "PENDING"}, al("w", "w", warn)},
+			[]string{"w", "s", "o"}},
+		{"no alarms stay no alarms", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			alarms := slices.Clone(tt.alarms)
+			SortAlarms(alarms)
+			var got []string
+			for _, a := range alarms {
+				got = append(got, a.ID)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("order %v, want %v", got, tt.want)
+			}
+			// Any starting order gives the same result.
+			slices.Reverse(alarms)
+			SortAlarms(alarms)
+			for i, a := range alarms {
+				if a.ID != tt.want[i] {
+					t.Fatalf("from the reversed order: %s at %d, want %s", a.ID, i, tt.want[i])
+				}
+			}
+		})
+	}
+}
