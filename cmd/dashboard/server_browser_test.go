@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,27 +10,10 @@ import (
 )
 
 func TestBrowserServerPageFitsAPhoneAndRefreshes(t *testing.T) {
-	chromium := findChromium(t)
+	findChromium(t)
 	d := startDashboard(t, "-demo", "-db", filepath.Join(t.TempDir(), "d.db"),
 		"-addr", "127.0.0.1:0", "-refresh-interval", "2s")
-
-	// Everything, the browser included, ends within 40 s; the browser exits
-	// before the temp dirs go (cleanups run last in, first out).
-	overall, cancelOverall := context.WithTimeout(context.Background(), 40*time.Second)
-	t.Cleanup(cancelOverall)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(390, 844))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(overall, opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(cancelCtx)
-
-	// The first Do starts the browser, for as long as ctx lives (not a
-	// step's shorter context).
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
-		t.Fatalf("start the browser: %v", err)
-	}
+	ctx, _ := startBrowser(t, 40*time.Second, 390, 844)
 	browserStep(t, ctx, "open the wall", 15*time.Second,
 		chromedp.Navigate(d.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`li.tile:not([data-total="0"])`)),
