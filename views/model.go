@@ -320,3 +320,11 @@ func requestTimeout(every time.Duration) string {
 	}
 	return `{"timeout":` + strconv.FormatInt((every*3/4).Milliseconds(), 10) + `}`
 }
+
+// wallModeURL is wall mode with the filter q.
+func wallModeURL(q string) string {
+	if q == "" {
+		return "/wall"
+	}
+	return "/wall?q=" + url.QueryEscape(q)
+}
