@@ -12,6 +12,11 @@
 // 4. Wall mode. On a wall page (html.wall) the tiles are sized so that the
 //    whole wall fits the screen; when even the smallest readable size does
 //    not fit, OK tiles give way ("+N more OK"), never a problem.
+// 5. Alerts. Opt-in per browser (the bell button, remembered in
+//    localStorage): a short tone and a desktop notification when a refresh
+//    brings a CRITICAL server that is not acknowledged and was not CRITICAL
+//    in what this page showed before. Never on the first load, at most one
+//    tone per refresh; with notifications blocked, the tone alone.
 (function () {
   "use strict";
 
@@ -106,8 +111,7 @@
   // HX-Trigger header, the grid's id, is.)
   function fromGrid(e) {
     var d = e.detail || {};
-    var h = d.requestConfig && d.requestConfig.headers;
-    var id = h && h["HX-Trigger"] !== undefined ? h["HX-Trigger"] : d.elt && d.elt.id;
+    var id = d.requestConfig && d.requestConfig.headers ? d.requestConfig.headers["HX-Trigger"] : d.elt && d.elt.id;
     return id === "grid" || id === "server";
   }
 
@@ -246,19 +250,119 @@
     fitTimer = setTimeout(fit, 150);
   });
 
+  // --- Alerts ----------------------------------------------------------------
+
+  var ALERTS_KEY = "dashboard.alerts";
+  var shownCritical = null; // keys of the unacknowledged CRITICAL tiles shown; null before the first look
+  var audio = null;
+
+  function alertsOn() {
+    try { return localStorage.getItem(ALERTS_KEY) === "on"; } catch (e) { return false; }
+  }
+
+  function criticalNow() {
+    var out = new Map();
+    var tiles = document.querySelectorAll('#grid li.tile[data-state="CRITICAL"]:not(.acked)');
+    for (var i = 0; i < tiles.length; i++) {
+      var sec = tiles[i].closest("section[data-account-id]");
+      var label = tiles[i].querySelector(".label");
+      var name = sec ? (sec.querySelector("h2") || sec).textContent.trim() : "";
+      out.set((sec ? sec.getAttribute("data-account-id") : "") + "/" + tiles[i].getAttribute("data-server-id"),
+        (label ? label.textContent : tiles[i].getAttribute("data-server-id")) + (name ? " (" + name + ")" : ""));
+    }
+    return out;
+  }
+
+  function tone() {
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      audio = audio || new Ctx();
+      if (audio.state === "suspended") audio.resume();
+      var t = audio.currentTime;
+      [0, 0.22].forEach(function (at, i) {
+        var o = audio.createOscillator(), g = audio.createGain();
+        o.type = "square";
+        o.frequency.value = i ? 660 : 880;
+        g.gain.setValueAtTime(0.0001, t + at);
+        g.gain.exponentialRampToValueAtTime(0.15, t + at + 0.02);
+        g.gain.exponentialRampToValueAtTime(0.0001, t + at + 0.18);
+        o.connect(g).connect(audio.destination);
+        o.start(t + at);
+        o.stop(t + at + 0.2);
+      });
+    } catch (e) { /* no sound: the page goes on */ }
+  }
+
+  function notify(names) {
+    var body = names.slice(0, 5).join(", ") + (names.length > 5 ? " and " + (names.length - 5) + " more" : "");
+    var title = names.length === 1 ? "New CRITICAL server" : names.length + " new CRITICAL servers";
+    try {
+      if (window.Notification && Notification.permission === "granted") {
+        new Notification(title, { body: body, tag: "dashboard-critical", icon: (grid() || root).getAttribute("data-icon") || undefined });
+      }
+    } catch (e) { /* blocked or unsupported: the tone and the page say it */ }
+  }
+
+  // checkCritical compares what a refresh brought with what the page showed;
+  // a reset (first load, a new filter, Back) only takes a new baseline.
+  function checkCritical(reset) {
+    if (!grid()) return;
+    var now = criticalNow();
+    if (!reset && shownCritical !== null) {
+      var fresh = [];
+      now.forEach(function (name, key) { if (!shownCritical.has(key)) fresh.push(name); });
+      if (fresh.length > 0 && alertsOn()) {
+        root.setAttribute("data-alerts", String((parseInt(root.getAttribute("data-alerts"), 10) || 0) + 1));
+        tone();
+        notify(fresh);
+      }
+    }
+    shownCritical = now;
+  }
+
+  function updateBell() {
+    var b = document.getElementById("alerts");
+    if (!b || !grid()) return;
+    var on = alertsOn();
+    b.hidden = false;
+    b.setAttribute("aria-pressed", on ? "true" : "false");
+    b.textContent = on ? "Alerts on" : "Alerts off";
+    b.title = on ? "A tone and a desktop notice for each new CRITICAL server; click to turn off" :
+      "Click for a tone and a desktop notice when a server turns CRITICAL (this browser only)";
+  }
+
+  document.addEventListener("click", function (e) {
+    if (!e.target.closest || !e.target.closest("#alerts")) return;
+    var on = !alertsOn();
+    try { localStorage.setItem(ALERTS_KEY, on ? "on" : "off"); } catch (err) { return; }
+    if (on) {
+      tone(); // the click lets the page make sound from now on; a test of it
+      try {
+        if (window.Notification && Notification.permission === "default") Notification.requestPermission();
+      } catch (err) { /* notifications blocked: the tone alone */ }
+    }
+    updateBell();
+  });
+
   // --- Wiring --------------------------------------------------------------
 
-  function afterGrid() {
+  function afterGrid(e) {
     updateTimes(document);
     updateTitle();
     fit();
+    // Only the grid's own refresh can bring news; a filter typed or a page
+    // restored shows other tiles, not new problems.
+    checkCritical(!(e && fromGrid(e)));
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    afterGrid();
+    afterGrid(null);
     updateContact();
+    updateBell();
   });
   document.addEventListener("htmx:afterSwap", afterGrid);
+  document.addEventListener("htmx:historyRestore", function () { afterGrid(null); updateBell(); });
   setInterval(function () {
     updateTimes(document);
     updateContact();
