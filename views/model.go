@@ -37,6 +37,9 @@ type Layout struct {
 	Icon string
 	// Wall marks a page for a wall screen: no navigation at all.
 	Wall bool
+	// Link marks a page opened with a wall link: not even the brand leads
+	// anywhere.
+	Link bool
 }
 
 // NavAccount is an account link in the navigation.
