@@ -162,6 +162,11 @@ type Settings struct {
 	// EditID marks the account whose edit form was just submitted with errors.
 	EditID int64
 	Now    time.Time
+	// WallLinks are the wall links; Link is the new-link form, NewLinkURL
+	// the address of a link just made (shown once).
+	WallLinks  []monitoring.WallLink
+	Link       WallLinkForm
+	NewLinkURL string
 }
 
 // StateClass is the CSS class for a state.
