@@ -70,9 +70,10 @@ func (h *Handler) wallPage(r *http.Request, path string) wallPage {
 }
 
 // self is the URL that shows this page again, the filter and order kept.
+// A wall link's filter is the link's own, never read from the URL.
 func (p wallPage) self(defaultPlain bool) string {
 	v := url.Values{}
-	if p.query != "" {
+	if p.query != "" && !p.link {
 		v.Set("q", p.query)
 	}
 	if p.plain != defaultPlain {
@@ -135,12 +136,16 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, wp wallPage)
 			l.SignedIn = key.signedIn
 			l.Title = views.TitleCounts(g.Summary) + heading
 			l.Icon = views.IconFor(g.Summary.Worst)
-			if wp.mode || wp.link {
+			// A wall link's page has no navigation either way: it leads
+			// nowhere the link does not open.
+			l.Bare, l.Link = wp.link, wp.link
+			switch {
+			case wp.mode:
 				l.Bare, l.Wall = true, true
-			}
-			if wp.mode || wp.link {
 				c = views.WallMode(l, g)
-			} else {
+			case wp.link:
+				c = views.LinkPage(l, heading, g)
+			default:
 				c = views.Dashboard(l, heading, wp.path, g)
 			}
 		}
@@ -152,9 +157,10 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, wp wallPage)
 		h.serverError(w, r, err)
 		return
 	}
-	// Signed-in pages are for one browser's cache, not a shared one.
+	// Signed-in pages, and a wall link's (its address opens the wall), are
+	// for one browser's cache, not a shared one.
 	cc := "no-cache"
-	if key.signedIn {
+	if key.signedIn || wp.link {
 		cc = "private, no-cache"
 	}
 	writePage(w, r, p, cc)
@@ -190,7 +196,7 @@ func (h *Handler) grid(m *wall.Model, wp wallPage, signedIn bool) views.Grid {
 	return views.Grid{
 		View: m.View(q, wp.accountID), Self: wp.self(h.opts.PlainOrder),
 		RefreshEvery: h.opts.RefreshInterval, PollEvery: h.opts.PollInterval,
-		SignedIn: signedIn, Wall: wp.mode || wp.link, Link: wp.link,
+		SignedIn: signedIn, Wall: wp.mode, Link: wp.link,
 	}
 }
 

@@ -162,7 +162,7 @@ func acceptsGzip(r *http.Request) bool {
 
 // serverError logs the detail and shows the user a plain message.
 func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	h.log.Error("request failed", "method", r.Method, "path", logPath(r.URL.Path), "err", err)
 	http.Error(w, "Something went wrong on our side; it has been logged.", http.StatusInternalServerError)
 }
 

@@ -139,7 +139,7 @@ func (c *pageCache) get(key pageKey, render func() ([]byte, error)) (*page, erro
 		defer close(p.ready) // even if render panics: nobody waits forever
 		defer func() {
 			if v := recover(); v != nil {
-				p.err = fmt.Errorf("rendering %s: %v", key.path, v)
+				p.err = fmt.Errorf("rendering %s: %v", logPath(key.path), v)
 			}
 		}()
 		plain, err := render()

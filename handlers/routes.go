@@ -32,6 +32,9 @@ func (h *Handler) Routes() http.Handler {
 	mux.HandleFunc("GET /{$}", ro(h.showDashboard))
 	mux.HandleFunc("GET /accounts/{id}", ro(h.showAccount))
 	mux.HandleFunc("GET /wall", ro(h.showWallMode))
+	// A wall link opens the wall to whoever has it, and nothing else.
+	mux.HandleFunc("GET /w/{token...}", h.showWallLink)
+	mux.HandleFunc("/w/{token...}", wallLinkMethodNotAllowed)
 	mux.HandleFunc("GET /accounts/{id}/servers/{server}", ro(h.showServer))
 
 	// Everything that changes state is a POST and needs a signed-in user.
@@ -43,6 +46,8 @@ func (h *Handler) Routes() http.Handler {
 	mux.HandleFunc("POST /settings/accounts/{id}/delete", in(h.deleteAccount))
 	mux.HandleFunc("POST /filters", in(h.createFilter))
 	mux.HandleFunc("POST /filters/{id}/delete", in(h.deleteFilter))
+	mux.HandleFunc("POST /settings/wall-links", in(h.createWallLink))
+	mux.HandleFunc("POST /settings/wall-links/{id}/delete", in(h.deleteWallLink))
 	mux.HandleFunc("GET /settings/access", in(h.showAccess))
 	mux.HandleFunc("POST /settings/users", in(h.createUser))
 	mux.HandleFunc("POST /settings/users/{id}/delete", in(h.deleteUser))

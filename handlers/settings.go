@@ -30,6 +30,8 @@ func flashFrom(r *http.Request) string {
 		return "Account removed."
 	case "filter-removed":
 		return "Filter deleted."
+	case "link-revoked":
+		return "Wall link revoked: its screen shows it at its next refresh."
 	}
 	return ""
 }
@@ -54,6 +56,13 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 	if s.Filters, err = h.store.ListFilters(r.Context()); err != nil {
 		h.serverError(w, r, err)
 		return
+	}
+	if s.WallLinks, err = h.store.ListWallLinks(r.Context()); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if len(s.Link.Errors) == 0 { // a fresh form, not one being shown again
+		s.Link = views.WallLinkForm{WallMode: true}
 	}
 	h.render(w, r, status, views.SettingsView(h.layout(r, "Settings", "settings"), s))
 }

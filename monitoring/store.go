@@ -137,6 +137,9 @@ type Store struct {
 	pages    map[int64][]int64   // hashes of the stored snapshot pages, by account
 	usersGen uint64              // advances with every write to users
 
+	wallLinks    map[string]*wallLinkEntry // remembered wall links, by token hash
+	wallLinksGen uint64                    // advances with every link added or revoked
+
 	// gen advances with every change the pages show: a stored poll, an
 	// account or a saved filter added, changed or removed.
 	gen atomic.Uint64
@@ -151,7 +154,7 @@ func (s *Store) changed() { s.gen.Add(1) }
 // NewStore wraps an opened, migrated database.
 func NewStore(db *sql.DB, sealer *Sealer) *Store {
 	return &Store{db: db, sealer: sealer, now: time.Now, cache: map[int64]*Snapshot{}, users: map[string]User{},
-		pages: map[int64][]int64{}}
+		pages: map[int64][]int64{}, wallLinks: map[string]*wallLinkEntry{}}
 }
 
 // DB exposes the handle for health checks and sessions.

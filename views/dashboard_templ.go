@@ -413,7 +413,7 @@ func GridView(g Grid) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if !g.Wall {
+			if !g.Wall && !g.Link {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<a href=\"?\">Clear filter</a>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -423,7 +423,7 @@ func GridView(g Grid) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if g.Matches == 0 && g.Accounts > 0 && !g.Wall {
+			if g.Matches == 0 && g.Accounts > 0 && !g.Wall && !g.Link {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<p class=\"empty\">No server matches. Words match account names and server labels; state:ok, state:warning, state:critical, state:unknown and is:problem match states.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -37,6 +37,9 @@ type Layout struct {
 	Icon string
 	// Wall marks a page for a wall screen: no navigation at all.
 	Wall bool
+	// Link marks a page opened with a wall link: not even the brand leads
+	// anywhere.
+	Link bool
 }
 
 // NavAccount is an account link in the navigation.
@@ -164,6 +167,11 @@ type Settings struct {
 	// EditID marks the account whose edit form was just submitted with errors.
 	EditID int64
 	Now    time.Time
+	// WallLinks are the wall links; Link is the new-link form, NewLinkURL
+	// the address of a link just made (shown once).
+	WallLinks  []monitoring.WallLink
+	Link       WallLinkForm
+	NewLinkURL string
 }
 
 // StateClass is the CSS class for a state.
