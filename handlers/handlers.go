@@ -172,8 +172,13 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, what string) 
 }
 
 // layout gathers what the page shell needs: navigation and saved filters,
-// from the wall's read model.
+// from the wall's read model. Someone who may not see the wall (not signed
+// in, on a dashboard that is not public) gets the bare shell: the account
+// names and filters in the navigation are the wall's too.
 func (h *Handler) layout(r *http.Request, title, active string) views.Layout {
+	if currentUser(r) == "" && !h.opts.PublicDashboard {
+		return h.bareLayout(r, title)
+	}
 	m, err := h.wall.Current(r.Context())
 	if err != nil {
 		h.log.Error("layout: wall model", "err", err)

@@ -96,3 +96,13 @@ func TestAWallRefreshOutOfSessionKeepsThePage(t *testing.T) {
 		t.Errorf("another htmx request: %d without HX-Redirect", resp.StatusCode)
 	}
 }
+
+func TestPagesOpenToAnyoneDoNotNameTheAccounts(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "secret-customer", Servers: 1, Alarms: 1})
+	for _, path := range []string{"/setup", "/login"} {
+		body := readBody(t, a.do(a.client(), "GET", path, nil, nil))
+		if strings.Contains(body, "secret-customer") {
+			t.Errorf("GET %s without sign-in names an account", path)
+		}
+	}
+}
