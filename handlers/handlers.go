@@ -51,6 +51,9 @@ type Options struct {
 	// PlainOrder lists accounts by name and servers by label on the wall
 	// instead of problems first (?order=severity still asks for that).
 	PlainOrder bool
+	// ChangeWindow is how long a server whose worst state changed stays
+	// marked on the wall (wall.DefaultChangeWindow when zero).
+	ChangeWindow time.Duration
 	// SecureCookies marks the session cookie Secure and sends HSTS: set it
 	// whenever browsers reach the dashboard over HTTPS through a
 	// TLS-terminating proxy (the dashboard itself serves plain HTTP).
@@ -103,13 +106,18 @@ func New(store *monitoring.Store, poller Refresher, checker CredentialChecker, l
 	}
 	h := &Handler{store: store, poller: poller, checker: checker, log: log, opts: opts,
 		sessions: sm, limiter: newLoginLimiter(), now: time.Now,
-		wall:  wall.NewService(store, wall.Options{PollInterval: opts.PollInterval}),
+		wall: wall.NewService(store, wall.Options{PollInterval: opts.PollInterval, ChangeWindow: opts.ChangeWindow,
+			OnError: func(err error) { log.Error("wall model", "err", err) }}),
 		pages: newPageCache(64, 64<<20),
 	}
 	h.wall.SetClock(func() time.Time { return h.now() })
 	h.buildID = sync.OnceValue(func() string { return h.opts.Version + "-" + static.Hash() })
 	return h
 }
+
+// WatchWall keeps the wall's read model current until ctx ends (see
+// wall.Service.Watch): changes are seen, and marked, as they are stored.
+func (h *Handler) WatchWall(ctx context.Context) { h.wall.Watch(ctx, time.Second) }
 
 // render writes a component with status, rendered into a buffer first so a
 // template error becomes a clean 500 instead of half a page.

@@ -336,3 +336,16 @@ func wallModeURL(q string) string {
 	}
 	return "/wall?q=" + url.QueryEscape(q)
 }
+
+// ChangeWord is the mark of a lately changed tile, in words.
+func ChangeWord(c wall.Change) string {
+	switch c {
+	case wall.ChangeWorse:
+		return "NEW"
+	case wall.ChangeResolved:
+		return "RESOLVED"
+	case wall.ChangeBetter:
+		return "BETTER"
+	}
+	return ""
+}

@@ -34,6 +34,7 @@ type Config struct {
 	Demo            bool
 	PublicDashboard bool
 	PlainOrder      bool
+	ChangeWindow    time.Duration
 	SecureCookies   bool
 	TrustProxy      bool
 	Debug           bool
@@ -65,6 +66,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.IdentityURL, "identity-url", env("RACKSPACE_IDENTITY_URL", rackspace.DefaultIdentityURL), "Rackspace Identity v2.0 base URL (RACKSPACE_IDENTITY_URL)")
 	poll := fs.String("poll-interval", env("POLL_INTERVAL", "30s"), "how often each account is polled, at least 10s (POLL_INTERVAL)")
 	refresh := fs.String("refresh-interval", env("REFRESH_INTERVAL", "20s"), "how often the page reloads its grid (REFRESH_INTERVAL)")
+	changeWindow := fs.String("change-window", env("CHANGE_WINDOW", "10m"), "how long a server whose state changed stays marked NEW or RESOLVED, 1m to 24h (CHANGE_WINDOW)")
 	concurrency := fs.String("concurrency", env("CONCURRENCY", strconv.Itoa(monitoring.DefaultConcurrency)), "how many accounts are polled at once, `n` from 1 to 1024 (CONCURRENCY)")
 	fs.BoolVar(&cfg.Demo, "demo", envBool("DEMO"), "run with a built-in fake Rackspace and three demo accounts (DEMO)")
 	fs.BoolVar(&cfg.PublicDashboard, "public-dashboard", envBool("PUBLIC_DASHBOARD"), "show the read-only views (dashboard, account and server pages) without sign-in, for wall screens (PUBLIC_DASHBOARD)")
@@ -95,6 +97,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.RefreshInterval < time.Second {
 		return cfg, fmt.Errorf("-refresh-interval / REFRESH_INTERVAL: %s is below 1s", cfg.RefreshInterval)
+	}
+	if cfg.ChangeWindow, err = time.ParseDuration(*changeWindow); err != nil {
+		return cfg, fmt.Errorf("-change-window / CHANGE_WINDOW: %q is not a duration such as 10m", *changeWindow)
+	}
+	if cfg.ChangeWindow < time.Minute || cfg.ChangeWindow > 24*time.Hour {
+		return cfg, fmt.Errorf("-change-window / CHANGE_WINDOW: %s is not between 1m and 24h", cfg.ChangeWindow)
 	}
 	if cfg.Concurrency, err = strconv.Atoi(*concurrency); err != nil {
 		return cfg, fmt.Errorf("-concurrency / CONCURRENCY: %q is not a whole number such as %d", *concurrency, monitoring.DefaultConcurrency)

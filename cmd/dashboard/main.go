@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer sessionStore.StopCleanup()
 	h := handlers.New(store, poller, client, log, handlers.Options{
 		Demo: cfg.Demo, PollInterval: cfg.PollInterval, RefreshInterval: cfg.RefreshInterval,
-		PublicDashboard: cfg.PublicDashboard, PlainOrder: cfg.PlainOrder, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,
+		PublicDashboard: cfg.PublicDashboard, PlainOrder: cfg.PlainOrder, ChangeWindow: cfg.ChangeWindow, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,
 		Sessions: handlers.NewSessionManager(sessionStore, cfg.SecureCookies), Metrics: metrics, Version: version,
 		PollerHealth: poller,
 	})
@@ -133,6 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer close(pollDone)
 		_ = poller.Run(pollCtx)
 	}()
+	go h.WatchWall(pollCtx)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -46,29 +46,38 @@ func getJSON(t *testing.T, u string, v any) {
 	}
 }
 
-// forceCritical turns the alphabetically last server of the demo's biggest
-// account CRITICAL: in plain order it would sit at the bottom of the wall.
-func forceCritical(t *testing.T, fake string) string {
+// fakeEntity is an entity as the fake's admin route lists it.
+type fakeEntity struct {
+	ID, Label string
+	Alarms    []struct {
+		ID, State string
+		Disabled  bool
+	}
+}
+
+// forceCritical turns an alarm CRITICAL on the alphabetically last server,
+// of the demo's biggest account, that pick accepts; it returns the server's
+// id.
+func forceCritical(t *testing.T, fake string, pick func(fakeEntity) bool) string {
 	t.Helper()
 	var accounts []struct{ Username string }
 	getJSON(t, fake+"/_fake/accounts", &accounts)
-	type entity struct {
-		ID, Label string
-		Alarms    []struct{ ID, State string }
-	}
 	var user string
-	var ents []entity
+	var ents []fakeEntity
 	for _, a := range accounts {
-		var e []entity
+		var e []fakeEntity
 		getJSON(t, fake+"/_fake/entities?username="+url.QueryEscape(a.Username), &e)
 		if len(e) > len(ents) {
 			user, ents = a.Username, e
 		}
 	}
-	slices.SortFunc(ents, func(a, b entity) int { return strings.Compare(a.Label, b.Label) })
+	slices.SortFunc(ents, func(a, b fakeEntity) int { return strings.Compare(a.Label, b.Label) })
 	for i := len(ents) - 1; i >= 0; i-- {
+		if !pick(ents[i]) {
+			continue
+		}
 		for _, al := range ents[i].Alarms {
-			if al.State == "" {
+			if al.State == "" || al.Disabled {
 				continue
 			}
 			q := url.Values{"username": {user}, "entity": {ents[i].ID}, "alarm": {al.ID}, "state": {"CRITICAL"}}
@@ -83,8 +92,23 @@ func forceCritical(t *testing.T, fake string) string {
 			return ents[i].ID
 		}
 	}
-	t.Fatal("no evaluated alarm in the demo's biggest account")
+	t.Fatal("no server to turn CRITICAL in the demo's biggest account")
 	return ""
+}
+
+// allOK accepts a server whose counted alarms are all OK.
+func allOK(e fakeEntity) bool {
+	n := 0
+	for _, al := range e.Alarms {
+		if al.Disabled {
+			continue
+		}
+		if al.State != "OK" {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 // tileBox is where a tile sits on the screen.
@@ -106,7 +130,8 @@ func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "d.db")
 	args := []string{"-demo", "-db", db, "-refresh-interval", "2s", "-poll-interval", "10s"}
 	d := startDashboard(t, append(args, "-addr", "127.0.0.1:0")...)
-	critical := forceCritical(t, demoFake(t, d))
+	fake := demoFake(t, d)
+	critical := forceCritical(t, fake, func(fakeEntity) bool { return true })
 	shots := t.TempDir()
 	ctx, consoleErrors := startBrowser(t, 120*time.Second, 1920, 1080)
 
@@ -201,6 +226,40 @@ func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
 	if errs := consoleErrors(); len(errs) > 0 {
 		t.Errorf("the browser console reported errors:\n%s", strings.Join(errs, "\n"))
 	}
+
+	// A server that turns CRITICAL is marked NEW within a refresh of the
+	// poll that saw it, and, with alerts on, heard once. (The browser's
+	// notifications are replaced by a recorder.)
+	browserStep(t, ctx, "turn alerts on", 10*time.Second,
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedVisionDeficiency,
+				emulation.SetEmulatedVisionDeficiencyParams{Type: emulation.SetEmulatedVisionDeficiencyTypeNone})
+			return err
+		}),
+		chromedp.Evaluate[chromedp.Void](`window.Notification = function (title, o) { (window.__notes = window.__notes || []).push(title + ': ' + o.body); };
+			window.Notification.permission = 'granted'`),
+		chromedp.Click(chromedp.CSS(`#alerts`)),
+		chromedp.Poll[chromedp.Void](`document.getElementById('alerts').getAttribute('aria-pressed') === 'true'`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)),
+	)
+	turned := forceCritical(t, fake, allOK)
+	browserStep(t, ctx, "the new CRITICAL is marked", 20*time.Second,
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => { const li = document.querySelector('#grid li.tile[data-server-id=%q]');
+			return li !== null && li.dataset.state === 'CRITICAL' && li.dataset.change === 'new' && li.querySelector('.chg').textContent === 'NEW'; })()`, turned),
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(19*time.Second)),
+	)
+	// The demo's own churn may bring other CRITICALs meanwhile: one
+	// notice (and one tone) per refresh that brought any, one of them
+	// naming this server.
+	label := browserEval[string](t, ctx, fmt.Sprintf(`document.querySelector('#grid li.tile[data-server-id=%q] .label').textContent`, turned))
+	notes := browserEval[[]string](t, ctx, `window.__notes || []`)
+	if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, label) }) {
+		t.Errorf("notifications %q, want one naming %s", notes, label)
+	}
+	if n := browserEval[string](t, ctx, `document.documentElement.dataset.alerts || '0'`); n != fmt.Sprint(len(notes)) {
+		t.Errorf("%s tones for %d notifications, want one each", n, len(notes))
+	}
+	screenshot(t, ctx, shots, "wall-new-critical.png")
 
 	// A dead wall never looks alive: with the refresh at 2 s, the banner
 	// is up within one interval (and a little for the request to fail),

@@ -31,6 +31,11 @@ type Options struct {
 	// Overlays run, in order, on every freshly built model, before it is
 	// compared with the previous one.
 	Overlays []Overlay
+	// ChangeWindow is how long a tile stays marked after its worst state
+	// changed (DefaultChangeWindow when zero).
+	ChangeWindow time.Duration
+	// OnError hears what Watch could not do (a rebuild that failed).
+	OnError func(error)
 }
 
 // Overlay adds to a built model what the snapshots alone do not know (for
@@ -153,6 +158,10 @@ type Tile struct {
 	Label  string
 	Counts monitoring.Counts
 	Worst  monitoring.State
+	// Change is how its worst state changed within the change window, and
+	// ChangedAt when that was seen; zero when it did not.
+	Change    Change
+	ChangedAt time.Time
 }
 
 // Problem reports whether the server is not OK.
@@ -204,8 +213,8 @@ func Build(in Input, now time.Time, opts Options) *Model {
 	for _, a := range in.Accounts {
 		sec, deadline := buildSection(a, in.Snapshots[a.ID], now, opts.PollInterval)
 		m.Sections = append(m.Sections, sec)
-		if !deadline.IsZero() && (m.validUntil.IsZero() || deadline.Before(m.validUntil)) {
-			m.validUntil = deadline
+		if !deadline.IsZero() {
+			m.expires(deadline)
 		}
 		m.Summary.add(&sec)
 		m.Summary.Servers.plus(sec.Servers)

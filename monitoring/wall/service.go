@@ -29,7 +29,9 @@ type Service struct {
 	now  func() time.Time
 
 	cur atomic.Pointer[built]
-	mu  sync.Mutex // one rebuild at a time
+	mu  sync.Mutex // one rebuild at a time; guards marks
+	// marks are the servers whose worst state changed lately (see applyMarks).
+	marks map[string]mark
 }
 
 type built struct {
@@ -76,6 +78,11 @@ func (s *Service) Current(ctx context.Context) (*Model, error) {
 		return nil, err
 	}
 	m := Build(in, now, s.opts)
+	var before *Model
+	if prev != nil {
+		before = prev.model
+	}
+	s.applyMarks(before, m, now)
 	switch {
 	case prev == nil:
 		m.Version = 1

@@ -129,7 +129,7 @@ func (m *Model) View(q Query, accountID int64) View {
 				}
 			}
 		}
-		if !q.Plain && sec.Servers.Problems() > 0 {
+		if !q.Plain && (sec.Servers.Problems() > 0 || sec.changed()) {
 			sec.Tiles = slices.Clone(sec.Tiles)
 			slices.SortStableFunc(sec.Tiles, problemsFirst)
 		}
@@ -148,12 +148,18 @@ func (m *Model) View(q Query, accountID int64) View {
 	return v
 }
 
-// problemsFirst orders tiles by worst state, then by most problems (more
-// critical alarms, then warning, then unknown); equal ones keep their
-// order, which is by label.
+// problemsFirst orders tiles by worst state, then a lately changed one
+// first, then by most problems (more critical alarms, then warning, then
+// unknown); equal ones keep their order, which is by label.
 func problemsFirst(a, b Tile) int {
 	if c := a.Worst.Compare(b.Worst); c != 0 {
 		return -c
+	}
+	if ac, bc := a.Change != ChangeNone, b.Change != ChangeNone; ac != bc {
+		if ac {
+			return -1
+		}
+		return 1
 	}
 	if c := cmp.Compare(b.Counts.Critical, a.Counts.Critical); c != 0 {
 		return c
@@ -178,6 +184,16 @@ func troubledFirst(a, b Section) int {
 		return c
 	}
 	return cmp.Compare(b.Servers.Unknown, a.Servers.Unknown)
+}
+
+// changed reports whether a tile of the section carries a change mark.
+func (s *Section) changed() bool {
+	for i := range s.Tiles {
+		if s.Tiles[i].Change != ChangeNone {
+			return true
+		}
+	}
+	return false
 }
 
 // rank is the section's worst shown state; a stale or failing account with

@@ -2,6 +2,7 @@ package wall
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -404,5 +405,81 @@ func TestSeverityOrder(t *testing.T) {
 	}
 	if f.Summary.Servers != (ServerCounts{Warning: 3, Total: 3}) || f.Summary.Worst != warn {
 		t.Errorf("state:warning: summary %+v", f.Summary)
+	}
+}
+
+func TestChangeMarks(t *testing.T) {
+	src := &fakeSource{in: fixture()}
+	src.gen.Store(1)
+	now := t0
+	s := NewService(src, Options{ChangeWindow: 10 * time.Minute}) // no poll interval: nothing turns stale
+	s.SetClock(func() time.Time { return now })
+	ctx := context.Background()
+	current := func() *Model {
+		t.Helper()
+		m, err := s.Current(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	setProduction := func(servers ...monitoring.Server) {
+		snap := *src.in.Snapshots[1]
+		snap.Servers = servers
+		snaps := maps.Clone(src.in.Snapshots)
+		snaps[1] = &snap
+		src.in.Snapshots = snaps
+		src.gen.Add(1)
+	}
+	changes := func(m *Model) map[string]Change {
+		out := map[string]Change{}
+		for _, sec := range m.Sections {
+			for _, tl := range sec.Tiles {
+				if tl.Change != ChangeNone {
+					out[tl.ID] = tl.Change
+				}
+			}
+		}
+		return out
+	}
+
+	if got := changes(current()); len(got) != 0 {
+		t.Fatalf("the first model carries marks %v", got)
+	}
+	// api-1 CRITICAL → OK, db-1 WARNING → CRITICAL, web-1 OK → WARNING, and
+	// a server that appears CRITICAL.
+	now = now.Add(time.Minute)
+	seen := now
+	setProduction(server("en1", "api-1", ok, ok, ok), server("en2", "db-1", crit, warn), server("en3", "web-1", ok, warn),
+		server("en9", "zz-new", crit))
+	m := current()
+	want := map[string]Change{"en1": ChangeResolved, "en2": ChangeWorse, "en3": ChangeWorse}
+	if got := changes(m); !maps.Equal(got, want) {
+		t.Errorf("marks %v, want %v", got, want)
+	}
+	if at := m.Section(1).Tiles[1].ChangedAt; !at.Equal(seen) {
+		t.Errorf("changed at %v, want %v (when the change was seen)", at, seen)
+	}
+	// Within its severity a changed server comes first: db-1 (new
+	// CRITICAL) before zz-new (CRITICAL all along, as far as we know).
+	if got := tileIDs(m.View(ParseQuery(""), 1).Sections[0].Tiles); !slices.Equal(got, []string{"en2", "en9", "en3", "en1"}) {
+		t.Errorf("order %v, want en2 en9 en3 en1", got)
+	}
+	// A poll that changes nothing keeps the marks; time ends them.
+	now = now.Add(5 * time.Minute)
+	src.gen.Add(1)
+	if got := changes(current()); !maps.Equal(got, want) {
+		t.Errorf("after an unchanged poll: marks %v, want %v", got, want)
+	}
+	if !m.ValidAt(seen.Add(10*time.Minute-time.Nanosecond)) || m.ValidAt(seen.Add(10*time.Minute)) {
+		t.Error("the model does not expire when its marks do")
+	}
+	now = seen.Add(10 * time.Minute)
+	later := current()
+	if got := changes(later); len(got) != 0 {
+		t.Errorf("marks %v outlived the window", got)
+	}
+	if later.Version == m.Version {
+		t.Error("the version did not advance when the marks went")
 	}
 }
