@@ -36,7 +36,7 @@ func onlyEnv(pairs ...string) func(string) string {
 func TestParseConfig(t *testing.T) {
 	defaults := Config{
 		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
-		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256,
+		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256, ChangeWindow: 10 * time.Minute,
 	}
 	with := func(f func(*Config)) Config {
 		c := defaults
@@ -56,6 +56,10 @@ func TestParseConfig(t *testing.T) {
 			with(func(c *Config) { c.Demo, c.DBPath = true, "dashboard-demo.db" })},
 		{"-demo with -db keeps the named file", []string{"-demo", "-db", "/tmp/x.db"}, nil,
 			with(func(c *Config) { c.Demo, c.DBPath = true, "/tmp/x.db" })},
+		{"CHANGE_WINDOW sets how long changes stay marked", nil, []string{"CHANGE_WINDOW=30m"},
+			with(func(c *Config) { c.ChangeWindow = 30 * time.Minute })},
+		{"-plain-order keeps the wall in name order", []string{"-plain-order"}, nil,
+			with(func(c *Config) { c.PlainOrder = true })},
 		{"POLL_INTERVAL sets the poll interval", nil, []string{"POLL_INTERVAL=45s"},
 			with(func(c *Config) { c.PollInterval = 45 * time.Second })},
 		{"POLL_INTERVAL with spaces around is trimmed", nil, []string{"POLL_INTERVAL= 1m "},
@@ -117,6 +121,8 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 			[]string{`"often" is not a duration such as 30s`}},
 		{"a bare number is not a duration", nil, []string{"POLL_INTERVAL=30"},
 			[]string{`"30" is not a duration`}},
+		{"a change window out of range is refused", []string{"-change-window", "10s"}, nil,
+			[]string{"-change-window / CHANGE_WINDOW: 10s is not between 1m and 24h"}},
 		{"a refresh interval that is not a duration is refused", []string{"-refresh-interval", "soon"}, nil,
 			[]string{"-refresh-interval / REFRESH_INTERVAL", `"soon" is not a duration`}},
 		{"a refresh interval below 1s is refused", nil, []string{"REFRESH_INTERVAL=500ms"},
