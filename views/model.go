@@ -344,8 +344,6 @@ func ChangeWord(c wall.Change) string {
 		return "NEW"
 	case wall.ChangeResolved:
 		return "RESOLVED"
-	case wall.ChangeBetter:
-		return "BETTER"
 	}
 	return ""
 }

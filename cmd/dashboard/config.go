@@ -66,7 +66,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.IdentityURL, "identity-url", env("RACKSPACE_IDENTITY_URL", rackspace.DefaultIdentityURL), "Rackspace Identity v2.0 base URL (RACKSPACE_IDENTITY_URL)")
 	poll := fs.String("poll-interval", env("POLL_INTERVAL", "30s"), "how often each account is polled, at least 10s (POLL_INTERVAL)")
 	refresh := fs.String("refresh-interval", env("REFRESH_INTERVAL", "20s"), "how often the page reloads its grid (REFRESH_INTERVAL)")
-	changeWindow := fs.String("change-window", env("CHANGE_WINDOW", "10m"), "how long a server whose state changed stays marked NEW or RESOLVED, 1m to 24h (CHANGE_WINDOW)")
+	changeWindow := fs.String("change-window", env("CHANGE_WINDOW", ""), "how long a server whose state changed stays marked NEW or RESOLVED, 1m to 24h (CHANGE_WINDOW; default 10m, 2m with -demo)")
 	concurrency := fs.String("concurrency", env("CONCURRENCY", strconv.Itoa(monitoring.DefaultConcurrency)), "how many accounts are polled at once, `n` from 1 to 1024 (CONCURRENCY)")
 	fs.BoolVar(&cfg.Demo, "demo", envBool("DEMO"), "run with a built-in fake Rackspace and three demo accounts (DEMO)")
 	fs.BoolVar(&cfg.PublicDashboard, "public-dashboard", envBool("PUBLIC_DASHBOARD"), "show the read-only views (dashboard, account and server pages) without sign-in, for wall screens (PUBLIC_DASHBOARD)")
@@ -97,6 +97,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.RefreshInterval < time.Second {
 		return cfg, fmt.Errorf("-refresh-interval / REFRESH_INTERVAL: %s is below 1s", cfg.RefreshInterval)
+	}
+	if *changeWindow == "" {
+		// The demo's states change every minute or so: with ten minutes of
+		// marks nearly every tile would carry one.
+		*changeWindow = "10m"
+		if cfg.Demo {
+			*changeWindow = "2m"
+		}
 	}
 	if cfg.ChangeWindow, err = time.ParseDuration(*changeWindow); err != nil {
 		return cfg, fmt.Errorf("-change-window / CHANGE_WINDOW: %q is not a duration such as 10m", *changeWindow)

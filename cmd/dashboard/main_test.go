@@ -50,12 +50,14 @@ func TestParseConfig(t *testing.T) {
 		want Config
 	}{
 		{"no flags and no environment give the defaults", nil, nil, defaults},
-		{"-demo uses its own database file by default", []string{"-demo"}, nil,
-			with(func(c *Config) { c.Demo, c.DBPath = true, "dashboard-demo.db" })},
+		{"-demo uses its own database file and a shorter change window by default", []string{"-demo"}, nil,
+			with(func(c *Config) { c.Demo, c.DBPath, c.ChangeWindow = true, "dashboard-demo.db", 2*time.Minute })},
 		{"DEMO=true in the environment is demo mode too", nil, []string{"DEMO=true"},
-			with(func(c *Config) { c.Demo, c.DBPath = true, "dashboard-demo.db" })},
+			with(func(c *Config) { c.Demo, c.DBPath, c.ChangeWindow = true, "dashboard-demo.db", 2*time.Minute })},
 		{"-demo with -db keeps the named file", []string{"-demo", "-db", "/tmp/x.db"}, nil,
-			with(func(c *Config) { c.Demo, c.DBPath = true, "/tmp/x.db" })},
+			with(func(c *Config) { c.Demo, c.DBPath, c.ChangeWindow = true, "/tmp/x.db", 2*time.Minute })},
+		{"-demo with a change window keeps it", []string{"-demo", "-change-window", "10m"}, nil,
+			with(func(c *Config) { c.Demo, c.DBPath = true, "dashboard-demo.db" })},
 		{"CHANGE_WINDOW sets how long changes stay marked", nil, []string{"CHANGE_WINDOW=30m"},
 			with(func(c *Config) { c.ChangeWindow = 30 * time.Minute })},
 		{"-plain-order keeps the wall in name order", []string{"-plain-order"}, nil,

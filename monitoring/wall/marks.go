@@ -15,7 +15,6 @@ type Change string
 const (
 	ChangeNone     Change = ""
 	ChangeWorse    Change = "new"      // its worst state got worse (a new problem)
-	ChangeBetter   Change = "better"   // better, still a problem
 	ChangeResolved Change = "resolved" // back to OK
 )
 
@@ -33,14 +32,14 @@ func tileKey(accountID int64, serverID string) string {
 	return strconv.FormatInt(accountID, 10) + "/" + serverID
 }
 
+// changeOf is the mark for a change of worst state: a problem that eased
+// but remains (CRITICAL → WARNING) is not news, and gets none.
 func changeOf(from, to monitoring.State) Change {
 	switch {
 	case to.Worse(from):
 		return ChangeWorse
 	case to == monitoring.StateOK:
 		return ChangeResolved
-	case from.Worse(to):
-		return ChangeBetter
 	}
 	return ChangeNone
 }
@@ -72,7 +71,12 @@ func (s *Service) applyMarks(prev, m *Model, now time.Time) {
 			}
 			for _, t := range sec.Tiles {
 				if from, ok := was[t.ID]; ok && from != t.Worst {
-					s.marks[tileKey(sec.AccountID, t.ID)] = mark{change: changeOf(from, t.Worst), at: now}
+					k := tileKey(sec.AccountID, t.ID)
+					if c := changeOf(from, t.Worst); c != ChangeNone {
+						s.marks[k] = mark{change: c, at: now}
+					} else {
+						delete(s.marks, k) // a NEW that eased is no longer news
+					}
 				}
 			}
 		}

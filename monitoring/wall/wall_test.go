@@ -483,3 +483,31 @@ func TestChangeMarks(t *testing.T) {
 		t.Error("the version did not advance when the marks went")
 	}
 }
+
+func TestAProblemThatEasesIsNotNews(t *testing.T) {
+	src := &fakeSource{in: fixture()}
+	src.gen.Store(1)
+	s := NewService(src, Options{})
+	s.SetClock(func() time.Time { return t0 })
+	set := func(servers ...monitoring.Server) *Model {
+		t.Helper()
+		snap := *src.in.Snapshots[1]
+		snap.Servers = servers
+		snaps := maps.Clone(src.in.Snapshots)
+		snaps[1] = &snap
+		src.in.Snapshots = snaps
+		src.gen.Add(1)
+		m, err := s.Current(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	set(server("en1", "api-1", ok, warn))
+	if c := set(server("en1", "api-1", ok, crit)).Section(1).Tiles[0].Change; c != ChangeWorse {
+		t.Fatalf("WARNING → CRITICAL: mark %q, want new", c)
+	}
+	if c := set(server("en1", "api-1", ok, warn)).Section(1).Tiles[0].Change; c != ChangeNone {
+		t.Errorf("CRITICAL → WARNING: mark %q, want none (and the NEW gone)", c)
+	}
+}
