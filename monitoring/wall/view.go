@@ -204,3 +204,24 @@ func (s *Section) rank() monitoring.State {
 	}
 	return s.Worst
 }
+
+// MatchesChange reports whether a recorded change matches the query, by
+// the same rules as a tile: words in the account's names or the server's
+// label or id (or, for an alarm's change, the alarm's label), and states,
+// where a change matches a state it came from or went to (a CRITICAL that
+// resolved is still a CRITICAL to someone looking for them).
+func (q Query) MatchesChange(account, username, server, serverID, alarm string, from, to monitoring.State) bool {
+	if q.states != nil && !q.states[from] && !q.states[to] {
+		return false
+	}
+	if q.problem && (from == "" || from == monitoring.StateOK) && (to == "" || to == monitoring.StateOK) {
+		return false
+	}
+	hay := strings.ToLower(account + " " + username + " " + server + " " + serverID + " " + alarm)
+	for _, w := range q.words {
+		if !strings.Contains(hay, w) {
+			return false
+		}
+	}
+	return true
+}

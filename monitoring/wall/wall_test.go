@@ -511,3 +511,28 @@ func TestAProblemThatEasesIsNotNews(t *testing.T) {
 		t.Errorf("CRITICAL → WARNING: mark %q, want none (and the NEW gone)", c)
 	}
 }
+
+func TestMatchesChange(t *testing.T) {
+	tests := []struct {
+		query    string
+		from, to monitoring.State
+		want     bool
+	}{
+		{"", ok, crit, true},
+		{"production", ok, crit, true},
+		{"acme-prod db", ok, crit, true},
+		{"staging", ok, crit, false},
+		{"disk", ok, crit, true}, // the alarm's label
+		{"state:critical", crit, ok, true},
+		{"state:critical", ok, warn, false},
+		{"is:problem", crit, ok, true},
+		{"is:problem", "", ok, false}, // an OK alarm added
+		{"state:purple", ok, crit, false},
+	}
+	for _, tt := range tests {
+		got := ParseQuery(tt.query).MatchesChange("Production", "acme-prod", "db-1", "en2", "Disk usage", tt.from, tt.to)
+		if got != tt.want {
+			t.Errorf("%q on %s → %s: %v, want %v", tt.query, tt.from, tt.to, got, tt.want)
+		}
+	}
+}
