@@ -81,6 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer db.Close()
 	store := monitoring.NewStore(db, sealer)
+	store.SetRetention(cfg.History)
 
 	identityURL := cfg.IdentityURL
 	var fake *http.Server
@@ -133,12 +134,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer close(pollDone)
 		_ = poller.Run(pollCtx)
 	}()
+	pruneDone := make(chan struct{})
+	go func() {
+		defer close(pruneDone)
+		monitoring.RunRetention(pollCtx, store, log)
+	}()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("dashboard listening", "url", "http://"+ln.Addr().String(), "db", cfg.DBPath,
 		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "concurrency", cfg.Concurrency,
-		"memory_limit_mib", memLimit>>20, "demo", cfg.Demo, "public_dashboard", cfg.PublicDashboard)
+		"memory_limit_mib", memLimit>>20, "demo", cfg.Demo, "public_dashboard", cfg.PublicDashboard,
+		"history_days", int(cfg.History.MaxAge/(24*time.Hour)), "history_rows", cfg.History.MaxRows)
 	fmt.Fprintf(stdout, "Dashboard on http://%s\n", ln.Addr())
 
 	select {
@@ -156,14 +163,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if serr := srv.Shutdown(httpCtx); serr != nil {
 		log.Warn("http shutdown", "err", serr)
 	}
-	// The poller gets its own time: a slow HTTP drain must not leave it
-	// writing while the database closes.
+	// The poller (and the history's pruning) gets its own time: a slow
+	// HTTP drain must not leave it writing while the database closes.
 	stopPolling()
 	select {
 	case <-pollDone:
 	case <-time.After(15 * time.Second):
 		log.Warn("poller did not stop in time")
 	}
+	<-pruneDone // a batch is short and the pause between batches ends with the context
 	log.Info("stopped")
 	return err
 }
