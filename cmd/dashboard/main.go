@@ -245,10 +245,13 @@ var demoAliases = map[string]string{
 	"acme-production": "Production", "acme-staging": "Staging", "acme-internal": "Internal tools",
 }
 
+// demoUpstream is the demo's fake Rackspace, before its accounts are added.
+var demoUpstream = fakerax.Config{Seed: 2015, ChangeEvery: time.Minute, Latency: 40 * time.Millisecond}
+
 // startDemoUpstream runs the fake Rackspace on a loopback port and, on an
 // empty database, adds the demo accounts. It returns the Identity URL.
 func startDemoUpstream(ctx context.Context, store *monitoring.Store, log *slog.Logger) (*http.Server, string, error) {
-	fake := fakerax.New(fakerax.Config{Seed: 2015, ChangeEvery: time.Minute, Latency: 40 * time.Millisecond})
+	fake := fakerax.New(demoUpstream)
 	var keys = map[string]string{}
 	for _, spec := range demoAccounts {
 		a := fake.AddAccount(spec)
