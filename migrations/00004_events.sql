@@ -24,11 +24,13 @@ CREATE TABLE events (
 );
 -- Newest (or oldest) first across accounts, a time range, and pruning.
 CREATE INDEX events_recorded_idx ON events (recorded_at);
--- One server's history; its account_id prefix serves one account's and
--- the cascade when an account is removed.
+-- One account's history, in order (and the cascade when it is removed).
+CREATE INDEX events_account_idx ON events (account_id, recorded_at);
+-- One server's history.
 CREATE INDEX events_server_idx ON events (account_id, server_id, recorded_at);
 
 -- +goose Down
 DROP INDEX events_server_idx;
+DROP INDEX events_account_idx;
 DROP INDEX events_recorded_idx;
 DROP TABLE events;
