@@ -101,17 +101,14 @@ func (r Retention) Off() bool { return r.MaxAge <= 0 || r.MaxRows <= 0 }
 
 // SetRetention sets the history's bounds (DefaultRetention until set).
 // With Off bounds polls record nothing and PruneEvents removes everything.
-func (s *Store) SetRetention(r Retention) {
-	s.mu.Lock()
-	s.retention = r
-	s.mu.Unlock()
-}
+func (s *Store) SetRetention(r Retention) { s.retention.Store(&r) }
 
 // Retention returns the history's bounds.
 func (s *Store) Retention() Retention {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.retention
+	if r := s.retention.Load(); r != nil {
+		return *r
+	}
+	return DefaultRetention
 }
 
 // histAlarm is what the comparison keeps of an alarm.

@@ -132,16 +132,17 @@ type Store struct {
 	sealer *Sealer
 	now    func() time.Time
 
-	mu        sync.Mutex
-	cache     map[int64]*Snapshot // summaries of the latest snapshots, by account
-	users     map[string]User     // remembered UserByName answers
-	pages     map[int64][]int64   // hashes of the stored snapshot pages, by account
-	usersGen  uint64              // advances with every write to users
-	retention Retention           // the history's bounds
+	mu       sync.Mutex
+	cache    map[int64]*Snapshot // summaries of the latest snapshots, by account
+	users    map[string]User     // remembered UserByName answers
+	pages    map[int64][]int64   // hashes of the stored snapshot pages, by account
+	usersGen uint64              // advances with every write to users
 
 	// gen advances with every change the pages show: a stored poll, an
 	// account or a saved filter added, changed or removed.
 	gen atomic.Uint64
+
+	retention atomic.Pointer[Retention] // the history's bounds; nil: DefaultRetention
 }
 
 // Generation is a number that advances whenever what the pages show may
@@ -153,7 +154,7 @@ func (s *Store) changed() { s.gen.Add(1) }
 // NewStore wraps an opened, migrated database.
 func NewStore(db *sql.DB, sealer *Sealer) *Store {
 	return &Store{db: db, sealer: sealer, now: time.Now, cache: map[int64]*Snapshot{}, users: map[string]User{},
-		pages: map[int64][]int64{}, retention: DefaultRetention}
+		pages: map[int64][]int64{}}
 }
 
 // DB exposes the handle for health checks and sessions.

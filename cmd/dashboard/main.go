@@ -82,6 +82,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer db.Close()
 	store := monitoring.NewStore(db, sealer)
 	store.SetRetention(cfg.History)
+	// The history is pruned in the background from now until run returns,
+	// stopped (deferred after db.Close, so before it) on every way out.
+	pruneCtx, stopPruning := context.WithCancel(context.Background())
+	pruneDone := make(chan struct{})
+	go func() {
+		defer close(pruneDone)
+		monitoring.RunRetention(pruneCtx, store, log)
+	}()
+	defer func() { stopPruning(); <-pruneDone }()
 
 	identityURL := cfg.IdentityURL
 	var fake *http.Server
@@ -134,11 +143,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer close(pollDone)
 		_ = poller.Run(pollCtx)
 	}()
-	pruneDone := make(chan struct{})
-	go func() {
-		defer close(pruneDone)
-		monitoring.RunRetention(pollCtx, store, log)
-	}()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -163,15 +167,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if serr := srv.Shutdown(httpCtx); serr != nil {
 		log.Warn("http shutdown", "err", serr)
 	}
-	// The poller (and the history's pruning) gets its own time: a slow
-	// HTTP drain must not leave it writing while the database closes.
+	// The poller gets its own time: a slow HTTP drain must not leave it
+	// writing while the database closes.
 	stopPolling()
 	select {
 	case <-pollDone:
 	case <-time.After(15 * time.Second):
 		log.Warn("poller did not stop in time")
 	}
-	<-pruneDone // a batch is short and the pause between batches ends with the context
 	log.Info("stopped")
 	return err
 }

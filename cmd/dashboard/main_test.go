@@ -38,8 +38,8 @@ func TestParseConfig(t *testing.T) {
 	defaults := Config{
 		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
 		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256,
-		History: monitoring.Retention{MaxAge: 30 * 24 * time.Hour, MaxRows: 200_000},
 	}
+	defaults.History = monitoring.Retention{MaxAge: 30 * 24 * time.Hour, MaxRows: 200_000}
 	with := func(f func(*Config)) Config {
 		c := defaults
 		f(&c)
