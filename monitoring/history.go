@@ -67,9 +67,10 @@ type Event struct {
 	// timestamp of the new state (never later than the poll), otherwise
 	// the time of the poll that saw it.
 	At time.Time
-	// RecordedAt is when the poll that saw the change was stored. It never
-	// decreases from one event to the next (by ID): it is the time to page
-	// forward by.
+	// RecordedAt is when the poll that saw the change was stored, read
+	// from the clock inside the write transaction: one writer at a time,
+	// so it does not decrease from one event to the next by ID (unless
+	// the clock is set back). It is the time to page forward by.
 	RecordedAt  time.Time
 	Kind        EventKind
 	ServerID    string

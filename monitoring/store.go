@@ -580,7 +580,7 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 		if !slices.Equal(now, built.base) {
 			return fmt.Errorf("save poll: %w", errSnapshotMoved)
 		}
-		// Taken inside the transaction, so it ascends with commit order.
+		// Read inside the transaction: it follows the commit order.
 		if err := insertEvents(ctx, tx, id, s.now(), built.events); err != nil {
 			return err
 		}
