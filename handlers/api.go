@@ -807,6 +807,7 @@ func (h *Handler) apiIndex(w http.ResponseWriter, r *http.Request) {
 			"GET /api/v1/auth", "GET /api/v1/auth/{username}",
 			"GET /api/v1/monitors[?small]", "GET /api/v1/monitors/{username}[?small]", "GET /api/v1/monitors/{username}/{serverId}",
 			"GET /api/v1/filters", "POST /api/v1/filters (filter, name)", "DELETE /api/v1/filters (filter)",
+			"GET /api/v1/events[?since=<unix ms>][&limit=<1-1000>][&account=<username>]",
 		},
 	})
 }

@@ -74,6 +74,8 @@ func (h *Handler) Routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/filters", in(h.apiAddFilter))
 	mux.HandleFunc("DELETE /api/v1/filters", in(h.apiDeleteFilter))
 	mux.HandleFunc("/api/v1/filters", in(apiMethodNotAllowed("GET", "POST", "DELETE")))
+	mux.HandleFunc("GET /api/v1/events", in(h.apiEvents))
+	mux.HandleFunc("/api/v1/events", in(apiMethodNotAllowed("GET")))
 	mux.HandleFunc("/api/", in(apiNotFound))
 
 	mux.HandleFunc("/", ro(func(w http.ResponseWriter, r *http.Request) {

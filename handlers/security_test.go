@@ -171,7 +171,7 @@ func TestEveryRouteNeedsASignIn(t *testing.T) {
 		{"POST", "/settings/tokens"}, {"POST", "/settings/password"},
 		{"GET", "/api/v1/"}, {"GET", "/api/v1/accounts"}, {"POST", "/api/v1/accounts"}, {"DELETE", "/api/v1/accounts"},
 		{"GET", "/api/v1/monitors"}, {"GET", "/api/v1/monitors/acct"}, {"GET", "/api/v1/monitors/acct/" + srvID},
-		{"GET", "/api/v1/filters"}, {"POST", "/api/v1/filters"}, {"DELETE", "/api/v1/filters"}, {"GET", "/metrics"},
+		{"GET", "/api/v1/filters"}, {"POST", "/api/v1/filters"}, {"DELETE", "/api/v1/filters"}, {"GET", "/api/v1/events"}, {"GET", "/metrics"},
 		{"GET", "/no/such/page"},
 	}
 	for _, public := range []bool{false, true} {

@@ -297,8 +297,11 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 	if p.observer != nil {
 		p.observer.ObservePoll(acct.Username, took, nil, res.RateLimit)
 	}
+	if herr := snap.HistoryErr(); herr != nil {
+		p.log.Warn("poller: the snapshot is stored but its changes are not recorded", "account", acct.Username, "err", herr)
+	}
 	p.log.Debug("polled", "account", acct.Username, "servers", len(snap.summary.Servers), "pages", res.Pages,
-		"logins", res.LoggedIn, "took", took.Round(time.Millisecond).String())
+		"changes", snap.Changes(), "logins", res.LoggedIn, "took", took.Round(time.Millisecond).String())
 	return nil
 }
 

@@ -35,6 +35,7 @@ type SnapshotBuilder struct {
 	pages   []builtPage
 	summary []Server
 	err     error
+	hist    *differ // compares changed pages with their stored versions; nil: nothing to record
 }
 
 type builtPage struct {
@@ -48,7 +49,21 @@ type BuiltSnapshot struct {
 	summary   *Snapshot
 	pages     []builtPage
 	err       error
+	// compared: the history compared the changed pages with those stored
+	// with the hashes in base; events is what changed.
+	compared   bool
+	base       []int64
+	events     []Event
+	historyErr error
 }
+
+// Changes is how many changes the poll found (see Event).
+func (bs *BuiltSnapshot) Changes() int { return len(bs.events) }
+
+// HistoryErr says why the poll's changes could not be found, when they
+// could not (a stored page that would not read): the snapshot is stored
+// all the same, and the poll records no changes.
+func (bs *BuiltSnapshot) HistoryErr() error { return bs.historyErr }
 
 // Page implements PageSink.
 func (b *SnapshotBuilder) Page(servers []Server) {
@@ -59,6 +74,9 @@ func (b *SnapshotBuilder) Page(servers []Server) {
 			b.err = err
 		}
 		p.data = data
+		if b.hist != nil {
+			b.hist.page(len(b.pages), servers)
+		}
 	}
 	b.pages = append(b.pages, p)
 	for i := range servers {
@@ -73,7 +91,13 @@ func (b *SnapshotBuilder) Finish(fetchedAt time.Time) *BuiltSnapshot {
 		sum.Servers = []Server{}
 	}
 	sortServers(sum.Servers)
-	return &BuiltSnapshot{FetchedAt: sum.FetchedAt, summary: sum, pages: b.pages, err: b.err}
+	bs := &BuiltSnapshot{FetchedAt: sum.FetchedAt, summary: sum, pages: b.pages, err: b.err}
+	if b.hist != nil {
+		bs.events, bs.historyErr = b.hist.finish(len(b.pages), sum.FetchedAt)
+		bs.compared, bs.base = bs.historyErr == nil, b.stored
+		b.hist = nil
+	}
+	return bs
 }
 
 // unchanged reports whether every page is as stored (and no page is gone).
@@ -154,6 +178,28 @@ func decodePage(data []byte, keep func(*Server) bool, into []Server) ([]Server, 
 		}
 	}
 	return into, expectDelim(dec, ']')
+}
+
+// decodeStoredPage reads a stored page as the history's comparison needs
+// it, handing each server to fn.
+func decodeStoredPage(data []byte, fn func(*storedServer)) error {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	dec := json.NewDecoder(zr)
+	if err := expectDelim(dec, '['); err != nil {
+		return err
+	}
+	for dec.More() {
+		var srv storedServer
+		if err := dec.Decode(&srv); err != nil {
+			return err
+		}
+		fn(&srv)
+	}
+	return expectDelim(dec, ']')
 }
 
 // decodeWhole reads a snapshot stored whole as plain JSON (rows written

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -143,6 +144,8 @@ type Store struct {
 	// gen advances with every change the pages show: a stored poll, an
 	// account or a saved filter added, changed or removed.
 	gen atomic.Uint64
+
+	retention atomic.Pointer[Retention] // the history's bounds; nil: DefaultRetention
 }
 
 // Generation is a number that advances whenever what the pages show may
@@ -455,13 +458,21 @@ type PollSuccess struct {
 }
 
 // NewSnapshotBuilder starts the snapshot of a poll of account id: it knows
-// the stored pages, so that only changed pages are encoded.
+// the stored pages, so that only changed pages are encoded, and compares
+// those with their stored versions to find the poll's changes (unless the
+// history is off, or nothing is stored yet).
 func (s *Store) NewSnapshotBuilder(ctx context.Context, id int64) (*SnapshotBuilder, error) {
 	stored, err := s.pageHashes(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return &SnapshotBuilder{stored: stored}, nil
+	b := &SnapshotBuilder{stored: stored}
+	if !s.Retention().Off() {
+		if b.hist, err = s.newDiffer(ctx, id, stored); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // pageHashes returns the hashes of an account's stored pages, remembered
@@ -505,6 +516,10 @@ func (s *Store) pageHashes(ctx context.Context, id int64) ([]int64, error) {
 // Only the pages whose content changed are written. A poll that brought
 // exactly the data of the one before (the usual case: states change far
 // less often than accounts are polled) only moves the snapshot's time.
+//
+// The changes the builder found between the stored snapshot and this one
+// are recorded in the same transaction (see Event), once it has checked
+// that the stored pages are still those the builder compared with.
 func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) error {
 	built := p.Built
 	if built == nil {
@@ -559,6 +574,19 @@ func (s *Store) SavePollSuccess(ctx context.Context, id int64, p PollSuccess) er
 	if n, _ := res.RowsAffected(); n == 0 {
 		_ = tx.Rollback()
 		return s.whyNotSaved(ctx, id)
+	}
+	if built.compared && !same {
+		now, err := storedHashes(ctx, tx, id)
+		if err != nil {
+			return fmt.Errorf("save poll: %w", err)
+		}
+		if !slices.Equal(now, built.base) {
+			return fmt.Errorf("save poll: %w", errSnapshotMoved)
+		}
+		// Read inside the transaction: it follows the commit order.
+		if err := insertEvents(ctx, tx, id, s.now(), built.events); err != nil {
+			return err
+		}
 	}
 	for i, pg := range built.pages {
 		if pg.data == nil {

@@ -18,7 +18,7 @@ import (
 const testSecret = "a test secret that is long enough"
 
 // openStore opens a migrated SQLite file in a temp dir.
-func openStore(t *testing.T) (*monitoring.Store, string) {
+func openStore(t testing.TB) (*monitoring.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
 	db, err := monitoring.OpenDB(context.Background(), path, migrations.FS)

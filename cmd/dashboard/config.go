@@ -22,6 +22,13 @@ var errHelp = errors.New("help requested")
 // connection and its partly reduced snapshot.
 const maxConcurrency = 1024
 
+// Bounds of -history-days and -history-rows: ten years, and some 2 GB of
+// rows; beyond them a typo is likelier than a wish.
+const (
+	maxHistoryDays = 3650
+	maxHistoryRows = 10_000_000
+)
+
 // Config is every setting, from flags with environment equivalents (a flag
 // wins over the environment).
 type Config struct {
@@ -31,6 +38,7 @@ type Config struct {
 	PollInterval    time.Duration
 	RefreshInterval time.Duration
 	Concurrency     int
+	History         monitoring.Retention // zero bounds: no history
 	Demo            bool
 	PublicDashboard bool
 	PlainOrder      bool
@@ -68,6 +76,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	refresh := fs.String("refresh-interval", env("REFRESH_INTERVAL", "20s"), "how often the page reloads its grid (REFRESH_INTERVAL)")
 	changeWindow := fs.String("change-window", env("CHANGE_WINDOW", ""), "how long a server whose state changed stays marked NEW or RESOLVED, 1m to 24h (CHANGE_WINDOW; default 10m, 2m with -demo)")
 	concurrency := fs.String("concurrency", env("CONCURRENCY", strconv.Itoa(monitoring.DefaultConcurrency)), "how many accounts are polled at once, `n` from 1 to 1024 (CONCURRENCY)")
+	historyDays := fs.String("history-days", env("HISTORY_DAYS", strconv.Itoa(int(monitoring.DefaultRetention.MaxAge/(24*time.Hour)))),
+		"days of alarm history kept, `n` from 0 (none) to 3650 (HISTORY_DAYS)")
+	historyRows := fs.String("history-rows", env("HISTORY_ROWS", strconv.Itoa(monitoring.DefaultRetention.MaxRows)),
+		"changes kept in the alarm history at most, `n` from 0 (none) to 10000000 (HISTORY_ROWS)")
 	fs.BoolVar(&cfg.Demo, "demo", envBool("DEMO"), "run with a built-in fake Rackspace and three demo accounts (DEMO)")
 	fs.BoolVar(&cfg.PublicDashboard, "public-dashboard", envBool("PUBLIC_DASHBOARD"), "show the read-only views (dashboard, account and server pages) without sign-in, for wall screens (PUBLIC_DASHBOARD)")
 	fs.BoolVar(&cfg.PlainOrder, "plain-order", envBool("PLAIN_ORDER"), "list accounts by name and servers by label instead of problems first (PLAIN_ORDER; ?order=severity still asks for problems first)")
@@ -117,6 +129,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.Concurrency < 1 || cfg.Concurrency > maxConcurrency {
 		return cfg, fmt.Errorf("-concurrency / CONCURRENCY: %d is not between 1 and %d", cfg.Concurrency, maxConcurrency)
+	}
+	days, err := strconv.Atoi(*historyDays)
+	if err != nil || days < 0 || days > maxHistoryDays {
+		return cfg, fmt.Errorf("-history-days / HISTORY_DAYS: %q is not a whole number of days from 0 to %d", *historyDays, maxHistoryDays)
+	}
+	cfg.History.MaxAge = time.Duration(days) * 24 * time.Hour
+	if cfg.History.MaxRows, err = strconv.Atoi(*historyRows); err != nil || cfg.History.MaxRows < 0 || cfg.History.MaxRows > maxHistoryRows {
+		return cfg, fmt.Errorf("-history-rows / HISTORY_ROWS: %q is not a whole number from 0 to %d", *historyRows, maxHistoryRows)
 	}
 	if cfg.DBPath == "" {
 		cfg.DBPath = "dashboard.db"

@@ -81,6 +81,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer db.Close()
 	store := monitoring.NewStore(db, sealer)
+	store.SetRetention(cfg.History)
+	// The history is pruned in the background from now until run returns,
+	// stopped (deferred after db.Close, so before it) on every way out.
+	pruneCtx, stopPruning := context.WithCancel(context.Background())
+	pruneDone := make(chan struct{})
+	go func() {
+		defer close(pruneDone)
+		monitoring.RunRetention(pruneCtx, store, log)
+	}()
+	defer func() { stopPruning(); <-pruneDone }()
 
 	identityURL := cfg.IdentityURL
 	var fake *http.Server
@@ -139,7 +149,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("dashboard listening", "url", "http://"+ln.Addr().String(), "db", cfg.DBPath,
 		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "concurrency", cfg.Concurrency,
-		"memory_limit_mib", memLimit>>20, "demo", cfg.Demo, "public_dashboard", cfg.PublicDashboard)
+		"memory_limit_mib", memLimit>>20, "demo", cfg.Demo, "public_dashboard", cfg.PublicDashboard,
+		"history_days", int(cfg.History.MaxAge/(24*time.Hour)), "history_rows", cfg.History.MaxRows)
 	fmt.Fprintf(stdout, "Dashboard on http://%s\n", ln.Addr())
 
 	select {
@@ -238,10 +249,13 @@ var demoAliases = map[string]string{
 	"acme-production": "Production", "acme-staging": "Staging", "acme-internal": "Internal tools",
 }
 
+// demoUpstream is the demo's fake Rackspace, before its accounts are added.
+var demoUpstream = fakerax.Config{Seed: 2015, ChangeEvery: time.Minute, Latency: 40 * time.Millisecond}
+
 // startDemoUpstream runs the fake Rackspace on a loopback port and, on an
 // empty database, adds the demo accounts. It returns the Identity URL.
 func startDemoUpstream(ctx context.Context, store *monitoring.Store, log *slog.Logger) (*http.Server, string, error) {
-	fake := fakerax.New(fakerax.Config{Seed: 2015, ChangeEvery: time.Minute, Latency: 40 * time.Millisecond})
+	fake := fakerax.New(demoUpstream)
 	var keys = map[string]string{}
 	for _, spec := range demoAccounts {
 		a := fake.AddAccount(spec)

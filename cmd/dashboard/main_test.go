@@ -19,6 +19,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"cmdash/monitoring"
 	"cmdash/monitoring/rackspace"
 )
 
@@ -38,6 +39,7 @@ func TestParseConfig(t *testing.T) {
 		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
 		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256, ChangeWindow: 10 * time.Minute,
 	}
+	defaults.History = monitoring.Retention{MaxAge: 30 * 24 * time.Hour, MaxRows: 200_000}
 	with := func(f func(*Config)) Config {
 		c := defaults
 		f(&c)
@@ -93,6 +95,12 @@ func TestParseConfig(t *testing.T) {
 		{"-public-dashboard=false beats PUBLIC_DASHBOARD", []string{"-public-dashboard=false"}, []string{"PUBLIC_DASHBOARD=true"}, defaults},
 		{"SECURE_COOKIES=true marks cookies secure", nil, []string{"SECURE_COOKIES=true"},
 			with(func(c *Config) { c.SecureCookies = true })},
+		{"HISTORY_DAYS and HISTORY_ROWS bound the history", nil, []string{"HISTORY_DAYS=7", "HISTORY_ROWS=5000"},
+			with(func(c *Config) { c.History = monitoring.Retention{MaxAge: 7 * 24 * time.Hour, MaxRows: 5000} })},
+		{"-history-days 0 keeps no history, and beats HISTORY_DAYS", []string{"-history-days", "0"}, []string{"HISTORY_DAYS=90"},
+			with(func(c *Config) { c.History.MaxAge = 0 })},
+		{"-history-rows beats HISTORY_ROWS", []string{"-history-rows", "1000"}, []string{"HISTORY_ROWS=0"},
+			with(func(c *Config) { c.History.MaxRows = 1000 })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,6 +143,11 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 		{"an Identity URL that is not http(s) is refused", []string{"-identity-url", "ftp://identity"}, nil,
 			[]string{"is not an http(s) URL"}},
 		{"an empty listen address is refused", []string{"-addr="}, nil, []string{"empty listen address"}},
+		{"history days that are not a whole number are refused", nil, []string{"HISTORY_DAYS=30d"},
+			[]string{"-history-days / HISTORY_DAYS", `"30d" is not a whole number of days from 0 to 3650`}},
+		{"negative history days are refused", []string{"-history-days", "-1"}, nil, []string{`"-1" is not a whole number`}},
+		{"history rows above ten million are refused", nil, []string{"HISTORY_ROWS=20000000"},
+			[]string{"-history-rows / HISTORY_ROWS", "from 0 to 10000000"}},
 		{"a stray argument is refused", []string{"serve"}, nil, []string{`unexpected argument "serve"`}},
 		{"an unknown flag is refused", []string{"-colour"}, nil, []string{"colour"}},
 	}
