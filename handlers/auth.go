@@ -120,7 +120,7 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/metrics":
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dashboard"`)
 		apiError(w, r, http.StatusUnauthorized, "Sign in or send 'Authorization: Bearer <token>' (create tokens in Settings).")
-	case isHTMX(r) && (r.Header.Get("HX-Trigger") == "grid" || r.Header.Get("HX-Trigger") == "server"):
+	case isHTMX(r) && selfRefresh(r.Header.Get("HX-Trigger")):
 		// A wall's own refresh: keep the page and its data where they are;
 		// it says that it lost contact and why, and recovers by itself
 		// once someone signs in again.
@@ -501,4 +501,10 @@ func (h *Handler) setup(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("first user created", "username", username)
 	seeOther(w, r, "/settings")
+}
+
+// selfRefresh reports whether an htmx trigger is a page's own refresh (the
+// wall's grid, a server's alarms, the timeline).
+func selfRefresh(trigger string) bool {
+	return trigger == "grid" || trigger == "server" || trigger == "timeline"
 }

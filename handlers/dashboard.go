@@ -48,6 +48,7 @@ type wallPage struct {
 	query     string // the filter as typed
 	plain     bool   // keep the plain order instead of problems first
 	mode      bool   // wall mode (see showWallMode)
+	quiet     bool   // without the panel of latest changes (?changes=off)
 	path      string // the page's own path, which its grid reloads from
 	// link is set for a page opened with a wall link: nothing on it leads
 	// anywhere the link does not open.
@@ -66,6 +67,7 @@ func (h *Handler) wallPage(r *http.Request, path string) wallPage {
 	case "severity":
 		p.plain = false
 	}
+	p.quiet = qv.Get("changes") == "off"
 	return p
 }
 
@@ -82,6 +84,9 @@ func (p wallPage) self(defaultPlain bool) string {
 		} else {
 			v.Set("order", "severity")
 		}
+	}
+	if p.quiet {
+		v.Set("changes", "off")
 	}
 	if len(v) == 0 {
 		return p.path
@@ -111,7 +116,7 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, wp wallPage)
 		heading, active = sec.Name, "account-"+strconv.FormatInt(wp.accountID, 10)
 	}
 	key := pageKey{version: m.Version, viewKey: viewKey{
-		path: wp.path, query: wp.query, plain: wp.plain, signedIn: currentUser(r) != "" && !wp.link,
+		path: wp.path, query: wp.query, plain: wp.plain, quiet: wp.quiet, signedIn: currentUser(r) != "" && !wp.link,
 		// On a history-cache miss htmx asks with HX-Request too, but puts
 		// what it gets in place of the whole page.
 		fragment: isHTMX(r) && r.Header.Get("HX-History-Restore-Request") != "true",
@@ -196,7 +201,7 @@ func (h *Handler) grid(m *wall.Model, wp wallPage, signedIn bool) views.Grid {
 	return views.Grid{
 		View: m.View(q, wp.accountID), Self: wp.self(h.opts.PlainOrder),
 		RefreshEvery: h.opts.RefreshInterval, PollEvery: h.opts.PollInterval,
-		SignedIn: signedIn, Wall: wp.mode, Link: wp.link,
+		SignedIn: signedIn, Wall: wp.mode, Link: wp.link, HideRecent: wp.quiet,
 	}
 }
 

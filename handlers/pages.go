@@ -26,6 +26,7 @@ type viewKey struct {
 	path     string // "/", "/accounts/{id}", "/wall" or a wall link
 	query    string
 	plain    bool // plain order rather than problems first
+	quiet    bool // without the latest changes
 	fragment bool // the grid alone (htmx refresh) or the whole page
 	signedIn bool // signed-in pages carry controls that change state
 }

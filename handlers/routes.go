@@ -32,6 +32,7 @@ func (h *Handler) Routes() http.Handler {
 	mux.HandleFunc("GET /{$}", ro(h.showDashboard))
 	mux.HandleFunc("GET /accounts/{id}", ro(h.showAccount))
 	mux.HandleFunc("GET /wall", ro(h.showWallMode))
+	mux.HandleFunc("GET /timeline", ro(h.showTimeline))
 	// A wall link opens the wall to whoever has it, and nothing else.
 	mux.HandleFunc("GET /w/{token...}", h.showWallLink)
 	mux.HandleFunc("/w/{token...}", wallLinkMethodNotAllowed)

@@ -112,7 +112,7 @@
   function fromGrid(e) {
     var d = e.detail || {};
     var id = d.requestConfig && d.requestConfig.headers ? d.requestConfig.headers["HX-Trigger"] : d.elt && d.elt.id;
-    return id === "grid" || id === "server";
+    return id === "grid" || id === "server" || id === "timeline";
   }
 
   document.addEventListener("htmx:afterRequest", function (e) {

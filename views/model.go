@@ -64,6 +64,8 @@ type Grid struct {
 	Wall bool
 	// Link marks a page opened with a wall link: no link leads elsewhere.
 	Link bool
+	// HideRecent leaves out the panel of latest changes (?changes=off).
+	HideRecent bool
 }
 
 // TitleCounts words a summary for the start of a page title, e.g.
@@ -346,4 +348,51 @@ func ChangeWord(c wall.Change) string {
 		return "RESOLVED"
 	}
 	return ""
+}
+
+// Timeline is the timeline page: recorded changes, newest first.
+type Timeline struct {
+	Query        string
+	Rows         []TimelineRow
+	More         bool // older matching changes exist beyond those shown
+	Recording    bool // history is kept at all
+	Self         string
+	RefreshEvery time.Duration
+}
+
+// TimelineRow is one change on the timeline.
+type TimelineRow struct {
+	wall.Recent
+	Href string // the server's page
+	// Lasted is how long the problem a change to OK ended had lasted; zero
+	// when the change ended none, or it began before the history kept.
+	Lasted time.Duration
+}
+
+// Span words a duration for "after 13 min": it never changes by itself,
+// so the page's bytes do not either.
+func Span(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d.Minutes())) + " min"
+	case d < 48*time.Hour:
+		h := int(d.Hours())
+		if m := int(d.Minutes()) % 60; m > 0 {
+			return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
+		}
+		return strconv.Itoa(h) + " h"
+	}
+	return strconv.Itoa(int(d.Hours()/24)) + " days"
+}
+
+func stateClassOf(s string) string { return StateClass(monitoring.State(s)) }
+
+// timelineURL is the timeline with the filter q.
+func timelineURL(q string) string {
+	if q == "" {
+		return "/timeline"
+	}
+	return "/timeline?q=" + url.QueryEscape(q)
 }

@@ -11,6 +11,7 @@ package wall
 
 import (
 	"reflect"
+	"slices"
 	"time"
 
 	"cmdash/monitoring"
@@ -21,7 +22,11 @@ type Input struct {
 	Accounts  []monitoring.Account           // in display order
 	Snapshots map[int64]*monitoring.Snapshot // by account id; missing or nil: never polled
 	Filters   []monitoring.Filter
+	Recent    []monitoring.Event // the latest recorded changes, newest first
 }
+
+// RecentShown is how many of the latest changes the model keeps.
+const RecentShown = 8
 
 // Options are the settings the rules depend on.
 type Options struct {
@@ -56,6 +61,7 @@ type Model struct {
 	Sections []Section // every account, in display order
 	Summary  Summary
 	Filters  []monitoring.Filter
+	Recent   []monitoring.Event // the latest changes, newest first (at most RecentShown)
 
 	// validUntil is when a time-dependent fact (an account turning stale)
 	// changes; zero when none will.
@@ -208,7 +214,7 @@ func countOf(c monitoring.Counts, st monitoring.State) int {
 // Build makes the model of in at now. It is pure: the same input, time and
 // options give the same model (Version is left zero; see Service).
 func Build(in Input, now time.Time, opts Options) *Model {
-	m := &Model{Sections: make([]Section, 0, len(in.Accounts)), Filters: in.Filters}
+	m := &Model{Sections: make([]Section, 0, len(in.Accounts)), Filters: in.Filters, Recent: byTime(in.Recent)}
 	m.Summary.Worst = monitoring.StateOK
 	for _, a := range in.Accounts {
 		sec, deadline := buildSection(a, in.Snapshots[a.ID], now, opts.PollInterval)
@@ -282,5 +288,14 @@ func (m *Model) ValidAt(now time.Time) bool {
 // sameShown reports whether two models show the same thing.
 func (m *Model) sameShown(o *Model) bool {
 	return reflect.DeepEqual(m.Summary, o.Summary) && reflect.DeepEqual(m.Sections, o.Sections) &&
-		reflect.DeepEqual(m.Filters, o.Filters)
+		reflect.DeepEqual(m.Filters, o.Filters) && reflect.DeepEqual(m.Recent, o.Recent)
+}
+
+// byTime orders changes by when they happened, newest first. They are
+// recorded in the order polls see them, and a change carries the
+// upstream's (earlier) time, so the two orders differ within a few polls.
+func byTime(evs []monitoring.Event) []monitoring.Event {
+	out := slices.Clone(evs)
+	slices.SortStableFunc(out, func(a, b monitoring.Event) int { return b.At.Compare(a.At) })
+	return out
 }

@@ -20,6 +20,11 @@ type Source interface {
 	ListFilters(ctx context.Context) ([]monitoring.Filter, error)
 }
 
+// RecentSource is a Source that also knows the latest recorded changes.
+type RecentSource interface {
+	RecentEvents(ctx context.Context, n int) ([]monitoring.Event, error)
+}
+
 // Service keeps the current model: it is rebuilt when the source's
 // generation advances or a time-dependent fact changes, not per request, and
 // its Version advances only when what it shows changed.
@@ -115,6 +120,11 @@ func (s *Service) load(ctx context.Context) (Input, error) {
 	}
 	if in.Filters, err = s.src.ListFilters(ctx); err != nil {
 		return in, fmt.Errorf("wall: %w", err)
+	}
+	if rs, ok := s.src.(RecentSource); ok {
+		if in.Recent, err = rs.RecentEvents(ctx, RecentShown); err != nil {
+			return in, fmt.Errorf("wall: %w", err)
+		}
 	}
 	return in, nil
 }

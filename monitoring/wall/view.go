@@ -97,6 +97,15 @@ type View struct {
 	// Summary counts what is shown: the shown accounts, and the servers
 	// among their shown tiles.
 	Summary Summary
+	// Recent are the latest changes in scope that match the query, newest
+	// first.
+	Recent []Recent
+}
+
+// Recent is a recorded change with the name of its account.
+type Recent struct {
+	monitoring.Event
+	Account string
 }
 
 // View filters the model by q, for one account (accountID > 0) or all, and
@@ -144,6 +153,18 @@ func (m *Model) View(q Query, accountID int64) View {
 	}
 	if !q.Plain {
 		slices.SortStableFunc(v.Sections, troubledFirst)
+	}
+	for _, e := range m.Recent {
+		if accountID > 0 && e.AccountID != accountID {
+			continue
+		}
+		sec := m.Section(e.AccountID)
+		if sec == nil {
+			continue
+		}
+		if q.MatchesChange(sec.Name, sec.Username, e.ServerLabel, e.ServerID, e.AlarmLabel, e.From, e.To) {
+			v.Recent = append(v.Recent, Recent{Event: e, Account: sec.Name})
+		}
 	}
 	return v
 }
