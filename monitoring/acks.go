@@ -235,8 +235,12 @@ func (s *Store) CreateAck(ctx context.Context, in AckInput) (Ack, error) {
 			a.ExpiresAt = a.CreatedAt.Add(lasts)
 		}
 		err = s.insertAck(ctx, &a, snap.FetchedAt)
-		if errors.Is(err, errSnapshotMoved) && attempt < 2 {
-			continue
+		if errors.Is(err, errSnapshotMoved) {
+			if attempt < 2 {
+				continue
+			}
+			return Ack{}, &AckError{Field: "server", Kind: AckConflict,
+				Message: "The server's data kept changing while it was being acknowledged; try again."}
 		}
 		if err != nil {
 			return Ack{}, err
@@ -246,7 +250,9 @@ func (s *Store) CreateAck(ctx context.Context, in AckInput) (Ack, error) {
 	}
 }
 
-var errSnapshotMoved = errors.New("create acknowledgement: the account's data kept changing; try again")
+// errSnapshotMoved: a poll stored another snapshot since the target was
+// checked.
+var errSnapshotMoved = errors.New("create acknowledgement: the account's data changed")
 
 // insertAck stores a, unless the account's snapshot is no longer the one
 // fetched at fetchedAt or the target has an active acknowledgement.
