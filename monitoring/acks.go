@@ -235,7 +235,7 @@ func (s *Store) CreateAck(ctx context.Context, in AckInput) (Ack, error) {
 			a.ExpiresAt = a.CreatedAt.Add(lasts)
 		}
 		err = s.insertAck(ctx, &a, snap.FetchedAt)
-		if errors.Is(err, errSnapshotMoved) {
+		if errors.Is(err, errAckTargetMoved) {
 			if attempt < 2 {
 				continue
 			}
@@ -250,9 +250,9 @@ func (s *Store) CreateAck(ctx context.Context, in AckInput) (Ack, error) {
 	}
 }
 
-// errSnapshotMoved: a poll stored another snapshot since the target was
+// errAckTargetMoved: a poll stored another snapshot since the target was
 // checked.
-var errSnapshotMoved = errors.New("create acknowledgement: the account's data changed")
+var errAckTargetMoved = errors.New("create acknowledgement: the account's data changed")
 
 // insertAck stores a, unless the account's snapshot is no longer the one
 // fetched at fetchedAt or the target has an active acknowledgement.
@@ -265,7 +265,7 @@ func (s *Store) insertAck(ctx context.Context, a *Ack, fetchedAt time.Time) erro
 	var fetched int64
 	err = tx.QueryRowContext(ctx, `SELECT fetched_at FROM snapshots WHERE account_id = ?`, a.AccountID).Scan(&fetched)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && fetched != ms(fetchedAt) {
-		return errSnapshotMoved
+		return errAckTargetMoved
 	}
 	if err != nil {
 		return fmt.Errorf("create acknowledgement: %w", err)

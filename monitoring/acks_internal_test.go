@@ -33,8 +33,8 @@ func TestAnAcknowledgementCheckedAgainstAnOlderSnapshotIsNotStored(t *testing.T)
 		t.Fatal(err)
 	}
 	a := Ack{AccountID: acct.ID, ServerID: "web", ServerLabel: "web", Note: "n", CreatedBy: "alice", CreatedAt: polled, StateAtAck: StateWarning}
-	if err := s.insertAck(ctx, &a, checked); !errors.Is(err, errSnapshotMoved) {
-		t.Fatalf("checked against an older snapshot: %v, want errSnapshotMoved", err)
+	if err := s.insertAck(ctx, &a, checked); !errors.Is(err, errAckTargetMoved) {
+		t.Fatalf("checked against an older snapshot: %v, want errAckTargetMoved", err)
 	}
 	if err := s.insertAck(ctx, &a, polled); err != nil || a.ID == 0 {
 		t.Fatalf("checked against the latest snapshot: id %d, %v", a.ID, err)
