@@ -13,8 +13,8 @@ import (
 
 var ackT0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
-// alarm is a counted, evaluated alarm in state st.
-func alarm(id string, st monitoring.State) monitoring.Alarm {
+// countedAlarm is a counted, evaluated alarm in state st.
+func countedAlarm(id string, st monitoring.State) monitoring.Alarm {
 	return monitoring.Alarm{ID: id, Label: id + "-label", State: st, Evaluated: true}
 }
 
@@ -48,12 +48,12 @@ func newAckFixture(t *testing.T) *ackFixture {
 		t.Fatal(err)
 	}
 	f.acct = a
-	off := alarm("off", monitoring.StateWarning)
+	off := countedAlarm("off", monitoring.StateWarning)
 	off.Disabled = true
 	f.save(
-		srv("web", alarm("cpu", monitoring.StateWarning), alarm("disk", monitoring.StateOK)),
-		srv("db", alarm("mem", monitoring.StateCritical), alarm("ping", monitoring.StateOK), off),
-		srv("calm", alarm("load", monitoring.StateOK)),
+		srv("web", countedAlarm("cpu", monitoring.StateWarning), countedAlarm("disk", monitoring.StateOK)),
+		srv("db", countedAlarm("mem", monitoring.StateCritical), countedAlarm("ping", monitoring.StateOK), off),
+		srv("calm", countedAlarm("load", monitoring.StateOK)),
 	)
 	return f
 }
@@ -238,7 +238,7 @@ func TestAnAcknowledgementEndsWhenItExpiresWithoutAWrite(t *testing.T) {
 		t.Errorf("acknowledging again after the expiry: %v", err)
 	}
 	t.Run("settling writes it as expired at its expiry, even when the problem recovered since", func(t *testing.T) {
-		f.settle(srv("web", alarm("cpu", monitoring.StateOK)))
+		f.settle(srv("web", countedAlarm("cpu", monitoring.StateOK)))
 		if err := f.store.DB().QueryRowContext(f.ctx, `SELECT ended_at FROM acks WHERE id = ?`, a.ID).Scan(&ended); err != nil || ended == nil {
 			t.Fatalf("ended_at %v, %v", ended, err)
 		}
@@ -257,25 +257,29 @@ func TestAnAcknowledgementEndsWhenItsProblemRecoversWorsensOrGoes(t *testing.T) 
 		want   string // "" when it holds
 	}{
 		{"an alarm back to OK has recovered", "db", "mem",
-			[]monitoring.Server{srv("db", alarm("mem", monitoring.StateOK))}, monitoring.AckRecovered},
+			[]monitoring.Server{srv("db", countedAlarm("mem", monitoring.StateOK))}, monitoring.AckRecovered},
 		{"an alarm from WARNING to CRITICAL is worse", "web", "cpu",
-			[]monitoring.Server{srv("web", alarm("cpu", monitoring.StateCritical))}, monitoring.AckWorse},
+			[]monitoring.Server{srv("web", countedAlarm("cpu", monitoring.StateCritical))}, monitoring.AckWorse},
 		{"an alarm from CRITICAL to WARNING holds", "db", "mem",
-			[]monitoring.Server{srv("db", alarm("mem", monitoring.StateWarning))}, ""},
+			[]monitoring.Server{srv("db", countedAlarm("mem", monitoring.StateWarning))}, ""},
 		{"an alarm still WARNING holds, whatever its server's other alarms do", "web", "cpu",
-			[]monitoring.Server{srv("web", alarm("cpu", monitoring.StateWarning), alarm("disk", monitoring.StateCritical))}, ""},
+			[]monitoring.Server{srv("web", countedAlarm("cpu", monitoring.StateWarning), countedAlarm("disk", monitoring.StateCritical))}, ""},
 		{"a disabled alarm is gone", "web", "cpu",
-			[]monitoring.Server{srv("web", func() monitoring.Alarm { a := alarm("cpu", monitoring.StateWarning); a.Disabled = true; return a }())}, monitoring.AckGone},
+			[]monitoring.Server{srv("web", func() monitoring.Alarm {
+				a := countedAlarm("cpu", monitoring.StateWarning)
+				a.Disabled = true
+				return a
+			}())}, monitoring.AckGone},
 		{"an alarm no longer there is gone", "web", "cpu",
-			[]monitoring.Server{srv("web", alarm("disk", monitoring.StateOK))}, monitoring.AckGone},
+			[]monitoring.Server{srv("web", countedAlarm("disk", monitoring.StateOK))}, monitoring.AckGone},
 		{"a server all OK has recovered", "web", "",
-			[]monitoring.Server{srv("web", alarm("cpu", monitoring.StateOK), alarm("disk", monitoring.StateOK))}, monitoring.AckRecovered},
+			[]monitoring.Server{srv("web", countedAlarm("cpu", monitoring.StateOK), countedAlarm("disk", monitoring.StateOK))}, monitoring.AckRecovered},
 		{"a WARNING server turned CRITICAL is worse", "web", "",
-			[]monitoring.Server{srv("web", alarm("cpu", monitoring.StateWarning), alarm("disk", monitoring.StateCritical))}, monitoring.AckWorse},
+			[]monitoring.Server{srv("web", countedAlarm("cpu", monitoring.StateWarning), countedAlarm("disk", monitoring.StateCritical))}, monitoring.AckWorse},
 		{"a WARNING server still WARNING holds", "web", "",
-			[]monitoring.Server{srv("web", alarm("cpu", monitoring.StateOK), alarm("disk", monitoring.StateWarning))}, ""},
+			[]monitoring.Server{srv("web", countedAlarm("cpu", monitoring.StateOK), countedAlarm("disk", monitoring.StateWarning))}, ""},
 		{"a server no longer there is gone", "web", "",
-			[]monitoring.Server{srv("db", alarm("mem", monitoring.StateCritical))}, monitoring.AckGone},
+			[]monitoring.Server{srv("db", countedAlarm("mem", monitoring.StateCritical))}, monitoring.AckGone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,7 +22,7 @@ func TestBrowserAnAcknowledgedServerIsShownMuted(t *testing.T) {
 	findChromium(t)
 	d := startDashboard(t, "-demo", "-db", filepath.Join(t.TempDir(), "d.db"),
 		"-addr", "127.0.0.1:0", "-refresh-interval", "2s", "-poll-interval", "10s")
-	server := forceCritical(t, demoFake(t, d))
+	server := forceOneCritical(t, demoFake(t, d))
 	ctx, consoleErrors := startBrowser(t, 60*time.Second, 1280, 900)
 	tile := `li.tile[data-server-id="` + server + `"]`
 	browserStep(t, ctx, "see the forced server CRITICAL", 30*time.Second,
@@ -84,4 +84,41 @@ func TestBrowserAnAcknowledgedServerIsShownMuted(t *testing.T) {
 	if errs := consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
 	}
+}
+
+// forceOneCritical turns an evaluated, enabled alarm of the demo's fake
+// CRITICAL (it stays so until told otherwise) and returns its server's id.
+func forceOneCritical(t *testing.T, fake string) string {
+	t.Helper()
+	var accounts []struct{ Username string }
+	getJSON(t, fake+"/_fake/accounts", &accounts)
+	for _, a := range accounts {
+		var ents []struct {
+			ID     string
+			Alarms []struct {
+				ID, State string
+				Disabled  bool
+			}
+		}
+		getJSON(t, fake+"/_fake/entities?username="+url.QueryEscape(a.Username), &ents)
+		for _, e := range ents {
+			for _, al := range e.Alarms {
+				if al.State == "" || al.Disabled {
+					continue
+				}
+				q := url.Values{"username": {a.Username}, "entity": {e.ID}, "alarm": {al.ID}, "state": {"CRITICAL"}}
+				resp, err := http.Post(fake+"/_fake/state?"+q.Encode(), "", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNoContent {
+					t.Fatalf("force CRITICAL: %d", resp.StatusCode)
+				}
+				return e.ID
+			}
+		}
+	}
+	t.Fatal("no evaluated, enabled alarm in the demo")
+	return ""
 }
