@@ -808,6 +808,8 @@ func (h *Handler) apiIndex(w http.ResponseWriter, r *http.Request) {
 			"GET /api/v1/monitors[?small]", "GET /api/v1/monitors/{username}[?small]", "GET /api/v1/monitors/{username}/{serverId}",
 			"GET /api/v1/filters", "POST /api/v1/filters (filter, name)", "DELETE /api/v1/filters (filter)",
 			"GET /api/v1/events[?since=<unix ms>][&limit=<1-1000>][&account=<username>]",
+			"GET /api/v1/acks[?all=1][&username=…[&server=…]]", "POST /api/v1/acks (username or account_id, server_id, alarm_id, note, expiry: 1h|4h|24h|recovered)",
+			"DELETE /api/v1/acks (id)",
 		},
 	})
 }

@@ -40,6 +40,8 @@ func (h *Handler) Routes() http.Handler {
 
 	// Everything that changes state is a POST and needs a signed-in user.
 	mux.HandleFunc("POST /accounts/{id}/refresh", in(h.refreshAccount))
+	mux.HandleFunc("POST /accounts/{id}/servers/{server}/acks", in(h.createAck))
+	mux.HandleFunc("POST /acks/{id}/delete", in(h.deleteAck))
 	mux.HandleFunc("GET /settings", in(h.showSettings))
 	mux.HandleFunc("POST /settings/accounts", in(h.createAccount))
 	mux.HandleFunc("POST /settings/accounts/{id}", in(h.updateAccount))
@@ -77,6 +79,10 @@ func (h *Handler) Routes() http.Handler {
 	mux.HandleFunc("/api/v1/filters", in(apiMethodNotAllowed("GET", "POST", "DELETE")))
 	mux.HandleFunc("GET /api/v1/events", in(h.apiEvents))
 	mux.HandleFunc("/api/v1/events", in(apiMethodNotAllowed("GET")))
+	mux.HandleFunc("GET /api/v1/acks", in(h.apiListAcks))
+	mux.HandleFunc("POST /api/v1/acks", in(h.apiCreateAck))
+	mux.HandleFunc("DELETE /api/v1/acks", in(h.apiDeleteAck))
+	mux.HandleFunc("/api/v1/acks", in(apiMethodNotAllowed("GET", "POST", "DELETE")))
 	mux.HandleFunc("/api/", in(apiNotFound))
 
 	mux.HandleFunc("/", ro(func(w http.ResponseWriter, r *http.Request) {

@@ -172,6 +172,8 @@ func TestEveryRouteNeedsASignIn(t *testing.T) {
 		{"GET", "/api/v1/"}, {"GET", "/api/v1/accounts"}, {"POST", "/api/v1/accounts"}, {"DELETE", "/api/v1/accounts"},
 		{"GET", "/api/v1/monitors"}, {"GET", "/api/v1/monitors/acct"}, {"GET", "/api/v1/monitors/acct/" + srvID},
 		{"GET", "/api/v1/filters"}, {"POST", "/api/v1/filters"}, {"DELETE", "/api/v1/filters"}, {"GET", "/api/v1/events"}, {"GET", "/metrics"},
+		{"POST", id + "/servers/" + srvID + "/acks"}, {"POST", "/acks/1/delete"},
+		{"GET", "/api/v1/acks"}, {"POST", "/api/v1/acks"}, {"DELETE", "/api/v1/acks"},
 		{"GET", "/no/such/page"},
 	}
 	for _, public := range []bool{false, true} {

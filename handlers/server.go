@@ -40,67 +40,15 @@ func (h *Handler) showServer(w http.ResponseWriter, r *http.Request) {
 		}
 		h.notFound(w, r, what)
 	}
-	id, ok := pathID(r, "id")
-	serverID := r.PathValue("server")
-	if !ok || serverID == "" || len(serverID) > 255 {
-		notFound("There is no such server.")
+	sp, m, ok := h.serverPage(w, r, notFound)
+	if !ok {
 		return
-	}
-	acct, err := h.store.Account(r.Context(), id)
-	if errors.Is(err, monitoring.ErrNotFound) {
-		notFound("There is no such account.")
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	snap, err := h.store.SnapshotServer(r.Context(), id, serverID)
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	var srv *monitoring.Server
-	if snap != nil {
-		for i := range snap.Servers {
-			if snap.Servers[i].ID == serverID {
-				srv = &snap.Servers[i]
-				break
-			}
-		}
-	}
-	if srv == nil {
-		notFound("There is no server with that id in the latest data of " + acct.Name() + ".")
-		return
-	}
-	m, err := h.wall.Current(r.Context())
-	if err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	views.SortAlarms(srv.Alarms) // srv is this request's copy
-	tile := wall.Tile{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
-	sp := views.ServerPage{
-		AccountID: id, AccountName: acct.Name(), Server: *srv, Tile: tile,
-		Self:         views.TileHref(id, tile),
-		RefreshEvery: h.opts.RefreshInterval, PollEvery: h.opts.PollInterval,
-		// Stale and the error as the wall says them; the model may not have
-		// the account yet when it was added a moment ago.
-		Stale: acct.Status.ErrorCount > 0, Error: acct.Status.LastError, Failures: acct.Status.ErrorCount,
-	}
-	if sec := m.Section(id); sec != nil {
-		sp.Stale, sp.DataAt, sp.Error, sp.Failures = sec.Stale, sec.DataAt, sec.Error, sec.Failures
-	}
-	if sp.Stale && sp.DataAt.IsZero() {
-		sp.DataAt = snap.FetchedAt
 	}
 
 	user := currentUser(r)
 	var c templ.Component = views.ServerFragment(sp)
 	if !fragment {
-		l := h.modelLayout(m, srv.Label, "account-"+strconv.FormatInt(id, 10), "")
-		l.User = user
-		c = views.ServerView(l, sp)
+		c = views.ServerView(h.serverLayout(m, sp, user), sp)
 	}
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
@@ -115,6 +63,88 @@ func (h *Handler) showServer(w http.ResponseWriter, r *http.Request) {
 		cc = "private, no-cache"
 	}
 	writePage(w, r, p, cc)
+}
+
+// serverPage reads what the server page of the request's account and
+// server shows: the server's alarms, worst first, its tile as the wall
+// shows it, and its acknowledgements. When there is no such account or
+// server it calls notFound; on a failure it answers 500; either way it
+// returns false.
+func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, notFound func(string)) (views.ServerPage, *wall.Model, bool) {
+	var sp views.ServerPage
+	id, ok := pathID(r, "id")
+	serverID := r.PathValue("server")
+	if !ok || serverID == "" || len(serverID) > 255 {
+		notFound("There is no such server.")
+		return sp, nil, false
+	}
+	ctx := r.Context()
+	acct, err := h.store.Account(ctx, id)
+	if errors.Is(err, monitoring.ErrNotFound) {
+		notFound("There is no such account.")
+		return sp, nil, false
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return sp, nil, false
+	}
+	snap, err := h.store.SnapshotServer(ctx, id, serverID)
+	if err != nil {
+		h.serverError(w, r, err)
+		return sp, nil, false
+	}
+	var srv *monitoring.Server
+	if snap != nil {
+		for i := range snap.Servers {
+			if snap.Servers[i].ID == serverID {
+				srv = &snap.Servers[i]
+				break
+			}
+		}
+	}
+	if srv == nil {
+		notFound("There is no server with that id in the latest data of " + acct.Name() + ".")
+		return sp, nil, false
+	}
+	m, err := h.wall.Current(ctx)
+	if err != nil {
+		h.serverError(w, r, err)
+		return sp, nil, false
+	}
+	views.SortAlarms(srv.Alarms) // srv is this request's copy
+	tile := wall.Tile{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
+	sp = views.ServerPage{
+		AccountID: id, AccountName: acct.Name(), Server: *srv, Tile: tile,
+		Self:         views.TileHref(id, tile),
+		RefreshEvery: h.opts.RefreshInterval, PollEvery: h.opts.PollInterval,
+		// Stale and the error as the wall says them; the model may not have
+		// the account yet when it was added a moment ago.
+		Stale: acct.Status.ErrorCount > 0, Error: acct.Status.LastError, Failures: acct.Status.ErrorCount,
+	}
+	if sec := m.Section(id); sec != nil {
+		sp.Stale, sp.DataAt, sp.Error, sp.Failures = sec.Stale, sec.DataAt, sec.Error, sec.Failures
+		for _, t := range sec.Tiles {
+			if t.ID == srv.ID && t.Counts == srv.Counts {
+				sp.Tile.Acked, sp.Tile.AckedAlarms = t.Acked, t.AckedAlarms
+				break
+			}
+		}
+	}
+	if sp.Stale && sp.DataAt.IsZero() {
+		sp.DataAt = snap.FetchedAt
+	}
+	if sp.Acks, err = h.serverAcks(r, id, serverID); err != nil {
+		h.serverError(w, r, err)
+		return sp, nil, false
+	}
+	return sp, m, true
+}
+
+// serverLayout is the server page's shell.
+func (h *Handler) serverLayout(m *wall.Model, sp views.ServerPage, user string) views.Layout {
+	l := h.modelLayout(m, sp.Server.Label, "account-"+strconv.FormatInt(sp.AccountID, 10), "")
+	l.User = user
+	return l
 }
 
 // fromOtherBuild reports an htmx request from a page loaded before an

@@ -294,6 +294,12 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		p.record(ctx, acct, fmt.Errorf("saving the snapshot: %w", err), &res.Token, false, took)
 		return err
 	}
+	// Acknowledgements end at the first poll that sees their problem
+	// recover, worsen or go. The poll itself is stored either way: a
+	// failure here is retried by the next poll.
+	if err := p.store.settleAcksAfterPoll(ctx, id, now); err != nil && ctx.Err() == nil {
+		p.log.Error("poller: settling acknowledgements", "account", acct.Username, "err", err)
+	}
 	if p.observer != nil {
 		p.observer.ObservePoll(acct.Username, took, nil, res.RateLimit)
 	}

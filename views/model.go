@@ -69,18 +69,18 @@ type Grid struct {
 }
 
 // TitleCounts words a summary for the start of a page title, e.g.
-// "2 CRIT · 5 WARN · " or "All OK · ", so a browser tab or a window list
-// tells the state before the name.
+// "2 CRIT (1 acked) · 5 WARN · " or "All OK · ", so a browser tab or a
+// window list tells the state before the name.
 func TitleCounts(s wall.Summary) string {
 	var out string
-	add := func(n int, word string) {
+	add := func(n, acked int, word string) {
 		if n > 0 {
-			out += strconv.Itoa(n) + " " + word + " · "
+			out += strconv.Itoa(n) + " " + word + ackedNote(acked) + " · "
 		}
 	}
-	add(s.Servers.Critical, "CRIT")
-	add(s.Servers.Warning, "WARN")
-	add(s.Servers.Unknown, "UNKN")
+	add(s.Servers.Critical, s.Servers.AckedCritical, "CRIT")
+	add(s.Servers.Warning, s.Servers.AckedWarning, "WARN")
+	add(s.Servers.Unknown, s.Servers.AckedUnknown, "UNKN")
 	if out == "" && s.Servers.Total > 0 {
 		out = "All OK · "
 	}
@@ -138,6 +138,7 @@ type ServerPage struct {
 	DataAt   time.Time
 	Error    string // why the last poll failed; "" after a good poll
 	Failures int    // consecutive failed polls
+	Acks     ServerAcks
 }
 
 // AccountRow is one account on the settings page.
@@ -260,6 +261,12 @@ func tileTitle(t wall.Tile) string {
 	}
 	if t.Counts.Unknown > 0 {
 		s += ", " + strconv.Itoa(t.Counts.Unknown) + " unknown"
+	}
+	switch {
+	case t.Acked:
+		s += " — acknowledged"
+	case t.AckedAlarms > 0:
+		s += " — " + strconv.Itoa(t.AckedAlarms) + " of " + strconv.Itoa(t.Counts.Critical+t.Counts.Warning+t.Counts.Unknown) + " problem alarms acknowledged"
 	}
 	return s
 }

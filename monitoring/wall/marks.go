@@ -95,16 +95,9 @@ func (s *Service) applyMarks(prev, m *Model, now time.Time) {
 			t := &sec.Tiles[j]
 			if mk, ok := s.marks[tileKey(sec.AccountID, t.ID)]; ok {
 				t.Change, t.ChangedAt = mk.change, mk.at
-				m.expires(mk.at.Add(window))
+				m.until(mk.at.Add(window))
 			}
 		}
-	}
-}
-
-// expires notes a time at which the model stops holding.
-func (m *Model) expires(at time.Time) {
-	if m.validUntil.IsZero() || at.Before(m.validUntil) {
-		m.validUntil = at
 	}
 }
 

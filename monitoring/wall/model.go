@@ -6,7 +6,8 @@
 // live in one place, are table-tested on their own, and are computed once
 // per change of the data rather than once per request. Handlers parse a
 // request, ask the current Model for a View, and render it; later features
-// (alarm history, acknowledgements) plug in as Overlays.
+// (alarm history) plug in as Overlays. Acknowledgements are part of the
+// Input: they change how servers are counted and ordered.
 package wall
 
 import (
@@ -23,6 +24,9 @@ type Input struct {
 	Snapshots map[int64]*monitoring.Snapshot // by account id; missing or nil: never polled
 	Filters   []monitoring.Filter
 	Recent    []monitoring.Event // the latest recorded changes, newest first
+	// Acks are the acknowledgements in force (see monitoring.Ack); those
+	// past their expiry at the time of the build are left out.
+	Acks []monitoring.Ack
 }
 
 // RecentShown is how many of the latest changes the model keeps.
@@ -63,8 +67,8 @@ type Model struct {
 	Filters  []monitoring.Filter
 	Recent   []monitoring.Event // the latest changes, newest first (at most RecentShown)
 
-	// validUntil is when a time-dependent fact (an account turning stale)
-	// changes; zero when none will.
+	// validUntil is when a time-dependent fact (an account turning stale,
+	// an acknowledgement expiring) changes; zero when none will.
 	validUntil time.Time
 }
 
@@ -98,13 +102,19 @@ func (s *Summary) add(sec *Section) {
 	}
 }
 
-// ServerCounts counts servers by their worst state.
+// ServerCounts counts servers by their worst state. An acknowledged
+// server (Tile.Acked) counts in its state and once more in the Acked count
+// of that state.
 type ServerCounts struct {
 	Critical int
 	Warning  int
 	Unknown  int
 	OK       int
 	Total    int
+
+	AckedCritical int
+	AckedWarning  int
+	AckedUnknown  int
 }
 
 func (c *ServerCounts) add(s monitoring.State) {
@@ -121,13 +131,35 @@ func (c *ServerCounts) add(s monitoring.State) {
 	}
 }
 
+// addTile counts a tile, and its acknowledgement apart.
+func (c *ServerCounts) addTile(t *Tile) {
+	c.add(t.Worst)
+	if !t.Acked {
+		return
+	}
+	switch t.Worst {
+	case monitoring.StateCritical:
+		c.AckedCritical++
+	case monitoring.StateWarning:
+		c.AckedWarning++
+	case monitoring.StateUnknown:
+		c.AckedUnknown++
+	}
+}
+
 func (c *ServerCounts) plus(o ServerCounts) {
 	c.Critical += o.Critical
 	c.Warning += o.Warning
 	c.Unknown += o.Unknown
 	c.OK += o.OK
 	c.Total += o.Total
+	c.AckedCritical += o.AckedCritical
+	c.AckedWarning += o.AckedWarning
+	c.AckedUnknown += o.AckedUnknown
 }
+
+// Acked is how many servers with problems are acknowledged.
+func (c ServerCounts) Acked() int { return c.AckedCritical + c.AckedWarning + c.AckedUnknown }
 
 // Problems is how many servers are not OK.
 func (c ServerCounts) Problems() int { return c.Critical + c.Warning + c.Unknown }
@@ -168,6 +200,12 @@ type Tile struct {
 	// ChangedAt when that was seen; zero when it did not.
 	Change    Change
 	ChangedAt time.Time
+	// Acked: a problem server that is acknowledged as a whole, or each of
+	// whose problem alarms is. It is shown muted and counted apart.
+	Acked bool
+	// AckedAlarms is how many of its problem alarms are acknowledged one
+	// by one.
+	AckedAlarms int
 }
 
 // Problem reports whether the server is not OK.
@@ -216,12 +254,12 @@ func countOf(c monitoring.Counts, st monitoring.State) int {
 func Build(in Input, now time.Time, opts Options) *Model {
 	m := &Model{Sections: make([]Section, 0, len(in.Accounts)), Filters: in.Filters, Recent: byTime(in.Recent)}
 	m.Summary.Worst = monitoring.StateOK
+	acks, expiry := indexAcks(in.Acks, now)
+	m.until(expiry)
 	for _, a := range in.Accounts {
-		sec, deadline := buildSection(a, in.Snapshots[a.ID], now, opts.PollInterval)
+		sec, deadline := buildSection(a, in.Snapshots[a.ID], acks, now, opts.PollInterval)
 		m.Sections = append(m.Sections, sec)
-		if !deadline.IsZero() {
-			m.expires(deadline)
-		}
+		m.until(deadline)
 		m.Summary.add(&sec)
 		m.Summary.Servers.plus(sec.Servers)
 	}
@@ -231,9 +269,66 @@ func Build(in Input, now time.Time, opts Options) *Model {
 	return m
 }
 
+// until makes the model valid until deadline at most; a zero deadline
+// changes nothing.
+func (m *Model) until(deadline time.Time) {
+	if !deadline.IsZero() && (m.validUntil.IsZero() || deadline.Before(m.validUntil)) {
+		m.validUntil = deadline
+	}
+}
+
+// ackKey names a server of an account.
+type ackKey struct {
+	account int64
+	server  string
+}
+
+// serverAcks are the acknowledgements in force for one server.
+type serverAcks struct {
+	whole  bool // the server itself is acknowledged
+	alarms int  // alarms acknowledged one by one
+}
+
+// indexAcks groups the acknowledgements in force at now by server, and
+// returns the first expiry to come (zero when none).
+func indexAcks(acks []monitoring.Ack, now time.Time) (map[ackKey]serverAcks, time.Time) {
+	if len(acks) == 0 {
+		return nil, time.Time{}
+	}
+	out := make(map[ackKey]serverAcks, len(acks))
+	var next time.Time
+	for _, a := range acks {
+		if !a.Active() || !a.ExpiresAt.IsZero() && !now.Before(a.ExpiresAt) {
+			continue
+		}
+		if !a.ExpiresAt.IsZero() && (next.IsZero() || a.ExpiresAt.Before(next)) {
+			next = a.ExpiresAt
+		}
+		k := ackKey{a.AccountID, a.ServerID}
+		sa := out[k]
+		if a.WholeServer() {
+			sa.whole = true
+		} else {
+			sa.alarms++
+		}
+		out[k] = sa
+	}
+	return out, next
+}
+
+// acked reports whether a server with counts c and acknowledgements sa is
+// acknowledged: it has problems, and the server is acknowledged or each of
+// its problem alarms is. An alarm acknowledgement in force always stands for
+// a counted alarm that is not OK (it ends at the poll that finds the alarm
+// otherwise), so counting them is enough.
+func (sa serverAcks) acked(c monitoring.Counts) bool {
+	problems := c.Critical + c.Warning + c.Unknown
+	return problems > 0 && (sa.whole || sa.alarms >= problems)
+}
+
 // buildSection returns the account's section and when it will turn stale
 // by age alone (zero when it already is, or has no data).
-func buildSection(a monitoring.Account, snap *monitoring.Snapshot, now time.Time, interval time.Duration) (Section, time.Time) {
+func buildSection(a monitoring.Account, snap *monitoring.Snapshot, acks map[ackKey]serverAcks, now time.Time, interval time.Duration) (Section, time.Time) {
 	sec := Section{
 		AccountID: a.ID, Name: a.Name(), Username: a.Username, Enabled: a.Enabled,
 		Error: a.Status.LastError, Failures: a.Status.ErrorCount, Worst: monitoring.StateOK,
@@ -246,9 +341,13 @@ func buildSection(a monitoring.Account, snap *monitoring.Snapshot, now time.Time
 	sec.Tiles = make([]Tile, len(snap.Servers))
 	for i := range snap.Servers {
 		s := &snap.Servers[i]
-		sec.Tiles[i] = Tile{ID: s.ID, Label: s.Label, Counts: s.Counts, Worst: s.Worst}
+		t := &sec.Tiles[i]
+		*t = Tile{ID: s.ID, Label: s.Label, Counts: s.Counts, Worst: s.Worst}
+		if sa, ok := acks[ackKey{a.ID, s.ID}]; ok {
+			t.Acked, t.AckedAlarms = sa.acked(s.Counts), sa.alarms
+		}
 		sec.Counts.Plus(s.Counts)
-		sec.Servers.add(s.Worst)
+		sec.Servers.addTile(t)
 		if s.Worst.Worse(sec.Worst) {
 			sec.Worst = s.Worst
 		}
@@ -280,7 +379,7 @@ func (m *Model) Section(accountID int64) *Section {
 }
 
 // ValidAt reports whether the model still holds at now: no account has
-// turned stale by age since it was built.
+// turned stale by age, and no acknowledgement expired, since it was built.
 func (m *Model) ValidAt(now time.Time) bool {
 	return m.validUntil.IsZero() || now.Before(m.validUntil)
 }

@@ -25,6 +25,12 @@ type RecentSource interface {
 	RecentEvents(ctx context.Context, n int) ([]monitoring.Event, error)
 }
 
+// AckSource is a Source that knows acknowledgements (the store does); a
+// Source without them builds models without acknowledgements.
+type AckSource interface {
+	ActiveAcks(ctx context.Context) ([]monitoring.Ack, error)
+}
+
 // Service keeps the current model: it is rebuilt when the source's
 // generation advances or a time-dependent fact changes, not per request, and
 // its Version advances only when what it shows changed.
@@ -123,6 +129,11 @@ func (s *Service) load(ctx context.Context) (Input, error) {
 	}
 	if rs, ok := s.src.(RecentSource); ok {
 		if in.Recent, err = rs.RecentEvents(ctx, RecentShown); err != nil {
+			return in, fmt.Errorf("wall: %w", err)
+		}
+	}
+	if as, ok := s.src.(AckSource); ok {
+		if in.Acks, err = as.ActiveAcks(ctx); err != nil {
 			return in, fmt.Errorf("wall: %w", err)
 		}
 	}

@@ -132,7 +132,7 @@ func (m *Model) View(q Query, accountID int64) View {
 			sec.Tiles = tiles
 			sec.Servers, sec.Worst = ServerCounts{}, monitoring.StateOK
 			for j := range tiles {
-				sec.Servers.add(tiles[j].Worst)
+				sec.Servers.addTile(&tiles[j])
 				if tiles[j].Worst.Worse(sec.Worst) {
 					sec.Worst = tiles[j].Worst
 				}
@@ -169,12 +169,19 @@ func (m *Model) View(q Query, accountID int64) View {
 	return v
 }
 
-// problemsFirst orders tiles by worst state, then a lately changed one
-// first, then by most problems (more critical alarms, then warning, then
-// unknown); equal ones keep their order, which is by label.
+// problemsFirst orders tiles by worst state, the acknowledged ones after
+// the others of their state and a lately changed one before those that did
+// not change, then by most problems (more critical alarms, then warning,
+// then unknown); equal ones keep their order, which is by label.
 func problemsFirst(a, b Tile) int {
 	if c := a.Worst.Compare(b.Worst); c != 0 {
 		return -c
+	}
+	if a.Acked != b.Acked {
+		if a.Acked {
+			return 1
+		}
+		return -1
 	}
 	if ac, bc := a.Change != ChangeNone, b.Change != ChangeNone; ac != bc {
 		if ac {

@@ -1,0 +1,124 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"cmdash/monitoring"
+	"cmdash/views"
+)
+
+// earlierAcks is how many ended acknowledgements a server page lists.
+const earlierAcks = 5
+
+// serverAcks reads a server's acknowledgements for its page: those in
+// force, and the last few that ended. The form and the Remove buttons are
+// for a signed-in user only.
+func (h *Handler) serverAcks(r *http.Request, accountID int64, serverID string) (views.ServerAcks, error) {
+	sa := views.ServerAcks{CanAck: currentUser(r) != ""}
+	var err error
+	sa.Active, err = h.store.Acks(r.Context(), monitoring.AckQuery{AccountID: accountID, ServerID: serverID})
+	if err != nil {
+		return sa, err
+	}
+	recent, err := h.store.Acks(r.Context(), monitoring.AckQuery{AccountID: accountID, ServerID: serverID,
+		IncludeEnded: true, Limit: len(sa.Active) + earlierAcks})
+	if err != nil {
+		return sa, err
+	}
+	for _, a := range recent {
+		if !a.Active() && len(sa.Earlier) < earlierAcks {
+			sa.Earlier = append(sa.Earlier, a)
+		}
+	}
+	return sa, nil
+}
+
+// checkAck checks what the store leaves to the handlers: the note as
+// every typed-in text (see textProblem), and an alarm id of a sane length.
+// errs gets the field messages.
+func checkAck(in monitoring.AckInput, errs map[string]string) {
+	checkText(errs, "note", "The note", strings.TrimSpace(in.Note))
+	if len(in.AlarmID) > 255 {
+		errs["alarm"] = "This server has no alarm with this id."
+	}
+}
+
+// createAck acknowledges a server or one of its alarms (the server page's
+// form). A refusal shows the page again with the message beside the field
+// and what was typed kept.
+func (h *Handler) createAck(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	notFound := func(what string) { h.notFound(w, r, what) }
+	id, ok := pathID(r, "id")
+	serverID := r.PathValue("server")
+	if !ok || serverID == "" || len(serverID) > 255 {
+		notFound("There is no such server.")
+		return
+	}
+	user := currentUser(r)
+	form := views.AckForm{Alarm: r.PostForm.Get("alarm"), Note: r.PostForm.Get("note"), Expiry: r.PostForm.Get("expiry"),
+		Errors: map[string]string{}}
+	in := monitoring.AckInput{AccountID: id, ServerID: serverID, AlarmID: form.Alarm, Note: form.Note, Expiry: form.Expiry, By: user}
+	if checkAck(in, form.Errors); form.Errors["alarm"] != "" {
+		form.Alarm = "" // not worth showing back
+	}
+	if len(form.Errors) == 0 {
+		_, err := h.store.CreateAck(r.Context(), in)
+		var ae *monitoring.AckError
+		switch {
+		case errors.As(err, &ae) && ae.Field == "account":
+			notFound("There is no such account.")
+			return
+		case errors.As(err, &ae) && ae.Field == "server" && ae.Kind == monitoring.AckUnknown:
+			notFound(ae.Message)
+			return
+		case errors.As(err, &ae) && ae.Field == "server":
+			form.Errors["alarm"] = ae.Message // the server is the first choice of that field
+		case errors.As(err, &ae):
+			form.Errors[ae.Field] = ae.Message
+		case err != nil:
+			h.serverError(w, r, err)
+			return
+		default:
+			seeOther(w, r, "/accounts/"+strconv.FormatInt(id, 10)+"/servers/"+url.PathEscape(serverID))
+			return
+		}
+	}
+	sp, m, ok := h.serverPage(w, r, notFound)
+	if !ok {
+		return
+	}
+	sp.Acks.Form = form
+	h.render(w, r, http.StatusUnprocessableEntity, views.ServerView(h.serverLayout(m, sp, user), sp))
+}
+
+// deleteAck removes an acknowledgement (the server page's Remove button)
+// and goes back to its server's page. One that ended meanwhile is not an
+// error: the page then shows how it ended.
+func (h *Handler) deleteAck(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r, "There is no such acknowledgement.")
+		return
+	}
+	a, err := h.store.Ack(r.Context(), id)
+	if errors.Is(err, monitoring.ErrNotFound) {
+		h.notFound(w, r, "There is no such acknowledgement.")
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if err := h.store.EndAck(r.Context(), id, currentUser(r)); err != nil && !errors.Is(err, monitoring.ErrNotFound) {
+		h.serverError(w, r, err)
+		return
+	}
+	seeOther(w, r, "/accounts/"+strconv.FormatInt(a.AccountID, 10)+"/servers/"+url.PathEscape(a.ServerID))
+}

@@ -1,0 +1,147 @@
+package views
+
+import (
+	"strconv"
+
+	"github.com/a-h/templ"
+
+	"cmdash/monitoring"
+	"cmdash/monitoring/wall"
+)
+
+// ServerAcks is what the server page shows of acknowledgements, and the
+// form that makes one (for a signed-in user only).
+type ServerAcks struct {
+	Active  []monitoring.Ack // in force, newest first
+	Earlier []monitoring.Ack // ended lately, newest first
+	// CanAck shows the form and the Remove buttons: a signed-in user.
+	// Public viewers only see acknowledgements.
+	CanAck bool
+	Form   AckForm
+}
+
+// AlarmAcked reports whether the alarm has an acknowledgement of its own in
+// force.
+func (s ServerAcks) AlarmAcked(alarmID string) bool {
+	for _, a := range s.Active {
+		if a.AlarmID == alarmID {
+			return true
+		}
+	}
+	return false
+}
+
+// AckForm is the acknowledge form with what was typed and the messages per
+// field ("alarm", "note", "expiry").
+type AckForm struct {
+	Alarm   string // "" for the whole server
+	Note    string
+	Expiry  string
+	Errors  map[string]string
+	Message string // a form-wide error
+}
+
+// Err returns the message for a field.
+func (f AckForm) Err(field string) string { return f.Errors[field] }
+
+// DefaultAckExpiry is the form's choice until the user makes another.
+const DefaultAckExpiry = "4h"
+
+// ackExpiryWords words the expiries of monitoring.AckExpiries.
+var ackExpiryWords = map[string]string{
+	"1h": "in 1 hour", "4h": "in 4 hours", "24h": "in 24 hours", monitoring.AckUntilRecovered: "when it recovers",
+}
+
+// AckOption is one choice of a select.
+type AckOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+// ackExpiryOptions are the form's expiries, with the chosen one selected.
+func ackExpiryOptions(chosen string) []AckOption {
+	if chosen == "" {
+		chosen = DefaultAckExpiry
+	}
+	out := make([]AckOption, 0, len(monitoring.AckExpiries))
+	for _, e := range monitoring.AckExpiries {
+		out = append(out, AckOption{Value: e, Label: ackExpiryWords[e], Selected: e == chosen})
+	}
+	return out
+}
+
+// ackTargetOptions are what the form can acknowledge: the whole server,
+// or one of its problem alarms (counted and not OK), worst first as the
+// page lists them. An alarm typed in before that is no longer a problem
+// stays a choice, so that the message about it is next to it.
+func ackTargetOptions(p ServerPage) []AckOption {
+	chosen := p.Acks.Form.Alarm
+	out := []AckOption{{Value: "", Label: "The whole server (" + StateWord(p.Tile.Worst) + ")", Selected: chosen == ""}}
+	found := chosen == ""
+	for _, a := range p.Server.Alarms {
+		if !a.Counted() || a.State == monitoring.StateOK {
+			continue
+		}
+		out = append(out, AckOption{Value: a.ID, Label: "Alarm " + a.Label + " (" + string(a.State) + ")", Selected: a.ID == chosen})
+		found = found || a.ID == chosen
+	}
+	if !found {
+		out = append(out, AckOption{Value: chosen, Label: "Alarm " + chosen, Selected: true})
+	}
+	return out
+}
+
+// ackWhat names what an acknowledgement is for.
+func ackWhat(a monitoring.Ack) string {
+	if a.WholeServer() {
+		return "The whole server"
+	}
+	if a.AlarmLabel != "" {
+		return "Alarm " + a.AlarmLabel
+	}
+	return "Alarm " + a.AlarmID
+}
+
+// ackEnds words when an acknowledgement in force ends.
+func ackEnds(a monitoring.Ack) string {
+	if a.ExpiresAt.IsZero() {
+		return "when it recovers (or gets worse)"
+	}
+	return Stamp(a.ExpiresAt) + " (or when it recovers or gets worse)"
+}
+
+// ackEnded words how an acknowledgement ended.
+func ackEnded(a monitoring.Ack) string {
+	switch a.EndReason {
+	case monitoring.AckExpired:
+		return "expired"
+	case monitoring.AckRecovered:
+		return "recovered"
+	case monitoring.AckWorse:
+		return "ended: it got worse"
+	case monitoring.AckGone:
+		return "ended: no longer in the data or the counts"
+	case monitoring.AckRemoved:
+		if a.EndedBy != "" {
+			return "removed by " + a.EndedBy
+		}
+		return "removed"
+	}
+	return "ended"
+}
+
+// ackAttrs marks an acknowledged tile for scripts and tests.
+func ackAttrs(t wall.Tile) templ.Attributes {
+	if !t.Acked {
+		return nil
+	}
+	return templ.Attributes{"data-acked": "true"}
+}
+
+// ackedNote is " (2 acked)" for a count of acknowledged servers, "" for none.
+func ackedNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return " (" + strconv.Itoa(n) + " acked)"
+}
