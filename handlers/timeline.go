@@ -73,9 +73,24 @@ func (h *Handler) showTimeline(w http.ResponseWriter, r *http.Request) {
 		}
 		before = evs[len(evs)-1].RecordedAt
 	}
+	// Acknowledgements made and ended are on the timeline too: as many as
+	// the changes shown go back (all of them when the changes are few).
+	var since time.Time
+	if t.More && len(t.Rows) > 0 {
+		since = t.Rows[len(t.Rows)-1].RecordedAt
+	}
+	ackRows, err := h.ackRows(r, m, q, since)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	t.Rows = append(t.Rows, ackRows...)
 	// Shown by when each change happened (the upstream's time), newest
 	// first; they were read in the order polls recorded them.
 	slices.SortStableFunc(t.Rows, func(a, b views.TimelineRow) int { return b.At.Compare(a.At) })
+	if len(t.Rows) > timelineRows {
+		t.Rows, t.More = t.Rows[:timelineRows], true
+	}
 	evs := make([]monitoring.Event, len(t.Rows))
 	for i := range t.Rows {
 		evs[i] = t.Rows[i].Event
@@ -111,4 +126,36 @@ func (h *Handler) showTimeline(w http.ResponseWriter, r *http.Request) {
 		cc = "private, no-cache"
 	}
 	writePage(w, r, p, cc)
+}
+
+// ackRows are the timeline's rows for acknowledgements made or ended since
+// a time (zero: all kept) that match the query.
+func (h *Handler) ackRows(r *http.Request, m *wall.Model, q wall.Query, since time.Time) ([]views.TimelineRow, error) {
+	acks, err := h.store.Acks(r.Context(), monitoring.AckQuery{IncludeEnded: true, Since: since, Limit: timelineRows})
+	if err != nil {
+		return nil, err
+	}
+	var out []views.TimelineRow
+	for i := range acks {
+		a := &acks[i]
+		sec := m.Section(a.AccountID)
+		if sec == nil || !q.MatchesChange(sec.Name, sec.Username, a.ServerLabel, a.ServerID, a.AlarmLabel, a.StateAtAck, a.StateAtAck) {
+			continue
+		}
+		row := func(kind monitoring.EventKind, at time.Time) views.TimelineRow {
+			e := monitoring.Event{AccountID: a.AccountID, At: at, RecordedAt: at, Kind: kind, ServerID: a.ServerID,
+				ServerLabel: a.ServerLabel, AlarmID: a.AlarmID, AlarmLabel: a.AlarmLabel, From: a.StateAtAck, To: a.StateAtAck}
+			return views.TimelineRow{Recent: wall.Recent{Event: e, Account: sec.Name}, Ack: a,
+				Href: views.TileHref(a.AccountID, wall.Tile{ID: a.ServerID})}
+		}
+		if !a.CreatedAt.Before(since) {
+			out = append(out, row("acked", a.CreatedAt))
+		}
+		if !a.Active() {
+			end := row("ack_ended", a.EndedAt)
+			end.Lasted = a.EndedAt.Sub(a.CreatedAt)
+			out = append(out, end)
+		}
+	}
+	return out, nil
 }

@@ -38,8 +38,13 @@ func TestTimelineListsChangesAndHowLongAProblemLasted(t *testing.T) {
 		other = "CRITICAL"
 	}
 	force(other) // a problem begins (or changes)
-	force("OK")  // and ends
 	c := a.signedIn()
+	// Someone acknowledges it; its recovery ends the acknowledgement.
+	body := `{"username":"prod","server_id":"` + ent.ID + `","alarm_id":"` + al.ID + `","note":"on it","expiry":"recovered"}`
+	if resp := a.do(c, "POST", "/api/v1/acks", body, nil); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("acknowledge: %d %s", resp.StatusCode, readBody(t, resp))
+	}
+	force("OK") // and ends
 
 	doc := func(path string, hdr http.Header) (*goquery.Document, *http.Response) {
 		t.Helper()
@@ -54,7 +59,11 @@ func TestTimelineListsChangesAndHowLongAProblemLasted(t *testing.T) {
 		return d, resp
 	}
 	d, resp := doc("/timeline", nil)
-	rows := d.Find("table.timeline tbody tr")
+	acks := d.Find("table.timeline tbody tr[data-ack-id]")
+	if acks.Length() != 2 || !strings.Contains(acks.Eq(0).Text(), "the problem recovered") || !strings.Contains(acks.Eq(1).Text(), "acknowledged by admin") {
+		t.Errorf("acknowledgement rows: %d, %q", acks.Length(), acks.Text())
+	}
+	rows := d.Find("table.timeline tbody tr:not([data-ack-id])")
 	if rows.Length() != 2 {
 		t.Fatalf("%d rows, want the 2 changes", rows.Length())
 	}
@@ -79,7 +88,7 @@ func TestTimelineListsChangesAndHowLongAProblemLasted(t *testing.T) {
 	// The wall's filter language narrows it; htmx gets the list alone.
 	st := "state:" + strings.ToLower(other)
 	d, _ = doc("/timeline?q="+st, http.Header{"Hx-Request": {"true"}})
-	if n := d.Find("table.timeline tbody tr").Length(); n != 2 {
+	if n := d.Find("table.timeline tbody tr:not([data-ack-id])").Length(); n != 2 {
 		t.Errorf("%s: %d rows, want 2 (from or to)", st, n)
 	}
 	if d.Find("header.topbar").Length() != 0 || d.Find("#timeline").Length() != 1 {

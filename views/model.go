@@ -367,9 +367,12 @@ type Timeline struct {
 	RefreshEvery time.Duration
 }
 
-// TimelineRow is one change on the timeline.
+// TimelineRow is one change on the timeline: a recorded change, or an
+// acknowledgement made or ended (Ack set; At is when, Kind "acked" or
+// "ack_ended").
 type TimelineRow struct {
 	wall.Recent
+	Ack  *monitoring.Ack
 	Href string // the server's page
 	// Lasted is how long the problem a change to OK ended had lasted; zero
 	// when the change ended none, or it began before the history kept.
@@ -402,4 +405,24 @@ func timelineURL(q string) string {
 		return "/timeline"
 	}
 	return "/timeline?q=" + url.QueryEscape(q)
+}
+
+// AckEndWords says why an acknowledgement ended.
+func AckEndWords(a *monitoring.Ack) string {
+	switch a.EndReason {
+	case monitoring.AckExpired:
+		return "expired"
+	case monitoring.AckRecovered:
+		return "the problem recovered"
+	case monitoring.AckWorse:
+		return "it got worse"
+	case monitoring.AckGone:
+		return "it is no longer counted"
+	case monitoring.AckRemoved:
+		if a.EndedBy != "" {
+			return "removed by " + a.EndedBy
+		}
+		return "removed"
+	}
+	return a.EndReason
 }

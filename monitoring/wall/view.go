@@ -201,17 +201,45 @@ func problemsFirst(a, b Tile) int {
 // troubledFirst orders sections by their worst server, then by the number
 // of servers in that state and the next; an account whose data cannot be
 // trusted comes before calm ones. Equal ones keep their order (by name).
+//
+// Acknowledged servers count as what they are, someone's known problem: an
+// account whose problems are all acknowledged ranks by them only after the
+// accounts with problems nobody has taken on.
 func troubledFirst(a, b Section) int {
+	if c := a.openRank().Compare(b.openRank()); c != 0 {
+		return -c
+	}
 	if c := a.rank().Compare(b.rank()); c != 0 {
 		return -c
 	}
-	if c := cmp.Compare(b.Servers.Critical, a.Servers.Critical); c != 0 {
-		return c
+	ac, bc := a.Servers, b.Servers
+	for _, d := range [...]int{
+		cmp.Compare(bc.Critical-bc.AckedCritical, ac.Critical-ac.AckedCritical),
+		cmp.Compare(bc.Warning-bc.AckedWarning, ac.Warning-ac.AckedWarning),
+		cmp.Compare(bc.Unknown-bc.AckedUnknown, ac.Unknown-ac.AckedUnknown),
+		cmp.Compare(bc.Critical, ac.Critical),
+		cmp.Compare(bc.Warning, ac.Warning),
+	} {
+		if d != 0 {
+			return d
+		}
 	}
-	if c := cmp.Compare(b.Servers.Warning, a.Servers.Warning); c != 0 {
-		return c
+	return cmp.Compare(bc.Unknown, ac.Unknown)
+}
+
+// openRank is the worst state among the section's servers that nobody has
+// acknowledged; UNKNOWN for untrusted calm data, as rank.
+func (s *Section) openRank() monitoring.State {
+	c := s.Servers
+	switch {
+	case c.Critical > c.AckedCritical:
+		return monitoring.StateCritical
+	case c.Warning > c.AckedWarning:
+		return monitoring.StateWarning
+	case c.Unknown > c.AckedUnknown, s.Stale, s.Error != "":
+		return monitoring.StateUnknown
 	}
-	return cmp.Compare(b.Servers.Unknown, a.Servers.Unknown)
+	return monitoring.StateOK
 }
 
 // changed reports whether a tile of the section carries a change mark.

@@ -536,3 +536,25 @@ func TestMatchesChange(t *testing.T) {
 		}
 	}
 }
+
+func TestAcknowledgedProblemsRankAfterOpenOnes(t *testing.T) {
+	in := Input{
+		Accounts: []monitoring.Account{
+			{ID: 1, Username: "a-acked-critical", Enabled: true},
+			{ID: 2, Username: "b-open-warning", Enabled: true},
+		},
+		Snapshots: map[int64]*monitoring.Snapshot{
+			1: {FetchedAt: t0, Servers: []monitoring.Server{server("a1", "a1", crit)}},
+			2: {FetchedAt: t0, Servers: []monitoring.Server{server("b1", "b1", warn)}},
+		},
+		Acks: []monitoring.Ack{{ID: 1, AccountID: 1, ServerID: "a1", CreatedAt: t0.Add(-time.Minute), StateAtAck: crit}},
+	}
+	m := Build(in, t0, Options{})
+	if !m.Section(1).Tiles[0].Acked {
+		t.Fatal("the acknowledgement did not take")
+	}
+	v := m.View(ParseQuery(""), 0)
+	if got := []int64{v.Sections[0].AccountID, v.Sections[1].AccountID}; got[0] != 2 {
+		t.Errorf("accounts %v: the open WARNING should come before the acknowledged CRITICAL", got)
+	}
+}
