@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/a-h/templ"
@@ -137,7 +138,37 @@ func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, notFound fu
 		h.serverError(w, r, err)
 		return sp, nil, false
 	}
+	if sp.History, err = h.serverHistory(r, id, serverID, acct.Name()); err != nil {
+		h.serverError(w, r, err)
+		return sp, nil, false
+	}
 	return sp, m, true
+}
+
+// serverHistoryShown is how many of a server's latest changes its page
+// shows.
+const serverHistoryShown = 60
+
+// serverHistory is the server's latest recorded changes, newest first, a
+// recovery with how long its problem lasted.
+func (h *Handler) serverHistory(r *http.Request, accountID int64, serverID, account string) ([]views.TimelineRow, error) {
+	evs, _, err := h.store.Events(r.Context(), monitoring.EventQuery{AccountID: accountID, ServerID: serverID, Limit: serverHistoryShown})
+	if err != nil {
+		return nil, err
+	}
+	starts, err := h.store.ProblemStarts(r.Context(), evs)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]views.TimelineRow, len(evs))
+	for i, e := range evs {
+		rows[i] = views.TimelineRow{Recent: wall.Recent{Event: e, Account: account}}
+		if at, ok := starts[e.ID]; ok && e.At.After(at) {
+			rows[i].Lasted = e.At.Sub(at)
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b views.TimelineRow) int { return b.At.Compare(a.At) })
+	return rows, nil
 }
 
 // serverLayout is the server page's shell.

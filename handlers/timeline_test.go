@@ -98,6 +98,12 @@ func TestTimelineListsChangesAndHowLongAProblemLasted(t *testing.T) {
 	if n := d.Find("table.timeline tbody tr").Length(); n != 0 || !strings.Contains(d.Find("#timeline").Text(), "No recorded change matches") {
 		t.Errorf("a filter that matches nothing: %d rows, %q", n, d.Find("#timeline").Text())
 	}
+	// The server page shows the alarm's history.
+	d, _ = doc("/accounts/"+itoa(acct.ID)+"/servers/"+ent.ID, nil)
+	hist := d.Find(`.alarm-history[data-alarm-id="` + al.ID + `"] li`)
+	if hist.Length() != 2 || hist.Eq(0).Find(".lasted").Length() != 1 {
+		t.Errorf("the server page's history of the alarm: %d entries, %q", hist.Length(), hist.Text())
+	}
 	// The wall shows the latest changes too.
 	d, _ = doc("/", nil)
 	if n := d.Find(".recent li[data-event-id]").Length(); n != 2 {

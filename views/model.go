@@ -124,6 +124,8 @@ func TileHref(accountID int64, t wall.Tile) string {
 // Grid it holds no time that changes by itself, so its markup changes only
 // when what it shows does.
 type ServerPage struct {
+	// History is the server's latest recorded changes, newest first.
+	History     []TimelineRow
 	AccountID   int64
 	AccountName string
 	Server      monitoring.Server
@@ -425,4 +427,48 @@ func AckEndWords(a *monitoring.Ack) string {
 		return "removed"
 	}
 	return a.EndReason
+}
+
+// alarmHistory is one alarm's rows on the server page (the server's own
+// changes under AlarmID "").
+type alarmHistory struct {
+	AlarmID string
+	Label   string
+	Rows    []TimelineRow
+}
+
+// historyByAlarm groups the server's history by alarm, in the order of the
+// page's alarms table, then alarms no longer there, then the server's own.
+func historyByAlarm(p ServerPage) []alarmHistory {
+	by := map[string]*alarmHistory{}
+	var order []string
+	for _, row := range p.History {
+		g := by[row.AlarmID]
+		if g == nil {
+			label := row.AlarmLabel
+			if row.AlarmID == "" {
+				label = "The server itself"
+			}
+			g = &alarmHistory{AlarmID: row.AlarmID, Label: label}
+			by[row.AlarmID] = g
+			order = append(order, row.AlarmID)
+		}
+		g.Rows = append(g.Rows, row)
+	}
+	out := make([]alarmHistory, 0, len(by))
+	for _, a := range p.Server.Alarms {
+		if g := by[a.ID]; g != nil {
+			out = append(out, *g)
+			delete(by, a.ID)
+		}
+	}
+	for _, id := range order {
+		if g := by[id]; g != nil && id != "" {
+			out = append(out, *g)
+		}
+	}
+	if g := by[""]; g != nil {
+		out = append(out, *g)
+	}
+	return out
 }
