@@ -46,11 +46,17 @@ func (h *Handler) showServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	user := currentUser(r)
 	var c templ.Component = views.ServerFragment(sp)
 	if !fragment {
-		c = views.ServerView(h.serverLayout(m, sp, user), sp)
+		c = views.ServerView(h.serverLayout(m, sp, currentUser(r)), sp)
 	}
+	h.renderValidated(w, r, c)
+}
+
+// renderValidated renders a page made per request (the server page, the
+// timeline) and answers it with a strong validator, so a refresh that
+// brings the same bytes is a 304.
+func (h *Handler) renderValidated(w http.ResponseWriter, r *http.Request, c templ.Component) {
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
 		h.serverError(w, r, err)
@@ -60,7 +66,7 @@ func (h *Handler) showServer(w http.ResponseWriter, r *http.Request) {
 	p.make(buf.Bytes())
 	// Signed-in pages are for one browser's cache, not a shared one.
 	cc := "no-cache"
-	if user != "" {
+	if currentUser(r) != "" {
 		cc = "private, no-cache"
 	}
 	writePage(w, r, p, cc)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"net/http"
 	"net/url"
 	"slices"
@@ -106,26 +105,13 @@ func (h *Handler) showTimeline(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	user := currentUser(r)
 	var c templ.Component = views.TimelineFragment(t)
 	if !fragment {
 		l := h.modelLayout(m, "Timeline", "timeline", "")
-		l.User = user
-		l.SignedIn = user != ""
+		l.User = currentUser(r)
 		c = views.TimelineView(l, t)
 	}
-	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	p := &page{}
-	p.make(buf.Bytes())
-	cc := "no-cache"
-	if user != "" {
-		cc = "private, no-cache"
-	}
-	writePage(w, r, p, cc)
+	h.renderValidated(w, r, c)
 }
 
 // ackRows are the timeline's rows for acknowledgements made or ended since

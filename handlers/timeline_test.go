@@ -60,7 +60,7 @@ func TestTimelineListsChangesAndHowLongAProblemLasted(t *testing.T) {
 	}
 	d, resp := doc("/timeline", nil)
 	acks := d.Find("table.timeline tbody tr[data-ack-id]")
-	if acks.Length() != 2 || !strings.Contains(acks.Eq(0).Text(), "the problem recovered") || !strings.Contains(acks.Eq(1).Text(), "acknowledged by admin") {
+	if acks.Length() != 2 || !strings.Contains(acks.Eq(0).Text(), "recovered") || !strings.Contains(acks.Eq(1).Text(), "acknowledged by admin") {
 		t.Errorf("acknowledgement rows: %d, %q", acks.Length(), acks.Text())
 	}
 	rows := d.Find("table.timeline tbody tr:not([data-ack-id])")

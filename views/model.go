@@ -409,25 +409,6 @@ func timelineURL(q string) string {
 	return "/timeline?q=" + url.QueryEscape(q)
 }
 
-// AckEndWords says why an acknowledgement ended.
-func AckEndWords(a *monitoring.Ack) string {
-	switch a.EndReason {
-	case monitoring.AckExpired:
-		return "expired"
-	case monitoring.AckRecovered:
-		return "the problem recovered"
-	case monitoring.AckWorse:
-		return "it got worse"
-	case monitoring.AckGone:
-		return "it is no longer counted"
-	case monitoring.AckRemoved:
-		if a.EndedBy != "" {
-			return "removed by " + a.EndedBy
-		}
-		return "removed"
-	}
-	return a.EndReason
-}
 
 // alarmHistory is one alarm's rows on the server page (the server's own
 // changes under AlarmID "").
