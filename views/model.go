@@ -409,7 +409,6 @@ func timelineURL(q string) string {
 	return "/timeline?q=" + url.QueryEscape(q)
 }
 
-
 // alarmHistory is one alarm's rows on the server page (the server's own
 // changes under AlarmID "").
 type alarmHistory struct {
