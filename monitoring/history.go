@@ -375,10 +375,22 @@ func (d *differ) finish(pages int, polledAt time.Time) ([]Event, error) {
 	return d.events, nil
 }
 
-// insertEvents writes a poll's events in tx, all recorded at recordedAt.
+// insertEvents writes a poll's events in tx, all recorded at recordedAt,
+// or a millisecond after the newest recorded so far when that is not
+// earlier: each poll's events get a recorded_at of their own, so a reader
+// that saw one poll's and asks for those recorded after it (since is
+// exclusive) cannot miss a second poll committed in the same millisecond.
 func insertEvents(ctx context.Context, tx *sql.Tx, accountID int64, recordedAt time.Time, events []Event) error {
 	if len(events) == 0 {
 		return nil
+	}
+	at := ms(recordedAt)
+	var last sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(recorded_at) FROM events`).Scan(&last); err != nil {
+		return fmt.Errorf("record changes: %w", err)
+	}
+	if last.Valid && at <= last.Int64 {
+		at = last.Int64 + 1
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (account_id, recorded_at, at, kind, server_id, server_label,
 		alarm_id, alarm_label, from_state, to_state, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -388,7 +400,7 @@ func insertEvents(ctx context.Context, tx *sql.Tx, accountID int64, recordedAt t
 	defer stmt.Close()
 	for i := range events {
 		e := &events[i]
-		if _, err := stmt.ExecContext(ctx, accountID, ms(recordedAt), ms(e.At), string(e.Kind), e.ServerID, e.ServerLabel,
+		if _, err := stmt.ExecContext(ctx, accountID, at, min(ms(e.At), at), string(e.Kind), e.ServerID, e.ServerLabel,
 			e.AlarmID, e.AlarmLabel, string(e.From), string(e.To), e.Status); err != nil {
 			return fmt.Errorf("record changes: %w", err)
 		}

@@ -710,3 +710,79 @@ func TestAStoredPageThatWillNotReadOrHasMovedIsHandled(t *testing.T) {
 		}
 	})
 }
+
+// Two polls stored in the same millisecond: a reader that saw the first
+// and asks for what was recorded since must get the second.
+func TestPollsInOneMillisecondAreRecordedApart(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	frozen := time.Now().Add(-time.Minute).Truncate(time.Millisecond).UTC()
+	store.SetClock(func() time.Time { return frozen })
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
+	b, _ := store.CreateAccount(ctx, "u2", "", "k2", nil)
+	save := func(id int64, st monitoring.State) {
+		t.Helper()
+		snap := monitoring.Snapshot{FetchedAt: frozen, Servers: []monitoring.Server{server("A", alarm("a1", st))}}
+		if err := store.SavePollSuccess(ctx, id, monitoring.PollSuccess{Snapshot: snap, PolledAt: frozen, NextPoll: frozen}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(a.ID, monitoring.StateOK)
+	save(b.ID, monitoring.StateOK)
+	save(a.ID, monitoring.StateCritical)
+	first, _, err := store.Events(ctx, monitoring.EventQuery{Oldest: true})
+	if err != nil || len(first) != 1 {
+		t.Fatalf("%d events, %v; want the first change", len(first), err)
+	}
+	save(b.ID, monitoring.StateWarning) // the same millisecond
+	next, _, err := store.Events(ctx, monitoring.EventQuery{Since: first[0].RecordedAt, Oldest: true})
+	if err != nil || len(next) != 1 || next[0].AccountID != b.ID {
+		t.Fatalf("since the first: %+v, %v; want the second poll's change", next, err)
+	}
+}
+
+// How long a problem lasted counts from its own start, not from an
+// earlier one the alarm recovered from.
+func TestAProblemStartsAfterTheLastRecovery(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
+	t0 := time.Now().Add(-10 * time.Hour).Truncate(time.Millisecond).UTC()
+	ok, warn, crit := monitoring.StateOK, monitoring.StateWarning, monitoring.StateCritical
+	steps := []struct {
+		after time.Duration
+		a1    monitoring.Alarm
+	}{
+		{0, alarm("a1", ok)},
+		{time.Hour, since(alarm("a1", crit), t0.Add(time.Hour))},                                     // a problem begins
+		{2 * time.Hour, since(alarm("a1", ok), t0.Add(2*time.Hour))},                                 // and ends after 1 h
+		{3 * time.Hour, disabled(alarm("a1", ok))},                                                   // not counted
+		{5 * time.Hour, since(alarm("a1", warn), t0.Add(5*time.Hour))},                               // enabled in trouble
+		{5*time.Hour + 30*time.Minute, since(alarm("a1", crit), t0.Add(5*time.Hour+30*time.Minute))}, // worse
+		{6 * time.Hour, since(alarm("a1", ok), t0.Add(6*time.Hour))},                                 // ends after 1 h
+	}
+	for _, st := range steps {
+		polled := t0.Add(st.after)
+		snap := monitoring.Snapshot{FetchedAt: polled, Servers: []monitoring.Server{server("A", st.a1)}}
+		if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: polled, NextPoll: polled}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, _, err := store.Events(ctx, monitoring.EventQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	starts, err := store.ProblemStarts(ctx, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lasted []time.Duration
+	for _, e := range evs {
+		if e.Resolves() {
+			lasted = append(lasted, e.At.Sub(starts[e.ID]))
+		}
+	}
+	if !slices.Equal(lasted, []time.Duration{time.Hour, time.Hour}) {
+		t.Errorf("problems lasted %v (newest first), want 1h and 1h", lasted)
+	}
+}

@@ -2,8 +2,6 @@ package monitoring
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -15,10 +13,12 @@ func (e *Event) Resolves() bool {
 }
 
 // ProblemStarts finds, for each event in evs that ended a problem, when
-// that problem began: the time of the latest earlier change of the same
-// alarm away from OK. It is keyed by event ID; an event is missing when
-// its problem began before the oldest history kept (or before the account
-// was first polled).
+// that problem began: walking back through the alarm's earlier changes,
+// the change away from OK (or the alarm appearing or being enabled in a
+// problem state) with nothing in between that ended a problem (a change to
+// OK, the alarm disabled or gone). It is keyed by event ID; an event is
+// missing when its problem began before the oldest history kept (or before
+// the account was first polled).
 func (s *Store) ProblemStarts(ctx context.Context, evs []Event) (map[int64]time.Time, error) {
 	out := map[int64]time.Time{}
 	for i := range evs {
@@ -26,19 +26,55 @@ func (s *Store) ProblemStarts(ctx context.Context, evs []Event) (map[int64]time.
 		if !e.Resolves() {
 			continue
 		}
-		var at int64
-		err := s.db.QueryRowContext(ctx, `SELECT at FROM events
-			WHERE account_id = ? AND server_id = ? AND alarm_id = ? AND id < ? AND kind = 'state' AND from_state = 'OK'
-			ORDER BY recorded_at DESC, id DESC LIMIT 1`, e.AccountID, e.ServerID, e.AlarmID, e.ID).Scan(&at)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
+		at, ok, err := s.problemStart(ctx, e)
 		if err != nil {
-			return nil, fmt.Errorf("problem starts: %w", err)
+			return nil, err
 		}
-		out[e.ID] = time.UnixMilli(at).UTC()
+		if ok {
+			out[e.ID] = at
+		}
 	}
 	return out, nil
+}
+
+// problemStartLookback bounds how many earlier changes of one alarm are
+// read to find where its problem began.
+const problemStartLookback = 50
+
+func (s *Store) problemStart(ctx context.Context, e *Event) (time.Time, bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT at, kind, from_state, to_state FROM events
+		WHERE account_id = ? AND server_id = ? AND alarm_id = ? AND id < ?
+		ORDER BY recorded_at DESC, id DESC LIMIT ?`, e.AccountID, e.ServerID, e.AlarmID, e.ID, problemStartLookback)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("problem starts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at int64
+		var kind, from, to string
+		if err := rows.Scan(&at, &kind, &from, &to); err != nil {
+			return time.Time{}, false, fmt.Errorf("problem starts: %w", err)
+		}
+		problem := to != "" && to != string(StateOK)
+		switch EventKind(kind) {
+		case EventState:
+			if !problem {
+				return time.Time{}, false, rows.Close() // an earlier problem ended here
+			}
+			if from == string(StateOK) || from == "" {
+				return time.UnixMilli(at).UTC(), true, rows.Close()
+			}
+			// From one problem state to another: it began earlier.
+		case EventAlarmAdded, EventEnabled:
+			if problem {
+				return time.UnixMilli(at).UTC(), true, rows.Close()
+			}
+			return time.Time{}, false, rows.Close()
+		default: // disabled, removed: not counted in between
+			return time.Time{}, false, rows.Close()
+		}
+	}
+	return time.Time{}, false, rows.Err()
 }
 
 // RecentEvents is the newest n events across every account, newest first:

@@ -81,6 +81,7 @@
     // A refresh failed, or none answered for an interval and a margin
     // (a request that hangs is cut off before the next one is due).
     var lost = failure !== "" || since > refreshMs() + 5000;
+    var was = root.classList.contains("contact-lost");
     root.classList.toggle("contact-lost", lost);
     var banner = document.getElementById("nocontact");
     if (banner) {
@@ -90,6 +91,7 @@
           (failure ? " (" + failure + ")" : "") + "; data below is " + span(since) + " old. Retrying…";
       }
     }
+    if (lost !== was) fit(); // the banner takes or gives back room
     var el = document.getElementById("contact");
     if (el) {
       el.classList.toggle("lost", lost);
@@ -260,15 +262,18 @@
     try { return localStorage.getItem(ALERTS_KEY) === "on"; } catch (e) { return false; }
   }
 
+  // criticalNow maps every CRITICAL tile shown (acknowledged or not) to its
+  // name, or to "" when it is acknowledged.
   function criticalNow() {
     var out = new Map();
-    var tiles = document.querySelectorAll('#grid li.tile[data-state="CRITICAL"]:not(.acked)');
+    var tiles = document.querySelectorAll('#grid li.tile[data-state="CRITICAL"]');
     for (var i = 0; i < tiles.length; i++) {
       var sec = tiles[i].closest("section[data-account-id]");
       var label = tiles[i].querySelector(".label");
       var name = sec ? (sec.querySelector("h2") || sec).textContent.trim() : "";
       out.set((sec ? sec.getAttribute("data-account-id") : "") + "/" + tiles[i].getAttribute("data-server-id"),
-        (label ? label.textContent : tiles[i].getAttribute("data-server-id")) + (name ? " (" + name + ")" : ""));
+        tiles[i].classList.contains("acked") ? "" :
+          (label ? label.textContent : tiles[i].getAttribute("data-server-id")) + (name ? " (" + name + ")" : ""));
     }
     return out;
   }
@@ -311,7 +316,9 @@
     var now = criticalNow();
     if (!reset && shownCritical !== null) {
       var fresh = [];
-      now.forEach(function (name, key) { if (!shownCritical.has(key)) fresh.push(name); });
+      // New: CRITICAL and not acknowledged now, not CRITICAL before (an
+      // acknowledgement that ends on a server still CRITICAL is not news).
+      now.forEach(function (name, key) { if (name && !shownCritical.has(key)) fresh.push(name); });
       if (fresh.length > 0 && alertsOn()) {
         root.setAttribute("data-alerts", String((parseInt(root.getAttribute("data-alerts"), 10) || 0) + 1));
         tone();

@@ -285,8 +285,9 @@ type ackKey struct {
 
 // serverAcks are the acknowledgements in force for one server.
 type serverAcks struct {
-	whole  bool // the server itself is acknowledged
-	alarms int  // alarms acknowledged one by one
+	whole  bool             // the server itself is acknowledged
+	upTo   monitoring.State // ... while it is no worse than this (its state when acknowledged)
+	alarms int              // alarms acknowledged one by one
 }
 
 // indexAcks groups the acknowledgements in force at now by server, and
@@ -307,6 +308,13 @@ func indexAcks(acks []monitoring.Ack, now time.Time) (map[ackKey]serverAcks, tim
 		k := ackKey{a.AccountID, a.ServerID}
 		sa := out[k]
 		if a.WholeServer() {
+			upTo := a.StateAtAck
+			if upTo == "" {
+				upTo = monitoring.StateCritical // not known: no limit
+			}
+			if !sa.whole || upTo.Worse(sa.upTo) {
+				sa.upTo = upTo
+			}
 			sa.whole = true
 		} else {
 			sa.alarms++
@@ -316,14 +324,16 @@ func indexAcks(acks []monitoring.Ack, now time.Time) (map[ackKey]serverAcks, tim
 	return out, next
 }
 
-// acked reports whether a server with counts c and acknowledgements sa is
-// acknowledged: it has problems, and the server is acknowledged or each of
-// its problem alarms is. An alarm acknowledgement in force always stands for
-// a counted alarm that is not OK (it ends at the poll that finds the alarm
-// otherwise), so counting them is enough.
-func (sa serverAcks) acked(c monitoring.Counts) bool {
+// acked reports whether a server with counts c and worst state worst is
+// acknowledged: it has problems, and the server is acknowledged (and no
+// worse than then) or each of its problem alarms is. An alarm
+// acknowledgement in force stands for a counted alarm that is not OK (it
+// ends at the poll that finds the alarm otherwise), so counting them is
+// enough; between that poll's commit and the settling of its
+// acknowledgements, a server gone worse is not shown muted.
+func (sa serverAcks) acked(c monitoring.Counts, worst monitoring.State) bool {
 	problems := c.Critical + c.Warning + c.Unknown
-	return problems > 0 && (sa.whole || sa.alarms >= problems)
+	return problems > 0 && (sa.whole && !worst.Worse(sa.upTo) || sa.alarms >= problems)
 }
 
 // buildSection returns the account's section and when it will turn stale
@@ -344,7 +354,7 @@ func buildSection(a monitoring.Account, snap *monitoring.Snapshot, acks map[ackK
 		t := &sec.Tiles[i]
 		*t = Tile{ID: s.ID, Label: s.Label, Counts: s.Counts, Worst: s.Worst}
 		if sa, ok := acks[ackKey{a.ID, s.ID}]; ok {
-			t.Acked, t.AckedAlarms = sa.acked(s.Counts), sa.alarms
+			t.Acked, t.AckedAlarms = sa.acked(s.Counts, s.Worst), sa.alarms
 		}
 		sec.Counts.Plus(s.Counts)
 		sec.Servers.addTile(t)

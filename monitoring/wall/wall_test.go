@@ -558,3 +558,17 @@ func TestAcknowledgedProblemsRankAfterOpenOnes(t *testing.T) {
 		t.Errorf("accounts %v: the open WARNING should come before the acknowledged CRITICAL", got)
 	}
 }
+
+// Between a poll's commit and the settling of its acknowledgements, a
+// server acknowledged as WARNING that turned CRITICAL is not shown muted.
+func TestAServerGoneWorseIsNotMutedByItsAcknowledgement(t *testing.T) {
+	in := fixture()
+	in.Acks = []monitoring.Ack{{ID: 1, AccountID: 1, ServerID: "en1", CreatedAt: t0.Add(-time.Minute), StateAtAck: warn}}
+	if Build(in, t0, Options{}).Section(1).Tiles[0].Acked {
+		t.Error("api-1 (CRITICAL) is muted by an acknowledgement made while it was WARNING")
+	}
+	in.Acks[0].StateAtAck = crit
+	if !Build(in, t0, Options{}).Section(1).Tiles[0].Acked {
+		t.Error("api-1 is not muted by an acknowledgement made while it was CRITICAL")
+	}
+}
