@@ -34,7 +34,20 @@ func (h *Handler) serverAcks(r *http.Request, accountID int64, serverID string) 
 			sa.Earlier = append(sa.Earlier, a)
 		}
 	}
+	if !sa.CanAck {
+		anonymous(sa.Active)
+		anonymous(sa.Earlier)
+	}
 	return sa, nil
+}
+
+// anonymous leaves out who made and removed acknowledgements, for a viewer
+// who is not signed in (a public dashboard): the names are the dashboard's
+// users', not the wall's.
+func anonymous(acks []monitoring.Ack) {
+	for i := range acks {
+		acks[i].CreatedBy, acks[i].EndedBy = "", ""
+	}
 }
 
 // checkAck checks what the store leaves to the handlers: the note as

@@ -63,6 +63,12 @@ func TestPublicViewersSeeAcknowledgementsButCannotMakeThem(t *testing.T) {
 	if page.Find("form#ack-form").Length() != 0 || page.Find(`form[action$="/delete"]`).Length() != 0 {
 		t.Error("a public viewer is offered the form or a Remove button")
 	}
+	// Who acknowledged is a dashboard user's name: not for the public.
+	for _, path := range []string{serverPath, "/timeline"} {
+		if body := doc(path).Text(); strings.Contains(body, adminUser) || !strings.Contains(body, "a signed-in user") {
+			t.Errorf("the public %s names who acknowledged, or does not say someone did", path)
+		}
+	}
 	for _, p := range []struct {
 		path string
 		body url.Values

@@ -121,6 +121,9 @@ func (h *Handler) ackRows(r *http.Request, m *wall.Model, q wall.Query, since ti
 	if err != nil {
 		return nil, err
 	}
+	if currentUser(r) == "" {
+		anonymous(acks)
+	}
 	var out []views.TimelineRow
 	for i := range acks {
 		a := &acks[i]

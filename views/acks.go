@@ -145,3 +145,12 @@ func ackedNote(n int) string {
 	}
 	return " (" + strconv.Itoa(n) + " acked)"
 }
+
+// who names the user who did something, or says someone did when the
+// viewer may not know who (not signed in).
+func who(user string) string {
+	if user == "" {
+		return "a signed-in user"
+	}
+	return user
+}
