@@ -130,10 +130,7 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, wp wallPage)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if len(wp.query) > maxCachedQuery {
-		key.version = 0 // rendered, never kept
-	}
-	p, err := h.pages.get(key, func() ([]byte, error) {
+	render := func() ([]byte, error) {
 		g := h.grid(m, wp, key.signedIn)
 		var c templ.Component = views.GridView(g)
 		if !key.fragment {
@@ -157,7 +154,13 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, wp wallPage)
 		var buf bytes.Buffer
 		err := c.Render(context.WithoutCancel(r.Context()), &buf) // others may wait for it
 		return buf.Bytes(), err
-	})
+	}
+	var p *page
+	if len(wp.query) > maxCachedQuery {
+		p, err = renderOnce(wp.path, render) // answered, never kept
+	} else {
+		p, err = h.pages.get(key, render)
+	}
 	if err != nil {
 		h.serverError(w, r, err)
 		return

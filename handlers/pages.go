@@ -100,6 +100,8 @@ func (p *page) isReady() bool {
 }
 
 // get returns the page for key, rendering it with render on a miss.
+// Every version, zero included, is a version of the data: no value of the
+// key means "do not keep" (see renderOnce).
 func (c *pageCache) get(key pageKey, render func() ([]byte, error)) (*page, error) {
 	c.mu.Lock()
 	if key.version > c.version {
@@ -136,18 +138,7 @@ func (c *pageCache) get(key pageKey, render func() ([]byte, error)) (*page, erro
 	}
 	c.mu.Unlock()
 
-	func() {
-		defer close(p.ready) // even if render panics: nobody waits forever
-		defer func() {
-			if v := recover(); v != nil {
-				p.err = fmt.Errorf("rendering %s: %v", logPath(key.path), v)
-			}
-		}()
-		plain, err := render()
-		if p.err = err; err == nil {
-			p.make(plain)
-		}
-	}()
+	p.render(key.path, render)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -164,6 +155,29 @@ func (c *pageCache) get(key pageKey, render func() ([]byte, error)) (*page, erro
 		c.remove(oldest, c.pages[oldest])
 	}
 	return p, nil
+}
+
+// renderOnce renders a page that is not kept: the cache never sees it, so
+// it cannot stand in for another request's page of any version.
+func renderOnce(path string, render func() ([]byte, error)) (*page, error) {
+	p := &page{ready: make(chan struct{})}
+	p.render(path, render)
+	return p, p.err
+}
+
+// render makes the page with fn and marks it ready, even if fn panics:
+// nobody waits for it forever.
+func (p *page) render(path string, fn func() ([]byte, error)) {
+	defer close(p.ready)
+	defer func() {
+		if v := recover(); v != nil {
+			p.err = fmt.Errorf("rendering %s: %v", logPath(path), v)
+		}
+	}()
+	plain, err := fn()
+	if p.err = err; err == nil {
+		p.make(plain)
+	}
 }
 
 func (c *pageCache) remove(key pageKey, p *page) {

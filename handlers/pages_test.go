@@ -505,3 +505,44 @@ func TestAPageFromBeforeAnUpgradeIsReloaded(t *testing.T) {
 		}
 	})
 }
+
+// A filter too long to keep in the page cache is rendered per request; it
+// must still follow the data, even when no page with a short filter was
+// ever served (a wall link's filter may be 255 characters).
+func TestALongFilterFollowsTheData(t *testing.T) {
+	e := newTestEnv(t)
+	a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "longfilter", Servers: 4, Alarms: 3}), "")
+	e.poll(a.ID)
+	q := strings.TrimSpace(strings.Repeat("longfilter ", 23)) // 252 bytes, every word matches
+	if len(q) <= maxCachedQuery || len(q) > 255 {
+		t.Fatalf("filter of %d bytes", len(q))
+	}
+	path := "/wall?q=" + strings.ReplaceAll(q, " ", "+")
+	first := e.conditional(path, "", false)
+	wantStatus(t, first, http.StatusOK)
+	etag := first.Header().Get("ETag")
+	wantStatus(t, e.conditional(path, etag, false), http.StatusNotModified)
+
+	snap, err := e.store.Snapshot(e.ctx, a.ID)
+	if err != nil || snap == nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	changed := *snap
+	changed.Servers = append([]monitoring.Server(nil), snap.Servers...)
+	s := &changed.Servers[0]
+	s.Counts = monitoring.Counts{Critical: 1, Total: 1}
+	s.Worst = monitoring.StateCritical
+	now := time.Now()
+	if err := e.store.SavePollSuccess(e.ctx, a.ID, monitoring.PollSuccess{Snapshot: changed, PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	rec := e.conditional(path, etag, false)
+	wantStatus(t, rec, http.StatusOK)
+	if rec.Header().Get("ETag") == etag {
+		t.Error("the ETag did not change with the data")
+	}
+	tile := parse(t, rec).Find(`li.tile[data-server-id="` + s.ID + `"]`)
+	if tile.AttrOr("data-state", "") != "CRITICAL" {
+		t.Errorf("the grid shows %s as %q, want CRITICAL", s.ID, tile.AttrOr("data-state", ""))
+	}
+}
