@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"cmdash/monitoring/sqlite"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -23,15 +24,15 @@ import (
 
 // benchStore is a real SQLite store with 50 accounts × 100 servers × 10
 // alarms, one server in seven with problems.
-func benchStore(b *testing.B) *monitoring.Store {
+func benchStore(b *testing.B) *sqlite.Store {
 	ctx := context.Background()
-	db, err := monitoring.OpenDB(ctx, filepath.Join(b.TempDir(), "bench.db"), migrations.FS)
+	db, err := sqlite.OpenDB(ctx, filepath.Join(b.TempDir(), "bench.db"), migrations.FS)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	sealer, _ := monitoring.NewSealer("a benchmark secret, long enough")
-	store := monitoring.NewStore(db, sealer)
+	sealer, _ := sqlite.NewSealer("a benchmark secret, long enough")
+	store := sqlite.NewStore(db, sealer)
 	if _, err := store.CreateUser(ctx, "bench", "bench password"); err != nil {
 		b.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func benchStore(b *testing.B) *monitoring.Store {
 			}
 			snap.Servers = append(snap.Servers, srv)
 		}
-		if err := store.SavePollSuccess(ctx, acct.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
+		if err := store.SaveSnapshot(ctx, acct.ID, snap, monitoring.PollSuccess{PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package handlers
 
 import (
 	"bytes"
+	"cmdash/monitoring/sqlite"
 	"compress/gzip"
 	"context"
 	"io"
@@ -77,7 +78,7 @@ type Options struct {
 
 // Handler holds what every route needs.
 type Handler struct {
-	store    *monitoring.Store
+	store    *sqlite.Store
 	poller   Refresher
 	checker  CredentialChecker
 	log      *slog.Logger
@@ -93,7 +94,7 @@ type Handler struct {
 }
 
 // New builds the handler set.
-func New(store *monitoring.Store, poller Refresher, checker CredentialChecker, log *slog.Logger, opts Options) *Handler {
+func New(store *sqlite.Store, poller Refresher, checker CredentialChecker, log *slog.Logger, opts Options) *Handler {
 	if opts.RefreshInterval <= 0 {
 		opts.RefreshInterval = 20 * time.Second
 	}

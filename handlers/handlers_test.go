@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"cmdash/monitoring/poller"
+	"cmdash/monitoring/sqlite"
 	"context"
 	"errors"
 	"fmt"
@@ -69,18 +71,18 @@ func templateDB(t *testing.T) (path, token string) {
 			return
 		}
 		fixture.dir, fixture.path = dir, filepath.Join(dir, "template.db")
-		db, err := monitoring.OpenDB(ctx, fixture.path, migrations.FS)
+		db, err := sqlite.OpenDB(ctx, fixture.path, migrations.FS)
 		if err != nil {
 			fail(err)
 			return
 		}
 		defer db.Close() // checkpoints the WAL into the file
-		sealer, err := monitoring.NewSealer(testSecret)
+		sealer, err := sqlite.NewSealer(testSecret)
 		if err != nil {
 			fail(err)
 			return
 		}
-		store := monitoring.NewStore(db, sealer)
+		store := sqlite.NewStore(db, sealer)
 		u, err := store.CreateUser(ctx, testUser, testPassword)
 		if err != nil {
 			fail(err)
@@ -121,10 +123,10 @@ type testEnv struct {
 	ctx    context.Context
 	dbPath string
 	token  string
-	store  *monitoring.Store
+	store  *sqlite.Store
 	fake   *fakerax.Server
 	client *rackspace.Client
-	poller *monitoring.Poller
+	poller *poller.Poller
 	log    *slog.Logger
 	h      *Handler
 }
@@ -135,22 +137,22 @@ func newTestEnv(t *testing.T) *testEnv {
 	tmpl, token := templateDB(t)
 	path := filepath.Join(t.TempDir(), "dashboard.db")
 	copyFile(t, tmpl, path)
-	db, err := monitoring.OpenDB(ctx, path, migrations.FS)
+	db, err := sqlite.OpenDB(ctx, path, migrations.FS)
 	if err != nil {
 		t.Fatalf("open database: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sealer, err := monitoring.NewSealer(testSecret)
+	sealer, err := sqlite.NewSealer(testSecret)
 	if err != nil {
 		t.Fatalf("sealer: %v", err)
 	}
-	store := monitoring.NewStore(db, sealer)
+	store := sqlite.NewStore(db, sealer)
 	// ChangeEvery 0: alarm states never change, so what the fake serves now
 	// is what a poll stored a moment ago.
 	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 7})
 	client := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: pollInterval, Logger: log})
+	poller := poller.New(store, client, poller.Config{Interval: pollInterval, Logger: log})
 	h := New(store, poller, client, log, Options{PollInterval: pollInterval})
 	return &testEnv{t: t, ctx: ctx, dbPath: path, token: token, store: store, fake: fake, client: client, poller: poller, log: log, h: h}
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmdash/monitoring/sqlite"
 	"context"
 	"net/http"
 	"strconv"
@@ -26,7 +27,7 @@ type Metrics struct {
 }
 
 // NewMetrics registers every metric; store feeds the snapshot-age gauge.
-func NewMetrics(store *monitoring.Store) *Metrics {
+func NewMetrics(store *sqlite.Store) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		pollDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -59,7 +60,7 @@ func NewMetrics(store *monitoring.Store) *Metrics {
 	return m
 }
 
-// ObservePoll implements monitoring.PollObserver.
+// ObservePoll implements poller.PollObserver.
 func (m *Metrics) ObservePoll(account string, d time.Duration, err error, rl monitoring.RateLimit) {
 	if err != nil {
 		m.pollErrors.WithLabelValues(account, monitoring.ErrorKind(err)).Inc()
@@ -124,7 +125,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // snapshotAge reads snapshot ages from the store at scrape time.
 type snapshotAge struct {
-	store *monitoring.Store
+	store *sqlite.Store
 	desc  *prometheus.Desc
 }
 

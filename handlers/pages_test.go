@@ -87,7 +87,7 @@ func TestWallRefreshIsConditional(t *testing.T) {
 		s.Counts = monitoring.Counts{Critical: 1, Total: 1}
 		s.Worst = monitoring.StateCritical
 		now := time.Now()
-		if err := e.store.SavePollSuccess(e.ctx, a.ID, monitoring.PollSuccess{Snapshot: changed, PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
+		if err := e.store.SaveSnapshot(e.ctx, a.ID, changed, monitoring.PollSuccess{PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		rec := e.conditional("/", etag, false)
@@ -533,7 +533,7 @@ func TestALongFilterFollowsTheData(t *testing.T) {
 	s.Counts = monitoring.Counts{Critical: 1, Total: 1}
 	s.Worst = monitoring.StateCritical
 	now := time.Now()
-	if err := e.store.SavePollSuccess(e.ctx, a.ID, monitoring.PollSuccess{Snapshot: changed, PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
+	if err := e.store.SaveSnapshot(e.ctx, a.ID, changed, monitoring.PollSuccess{PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	rec := e.conditional(path, etag, false)

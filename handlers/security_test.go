@@ -2,6 +2,8 @@ package handlers_test
 
 import (
 	"bytes"
+	"cmdash/monitoring/poller"
+	"cmdash/monitoring/sqlite"
 	"context"
 	"encoding/json"
 	"io"
@@ -22,7 +24,6 @@ import (
 
 	"cmdash/handlers"
 	"cmdash/migrations"
-	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/fakerax/fakeraxtest"
 	"cmdash/monitoring/rackspace"
@@ -33,9 +34,9 @@ import (
 type app struct {
 	t      *testing.T
 	srv    *httptest.Server
-	store  *monitoring.Store
+	store  *sqlite.Store
 	fake   *fakerax.Server
-	poller *monitoring.Poller
+	poller *poller.Poller
 	dbPath string
 	logs   *syncBuffer
 }
@@ -67,13 +68,13 @@ func newApp(t *testing.T, opts handlers.Options, specs ...fakerax.AccountSpec) *
 	t.Helper()
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "dash.db")
-	db, err := monitoring.OpenDB(ctx, dbPath, migrations.FS)
+	db, err := sqlite.OpenDB(ctx, dbPath, migrations.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sealer, _ := monitoring.NewSealer("a test secret that is long enough")
-	store := monitoring.NewStore(db, sealer)
+	sealer, _ := sqlite.NewSealer("a test secret that is long enough")
+	store := sqlite.NewStore(db, sealer)
 	fake, fts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 42})
 	client := rackspace.NewClient(fake.IdentityURL(fts.URL), fts.Client())
 	logs := &syncBuffer{}
@@ -81,7 +82,7 @@ func newApp(t *testing.T, opts handlers.Options, specs ...fakerax.AccountSpec) *
 	if opts.Metrics == nil {
 		opts.Metrics = handlers.NewMetrics(store)
 	}
-	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: 30 * time.Second, Logger: log, Observer: opts.Metrics})
+	poller := poller.New(store, client, poller.Config{Interval: 30 * time.Second, Logger: log, Observer: opts.Metrics})
 	h := handlers.New(store, poller, client, log, opts)
 	srv := httptest.NewServer(h.Routes())
 	t.Cleanup(srv.Close)
@@ -340,13 +341,13 @@ func TestRepeatedFailedSignInsAreSlowedDown(t *testing.T) {
 func TestSetupOnlyWhileNoUserExists(t *testing.T) {
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "d.db")
-	db, err := monitoring.OpenDB(ctx, dbPath, migrations.FS)
+	db, err := sqlite.OpenDB(ctx, dbPath, migrations.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	sealer, _ := monitoring.NewSealer("a test secret that is long enough")
-	store := monitoring.NewStore(db, sealer)
+	sealer, _ := sqlite.NewSealer("a test secret that is long enough")
+	store := sqlite.NewStore(db, sealer)
 	h := handlers.New(store, nil, nil, slog.New(slog.DiscardHandler), handlers.Options{})
 	srv := httptest.NewServer(h.Routes())
 	defer srv.Close()

@@ -186,7 +186,7 @@ func TestServerPageRefreshesLikeTheWall(t *testing.T) {
 		srv.Alarms = slices.Clone(srv.Alarms)
 		srv.Alarms[0].Status = "Something new happened"
 		now := time.Now()
-		if err := e.store.SavePollSuccess(e.ctx, acct.ID, monitoring.PollSuccess{Snapshot: changed, PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
+		if err := e.store.SaveSnapshot(e.ctx, acct.ID, changed, monitoring.PollSuccess{PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		rec := e.conditional(path, etag, false)

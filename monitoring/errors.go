@@ -65,3 +65,12 @@ func RetryAfter(err error) time.Duration {
 	}
 	return 0
 }
+
+// Store errors.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrDuplicate = errors.New("already exists")
+	// ErrStalePoll: the account got a new API key while the poll ran with
+	// the old one; its outcome is not recorded.
+	ErrStalePoll = errors.New("poll used a replaced API key")
+)

@@ -3,6 +3,7 @@ package monitoring
 import (
 	"cmp"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 )
@@ -164,4 +165,22 @@ func (s Server) ControlPanelURL() string {
 	}
 	return "https://mycloud.rackspace.com/cloud/" + url.PathEscape(s.TenantID) +
 		"/servers#compute%2CcloudServersOpenStack%2C" + url.PathEscape(s.Region) + "/" + url.PathEscape(s.ServerUUID)
+}
+
+// SortServers orders servers by label without case, then id: the order of
+// the wall and the API.
+func SortServers(servers []Server) {
+	sort.SliceStable(servers, func(i, j int) bool {
+		a, b := strings.ToLower(servers[i].Label), strings.ToLower(servers[j].Label)
+		if a != b {
+			return a < b
+		}
+		return servers[i].ID < servers[j].ID
+	})
+}
+
+// SummaryOf keeps of a server what the wall shows: its id, label, counts
+// and worst state, without the alarms.
+func SummaryOf(srv *Server) Server {
+	return Server{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
 }

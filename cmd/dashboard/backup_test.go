@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmdash/monitoring/sqlite"
 	"context"
 	"database/sql"
 	"errors"
@@ -20,20 +21,20 @@ import (
 const backupTestSecret = "a test secret long enough"
 
 // newBackupSource creates a migrated database with n accounts.
-func newBackupSource(t *testing.T, n int) (string, *sql.DB, *monitoring.Store) {
+func newBackupSource(t *testing.T, n int) (string, *sql.DB, *sqlite.Store) {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "live.db")
-	db, err := monitoring.OpenDB(ctx, path, migrations.FS)
+	db, err := sqlite.OpenDB(ctx, path, migrations.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sealer, err := monitoring.NewSealer(backupTestSecret)
+	sealer, err := sqlite.NewSealer(backupTestSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := monitoring.NewStore(db, sealer)
+	store := sqlite.NewStore(db, sealer)
 	for i := range n {
 		if _, err := store.CreateAccount(ctx, fmt.Sprintf("acct-%03d", i), fmt.Sprintf("Account %d", i), fmt.Sprintf("key-%03d", i), nil); err != nil {
 			t.Fatal(err)
@@ -146,13 +147,13 @@ func TestBackupWhileWriting(t *testing.T) {
 
 	// A restored copy works with the same secret: the API keys decrypt.
 	restored := targets[len(targets)-1]
-	db, err := monitoring.OpenDB(ctx, restored, migrations.FS)
+	db, err := sqlite.OpenDB(ctx, restored, migrations.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	sealer, _ := monitoring.NewSealer(backupTestSecret)
-	rs := monitoring.NewStore(db, sealer)
+	sealer, _ := sqlite.NewSealer(backupTestSecret)
+	rs := sqlite.NewStore(db, sealer)
 	a, err := rs.AccountByUsername(ctx, "acct-007")
 	if err != nil {
 		t.Fatal(err)

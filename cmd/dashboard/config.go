@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmdash/monitoring/poller"
 	"errors"
 	"flag"
 	"fmt"
@@ -75,7 +76,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	poll := fs.String("poll-interval", env("POLL_INTERVAL", "30s"), "how often each account is polled, at least 10s (POLL_INTERVAL)")
 	refresh := fs.String("refresh-interval", env("REFRESH_INTERVAL", "20s"), "how often the page reloads its grid (REFRESH_INTERVAL)")
 	changeWindow := fs.String("change-window", env("CHANGE_WINDOW", ""), "how long a server whose state changed stays marked NEW or RESOLVED, 1m to 24h (CHANGE_WINDOW; default 10m, 2m with -demo)")
-	concurrency := fs.String("concurrency", env("CONCURRENCY", strconv.Itoa(monitoring.DefaultConcurrency)), "how many accounts are polled at once, `n` from 1 to 1024 (CONCURRENCY)")
+	concurrency := fs.String("concurrency", env("CONCURRENCY", strconv.Itoa(poller.DefaultConcurrency)), "how many accounts are polled at once, `n` from 1 to 1024 (CONCURRENCY)")
 	historyDays := fs.String("history-days", env("HISTORY_DAYS", strconv.Itoa(int(monitoring.DefaultRetention.MaxAge/(24*time.Hour)))),
 		"days of alarm history kept, `n` from 0 (none) to 3650 (HISTORY_DAYS)")
 	historyRows := fs.String("history-rows", env("HISTORY_ROWS", strconv.Itoa(monitoring.DefaultRetention.MaxRows)),
@@ -101,8 +102,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if cfg.PollInterval, err = time.ParseDuration(*poll); err != nil {
 		return cfg, fmt.Errorf("-poll-interval / POLL_INTERVAL: %q is not a duration such as 30s", *poll)
 	}
-	if cfg.PollInterval < monitoring.MinPollInterval {
-		return cfg, fmt.Errorf("-poll-interval / POLL_INTERVAL: %s is below the minimum of %s (each account has a daily request budget)", cfg.PollInterval, monitoring.MinPollInterval)
+	if cfg.PollInterval < poller.MinPollInterval {
+		return cfg, fmt.Errorf("-poll-interval / POLL_INTERVAL: %s is below the minimum of %s (each account has a daily request budget)", cfg.PollInterval, poller.MinPollInterval)
 	}
 	if cfg.RefreshInterval, err = time.ParseDuration(*refresh); err != nil {
 		return cfg, fmt.Errorf("-refresh-interval / REFRESH_INTERVAL: %q is not a duration such as 20s", *refresh)
@@ -125,7 +126,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return cfg, fmt.Errorf("-change-window / CHANGE_WINDOW: %s is not between 1m and 24h", cfg.ChangeWindow)
 	}
 	if cfg.Concurrency, err = strconv.Atoi(*concurrency); err != nil {
-		return cfg, fmt.Errorf("-concurrency / CONCURRENCY: %q is not a whole number such as %d", *concurrency, monitoring.DefaultConcurrency)
+		return cfg, fmt.Errorf("-concurrency / CONCURRENCY: %q is not a whole number such as %d", *concurrency, poller.DefaultConcurrency)
 	}
 	if cfg.Concurrency < 1 || cfg.Concurrency > maxConcurrency {
 		return cfg, fmt.Errorf("-concurrency / CONCURRENCY: %d is not between 1 and %d", cfg.Concurrency, maxConcurrency)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmdash/monitoring/poller"
+	"cmdash/monitoring/sqlite"
 	"context"
 	"flag"
 	"net/http"
@@ -27,12 +29,12 @@ func BenchmarkDemoHistory(b *testing.B) {
 	const interval = 30 * time.Second
 	for b.Loop() {
 		ctx := context.Background()
-		db, err := monitoring.OpenDB(ctx, filepath.Join(b.TempDir(), "demo.db"), migrations.FS)
+		db, err := sqlite.OpenDB(ctx, filepath.Join(b.TempDir(), "demo.db"), migrations.FS)
 		if err != nil {
 			b.Fatal(err)
 		}
-		sealer, _ := monitoring.NewSealer("a benchmark secret that is long enough")
-		store := monitoring.NewStore(db, sealer)
+		sealer, _ := sqlite.NewSealer("a benchmark secret that is long enough")
+		store := sqlite.NewStore(db, sealer)
 		store.SetRetention(monitoring.Retention{MaxAge: 365 * 24 * time.Hour, MaxRows: 1 << 30})
 
 		var mu sync.Mutex
@@ -42,7 +44,7 @@ func BenchmarkDemoHistory(b *testing.B) {
 		cfg.Latency, cfg.Now = 0, clock // the answers are the demo's, only sooner
 		fake, ts := fakeraxtest.NewServer(b, cfg)
 		client := rackspace.NewClient(fake.IdentityURL(ts.URL), &http.Client{Timeout: 10 * time.Second})
-		poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: interval})
+		poller := poller.New(store, client, poller.Config{Interval: interval})
 		var ids []int64
 		for _, spec := range demoAccounts {
 			a := fake.AddAccount(spec)

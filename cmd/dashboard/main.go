@@ -3,6 +3,8 @@
 package main
 
 import (
+	"cmdash/monitoring/poller"
+	"cmdash/monitoring/sqlite"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -75,12 +77,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	db, err := monitoring.OpenDB(ctx, cfg.DBPath, migrations.FS)
+	db, err := sqlite.OpenDB(ctx, cfg.DBPath, migrations.FS)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	store := monitoring.NewStore(db, sealer)
+	store := sqlite.NewStore(db, sealer)
 	store.SetRetention(cfg.History)
 	// The history is pruned in the background from now until run returns,
 	// stopped (deferred after db.Close, so before it) on every way out.
@@ -88,7 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	pruneDone := make(chan struct{})
 	go func() {
 		defer close(pruneDone)
-		monitoring.RunRetention(pruneCtx, store, log)
+		sqlite.RunRetention(pruneCtx, store, log)
 	}()
 	defer func() { stopPruning(); <-pruneDone }()
 
@@ -112,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	metrics := handlers.NewMetrics(store)
 	client := rackspace.NewClient(identityURL, upstreamHTTPClient(cfg.Concurrency))
-	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{
+	poller := poller.New(store, client, poller.Config{
 		Interval: cfg.PollInterval, Concurrency: cfg.Concurrency, Logger: log, Observer: metrics,
 	})
 	sessionStore := sqlite3store.NewWithCleanupInterval(db, 10*time.Minute)
@@ -211,9 +213,9 @@ func upstreamHTTPClient(concurrency int) *http.Client {
 
 // openSealer builds the at-rest encryption from DASHBOARD_SECRET or, when it
 // is not set, from a key file beside the database, created once.
-func openSealer(cfg Config, getenv func(string) string, log *slog.Logger) (*monitoring.Sealer, error) {
+func openSealer(cfg Config, getenv func(string) string, log *slog.Logger) (*sqlite.Sealer, error) {
 	if secret := getenv("DASHBOARD_SECRET"); secret != "" {
-		s, err := monitoring.NewSealer(secret)
+		s, err := sqlite.NewSealer(secret)
 		if err != nil {
 			return nil, fmt.Errorf("DASHBOARD_SECRET: %w", err)
 		}
@@ -225,7 +227,7 @@ func openSealer(cfg Config, getenv func(string) string, log *slog.Logger) (*moni
 			return nil, fmt.Errorf("database directory: %w", err)
 		}
 	}
-	secret, created, err := monitoring.LoadOrCreateKeyFile(keyPath)
+	secret, created, err := sqlite.LoadOrCreateKeyFile(keyPath)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +236,7 @@ func openSealer(cfg Config, getenv func(string) string, log *slog.Logger) (*moni
 	} else {
 		log.Info("DASHBOARD_SECRET is not set: API keys are encrypted with the key file", "key_file", keyPath)
 	}
-	return monitoring.NewSealer(secret)
+	return sqlite.NewSealer(secret)
 }
 
 // Demo accounts: about 100 servers in all, mostly OK, states changing
@@ -254,7 +256,7 @@ var demoUpstream = fakerax.Config{Seed: 2015, ChangeEvery: time.Minute, Latency:
 
 // startDemoUpstream runs the fake Rackspace on a loopback port and, on an
 // empty database, adds the demo accounts. It returns the Identity URL.
-func startDemoUpstream(ctx context.Context, store *monitoring.Store, log *slog.Logger) (*http.Server, string, error) {
+func startDemoUpstream(ctx context.Context, store *sqlite.Store, log *slog.Logger) (*http.Server, string, error) {
 	fake := fakerax.New(demoUpstream)
 	var keys = map[string]string{}
 	for _, spec := range demoAccounts {
@@ -295,7 +297,7 @@ func startDemoUpstream(ctx context.Context, store *monitoring.Store, log *slog.L
 // ensureFirstUser creates the first user from ADMIN_USERNAME and
 // ADMIN_PASSWORD when none exists (headless deploys). In demo mode it
 // (re)sets a "demo" user with a fresh random password and prints it.
-func ensureFirstUser(ctx context.Context, cfg Config, getenv func(string) string, store *monitoring.Store, stdout io.Writer, log *slog.Logger) error {
+func ensureFirstUser(ctx context.Context, cfg Config, getenv func(string) string, store *sqlite.Store, stdout io.Writer, log *slog.Logger) error {
 	if name, pw := getenv("ADMIN_USERNAME"), getenv("ADMIN_PASSWORD"); name != "" || pw != "" {
 		if name == "" || len(pw) < 10 {
 			return errors.New("ADMIN_USERNAME and ADMIN_PASSWORD (10 characters or more) must be set together")

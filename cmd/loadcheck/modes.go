@@ -5,6 +5,8 @@ package main
 
 import (
 	"bufio"
+	"cmdash/monitoring/poller"
+	"cmdash/monitoring/sqlite"
 	"context"
 	"errors"
 	"fmt"
@@ -27,7 +29,6 @@ import (
 
 	"cmdash/handlers"
 	"cmdash/migrations"
-	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/rackspace"
 )
@@ -37,8 +38,8 @@ const loadcheckSecret = "loadcheck secret, not a real one"
 // estate is a temporary database with accounts served by a fake Rackspace.
 type estate struct {
 	dir    string
-	store  *monitoring.Store
-	poller *monitoring.Poller
+	store  *sqlite.Store
+	poller *poller.Poller
 	client *rackspace.Client
 	ids    []int64
 	close  func()
@@ -51,16 +52,16 @@ func newEstate(ctx context.Context, identityURL string, accts []fakerax.Account,
 	if err != nil {
 		return nil, err
 	}
-	db, err := monitoring.OpenDB(ctx, filepath.Join(dir, "loadcheck.db"), migrations.FS)
+	db, err := sqlite.OpenDB(ctx, filepath.Join(dir, "loadcheck.db"), migrations.FS)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	sealer, err := monitoring.NewSealer(loadcheckSecret)
+	sealer, err := sqlite.NewSealer(loadcheckSecret)
 	if err != nil {
 		return nil, err
 	}
-	e := &estate{dir: dir, store: monitoring.NewStore(db, sealer)}
+	e := &estate{dir: dir, store: sqlite.NewStore(db, sealer)}
 	e.close = func() { db.Close(); os.RemoveAll(dir) }
 	if _, err := e.store.CreateUser(ctx, "loadcheck", "loadcheck password"); err != nil {
 		e.close()
@@ -76,10 +77,10 @@ func newEstate(ctx context.Context, identityURL string, accts []fakerax.Account,
 	}
 	// As cmd/dashboard wires it, at the default concurrency.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = monitoring.DefaultConcurrency
-	tr.MaxIdleConns = 2 * monitoring.DefaultConcurrency
+	tr.MaxIdleConnsPerHost = poller.DefaultConcurrency
+	tr.MaxIdleConns = 2 * poller.DefaultConcurrency
 	e.client = rackspace.NewClient(identityURL, &http.Client{Transport: tr, Timeout: 30 * time.Second})
-	e.poller = monitoring.NewPoller(e.store, e.client, monitoring.PollerConfig{Interval: interval,
+	e.poller = poller.New(e.store, e.client, poller.Config{Interval: interval,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	return e, nil
 }
@@ -175,7 +176,7 @@ func runPollMode(ctx context.Context, o options, stdout, stderr io.Writer) error
 	}
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + " ms" }
 	fmt.Fprintf(stdout, "\nloadcheck -mode poll: upstream latency %s per request, %d servers × %d alarms per account, concurrency %d (default)\n\n",
-		o.latency, o.setup.Servers, o.setup.Alarms, monitoring.DefaultConcurrency)
+		o.latency, o.setup.Servers, o.setup.Alarms, poller.DefaultConcurrency)
 	fmt.Fprintf(stdout, "%-44s %-10s %-12s %-7s %s\n", "cycle", "1 account", fmt.Sprintf("%d accounts", o.setup.Accounts), "ratio", "goal")
 	fmt.Fprintf(stdout, "%-44s %-10s %-12s %-7.2f %s\n", "first (login + overview), all polled", ms(one.first), ms(many.first),
 		float64(many.first)/float64(one.first), "≤ 1.3")

@@ -5,6 +5,8 @@ package main
 // Everything else in loadcheck speaks plain HTTP to the URL it returns.
 
 import (
+	"cmdash/monitoring/poller"
+	"cmdash/monitoring/sqlite"
 	"context"
 	"fmt"
 	"io"
@@ -16,7 +18,6 @@ import (
 
 	"cmdash/handlers"
 	"cmdash/migrations"
-	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/rackspace"
 )
@@ -29,7 +30,7 @@ type setupConfig struct {
 const (
 	// pollInterval is the shortest the dashboard allows, so the wall is
 	// measured under the heaviest polling a deployment can ask for.
-	pollInterval = monitoring.MinPollInterval
+	pollInterval = poller.MinPollInterval
 	// changeEvery makes alarm states change rarely, as on a calm estate:
 	// with the defaults (50,000 alarms) about one change every 20 s
 	// somewhere on the wall.
@@ -61,16 +62,16 @@ func startInProcess(ctx context.Context, cfg setupConfig, logw io.Writer) (baseU
 		return "", nil, err
 	}
 	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
-	db, err := monitoring.OpenDB(ctx, filepath.Join(dir, "loadcheck.db"), migrations.FS)
+	db, err := sqlite.OpenDB(ctx, filepath.Join(dir, "loadcheck.db"), migrations.FS)
 	if err != nil {
 		return "", nil, err
 	}
 	cleanups = append(cleanups, func() { db.Close() })
-	sealer, err := monitoring.NewSealer("loadcheck secret, not a real one")
+	sealer, err := sqlite.NewSealer("loadcheck secret, not a real one")
 	if err != nil {
 		return "", nil, err
 	}
-	store := monitoring.NewStore(db, sealer)
+	store := sqlite.NewStore(db, sealer)
 	// A user must exist, or every page sends visitors to first-run setup.
 	if _, err := store.CreateUser(ctx, "loadcheck", "loadcheck password"); err != nil {
 		return "", nil, err
@@ -100,9 +101,9 @@ func startInProcess(ctx context.Context, cfg setupConfig, logw io.Writer) (baseU
 	metrics := handlers.NewMetrics(store)
 	// As cmd/dashboard does: an idle connection per account in flight.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = monitoring.DefaultConcurrency
+	tr.MaxIdleConnsPerHost = poller.DefaultConcurrency
 	client := rackspace.NewClient(fake.IdentityURL(fakeURL), &http.Client{Transport: tr, Timeout: 30 * time.Second})
-	poller := monitoring.NewPoller(store, client, monitoring.PollerConfig{
+	poller := poller.New(store, client, poller.Config{
 		Interval: pollInterval, Logger: log, Observer: metrics,
 	})
 	pollCtx, stopPolling := context.WithCancel(context.Background())
@@ -130,7 +131,7 @@ func startInProcess(ctx context.Context, cfg setupConfig, logw io.Writer) (baseU
 }
 
 // waitForSnapshots returns once every account has a snapshot.
-func waitForSnapshots(ctx context.Context, store *monitoring.Store, ids []int64, logw io.Writer) error {
+func waitForSnapshots(ctx context.Context, store *sqlite.Store, ids []int64, logw io.Writer) error {
 	deadline := time.Now().Add(snapshotWait)
 	lastShown := -1
 	for {

@@ -234,7 +234,7 @@ func (c *Client) Fetch(ctx context.Context, cr monitoring.Credentials, cached *m
 }
 
 // FetchInto is Fetch handing the servers to sink a page at a time, as each
-// page is read whole, instead of collecting them (monitoring.Fetcher).
+// page is read whole, instead of collecting them (poller.Fetcher).
 // With a nil sink it is Fetch.
 func (c *Client) FetchInto(ctx context.Context, cr monitoring.Credentials, cached *monitoring.Token, sink monitoring.PageSink) (monitoring.FetchResult, error) {
 	var res monitoring.FetchResult

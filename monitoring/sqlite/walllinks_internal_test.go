@@ -1,4 +1,4 @@
-package monitoring
+package sqlite
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"cmdash/migrations"
+	"cmdash/monitoring"
 )
 
 func openWallLinkStore(t *testing.T) *Store {
@@ -30,7 +31,7 @@ func openWallLinkStore(t *testing.T) *Store {
 func TestWallLinksAreStoredHashedAndOpenWhatTheySay(t *testing.T) {
 	s := openWallLinkStore(t)
 	ctx := context.Background()
-	plain, l, err := s.CreateWallLink(ctx, WallLink{Name: "Hall TV", Query: "state:critical", WallMode: true, CreatedBy: "ann"})
+	plain, l, err := s.CreateWallLink(ctx, monitoring.WallLink{Name: "Hall TV", Query: "state:critical", WallMode: true, CreatedBy: "ann"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestWallLinksAreStoredHashedAndOpenWhatTheySay(t *testing.T) {
 		other = plain[:len(plain)-1] + "B"
 	}
 	for _, bad := range []string{"", "wl_", plain[:len(plain)-1], plain + "A", "cm" + plain[2:], other, strings.ToUpper(plain)} {
-		if _, err := s.WallLinkByToken(ctx, bad); !errors.Is(err, ErrNotFound) {
+		if _, err := s.WallLinkByToken(ctx, bad); !errors.Is(err, monitoring.ErrNotFound) {
 			t.Errorf("token %q: err %v, want ErrNotFound", bad, err)
 		}
 	}
@@ -79,7 +80,7 @@ func TestAWallLinksLastUseIsWrittenAtMostOnceAMinute(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	now := t0
 	s.now = func() time.Time { return now }
-	plain, l, err := s.CreateWallLink(ctx, WallLink{Name: "TV", CreatedBy: "ann"})
+	plain, l, err := s.CreateWallLink(ctx, monitoring.WallLink{Name: "TV", CreatedBy: "ann"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +119,11 @@ func TestAWallLinksLastUseIsWrittenAtMostOnceAMinute(t *testing.T) {
 func TestARevokedWallLinkOpensNothingAtOnce(t *testing.T) {
 	s := openWallLinkStore(t)
 	ctx := context.Background()
-	plain, l, err := s.CreateWallLink(ctx, WallLink{Name: "TV", CreatedBy: "ann"})
+	plain, l, err := s.CreateWallLink(ctx, monitoring.WallLink{Name: "TV", CreatedBy: "ann"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keep, _, err := s.CreateWallLink(ctx, WallLink{Name: "Other TV", CreatedBy: "ann"})
+	keep, _, err := s.CreateWallLink(ctx, monitoring.WallLink{Name: "Other TV", CreatedBy: "ann"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,10 +142,10 @@ func TestARevokedWallLinkOpensNothingAtOnce(t *testing.T) {
 	if err != nil || gone.ID != l.ID {
 		t.Fatalf("DeleteWallLink = %+v, %v", gone, err)
 	}
-	if _, err := s.WallLinkByToken(ctx, plain); !errors.Is(err, ErrNotFound) {
+	if _, err := s.WallLinkByToken(ctx, plain); !errors.Is(err, monitoring.ErrNotFound) {
 		t.Errorf("revoked link: err %v, want ErrNotFound", err)
 	}
-	if _, err := s.DeleteWallLink(ctx, l.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.DeleteWallLink(ctx, l.ID); !errors.Is(err, monitoring.ErrNotFound) {
 		t.Errorf("revoking twice: err %v, want ErrNotFound", err)
 	}
 	if _, err := s.WallLinkByToken(ctx, keep); err != nil {

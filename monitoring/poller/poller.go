@@ -1,6 +1,10 @@
-package monitoring
+// Package poller keeps every account's snapshot fresh: it polls each
+// account when due, through a Fetcher (package rackspace is the real one),
+// and records every outcome in a Store, backing off after failures.
+package poller
 
 import (
+	"cmdash/monitoring"
 	"context"
 	"errors"
 	"fmt"
@@ -26,40 +30,32 @@ const maxBackoff = 10 * time.Minute
 
 // PollObserver is told about every poll (metrics hook). It must be fast.
 type PollObserver interface {
-	ObservePoll(account string, d time.Duration, err error, rl RateLimit)
+	ObservePoll(account string, d time.Duration, err error, rl monitoring.RateLimit)
+}
+
+// Store is what the poller needs of the store: the accounts due, their
+// credentials, and a place to record each poll's outcome.
+type Store interface {
+	Account(ctx context.Context, id int64) (monitoring.Account, error)
+	Credentials(ctx context.Context, id int64) (monitoring.Credentials, *monitoring.Token, error)
+	DueAccounts(ctx context.Context, now time.Time) ([]int64, error)
+	NextDue(ctx context.Context) (time.Time, error)
+	SetNextPoll(ctx context.Context, id int64, at time.Time) error
+	// BeginPoll starts a poll's snapshot; the poller saves it on success.
+	BeginPoll(ctx context.Context, id int64) (monitoring.PollWriter, error)
+	SavePollFailure(ctx context.Context, id int64, f monitoring.PollFailure) error
 }
 
 // Fetcher reads one account's complete overview, handing its servers to
 // sink a page at a time. It reuses cached when it is still good and logs in
 // otherwise.
 type Fetcher interface {
-	FetchInto(ctx context.Context, cr Credentials, cached *Token, sink PageSink) (FetchResult, error)
-}
-
-// FetchResult is one complete read of an account.
-type FetchResult struct {
-	// Snapshot holds the servers when the fetch had no sink.
-	Snapshot Snapshot
-	// Token is the token used. It is new when the fetch logged in
-	// (LoggedIn > 0).
-	Token    Token
-	LoggedIn int // logins the fetch made
-	// Answered: Monitoring answered a request made with Token, with a page
-	// or a fault other than 401. The token and its endpoint work, so a new
-	// token is worth keeping even when the fetch failed.
-	Answered bool
-	// Unreached: the last Monitoring request got no answer at all (refused,
-	// timed out, no such host). The endpoint itself may be wrong, and
-	// Identity's catalog may list another one by now: the cached token is
-	// dropped, so the next poll logs in afresh.
-	Unreached bool
-	Pages     int // upstream pages read
-	RateLimit RateLimit
+	FetchInto(ctx context.Context, cr monitoring.Credentials, cached *monitoring.Token, sink monitoring.PageSink) (monitoring.FetchResult, error)
 }
 
 // Poller keeps every enabled account's snapshot fresh in the background.
 type Poller struct {
-	store       *Store
+	store       Store
 	fetcher     Fetcher
 	interval    time.Duration
 	concurrency int
@@ -79,16 +75,16 @@ type Poller struct {
 	again map[int64]bool
 }
 
-// PollerConfig configures a Poller.
-type PollerConfig struct {
+// Config configures a Poller.
+type Config struct {
 	Interval    time.Duration // per account; at least MinPollInterval
 	Concurrency int           // accounts polled at once; default DefaultConcurrency
 	Logger      *slog.Logger
 	Observer    PollObserver
 }
 
-// NewPoller returns a poller; Run starts it.
-func NewPoller(store *Store, fetcher Fetcher, cfg PollerConfig) *Poller {
+// New returns a poller; Run starts it.
+func New(store Store, fetcher Fetcher, cfg Config) *Poller {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 30 * time.Second
 	}
@@ -252,13 +248,13 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		p.record(ctx, acct, err, nil, false, 0)
 		return err
 	}
-	builder, err := p.store.NewSnapshotBuilder(ctx, id)
+	w, err := p.store.BeginPoll(ctx, id)
 	if err != nil {
 		p.record(ctx, acct, err, nil, false, 0)
 		return err
 	}
 	start := p.now()
-	res, err := p.fetcher.FetchInto(ctx, cr, tok, builder)
+	res, err := p.fetcher.FetchInto(ctx, cr, tok, w)
 	took := p.now().Sub(start)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -269,7 +265,7 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		// token expires, since only a 401 makes a new login. One whose
 		// endpoint gave no answer at all is dropped, so the next poll logs
 		// in and reads the catalog again.
-		var newTok *Token
+		var newTok *monitoring.Token
 		if res.LoggedIn > 0 && res.Answered && !res.Unreached {
 			newTok = &res.Token
 		}
@@ -277,14 +273,13 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		return err
 	}
 	now := p.now()
-	snap := builder.Finish(now)
-	err = p.store.SavePollSuccess(ctx, id, PollSuccess{
-		KeyVersion: acct.KeyVersion, Built: snap, Token: res.Token, RateLimit: res.RateLimit,
+	saved, err := w.Save(ctx, monitoring.PollSuccess{
+		KeyVersion: acct.KeyVersion, Token: res.Token, RateLimit: res.RateLimit,
 		PolledAt: now, NextPoll: now.Add(p.jitter(p.nextInterval(res.RateLimit))),
 	})
 	switch {
 	case err == nil:
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrStalePoll), ctx.Err() != nil:
+	case errors.Is(err, monitoring.ErrNotFound), errors.Is(err, monitoring.ErrStalePoll), ctx.Err() != nil:
 		return err // removed, re-keyed or shutting down: nothing to record
 	default:
 		// The data came but could not be stored (disk full, database busy):
@@ -294,25 +289,19 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		p.record(ctx, acct, fmt.Errorf("saving the snapshot: %w", err), &res.Token, false, took)
 		return err
 	}
-	// Acknowledgements end at the first poll that sees their problem
-	// recover, worsen or go. The poll itself is stored either way: a
-	// failure here is retried by the next poll.
-	if err := p.store.settleAcksAfterPoll(ctx, id, now); err != nil && ctx.Err() == nil {
-		p.log.Error("poller: settling acknowledgements", "account", acct.Username, "err", err)
-	}
 	if p.observer != nil {
 		p.observer.ObservePoll(acct.Username, took, nil, res.RateLimit)
 	}
-	if herr := snap.HistoryErr(); herr != nil {
-		p.log.Warn("poller: the snapshot is stored but its changes are not recorded", "account", acct.Username, "err", herr)
+	if saved.HistoryErr != nil {
+		p.log.Warn("poller: the snapshot is stored but its changes are not recorded", "account", acct.Username, "err", saved.HistoryErr)
 	}
-	p.log.Debug("polled", "account", acct.Username, "servers", len(snap.summary.Servers), "pages", res.Pages,
-		"changes", snap.Changes(), "logins", res.LoggedIn, "took", took.Round(time.Millisecond).String())
+	p.log.Debug("polled", "account", acct.Username, "servers", saved.Servers, "pages", res.Pages,
+		"changes", saved.Changes, "logins", res.LoggedIn, "took", took.Round(time.Millisecond).String())
 	return nil
 }
 
 // nextInterval slows down when more than 80 % of the daily budget is spent.
-func (p *Poller) nextInterval(rl RateLimit) time.Duration {
+func (p *Poller) nextInterval(rl monitoring.RateLimit) time.Duration {
 	if rl.UsedFraction() > 0.8 {
 		return 2 * p.interval
 	}
@@ -345,22 +334,22 @@ func Backoff(interval time.Duration, n int, retryAfter time.Duration) time.Durat
 
 // record saves a failed poll: tok, when not nil, replaces the stored token;
 // forget drops it.
-func (p *Poller) record(ctx context.Context, acct Account, err error, tok *Token, forget bool, took time.Duration) {
+func (p *Poller) record(ctx context.Context, acct monitoring.Account, err error, tok *monitoring.Token, forget bool, took time.Duration) {
 	now := p.now()
-	next := now.Add(Backoff(p.interval, acct.Status.ErrorCount+1, RetryAfter(err)))
-	kind := ErrorKind(err)
-	serr := p.store.SavePollFailure(ctx, acct.ID, PollFailure{
-		KeyVersion: acct.KeyVersion, Message: Describe(err), Kind: kind, PolledAt: now, NextPoll: next,
+	next := now.Add(Backoff(p.interval, acct.Status.ErrorCount+1, monitoring.RetryAfter(err)))
+	kind := monitoring.ErrorKind(err)
+	serr := p.store.SavePollFailure(ctx, acct.ID, monitoring.PollFailure{
+		KeyVersion: acct.KeyVersion, Message: monitoring.Describe(err), Kind: kind, PolledAt: now, NextPoll: next,
 		Token: tok, ForgetToken: forget,
 	})
-	if errors.Is(serr, ErrNotFound) || errors.Is(serr, ErrStalePoll) {
+	if errors.Is(serr, monitoring.ErrNotFound) || errors.Is(serr, monitoring.ErrStalePoll) {
 		return // removed or re-keyed meanwhile: this failure is old news
 	}
 	if serr != nil && ctx.Err() == nil {
 		p.log.Error("poller: recording failure", "account", acct.Username, "err", serr)
 	}
 	if p.observer != nil {
-		p.observer.ObservePoll(acct.Username, took, err, RateLimit{})
+		p.observer.ObservePoll(acct.Username, took, err, monitoring.RateLimit{})
 	}
 	p.log.Warn("poll failed", "account", acct.Username, "kind", kind, "err", err,
 		"failures", acct.Status.ErrorCount+1, "next_in", next.Sub(now).Round(time.Second).String())

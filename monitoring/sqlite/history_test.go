@@ -1,6 +1,9 @@
-package monitoring_test
+package sqlite_test
 
 import (
+	"cmdash/monitoring/poller"
+	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,7 +30,7 @@ func describe(e monitoring.Event) string {
 }
 
 // eventsAfter returns every event with an id above after, oldest first.
-func eventsAfter(t *testing.T, store *monitoring.Store, after int64) []monitoring.Event {
+func eventsAfter(t *testing.T, store *sqlite.Store, after int64) []monitoring.Event {
 	t.Helper()
 	evs, _, err := store.Events(context.Background(), monitoring.EventQuery{Limit: monitoring.MaxEventLimit})
 	if err != nil {
@@ -118,28 +121,28 @@ func describeAll(evs []monitoring.Event) []string {
 }
 
 func TestEveryChangeTheFakeMakesIsRecordedOnce(t *testing.T) {
-	clock := &testClock{t: time.Now().Add(-2 * time.Hour).Truncate(time.Minute)}
-	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 40, Alarms: 4, Seed: 8, Now: clock.Now,
+	clock := sqlitetest.NewClock(time.Now().Add(-2 * time.Hour).Truncate(time.Minute))
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 40, Alarms: 4, Seed: 8, Now: clock.Now,
 		ChangeEvery: time.Minute, WarningShare: 0.2, CriticalShare: 0.1}, 30*time.Second)
 	ctx := context.Background()
-	id := f.ids["account1"]
+	id := f.IDs["account1"]
 
-	if err := f.poller.Poll(ctx, id); err != nil {
+	if err := f.Poller.Poll(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if evs := eventsAfter(t, f.store, 0); len(evs) != 0 {
+	if evs := eventsAfter(t, f.Store, 0); len(evs) != 0 {
 		t.Fatalf("the first poll recorded %d changes: %v", len(evs), describeAll(evs))
 	}
-	prev := f.fake.Entities("account1")
+	prev := f.Fake.Entities("account1")
 	var last int64
 	total := 0
 	for step := range 40 {
 		clock.Advance(30 * time.Second)
-		if err := f.poller.Poll(ctx, id); err != nil {
+		if err := f.Poller.Poll(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		cur := f.fake.Entities("account1")
-		evs := eventsAfter(t, f.store, last)
+		cur := f.Fake.Entities("account1")
+		evs := eventsAfter(t, f.Store, last)
 		if got, want := describeAll(evs), expectedChanges(prev, cur); !slices.Equal(got, want) {
 			t.Fatalf("poll %d recorded\n  %v\nwant\n  %v", step+1, got, want)
 		}
@@ -173,30 +176,30 @@ func TestEveryChangeTheFakeMakesIsRecordedOnce(t *testing.T) {
 }
 
 func TestAForcedStateChangeIsRecordedOnceWithTheUpstreamTime(t *testing.T) {
-	clock := &testClock{t: time.Now().Add(-time.Hour).Truncate(time.Millisecond)}
-	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 5, Alarms: 3, Seed: 3, Now: clock.Now}, 30*time.Second)
+	clock := sqlitetest.NewClock(time.Now().Add(-time.Hour).Truncate(time.Millisecond))
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 5, Alarms: 3, Seed: 3, Now: clock.Now}, 30*time.Second)
 	ctx := context.Background()
-	id := f.ids["account1"]
-	if err := f.poller.Poll(ctx, id); err != nil {
+	id := f.IDs["account1"]
+	if err := f.Poller.Poll(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	ent := f.fake.Entities("account1")[0]
+	ent := f.Fake.Entities("account1")[0]
 	al := ent.Alarms[0]
 	to := "CRITICAL"
 	if al.State == "CRITICAL" {
 		to = "OK"
 	}
 	clock.Advance(time.Minute)
-	if err := f.fake.SetState("account1", ent.ID, al.ID, to); err != nil {
+	if err := f.Fake.SetState("account1", ent.ID, al.ID, to); err != nil {
 		t.Fatal(err)
 	}
 	before := time.Now()
 	for range 3 { // the change, then twice the same data
-		if err := f.poller.Poll(ctx, id); err != nil {
+		if err := f.Poller.Poll(ctx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	evs := eventsAfter(t, f.store, 0)
+	evs := eventsAfter(t, f.Store, 0)
 	if len(evs) != 1 {
 		t.Fatalf("recorded %v, want the one change", describeAll(evs))
 	}
@@ -219,24 +222,24 @@ func TestAForcedStateChangeIsRecordedOnceWithTheUpstreamTime(t *testing.T) {
 func TestServersAppearingAndGoingAreRecorded(t *testing.T) {
 	// Without alarms, a fake account with one more server keeps the others'
 	// ids and adds one; one fewer drops one.
-	f := newPollerFixture(t, fakerax.Config{Seed: 5}, 30*time.Second)
+	f := sqlitetest.NewPolled(t, fakerax.Config{Seed: 5}, 30*time.Second)
 	ctx := context.Background()
 	spec := fakerax.AccountSpec{Username: "grow", APIKey: "grow-key", Servers: 6}
-	f.fake.AddAccount(spec)
-	acct, err := f.store.CreateAccount(ctx, "grow", "", "grow-key", nil)
+	f.Fake.AddAccount(spec)
+	acct, err := f.Store.CreateAccount(ctx, "grow", "", "grow-key", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var last int64
-	prev := f.fake.Entities("grow")
+	prev := f.Fake.Entities("grow")
 	for _, n := range []int{6, 8, 5} {
 		spec.Servers = n
-		f.fake.AddAccount(spec)
-		if err := f.poller.Poll(ctx, acct.ID); err != nil {
+		f.Fake.AddAccount(spec)
+		if err := f.Poller.Poll(ctx, acct.ID); err != nil {
 			t.Fatal(err)
 		}
-		cur := f.fake.Entities("grow")
-		evs := eventsAfter(t, f.store, last)
+		cur := f.Fake.Entities("grow")
+		evs := eventsAfter(t, f.Store, last)
 		want := expectedChanges(prev, cur)
 		if last == 0 && n == 6 {
 			want = nil // the first poll
@@ -250,7 +253,7 @@ func TestServersAppearingAndGoingAreRecorded(t *testing.T) {
 		prev = cur
 	}
 	var added, removed int
-	for _, e := range eventsAfter(t, f.store, 0) {
+	for _, e := range eventsAfter(t, f.Store, 0) {
 		switch e.Kind {
 		case monitoring.EventServerAdded:
 			added++
@@ -267,22 +270,22 @@ func TestServersAppearingAndGoingAreRecorded(t *testing.T) {
 }
 
 func TestAReplacedModelRecordsEveryAlarmAddedAndRemoved(t *testing.T) {
-	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 10, Alarms: 3, Seed: 6}, 30*time.Second)
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 10, Alarms: 3, Seed: 6}, 30*time.Second)
 	ctx := context.Background()
-	id := f.ids["account1"]
-	if err := f.poller.Poll(ctx, id); err != nil {
+	id := f.IDs["account1"]
+	if err := f.Poller.Poll(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	prev := f.fake.Entities("account1")
-	acct := f.fake.Accounts()[0]
+	prev := f.Fake.Entities("account1")
+	acct := f.Fake.Accounts()[0]
 	// The same account with more alarms per server: new alarm ids, some
 	// servers kept.
-	f.fake.AddAccount(fakerax.AccountSpec{Username: acct.Username, APIKey: acct.APIKey, TenantID: acct.TenantID,
+	f.Fake.AddAccount(fakerax.AccountSpec{Username: acct.Username, APIKey: acct.APIKey, TenantID: acct.TenantID,
 		Servers: 11, Alarms: 4, WarningShare: 0.05, CriticalShare: 0.02})
-	if err := f.poller.Poll(ctx, id); err != nil {
+	if err := f.Poller.Poll(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	got, want := describeAll(eventsAfter(t, f.store, 0)), expectedChanges(prev, f.fake.Entities("account1"))
+	got, want := describeAll(eventsAfter(t, f.Store, 0)), expectedChanges(prev, f.Fake.Entities("account1"))
 	if !slices.Equal(got, want) {
 		t.Fatalf("recorded\n  %v\nwant\n  %v", got, want)
 	}
@@ -296,7 +299,7 @@ func TestAReplacedModelRecordsEveryAlarmAddedAndRemoved(t *testing.T) {
 }
 
 func TestARestartOrAReaddedAccountRecordsNothingSpurious(t *testing.T) {
-	store, path := openStore(t)
+	store, path := sqlitetest.Open(t)
 	ctx := context.Background()
 	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Accounts: 1, Servers: 30, Alarms: 4, Seed: 10})
 	client := rackspace.NewClient(fake.IdentityURL(ts.URL), &http.Client{Timeout: 10 * time.Second})
@@ -305,9 +308,9 @@ func TestARestartOrAReaddedAccountRecordsNothingSpurious(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	poll := func(s *monitoring.Store, id int64) {
+	poll := func(s *sqlite.Store, id int64) {
 		t.Helper()
-		p := monitoring.NewPoller(s, client, monitoring.PollerConfig{Interval: 30 * time.Second})
+		p := poller.New(s, client, poller.Config{Interval: 30 * time.Second})
 		if err := p.Poll(ctx, id); err != nil {
 			t.Fatal(err)
 		}
@@ -315,15 +318,15 @@ func TestARestartOrAReaddedAccountRecordsNothingSpurious(t *testing.T) {
 	poll(store, a.ID)
 	poll(store, a.ID)
 
-	reopen := func() *monitoring.Store {
+	reopen := func() *sqlite.Store {
 		t.Helper()
-		db, err := monitoring.OpenDB(ctx, path, migrations.FS)
+		db, err := sqlite.OpenDB(ctx, path, migrations.FS)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		sealer, _ := monitoring.NewSealer(testSecret)
-		return monitoring.NewStore(db, sealer)
+		sealer, _ := sqlite.NewSealer(sqlitetest.Secret)
+		return sqlite.NewStore(db, sealer)
 	}
 	t.Run("a restart polling the same data records nothing", func(t *testing.T) {
 		fresh := reopen()
@@ -413,7 +416,7 @@ func since(a monitoring.Alarm, t time.Time) monitoring.Alarm {
 }
 
 func TestEachKindOfChangeIsRecordedWithItsStatesAndTime(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond).UTC()
@@ -457,7 +460,7 @@ func TestEachKindOfChangeIsRecordedWithItsStatesAndTime(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			polled := t0.Add(time.Duration(i+2) * time.Minute)
 			snap := monitoring.Snapshot{FetchedAt: polled, Servers: st.servers}
-			if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: polled, NextPoll: polled}); err != nil {
+			if err := store.SaveSnapshot(ctx, a.ID, snap, monitoring.PollSuccess{PolledAt: polled, NextPoll: polled}); err != nil {
 				t.Fatal(err)
 			}
 			evs := eventsAfter(t, store, last)
@@ -495,7 +498,7 @@ func TestEachKindOfChangeIsRecordedWithItsStatesAndTime(t *testing.T) {
 }
 
 func TestAServerMovingBetweenPagesIsNoChange(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	srv := func(i int, st monitoring.State) monitoring.Server {
@@ -515,20 +518,20 @@ func TestAServerMovingBetweenPagesIsNoChange(t *testing.T) {
 	poll := func(pages ...[]monitoring.Server) []string {
 		t.Helper()
 		evs := eventsAfter(t, store, 0)
-		b, err := store.NewSnapshotBuilder(ctx, a.ID)
+		w, err := store.BeginPoll(ctx, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range pages {
-			b.Page(p)
+			w.Page(p)
 		}
 		now := time.Now()
-		built := b.Finish(now)
-		if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Built: built, PolledAt: now, NextPoll: now}); err != nil {
+		saved, err := w.Save(ctx, monitoring.PollSuccess{PolledAt: now, NextPoll: now})
+		if err != nil {
 			t.Fatal(err)
 		}
-		if built.HistoryErr() != nil {
-			t.Fatal(built.HistoryErr())
+		if saved.HistoryErr != nil {
+			t.Fatal(saved.HistoryErr)
 		}
 		return describeAll(eventsAfter(t, store, 0)[len(evs):])
 	}
@@ -549,7 +552,7 @@ func TestAServerMovingBetweenPagesIsNoChange(t *testing.T) {
 }
 
 func TestEventsSelectAndPageWithoutSkippingOrRepeating(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	b, _ := store.CreateAccount(ctx, "u2", "", "k", nil)
@@ -653,20 +656,25 @@ func TestEventsSelectAndPageWithoutSkippingOrRepeating(t *testing.T) {
 }
 
 func TestAStoredPageThatWillNotReadOrHasMovedIsHandled(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
-	build := func(st monitoring.State) *monitoring.BuiltSnapshot {
+	build := func(st monitoring.State) monitoring.PollWriter {
 		t.Helper()
-		b, err := store.NewSnapshotBuilder(ctx, a.ID)
+		w, err := store.BeginPoll(ctx, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.Page([]monitoring.Server{server("A", alarm("a1", st))})
-		return b.Finish(time.Now())
+		w.Page([]monitoring.Server{server("A", alarm("a1", st))})
+		return w
 	}
-	save := func(built *monitoring.BuiltSnapshot) error {
-		return store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Built: built, PolledAt: built.FetchedAt, NextPoll: built.FetchedAt})
+	saveReport := func(w monitoring.PollWriter) (monitoring.PollSaved, error) {
+		now := time.Now()
+		return w.Save(ctx, monitoring.PollSuccess{PolledAt: now, NextPoll: now})
+	}
+	save := func(w monitoring.PollWriter) error {
+		_, err := saveReport(w)
+		return err
 	}
 	if err := save(build(monitoring.StateOK)); err != nil {
 		t.Fatal(err)
@@ -676,12 +684,12 @@ func TestAStoredPageThatWillNotReadOrHasMovedIsHandled(t *testing.T) {
 		if _, err := store.DB().ExecContext(ctx, `UPDATE snapshot_pages SET data = x'1f8b00' WHERE account_id = ?`, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		built := build(monitoring.StateCritical)
-		if built.HistoryErr() == nil {
-			t.Error("no history error")
-		}
-		if err := save(built); err != nil {
+		saved, err := saveReport(build(monitoring.StateCritical))
+		if err != nil {
 			t.Fatal(err)
+		}
+		if saved.HistoryErr == nil {
+			t.Error("no history error")
 		}
 		if snap, _ := store.Snapshot(ctx, a.ID); snap == nil || snap.Servers[0].Alarms[0].State != monitoring.StateCritical {
 			t.Fatal("the snapshot was not stored")
@@ -714,7 +722,7 @@ func TestAStoredPageThatWillNotReadOrHasMovedIsHandled(t *testing.T) {
 // Two polls stored in the same millisecond: a reader that saw the first
 // and asks for what was recorded since must get the second.
 func TestPollsInOneMillisecondAreRecordedApart(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	frozen := time.Now().Add(-time.Minute).Truncate(time.Millisecond).UTC()
 	store.SetClock(func() time.Time { return frozen })
@@ -723,7 +731,7 @@ func TestPollsInOneMillisecondAreRecordedApart(t *testing.T) {
 	save := func(id int64, st monitoring.State) {
 		t.Helper()
 		snap := monitoring.Snapshot{FetchedAt: frozen, Servers: []monitoring.Server{server("A", alarm("a1", st))}}
-		if err := store.SavePollSuccess(ctx, id, monitoring.PollSuccess{Snapshot: snap, PolledAt: frozen, NextPoll: frozen}); err != nil {
+		if err := store.SaveSnapshot(ctx, id, snap, monitoring.PollSuccess{PolledAt: frozen, NextPoll: frozen}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -744,7 +752,7 @@ func TestPollsInOneMillisecondAreRecordedApart(t *testing.T) {
 // How long a problem lasted counts from its own start, not from an
 // earlier one the alarm recovered from.
 func TestAProblemStartsAfterTheLastRecovery(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	t0 := time.Now().Add(-10 * time.Hour).Truncate(time.Millisecond).UTC()
@@ -764,7 +772,7 @@ func TestAProblemStartsAfterTheLastRecovery(t *testing.T) {
 	for _, st := range steps {
 		polled := t0.Add(st.after)
 		snap := monitoring.Snapshot{FetchedAt: polled, Servers: []monitoring.Server{server("A", st.a1)}}
-		if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: polled, NextPoll: polled}); err != nil {
+		if err := store.SaveSnapshot(ctx, a.ID, snap, monitoring.PollSuccess{PolledAt: polled, NextPoll: polled}); err != nil {
 			t.Fatal(err)
 		}
 	}

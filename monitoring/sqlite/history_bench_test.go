@@ -1,6 +1,7 @@
-package monitoring_test
+package sqlite_test
 
 import (
+	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"fmt"
 	"testing"
@@ -21,7 +22,7 @@ func BenchmarkSavePoll(b *testing.B) {
 			history := c.history
 			name := fmt.Sprintf("%dx%d_servers_x%d_alarms/change=%v/history=%v", size.pages, size.servers, size.alarms, c.change, history)
 			b.Run(name, func(b *testing.B) {
-				store, _ := openStore(b)
+				store, _ := sqlitetest.Open(b)
 				ctx := context.Background()
 				a, err := store.CreateAccount(ctx, "u1", "", "k", nil)
 				if err != nil {
@@ -56,15 +57,15 @@ func BenchmarkSavePoll(b *testing.B) {
 					}
 					srv.Alarms[0].Since = time.UnixMilli(1700000000000 + int64(n))
 					srv.Tally()
-					bld, err := store.NewSnapshotBuilder(ctx, a.ID)
+					w, err := store.BeginPoll(ctx, a.ID)
 					if err != nil {
 						b.Fatal(err)
 					}
 					for _, p := range pages {
-						bld.Page(p)
+						w.Page(p)
 					}
 					now := time.Now()
-					if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Built: bld.Finish(now), PolledAt: now, NextPoll: now}); err != nil {
+					if _, err := w.Save(ctx, monitoring.PollSuccess{PolledAt: now, NextPoll: now}); err != nil {
 						b.Fatal(err)
 					}
 				}

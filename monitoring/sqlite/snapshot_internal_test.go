@@ -1,6 +1,7 @@
-package monitoring
+package sqlite
 
 import (
+	"cmdash/monitoring"
 	"reflect"
 	"testing"
 	"time"
@@ -13,12 +14,12 @@ import (
 // The sum is stored with each page, so it must also stay the same from one
 // version to the next: the last case pins it.
 func TestContentHashCoversEveryField(t *testing.T) {
-	base := func() Snapshot {
-		return Snapshot{FetchedAt: time.Unix(1700000000, 0), Servers: []Server{{
+	base := func() monitoring.Snapshot {
+		return monitoring.Snapshot{FetchedAt: time.Unix(1700000000, 0), Servers: []monitoring.Server{{
 			ID: "en1", Label: "web", AgentID: "ag", URI: "u", Region: "DFW", TenantID: "1", ServerUUID: "x",
-			Counts: Counts{OK: 1, Total: 1}, Worst: StateOK,
-			Alarms: []Alarm{{ID: "al1", Label: "cpu", CheckID: "ch1", CheckLabel: "c", CheckType: "agent.cpu", State: StateOK,
-				Status: "fine", Since: time.Unix(1700000000, 0), PreviousState: StateWarning, Evaluated: true}},
+			Counts: monitoring.Counts{OK: 1, Total: 1}, Worst: monitoring.StateOK,
+			Alarms: []monitoring.Alarm{{ID: "al1", Label: "cpu", CheckID: "ch1", CheckLabel: "c", CheckType: "agent.cpu", State: monitoring.StateOK,
+				Status: "fine", Since: time.Unix(1700000000, 0), PreviousState: monitoring.StateWarning, Evaluated: true}},
 		}}}
 	}
 	want := base()
@@ -43,17 +44,17 @@ func TestContentHashCoversEveryField(t *testing.T) {
 	}
 	for _, target := range []struct {
 		name string
-		get  func(*Snapshot) reflect.Value
+		get  func(*monitoring.Snapshot) reflect.Value
 	}{
-		{"Server", func(s *Snapshot) reflect.Value { return reflect.ValueOf(&s.Servers[0]).Elem() }},
-		{"Alarm", func(s *Snapshot) reflect.Value { return reflect.ValueOf(&s.Servers[0].Alarms[0]).Elem() }},
-		{"Counts", func(s *Snapshot) reflect.Value { return reflect.ValueOf(&s.Servers[0].Counts).Elem() }},
+		{"Server", func(s *monitoring.Snapshot) reflect.Value { return reflect.ValueOf(&s.Servers[0]).Elem() }},
+		{"Alarm", func(s *monitoring.Snapshot) reflect.Value { return reflect.ValueOf(&s.Servers[0].Alarms[0]).Elem() }},
+		{"Counts", func(s *monitoring.Snapshot) reflect.Value { return reflect.ValueOf(&s.Servers[0].Counts).Elem() }},
 	} {
 		typ := target.get(&want).Type()
 		for i := range typ.NumField() {
 			snap := base()
 			v := target.get(&snap).Field(i)
-			if typ.Field(i).Type == reflect.TypeOf(Counts{}) {
+			if typ.Field(i).Type == reflect.TypeOf(monitoring.Counts{}) {
 				continue // its fields are checked one by one
 			}
 			change(v)

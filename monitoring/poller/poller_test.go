@@ -1,6 +1,8 @@
-package monitoring_test
+package poller_test
 
 import (
+	"cmdash/monitoring/poller"
+	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"errors"
 	"fmt"
@@ -18,40 +20,15 @@ import (
 	"cmdash/monitoring/rackspace"
 )
 
-// pollerFixture: a store, the fake with accounts, and a poller wired to both.
-type pollerFixture struct {
-	store  *monitoring.Store
-	fake   *fakerax.Server
-	poller *monitoring.Poller
-	ids    map[string]int64
-}
-
-func newPollerFixture(t *testing.T, cfg fakerax.Config, interval time.Duration) *pollerFixture {
-	t.Helper()
-	store, _ := openStore(t)
-	fake, ts := fakeraxtest.NewServer(t, cfg)
-	client := rackspace.NewClient(fake.IdentityURL(ts.URL), &http.Client{Timeout: 10 * time.Second})
-	p := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: interval, Concurrency: 4})
-	f := &pollerFixture{store: store, fake: fake, poller: p, ids: map[string]int64{}}
-	for _, a := range fake.Accounts() {
-		acct, err := store.CreateAccount(context.Background(), a.Username, "", a.APIKey, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.ids[a.Username] = acct.ID
-	}
-	return f
-}
-
 func TestPollKeepsTheLastGoodSnapshotThroughFailures(t *testing.T) {
-	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 12, Alarms: 4, Seed: 4}, 30*time.Second)
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 12, Alarms: 4, Seed: 4}, 30*time.Second)
 	ctx := context.Background()
-	id := f.ids["account1"]
+	id := f.IDs["account1"]
 
-	if err := f.poller.Poll(ctx, id); err != nil {
+	if err := f.Poller.Poll(ctx, id); err != nil {
 		t.Fatalf("first poll: %v", err)
 	}
-	snap, _ := f.store.Snapshot(ctx, id)
+	snap, _ := f.Store.Snapshot(ctx, id)
 	if snap == nil || len(snap.Servers) != 12 {
 		t.Fatalf("the first poll did not fill a snapshot: %+v", snap)
 	}
@@ -68,11 +45,11 @@ func TestPollKeepsTheLastGoodSnapshotThroughFailures(t *testing.T) {
 	}
 	for i, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			f.fake.SetFault("account1", st.fault)
-			if err := f.poller.Poll(ctx, id); err == nil {
+			f.Fake.SetFault("account1", st.fault)
+			if err := f.Poller.Poll(ctx, id); err == nil {
 				t.Fatal("poll succeeded under a fault")
 			}
-			a, _ := f.store.Account(ctx, id)
+			a, _ := f.Store.Account(ctx, id)
 			if a.Status.ErrorCount != i+1 || !strings.Contains(a.Status.LastError, st.words) {
 				t.Errorf("status = %+v", a.Status)
 			}
@@ -82,7 +59,7 @@ func TestPollKeepsTheLastGoodSnapshotThroughFailures(t *testing.T) {
 			if st.fault.RetryAfter > 0 && a.Status.NextPollAt.Sub(a.Status.LastPolledAt) < st.fault.RetryAfter {
 				t.Errorf("Retry-After %s not honoured", st.fault.RetryAfter)
 			}
-			s, _ := f.store.Snapshot(ctx, id)
+			s, _ := f.Store.Snapshot(ctx, id)
 			if s == nil || !s.FetchedAt.Equal(good) || len(s.Servers) != 12 {
 				t.Errorf("the failure touched the last good snapshot")
 			}
@@ -90,11 +67,11 @@ func TestPollKeepsTheLastGoodSnapshotThroughFailures(t *testing.T) {
 	}
 
 	t.Run("recovery clears the error", func(t *testing.T) {
-		f.fake.ClearFault("account1")
-		if err := f.poller.Poll(ctx, id); err != nil {
+		f.Fake.ClearFault("account1")
+		if err := f.Poller.Poll(ctx, id); err != nil {
 			t.Fatalf("poll after recovery: %v", err)
 		}
-		a, _ := f.store.Account(ctx, id)
+		a, _ := f.Store.Account(ctx, id)
 		if a.Status.ErrorCount != 0 || a.Status.LastError != "" {
 			t.Errorf("status after recovery = %+v", a.Status)
 		}
@@ -115,80 +92,80 @@ func TestBackoffDoublesAndHonoursRetryAfter(t *testing.T) {
 		{1, 365 * 24 * time.Hour, time.Hour}, // a hostile Retry-After is capped
 	}
 	for _, tt := range tests {
-		if got := monitoring.Backoff(30*time.Second, tt.n, tt.retry); got != tt.want {
+		if got := poller.Backoff(30*time.Second, tt.n, tt.retry); got != tt.want {
 			t.Errorf("Backoff(30s, %d, %s) = %s, want %s", tt.n, tt.retry, got, tt.want)
 		}
 	}
-	if got := monitoring.Backoff(20*time.Minute, 1, 0); got != 20*time.Minute {
+	if got := poller.Backoff(20*time.Minute, 1, 0); got != 20*time.Minute {
 		t.Errorf("with a 20 min interval a failure retries after %s, sooner than a success would", got)
 	}
 }
 
 func TestASnapshotThatCannotBeStoredBacksOff(t *testing.T) {
-	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 12}, 30*time.Second)
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 12}, 30*time.Second)
 	ctx := context.Background()
-	id := f.ids["account1"]
-	if _, err := f.store.DB().ExecContext(ctx, `CREATE TRIGGER no_room BEFORE INSERT ON snapshots BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
+	id := f.IDs["account1"]
+	if _, err := f.Store.DB().ExecContext(ctx, `CREATE TRIGGER no_room BEFORE INSERT ON snapshots BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.poller.Poll(ctx, id); err == nil {
+	if err := f.Poller.Poll(ctx, id); err == nil {
 		t.Fatal("poll reported success though the snapshot was not stored")
 	}
-	a, _ := f.store.Account(ctx, id)
+	a, _ := f.Store.Account(ctx, id)
 	if a.Status.ErrorCount != 1 || !strings.Contains(a.Status.LastError, "internal error") {
 		t.Errorf("status = %+v, want the storage failure recorded", a.Status)
 	}
 	if strings.Contains(a.Status.LastError, "disk is full") {
 		t.Errorf("the database's own words reached the page: %q", a.Status.LastError)
 	}
-	if due, _ := f.store.DueAccounts(ctx, time.Now()); len(due) != 0 {
+	if due, _ := f.Store.DueAccounts(ctx, time.Now()); len(due) != 0 {
 		t.Error("the account is due again at once: the poller would hammer Rackspace")
 	}
-	_, tok, _ := f.store.Credentials(ctx, id)
+	_, tok, _ := f.Store.Credentials(ctx, id)
 	if tok == nil {
 		t.Error("the token of the failed save was dropped; the next poll logs in again")
 	}
 }
 
 func TestAPollWithAReplacedKeyIsNotRecorded(t *testing.T) {
-	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 13}, 30*time.Second)
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 13}, 30*time.Second)
 	ctx := context.Background()
-	id := f.ids["account1"]
-	old, _ := f.store.Account(ctx, id)
+	id := f.IDs["account1"]
+	old, _ := f.Store.Account(ctx, id)
 	key := "a-new-key-typed-in-settings"
-	if err := f.store.UpdateAccount(ctx, id, monitoring.AccountUpdate{APIKey: &key, Enabled: true}); err != nil {
+	if err := f.Store.UpdateAccount(ctx, id, monitoring.AccountUpdate{APIKey: &key, Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	err := f.store.SavePollFailure(ctx, id, monitoring.PollFailure{KeyVersion: old.KeyVersion, Message: "rejected", PolledAt: now, NextPoll: now.Add(time.Hour)})
+	err := f.Store.SavePollFailure(ctx, id, monitoring.PollFailure{KeyVersion: old.KeyVersion, Message: "rejected", PolledAt: now, NextPoll: now.Add(time.Hour)})
 	if !errors.Is(err, monitoring.ErrStalePoll) {
 		t.Fatalf("failure with the old key: err = %v, want ErrStalePoll", err)
 	}
-	err = f.store.SavePollSuccess(ctx, id, monitoring.PollSuccess{KeyVersion: old.KeyVersion, Snapshot: monitoring.Snapshot{FetchedAt: now}, PolledAt: now, NextPoll: now.Add(time.Hour)})
+	err = f.Store.SaveSnapshot(ctx, id, monitoring.Snapshot{FetchedAt: now}, monitoring.PollSuccess{KeyVersion: old.KeyVersion, PolledAt: now, NextPoll: now.Add(time.Hour)})
 	if !errors.Is(err, monitoring.ErrStalePoll) {
 		t.Fatalf("success with the old key: err = %v, want ErrStalePoll", err)
 	}
-	a, _ := f.store.Account(ctx, id)
+	a, _ := f.Store.Account(ctx, id)
 	if a.Status.ErrorCount != 0 || a.Status.NextPollAt.After(now) {
 		t.Errorf("the stale poll changed the status: %+v", a.Status)
 	}
 }
 
 func TestASlowAccountDoesNotDelayTheOthers(t *testing.T) {
-	f := newPollerFixture(t, fakerax.Config{Accounts: 3, Servers: 5, Alarms: 3, Seed: 8}, 30*time.Second)
-	f.fake.SetFault("account1", fakerax.Fault{Slow: 20 * time.Second})
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 3, Servers: 5, Alarms: 3, Seed: 8}, 30*time.Second)
+	f.Fake.SetFault("account1", fakerax.Fault{Slow: 20 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); _ = f.poller.Run(ctx) }()
+	go func() { defer wg.Done(); _ = f.Poller.Run(ctx) }()
 	defer func() { cancel(); wg.Wait() }()
 
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		s2, _ := f.store.Snapshot(ctx, f.ids["account2"])
-		s3, _ := f.store.Snapshot(ctx, f.ids["account3"])
+		s2, _ := f.Store.Snapshot(ctx, f.IDs["account2"])
+		s3, _ := f.Store.Snapshot(ctx, f.IDs["account3"])
 		if s2 != nil && s3 != nil {
-			s1, _ := f.store.Snapshot(ctx, f.ids["account1"])
+			s1, _ := f.Store.Snapshot(ctx, f.IDs["account1"])
 			if s1 != nil {
 				t.Fatal("the slow account finished first; the test proves nothing")
 			}
@@ -200,20 +177,20 @@ func TestASlowAccountDoesNotDelayTheOthers(t *testing.T) {
 }
 
 func TestRunPollsNewAccountsAndStopsOnCancel(t *testing.T) {
-	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 9}, 30*time.Second)
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 9}, 30*time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { _ = f.poller.Run(ctx); close(done) }()
+	go func() { _ = f.Poller.Run(ctx); close(done) }()
 
-	a := f.fake.AddAccount(fakerax.AccountSpec{Username: "late", Servers: 2, Alarms: 1})
-	acct, err := f.store.CreateAccount(context.Background(), a.Username, "", a.APIKey, nil)
+	a := f.Fake.AddAccount(fakerax.AccountSpec{Username: "late", Servers: 2, Alarms: 1})
+	acct, err := f.Store.CreateAccount(context.Background(), a.Username, "", a.APIKey, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.poller.Wake()
+	f.Poller.Wake()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if s, _ := f.store.Snapshot(context.Background(), acct.ID); s != nil {
+		if s, _ := f.Store.Snapshot(context.Background(), acct.ID); s != nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -230,62 +207,62 @@ func TestRunPollsNewAccountsAndStopsOnCancel(t *testing.T) {
 }
 
 func TestATokenFromAFailedPollIsKept(t *testing.T) {
-	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 14}, 30*time.Second)
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 14}, 30*time.Second)
 	ctx := context.Background()
-	id := f.ids["account1"]
-	f.fake.SetFault("account1", fakerax.Fault{MonitoringStatus: 503})
-	if err := f.poller.Poll(ctx, id); err == nil {
+	id := f.IDs["account1"]
+	f.Fake.SetFault("account1", fakerax.Fault{MonitoringStatus: 503})
+	if err := f.Poller.Poll(ctx, id); err == nil {
 		t.Fatal("poll succeeded under a fault")
 	}
-	if _, tok, _ := f.store.Credentials(ctx, id); tok == nil {
+	if _, tok, _ := f.Store.Credentials(ctx, id); tok == nil {
 		t.Fatal("the login made before the failure was thrown away")
 	}
-	f.fake.ClearFault("account1")
-	before := f.fake.Counters("account1").Identity
-	if err := f.poller.Poll(ctx, id); err != nil {
+	f.Fake.ClearFault("account1")
+	before := f.Fake.Counters("account1").Identity
+	if err := f.Poller.Poll(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.fake.Counters("account1").Identity - before; got != 0 {
+	if got := f.Fake.Counters("account1").Identity - before; got != 0 {
 		t.Errorf("the recovery poll logged in %d times; the kept token should serve", got)
 	}
 }
 
 func TestATokenWhoseEndpointGivesNoAnswerIsDropped(t *testing.T) {
-	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 15}, 30*time.Second)
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 15}, 30*time.Second)
 	ctx := context.Background()
 	gone := httptest.NewServer(http.NotFoundHandler())
 	gone.Close()
-	up := f.fake.Accounts()[0]
+	up := f.Fake.Accounts()[0]
 	// A valid token pinned to an address where nothing answers, as a
 	// failed poll used to store one.
 	tok := &monitoring.Token{ID: "pinned", TenantID: up.TenantID, Endpoint: gone.URL + "/v1.0/" + up.TenantID,
 		Expires: time.Now().Add(20 * time.Hour), RenewAt: time.Now().Add(19 * time.Hour)}
-	id := f.ids[up.Username]
-	if err := f.store.UpdateAccount(ctx, id, monitoring.AccountUpdate{APIKey: &up.APIKey, Enabled: true, Token: tok}); err != nil {
+	id := f.IDs[up.Username]
+	if err := f.Store.UpdateAccount(ctx, id, monitoring.AccountUpdate{APIKey: &up.APIKey, Enabled: true, Token: tok}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.poller.Poll(ctx, id); err == nil {
+	if err := f.Poller.Poll(ctx, id); err == nil {
 		t.Fatal("a poll at a dead address succeeded")
 	}
-	if _, got, _ := f.store.Credentials(ctx, id); got != nil {
+	if _, got, _ := f.Store.Credentials(ctx, id); got != nil {
 		t.Fatalf("the token of the unreachable endpoint is still stored: %+v", got)
 	}
-	if err := f.poller.Poll(ctx, id); err != nil {
+	if err := f.Poller.Poll(ctx, id); err != nil {
 		t.Fatalf("the next poll did not log in afresh: %v", err)
 	}
-	if c := f.fake.Counters(up.Username); c.Identity != 1 || c.Overview != 1 {
+	if c := f.Fake.Counters(up.Username); c.Identity != 1 || c.Overview != 1 {
 		t.Errorf("counters %+v, want one login and one overview request", c)
 	}
 }
 
 func TestRefreshNowDuringAPollPollsAgainWhenItEnds(t *testing.T) {
-	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 16}, 30*time.Second)
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 16}, 30*time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	id := f.ids["account1"]
-	f.fake.SetFault("account1", fakerax.Fault{Slow: 400 * time.Millisecond})
+	id := f.IDs["account1"]
+	f.Fake.SetFault("account1", fakerax.Fault{Slow: 400 * time.Millisecond})
 	done := make(chan struct{})
-	go func() { defer close(done); _ = f.poller.Run(ctx) }()
+	go func() { defer close(done); _ = f.Poller.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
 	eventually := func(what string, cond func() bool) {
@@ -296,16 +273,16 @@ func TestRefreshNowDuringAPollPollsAgainWhenItEnds(t *testing.T) {
 			}
 		}
 	}
-	eventually("the first poll to log in", func() bool { return f.fake.Counters("account1").Identity > 0 })
-	if err := f.poller.RefreshNow(ctx, id); err != nil {
+	eventually("the first poll to log in", func() bool { return f.Fake.Counters("account1").Identity > 0 })
+	if err := f.Poller.RefreshNow(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := f.store.Snapshot(ctx, id); s != nil {
+	if s, _ := f.Store.Snapshot(ctx, id); s != nil {
 		t.Fatal("the first poll ended before the refresh; the test proves nothing")
 	}
 	// The first poll schedules the next one 30 s away; the refresh asked
 	// for during it must not wait for that.
-	eventually("a second poll", func() bool { return f.fake.Counters("account1").Overview >= 2 })
+	eventually("a second poll", func() bool { return f.Fake.Counters("account1").Overview >= 2 })
 }
 
 // budgetStub serves Identity and one empty overview page with the given
@@ -337,9 +314,9 @@ func TestPollSlowsDownNearTheDailyBudget(t *testing.T) {
 		{used: 90, min: 2 * interval * 9 / 10, max: 2 * interval * 11 / 10},
 		{used: 10, min: interval * 9 / 10, max: interval * 11 / 10},
 	} {
-		store, _ := openStore(t)
+		store, _ := sqlitetest.Open(t)
 		stub := budgetStub(t, 100, tt.used)
-		p := monitoring.NewPoller(store, rackspace.NewClient(stub.URL, stub.Client()), monitoring.PollerConfig{Interval: interval})
+		p := poller.New(store, rackspace.NewClient(stub.URL, stub.Client()), poller.Config{Interval: interval})
 		a, err := store.CreateAccount(context.Background(), "u", "", "k", nil)
 		if err != nil {
 			t.Fatal(err)
@@ -352,24 +329,6 @@ func TestPollSlowsDownNearTheDailyBudget(t *testing.T) {
 			t.Errorf("%d%% of the budget used: next poll in %s, want %s to %s", tt.used, wait, tt.min, tt.max)
 		}
 	}
-}
-
-// testClock is a clock tests move by hand, shared by the fake and the client.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 func TestASkewedClockOrAShortLivedTokenDoesNotMeanALoginPerPoll(t *testing.T) {
@@ -391,13 +350,13 @@ func TestASkewedClockOrAShortLivedTokenDoesNotMeanALoginPerPoll(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &testClock{t: time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)}
-			store, _ := openStore(t)
+			clock := sqlitetest.NewClock(time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC))
+			store, _ := sqlitetest.Open(t)
 			fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Now: clock.Now, IdentityClock: tt.identityClock, TokenTTL: tt.ttl})
 			up := fake.AddAccount(fakerax.AccountSpec{Username: "skewed", Servers: 2, Alarms: 1})
 			client := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
 			client.Now = clock.Now
-			p := monitoring.NewPoller(store, client, monitoring.PollerConfig{Interval: tt.every})
+			p := poller.New(store, client, poller.Config{Interval: tt.every})
 			a, err := store.CreateAccount(t.Context(), up.Username, "", up.APIKey, nil)
 			if err != nil {
 				t.Fatal(err)

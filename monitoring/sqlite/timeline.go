@@ -1,16 +1,11 @@
-package monitoring
+package sqlite
 
 import (
+	"cmdash/monitoring"
 	"context"
 	"fmt"
 	"time"
 )
-
-// Resolves reports whether the event ended a problem: an alarm's counted
-// state went back to OK from another state.
-func (e *Event) Resolves() bool {
-	return e.Kind == EventState && e.To == StateOK && e.From != "" && e.From != StateOK
-}
 
 // ProblemStarts finds, for each event in evs that ended a problem, when
 // that problem began: walking back through the alarm's earlier changes,
@@ -19,7 +14,7 @@ func (e *Event) Resolves() bool {
 // OK, the alarm disabled or gone). It is keyed by event ID; an event is
 // missing when its problem began before the oldest history kept (or before
 // the account was first polled).
-func (s *Store) ProblemStarts(ctx context.Context, evs []Event) (map[int64]time.Time, error) {
+func (s *Store) ProblemStarts(ctx context.Context, evs []monitoring.Event) (map[int64]time.Time, error) {
 	out := map[int64]time.Time{}
 	for i := range evs {
 		e := &evs[i]
@@ -41,7 +36,7 @@ func (s *Store) ProblemStarts(ctx context.Context, evs []Event) (map[int64]time.
 // read to find where its problem began.
 const problemStartLookback = 50
 
-func (s *Store) problemStart(ctx context.Context, e *Event) (time.Time, bool, error) {
+func (s *Store) problemStart(ctx context.Context, e *monitoring.Event) (time.Time, bool, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT at, kind, from_state, to_state FROM events
 		WHERE account_id = ? AND server_id = ? AND alarm_id = ? AND id < ?
 		ORDER BY recorded_at DESC, id DESC LIMIT ?`, e.AccountID, e.ServerID, e.AlarmID, e.ID, problemStartLookback)
@@ -55,17 +50,17 @@ func (s *Store) problemStart(ctx context.Context, e *Event) (time.Time, bool, er
 		if err := rows.Scan(&at, &kind, &from, &to); err != nil {
 			return time.Time{}, false, fmt.Errorf("problem starts: %w", err)
 		}
-		problem := to != "" && to != string(StateOK)
-		switch EventKind(kind) {
-		case EventState:
+		problem := to != "" && to != string(monitoring.StateOK)
+		switch monitoring.EventKind(kind) {
+		case monitoring.EventState:
 			if !problem {
 				return time.Time{}, false, rows.Close() // an earlier problem ended here
 			}
-			if from == string(StateOK) || from == "" {
+			if from == string(monitoring.StateOK) || from == "" {
 				return time.UnixMilli(at).UTC(), true, rows.Close()
 			}
 			// From one problem state to another: it began earlier.
-		case EventAlarmAdded, EventEnabled:
+		case monitoring.EventAlarmAdded, monitoring.EventEnabled:
 			if problem {
 				return time.UnixMilli(at).UTC(), true, rows.Close()
 			}
@@ -79,8 +74,8 @@ func (s *Store) problemStart(ctx context.Context, e *Event) (time.Time, bool, er
 
 // RecentEvents is the newest n events across every account, newest first:
 // what the wall's "latest changes" shows.
-func (s *Store) RecentEvents(ctx context.Context, n int) ([]Event, error) {
-	evs, _, err := s.Events(ctx, EventQuery{Limit: n})
+func (s *Store) RecentEvents(ctx context.Context, n int) ([]monitoring.Event, error) {
+	evs, _, err := s.Events(ctx, monitoring.EventQuery{Limit: n})
 	if len(evs) > n {
 		evs = evs[:n] // one poll's many changes in one millisecond come whole
 	}

@@ -1,7 +1,8 @@
-package monitoring
+package sqlite
 
 import (
 	"bytes"
+	"cmdash/monitoring"
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
@@ -10,30 +11,22 @@ import (
 	"hash"
 	"hash/fnv"
 	"io"
-	"sort"
-	"strings"
 	"time"
 )
 
 // How a snapshot travels from the upstream to the database without ever
 // being held whole: the fetcher hands the servers over a page at a time
-// (PageSink); a SnapshotBuilder hashes each page, gzips its JSON only when
+// (monitoring.PageSink); a snapshotBuilder hashes each page, gzips its JSON only when
 // the hash differs from the stored page's, and keeps of every server only
 // what the wall shows. An account of 5,000 servers is some 15 MB of
 // reduced alarms and 15 MB of JSON; the builder holds one page of it.
 
-// PageSink takes a fetch's servers a page at a time, each page once it has
-// been read whole. It must not keep the slice it is given.
-type PageSink interface {
-	Page(servers []Server)
-}
-
-// SnapshotBuilder turns pages of servers into what SavePollSuccess stores.
-// Make one with Store.NewSnapshotBuilder for each poll.
-type SnapshotBuilder struct {
+// snapshotBuilder turns pages of servers into what a poll stores (see
+// BeginPoll).
+type snapshotBuilder struct {
 	stored  []int64 // the hashes of the account's stored pages
 	pages   []builtPage
-	summary []Server
+	summary []monitoring.Server
 	err     error
 	hist    *differ // compares changed pages with their stored versions; nil: nothing to record
 }
@@ -43,30 +36,22 @@ type builtPage struct {
 	data []byte // gzipped JSON; nil when the stored page has the same content
 }
 
-// BuiltSnapshot is a poll's snapshot, ready to store.
-type BuiltSnapshot struct {
+// builtSnapshot is a poll's snapshot, ready to store.
+type builtSnapshot struct {
 	FetchedAt time.Time
-	summary   *Snapshot
+	summary   *monitoring.Snapshot
 	pages     []builtPage
 	err       error
 	// compared: the history compared the changed pages with those stored
 	// with the hashes in base; events is what changed.
 	compared   bool
 	base       []int64
-	events     []Event
+	events     []monitoring.Event
 	historyErr error
 }
 
-// Changes is how many changes the poll found (see Event).
-func (bs *BuiltSnapshot) Changes() int { return len(bs.events) }
-
-// HistoryErr says why the poll's changes could not be found, when they
-// could not (a stored page that would not read): the snapshot is stored
-// all the same, and the poll records no changes.
-func (bs *BuiltSnapshot) HistoryErr() error { return bs.historyErr }
-
 // Page implements PageSink.
-func (b *SnapshotBuilder) Page(servers []Server) {
+func (b *snapshotBuilder) Page(servers []monitoring.Server) {
 	p := builtPage{hash: hashServers(servers)}
 	if i := len(b.pages); i >= len(b.stored) || b.stored[i] != p.hash {
 		data, err := encodePage(servers)
@@ -80,18 +65,18 @@ func (b *SnapshotBuilder) Page(servers []Server) {
 	}
 	b.pages = append(b.pages, p)
 	for i := range servers {
-		b.summary = append(b.summary, summaryOf(&servers[i]))
+		b.summary = append(b.summary, monitoring.SummaryOf(&servers[i]))
 	}
 }
 
 // Finish returns the snapshot taken at fetchedAt. The builder is done.
-func (b *SnapshotBuilder) Finish(fetchedAt time.Time) *BuiltSnapshot {
-	sum := &Snapshot{FetchedAt: fetchedAt.UTC(), Servers: b.summary}
+func (b *snapshotBuilder) Finish(fetchedAt time.Time) *builtSnapshot {
+	sum := &monitoring.Snapshot{FetchedAt: fetchedAt.UTC(), Servers: b.summary}
 	if sum.Servers == nil {
-		sum.Servers = []Server{}
+		sum.Servers = []monitoring.Server{}
 	}
-	sortServers(sum.Servers)
-	bs := &BuiltSnapshot{FetchedAt: sum.FetchedAt, summary: sum, pages: b.pages, err: b.err}
+	monitoring.SortServers(sum.Servers)
+	bs := &builtSnapshot{FetchedAt: sum.FetchedAt, summary: sum, pages: b.pages, err: b.err}
 	if b.hist != nil {
 		bs.events, bs.historyErr = b.hist.finish(len(b.pages), sum.FetchedAt)
 		bs.compared, bs.base = bs.historyErr == nil, b.stored
@@ -101,7 +86,7 @@ func (b *SnapshotBuilder) Finish(fetchedAt time.Time) *BuiltSnapshot {
 }
 
 // unchanged reports whether every page is as stored (and no page is gone).
-func (bs *BuiltSnapshot) unchanged(stored []int64) bool {
+func (bs *builtSnapshot) unchanged(stored []int64) bool {
 	if len(bs.pages) != len(stored) {
 		return false
 	}
@@ -113,7 +98,7 @@ func (bs *BuiltSnapshot) unchanged(stored []int64) bool {
 	return true
 }
 
-func (bs *BuiltSnapshot) hashes() []int64 {
+func (bs *builtSnapshot) hashes() []int64 {
 	out := make([]int64, len(bs.pages))
 	for i, p := range bs.pages {
 		out[i] = p.hash
@@ -121,20 +106,8 @@ func (bs *BuiltSnapshot) hashes() []int64 {
 	return out
 }
 
-// sortServers orders servers by label without case, then id: the order of
-// the wall and the API.
-func sortServers(servers []Server) {
-	sort.SliceStable(servers, func(i, j int) bool {
-		a, b := strings.ToLower(servers[i].Label), strings.ToLower(servers[j].Label)
-		if a != b {
-			return a < b
-		}
-		return servers[i].ID < servers[j].ID
-	})
-}
-
 // encodePage writes servers as a gzipped JSON array, a server at a time.
-func encodePage(servers []Server) ([]byte, error) {
+func encodePage(servers []monitoring.Server) ([]byte, error) {
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 	if err != nil {
@@ -158,7 +131,7 @@ func encodePage(servers []Server) ([]byte, error) {
 }
 
 // decodePage reads a stored page, handing each server to keep.
-func decodePage(data []byte, keep func(*Server) bool, into []Server) ([]Server, error) {
+func decodePage(data []byte, keep func(*monitoring.Server) bool, into []monitoring.Server) ([]monitoring.Server, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return into, err
@@ -169,7 +142,7 @@ func decodePage(data []byte, keep func(*Server) bool, into []Server) ([]Server, 
 		return into, err
 	}
 	for dec.More() {
-		var srv Server
+		var srv monitoring.Server
 		if err := dec.Decode(&srv); err != nil {
 			return into, err
 		}
@@ -204,9 +177,9 @@ func decodeStoredPage(data []byte, fn func(*storedServer)) error {
 
 // decodeWhole reads a snapshot stored whole as plain JSON (rows written
 // before pages), a server at a time.
-func decodeWhole(data []byte, keep func(*Server) bool) (*Snapshot, error) {
+func decodeWhole(data []byte, keep func(*monitoring.Server) bool) (*monitoring.Snapshot, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	snap := &Snapshot{}
+	snap := &monitoring.Snapshot{}
 	if err := expectDelim(dec, '{'); err != nil {
 		return nil, err
 	}
@@ -233,7 +206,7 @@ func decodeWhole(data []byte, keep func(*Server) bool) (*Snapshot, error) {
 			return nil, errors.New("servers is not a list")
 		}
 		for dec.More() {
-			var srv Server
+			var srv monitoring.Server
 			if err := dec.Decode(&srv); err != nil {
 				return nil, err
 			}
@@ -263,7 +236,7 @@ func expectDelim(dec *json.Decoder, d json.Delim) error {
 // sums hold the same data. It is stored with each page, so a change to it
 // rewrites every page once; every field of Server, Alarm and Counts is part
 // of it (TestContentHashCoversEveryField keeps it so, and pins its value).
-func hashServers(servers []Server) int64 {
+func hashServers(servers []monitoring.Server) int64 {
 	h := fnv.New64a()
 	num := func(n int64) {
 		var b [8]byte
@@ -277,7 +250,7 @@ func hashServers(servers []Server) int64 {
 	return int64(h.Sum64())
 }
 
-func hashServer(h hash.Hash64, num func(int64), s *Server) {
+func hashServer(h hash.Hash64, num func(int64), s *monitoring.Server) {
 	str := func(v string) {
 		num(int64(len(v)))
 		_, _ = io.WriteString(h, v)

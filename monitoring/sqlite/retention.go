@@ -1,4 +1,4 @@
-package monitoring
+package sqlite
 
 import (
 	"context"

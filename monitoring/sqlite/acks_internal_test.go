@@ -1,4 +1,4 @@
-package monitoring
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cmdash/migrations"
+	"cmdash/monitoring"
 )
 
 // An acknowledgement checked against one snapshot is not stored once a poll
@@ -27,12 +28,12 @@ func TestAnAcknowledgementCheckedAgainstAnOlderSnapshotIsNotStored(t *testing.T)
 	}
 	checked := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	polled := checked.Add(30 * time.Second)
-	srv := Server{ID: "web", Label: "web", Alarms: []Alarm{{ID: "cpu", State: StateWarning, Evaluated: true}}}
+	srv := monitoring.Server{ID: "web", Label: "web", Alarms: []monitoring.Alarm{{ID: "cpu", State: monitoring.StateWarning, Evaluated: true}}}
 	srv.Tally()
-	if err := s.SavePollSuccess(ctx, acct.ID, PollSuccess{Snapshot: Snapshot{FetchedAt: polled, Servers: []Server{srv}}, PolledAt: polled}); err != nil {
+	if err := s.SaveSnapshot(ctx, acct.ID, monitoring.Snapshot{FetchedAt: polled, Servers: []monitoring.Server{srv}}, monitoring.PollSuccess{PolledAt: polled}); err != nil {
 		t.Fatal(err)
 	}
-	a := Ack{AccountID: acct.ID, ServerID: "web", ServerLabel: "web", Note: "n", CreatedBy: "alice", CreatedAt: polled, StateAtAck: StateWarning}
+	a := monitoring.Ack{AccountID: acct.ID, ServerID: "web", ServerLabel: "web", Note: "n", CreatedBy: "alice", CreatedAt: polled, StateAtAck: monitoring.StateWarning}
 	if err := s.insertAck(ctx, &a, checked); !errors.Is(err, errAckTargetMoved) {
 		t.Fatalf("checked against an older snapshot: %v, want errAckTargetMoved", err)
 	}

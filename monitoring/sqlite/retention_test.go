@@ -1,6 +1,8 @@
-package monitoring_test
+package sqlite_test
 
 import (
+	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"testing"
 	"time"
@@ -9,14 +11,14 @@ import (
 )
 
 func TestHistoryOffRecordsNothingAndPruningEmptiesIt(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	save := func(st monitoring.State) {
 		t.Helper()
 		now := time.Now()
 		snap := monitoring.Snapshot{FetchedAt: now, Servers: []monitoring.Server{server("A", alarm("a1", st))}}
-		if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: now, NextPoll: now}); err != nil {
+		if err := store.SaveSnapshot(ctx, a.ID, snap, monitoring.PollSuccess{PolledAt: now, NextPoll: now}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -37,7 +39,7 @@ func TestHistoryOffRecordsNothingAndPruningEmptiesIt(t *testing.T) {
 
 // addEvents records n state changes of account id by saving snapshots that
 // flip one alarm, and returns the events, oldest first.
-func addEvents(t *testing.T, store *monitoring.Store, id int64, n int) []monitoring.Event {
+func addEvents(t *testing.T, store *sqlite.Store, id int64, n int) []monitoring.Event {
 	t.Helper()
 	ctx := context.Background()
 	before := len(eventsAfter(t, store, 0))
@@ -48,7 +50,7 @@ func addEvents(t *testing.T, store *monitoring.Store, id int64, n int) []monitor
 		}
 		now := time.Now()
 		snap := monitoring.Snapshot{FetchedAt: now, Servers: []monitoring.Server{server("A", alarm("a1", st))}}
-		if err := store.SavePollSuccess(ctx, id, monitoring.PollSuccess{Snapshot: snap, PolledAt: now, NextPoll: now}); err != nil {
+		if err := store.SaveSnapshot(ctx, id, snap, monitoring.PollSuccess{PolledAt: now, NextPoll: now}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -60,7 +62,7 @@ func addEvents(t *testing.T, store *monitoring.Store, id int64, n int) []monitor
 }
 
 func TestRetentionPrunesByAgeAndByCount(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	evs := addEvents(t, store, a.ID, 12)
@@ -84,7 +86,7 @@ func TestRetentionPrunesByAgeAndByCount(t *testing.T) {
 }
 
 func TestRetentionPrunesInBatches(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	addEvents(t, store, a.ID, 2)

@@ -1,7 +1,9 @@
-package monitoring_test
+package sqlite_test
 
 import (
 	"bytes"
+	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,26 +17,8 @@ import (
 	"cmdash/monitoring"
 )
 
-const testSecret = "a test secret that is long enough"
-
-// openStore opens a migrated SQLite file in a temp dir.
-func openStore(t testing.TB) (*monitoring.Store, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "test.db")
-	db, err := monitoring.OpenDB(context.Background(), path, migrations.FS)
-	if err != nil {
-		t.Fatalf("OpenDB: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
-	sealer, err := monitoring.NewSealer(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return monitoring.NewStore(db, sealer), path
-}
-
 func TestAccountsRoundTripWithTheKeySealed(t *testing.T) {
-	store, path := openStore(t)
+	store, path := sqlitetest.Open(t)
 	ctx := context.Background()
 	const key = "0123456789abcdef0123456789abcdef"
 	a, err := store.CreateAccount(ctx, "ops-prod", "Production", key, nil)
@@ -87,25 +71,25 @@ func TestAccountsRoundTripWithTheKeySealed(t *testing.T) {
 }
 
 func TestAWrongSecretCannotReadKeys(t *testing.T) {
-	store, path := openStore(t)
+	store, path := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, err := store.CreateAccount(ctx, "u1", "", "secret-key-value", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := monitoring.OpenDB(ctx, path, migrations.FS)
+	db, err := sqlite.OpenDB(ctx, path, migrations.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	other, _ := monitoring.NewSealer("another secret, also long enough")
-	if _, _, err := monitoring.NewStore(db, other).Credentials(ctx, a.ID); err == nil {
+	other, _ := sqlite.NewSealer("another secret, also long enough")
+	if _, _, err := sqlite.NewStore(db, other).Credentials(ctx, a.ID); err == nil {
 		t.Fatal("credentials decrypted with the wrong secret")
 	}
 }
 
 func TestSnapshotsSurviveAReopen(t *testing.T) {
-	store, path := openStore(t)
+	store, path := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	now := time.Now().Truncate(time.Millisecond).UTC()
@@ -113,17 +97,17 @@ func TestSnapshotsSurviveAReopen(t *testing.T) {
 		Alarms: []monitoring.Alarm{{ID: "al1", Label: "cpu", State: monitoring.StateOK, Evaluated: true}},
 		Counts: monitoring.Counts{OK: 1, Total: 1}}}}
 	tok := monitoring.Token{ID: "tok", TenantID: "1", Endpoint: "http://x/v1.0/1", Expires: now.Add(time.Hour)}
-	if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, Token: tok, PolledAt: now, NextPoll: now.Add(30 * time.Second)}); err != nil {
+	if err := store.SaveSnapshot(ctx, a.ID, snap, monitoring.PollSuccess{Token: tok, PolledAt: now, NextPoll: now.Add(30 * time.Second)}); err != nil {
 		t.Fatal(err)
 	}
 
-	db, err := monitoring.OpenDB(ctx, path, migrations.FS)
+	db, err := sqlite.OpenDB(ctx, path, migrations.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	sealer, _ := monitoring.NewSealer(testSecret)
-	fresh := monitoring.NewStore(db, sealer) // no in-memory cache
+	sealer, _ := sqlite.NewSealer(sqlitetest.Secret)
+	fresh := sqlite.NewStore(db, sealer) // no in-memory cache
 	got, err := fresh.Snapshot(ctx, a.ID)
 	if err != nil || got == nil {
 		t.Fatalf("snapshot after reopen: %v %v", got, err)
@@ -138,12 +122,12 @@ func TestSnapshotsSurviveAReopen(t *testing.T) {
 }
 
 func TestAFailedPollKeepsTheSnapshotAndCountsErrors(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	now := time.Now()
 	snap := monitoring.Snapshot{FetchedAt: now, Servers: []monitoring.Server{{ID: "enA", Label: "web"}}}
-	if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: now, NextPoll: now}); err != nil {
+	if err := store.SaveSnapshot(ctx, a.ID, snap, monitoring.PollSuccess{PolledAt: now, NextPoll: now}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 2; i++ {
@@ -166,7 +150,7 @@ func TestAFailedPollKeepsTheSnapshotAndCountsErrors(t *testing.T) {
 }
 
 func TestAFailedPollKeepsReplacesOrForgetsTheToken(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", &monitoring.Token{ID: "first", Endpoint: "http://x/v1.0/1"})
 	now := time.Now()
@@ -198,7 +182,7 @@ func TestAFailureWithAReplacedKeyStoresNeitherItsStatusNorItsToken(t *testing.T)
 	newKey := "a-new-key-typed-in-settings"
 	stale := &monitoring.Token{ID: "stale", Endpoint: "http://x/v1.0/1"}
 	t.Run("a failure saved with the old key version changes nothing", func(t *testing.T) {
-		store, _ := openStore(t)
+		store, _ := sqlitetest.Open(t)
 		a, _ := store.CreateAccount(ctx, "u1", "", "k", &monitoring.Token{ID: "first", Endpoint: "http://x/v1.0/1"})
 		if err := store.UpdateAccount(ctx, a.ID, monitoring.AccountUpdate{APIKey: &newKey, Enabled: true,
 			Token: &monitoring.Token{ID: "current", Endpoint: "http://x/v1.0/1"}}); err != nil {
@@ -219,7 +203,7 @@ func TestAFailureWithAReplacedKeyStoresNeitherItsStatusNorItsToken(t *testing.T)
 		}
 	})
 	t.Run("a key replaced the moment the failure is written does not get the old key's token", func(t *testing.T) {
-		store, _ := openStore(t)
+		store, _ := sqlitetest.Open(t)
 		a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 		// The trigger is a new key saved right after the failure's status
 		// lands: what settings would do in the gap if the status and the
@@ -242,7 +226,7 @@ func TestAFailureWithAReplacedKeyStoresNeitherItsStatusNorItsToken(t *testing.T)
 }
 
 func TestAPollOfARemovedAccountIsNotRecorded(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	if err := store.DeleteAccount(ctx, a.ID); err != nil {
@@ -250,7 +234,7 @@ func TestAPollOfARemovedAccountIsNotRecorded(t *testing.T) {
 	}
 	now := time.Now()
 	tok := &monitoring.Token{ID: "t"}
-	if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: monitoring.Snapshot{FetchedAt: now}, PolledAt: now}); !errors.Is(err, monitoring.ErrNotFound) {
+	if err := store.SaveSnapshot(ctx, a.ID, monitoring.Snapshot{FetchedAt: now}, monitoring.PollSuccess{PolledAt: now}); !errors.Is(err, monitoring.ErrNotFound) {
 		t.Errorf("success: err = %v, want ErrNotFound", err)
 	}
 	for _, tk := range []*monitoring.Token{nil, tok} {
@@ -264,7 +248,7 @@ func TestAPollOfARemovedAccountIsNotRecorded(t *testing.T) {
 }
 
 func TestFilters(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	f, err := store.CreateFilter(ctx, "Prod DBs", "prod db")
 	if err != nil {
@@ -287,7 +271,7 @@ func TestFilters(t *testing.T) {
 
 func TestKeyFileIsCreatedOnceWithMode0600(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db.key")
-	s1, created, err := monitoring.LoadOrCreateKeyFile(path)
+	s1, created, err := sqlite.LoadOrCreateKeyFile(path)
 	if err != nil || !created {
 		t.Fatalf("first: %v %v", created, err)
 	}
@@ -295,14 +279,14 @@ func TestKeyFileIsCreatedOnceWithMode0600(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("mode = %v", st.Mode().Perm())
 	}
-	s2, created, err := monitoring.LoadOrCreateKeyFile(path)
+	s2, created, err := sqlite.LoadOrCreateKeyFile(path)
 	if err != nil || created || s1 != s2 {
 		t.Errorf("second load: created=%v same=%v err=%v", created, s1 == s2, err)
 	}
 }
 
 func TestTheWallKeepsSummariesInMemoryAndAlarmsInTheDatabase(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	gen := store.Generation()
@@ -310,7 +294,7 @@ func TestTheWallKeepsSummariesInMemoryAndAlarmsInTheDatabase(t *testing.T) {
 	snap := monitoring.Snapshot{FetchedAt: now, Servers: []monitoring.Server{{ID: "enA", Label: "web", AgentID: "agent", Worst: monitoring.StateWarning,
 		Alarms: []monitoring.Alarm{{ID: "al1", Label: "cpu", State: monitoring.StateWarning, Evaluated: true}},
 		Counts: monitoring.Counts{Warning: 1, Total: 1}}}}
-	if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: now, NextPoll: now.Add(time.Minute)}); err != nil {
+	if err := store.SaveSnapshot(ctx, a.ID, snap, monitoring.PollSuccess{PolledAt: now, NextPoll: now.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	if store.Generation() == gen {
@@ -334,7 +318,7 @@ func TestTheWallKeepsSummariesInMemoryAndAlarmsInTheDatabase(t *testing.T) {
 }
 
 func TestAnUnknownUserAndAWrongPasswordFailAlike(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	if _, err := store.CreateUser(ctx, "ops", "correct horse battery"); err != nil {
 		t.Fatal(err)
@@ -350,7 +334,7 @@ func TestAnUnknownUserAndAWrongPasswordFailAlike(t *testing.T) {
 }
 
 func TestAnUnchangedPollMovesTheTimeWithoutRewritingTheSnapshot(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	t0 := time.Now().Truncate(time.Millisecond).UTC()
@@ -360,7 +344,7 @@ func TestAnUnchangedPollMovesTheTimeWithoutRewritingTheSnapshot(t *testing.T) {
 	}
 	save := func(s monitoring.Snapshot) {
 		t.Helper()
-		if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: s, PolledAt: s.FetchedAt, NextPoll: s.FetchedAt.Add(time.Minute)}); err != nil {
+		if err := store.SaveSnapshot(ctx, a.ID, s, monitoring.PollSuccess{PolledAt: s.FetchedAt, NextPoll: s.FetchedAt.Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -396,7 +380,7 @@ func TestAnUnchangedPollMovesTheTimeWithoutRewritingTheSnapshot(t *testing.T) {
 }
 
 func TestSnapshotsAreStoredInCompressedPagesAndReadOneServerAtATime(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	now := time.Now().Truncate(time.Millisecond).UTC()
@@ -408,7 +392,7 @@ func TestSnapshotsAreStoredInCompressedPagesAndReadOneServerAtATime(t *testing.T
 				{ID: "al2", Label: "disk", State: monitoring.StateOK, Status: "fine", Evaluated: true, Since: now},
 			}})
 	}
-	if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: now, NextPoll: now.Add(time.Minute)}); err != nil {
+	if err := store.SaveSnapshot(ctx, a.ID, snap, monitoring.PollSuccess{PolledAt: now, NextPoll: now.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	var data []byte
@@ -446,7 +430,7 @@ func TestSnapshotsAreStoredInCompressedPagesAndReadOneServerAtATime(t *testing.T
 }
 
 func TestOnlyChangedPagesAreWritten(t *testing.T) {
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
 	page := func(from, n int, state monitoring.State) []monitoring.Server {
@@ -460,15 +444,15 @@ func TestOnlyChangedPagesAreWritten(t *testing.T) {
 	}
 	poll := func(pages ...[]monitoring.Server) {
 		t.Helper()
-		b, err := store.NewSnapshotBuilder(ctx, a.ID)
+		w, err := store.BeginPoll(ctx, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range pages {
-			b.Page(p)
+			w.Page(p)
 		}
 		now := time.Now()
-		if err := store.SavePollSuccess(ctx, a.ID, monitoring.PollSuccess{Built: b.Finish(now), PolledAt: now, NextPoll: now.Add(time.Minute)}); err != nil {
+		if _, err := w.Save(ctx, monitoring.PollSuccess{PolledAt: now, NextPoll: now.Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -532,7 +516,7 @@ func TestTheDatabaseFilesAreReadableByTheirOwnerOnly(t *testing.T) {
 	dir := t.TempDir()
 	check := func(t *testing.T, path string) {
 		t.Helper()
-		db, err := monitoring.OpenDB(context.Background(), path, migrations.FS)
+		db, err := sqlite.OpenDB(context.Background(), path, migrations.FS)
 		if err != nil {
 			t.Fatal(err)
 		}

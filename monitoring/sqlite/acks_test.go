@@ -1,6 +1,8 @@
-package monitoring_test
+package sqlite_test
 
 import (
+	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"errors"
 	"strings"
@@ -33,14 +35,14 @@ func srv(id string, alarms ...monitoring.Alarm) monitoring.Server {
 type ackFixture struct {
 	t     *testing.T
 	ctx   context.Context
-	store *monitoring.Store
+	store *sqlite.Store
 	now   time.Time
 	acct  monitoring.Account
 }
 
 func newAckFixture(t *testing.T) *ackFixture {
 	t.Helper()
-	store, _ := openStore(t)
+	store, _ := sqlitetest.Open(t)
 	f := &ackFixture{t: t, ctx: context.Background(), store: store, now: ackT0}
 	store.SetClock(func() time.Time { return f.now })
 	a, err := store.CreateAccount(f.ctx, "ops", "", "key", nil)
@@ -62,23 +64,16 @@ func newAckFixture(t *testing.T) *ackFixture {
 func (f *ackFixture) save(servers ...monitoring.Server) {
 	f.t.Helper()
 	snap := monitoring.Snapshot{FetchedAt: f.now, Servers: servers}
-	if err := f.store.SavePollSuccess(f.ctx, f.acct.ID, monitoring.PollSuccess{Snapshot: snap, PolledAt: f.now, NextPoll: f.now.Add(time.Minute)}); err != nil {
+	if err := f.store.SaveSnapshot(f.ctx, f.acct.ID, snap, monitoring.PollSuccess{PolledAt: f.now, NextPoll: f.now.Add(time.Minute)}); err != nil {
 		f.t.Fatal(err)
 	}
 }
 
-// settle stores a poll of servers and settles the acknowledgements
-// against it, as the poller does.
+// settle stores a poll of servers, which settles the acknowledgements
+// against it in the same write.
 func (f *ackFixture) settle(servers ...monitoring.Server) {
 	f.t.Helper()
 	f.save(servers...)
-	snap, err := f.store.Snapshot(f.ctx, f.acct.ID)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.store.SettleAcks(f.ctx, f.acct.ID, snap, f.now); err != nil {
-		f.t.Fatal(err)
-	}
 }
 
 func (f *ackFixture) ack(server, alarm, expiry string) monitoring.Ack {
@@ -304,8 +299,8 @@ func TestAnAcknowledgementEndsWhenItsProblemRecoversWorsensOrGoes(t *testing.T) 
 			if len(f.active()) != 0 {
 				t.Error("still among the active")
 			}
-			if f.store.Generation() <= gen+1 { // +1 is the stored poll
-				t.Error("settling did not advance the generation")
+			if got := f.store.Generation(); got != gen+1 {
+				t.Errorf("the poll advanced the generation by %d, want one step, its settling included", got-gen)
 			}
 		})
 	}
@@ -407,13 +402,13 @@ func equalIDs(a, b []int64) bool {
 }
 
 func TestThePollerEndsAcknowledgementsWhoseAlarmRecovered(t *testing.T) {
-	f := newPollerFixture(t, fakerax.Config{Accounts: 1, Servers: 8, Alarms: 3, Seed: 3, WarningShare: 0.5}, 30*time.Second)
+	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 8, Alarms: 3, Seed: 3, WarningShare: 0.5}, 30*time.Second)
 	ctx := context.Background()
-	id := f.ids["account1"]
-	if err := f.poller.Poll(ctx, id); err != nil {
+	id := f.IDs["account1"]
+	if err := f.Poller.Poll(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	snap, _ := f.store.Snapshot(ctx, id)
+	snap, _ := f.Store.Snapshot(ctx, id)
 	var server, alarmID string
 	for _, s := range snap.Servers {
 		for _, a := range s.Alarms {
@@ -425,23 +420,53 @@ func TestThePollerEndsAcknowledgementsWhoseAlarmRecovered(t *testing.T) {
 	if server == "" {
 		t.Fatal("no problem alarm in the scenario")
 	}
-	a, err := f.store.CreateAck(ctx, monitoring.AckInput{AccountID: id, ServerID: server, AlarmID: alarmID, Note: "n", Expiry: "recovered", By: "alice"})
+	a, err := f.Store.CreateAck(ctx, monitoring.AckInput{AccountID: id, ServerID: server, AlarmID: alarmID, Note: "n", Expiry: "recovered", By: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.poller.Poll(ctx, id); err != nil {
+	if err := f.Poller.Poll(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := f.store.Ack(ctx, a.ID); !got.Active() {
+	if got, _ := f.Store.Ack(ctx, a.ID); !got.Active() {
 		t.Fatalf("a poll with the alarm unchanged ended it: %+v", got)
 	}
-	if err := f.fake.SetState("account1", server, alarmID, "OK"); err != nil {
+	if err := f.Fake.SetState("account1", server, alarmID, "OK"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.poller.Poll(ctx, id); err != nil {
+	if err := f.Poller.Poll(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := f.store.Ack(ctx, a.ID); got.Active() || got.EndReason != monitoring.AckRecovered {
+	if got, _ := f.Store.Ack(ctx, a.ID); got.Active() || got.EndReason != monitoring.AckRecovered {
 		t.Errorf("after the alarm recovered: %+v", got)
+	}
+}
+
+// An acknowledgement made while a poll runs was checked against the data
+// before that poll; the poll's write still settles it, with the rest.
+func TestAPollSettlesAnAcknowledgementMadeWhileItRan(t *testing.T) {
+	f := newAckFixture(t)
+	early := f.ack("web", "", "24h") // known when the poll begins
+	w, err := f.store.BeginPoll(f.ctx, f.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := f.ack("db", "mem", "24h") // made while the poll runs
+	f.now = ackT0.Add(time.Minute)
+	w.Page([]monitoring.Server{
+		srv("web", countedAlarm("cpu", monitoring.StateOK), countedAlarm("disk", monitoring.StateOK)),
+		srv("db", countedAlarm("mem", monitoring.StateOK), countedAlarm("ping", monitoring.StateOK)),
+		srv("calm", countedAlarm("load", monitoring.StateOK)),
+	})
+	gen := f.store.Generation()
+	if _, err := w.Save(f.ctx, monitoring.PollSuccess{PolledAt: f.now, NextPoll: f.now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []monitoring.Ack{early, late} {
+		if got := f.get(a.ID); got.EndReason != monitoring.AckRecovered || got.EndedAt != f.now {
+			t.Errorf("acknowledgement of %s/%s: ended %v (%q), want recovered at the poll", a.ServerID, a.AlarmID, got.EndedAt, got.EndReason)
+		}
+	}
+	if got := f.store.Generation(); got != gen+1 {
+		t.Errorf("the poll advanced the generation by %d, want one step", got-gen)
 	}
 }

@@ -1,0 +1,83 @@
+package monitoring
+
+import (
+	"context"
+	"time"
+)
+
+// A poll reaches the store in two steps: the fetch hands the servers to a
+// PollWriter a page at a time (the store encodes, hashes and compares each
+// page as it comes, so an account is never held whole), then Save records
+// the poll's outcome, the snapshot, its changes and the acknowledgements
+// they end, in one transaction.
+
+// PollWriter is one poll of one account on its way to the store. Make one
+// per poll; Save it once, or drop it.
+type PollWriter interface {
+	PageSink
+	// Save stores the snapshot made of the pages, taken at p.PolledAt,
+	// with the poll's outcome. ErrNotFound: the account was removed
+	// meanwhile; ErrStalePoll: it got another API key.
+	Save(ctx context.Context, p PollSuccess) (PollSaved, error)
+}
+
+// PollSaved tells what a stored poll found.
+type PollSaved struct {
+	Servers int // servers in the snapshot
+	Changes int // changes recorded in the history (see Event)
+	// HistoryErr says why the poll's changes could not be found, when
+	// they could not (a stored page that would not read): the snapshot is
+	// stored all the same, and the poll records no changes.
+	HistoryErr error
+}
+
+// PollSuccess is what a good poll records.
+type PollSuccess struct {
+	KeyVersion int64 // the key the poll used; 0 skips the check
+	Token      Token
+	RateLimit  RateLimit
+	PolledAt   time.Time
+	NextPoll   time.Time
+}
+
+// PollFailure is what a failed poll records. The snapshot is left alone.
+type PollFailure struct {
+	KeyVersion int64  // the key the poll used; 0 skips the check
+	Message    string // in words a person can act on
+	Kind       string
+	PolledAt   time.Time
+	NextPoll   time.Time
+	// Token, when not nil, is a token obtained before the failure, kept so
+	// the next poll need not log in again.
+	Token *Token
+	// ForgetToken drops the stored token (when Token is nil), so the next
+	// poll logs in afresh.
+	ForgetToken bool
+}
+
+// FetchResult is one complete read of an account.
+type FetchResult struct {
+	// Snapshot holds the servers when the fetch had no sink.
+	Snapshot Snapshot
+	// Token is the token used. It is new when the fetch logged in
+	// (LoggedIn > 0).
+	Token    Token
+	LoggedIn int // logins the fetch made
+	// Answered: Monitoring answered a request made with Token, with a page
+	// or a fault other than 401. The token and its endpoint work, so a new
+	// token is worth keeping even when the fetch failed.
+	Answered bool
+	// Unreached: the last Monitoring request got no answer at all (refused,
+	// timed out, no such host). The endpoint itself may be wrong, and
+	// Identity's catalog may list another one by now: the cached token is
+	// dropped, so the next poll logs in afresh.
+	Unreached bool
+	Pages     int // upstream pages read
+	RateLimit RateLimit
+}
+
+// PageSink takes a fetch's servers a page at a time, each page once it has
+// been read whole. It must not keep the slice it is given.
+type PageSink interface {
+	Page(servers []Server)
+}
