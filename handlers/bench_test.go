@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"bytes"
-	"cmdash/monitoring/sqlite"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"cmdash/handlers"
 	"cmdash/migrations"
 	"cmdash/monitoring"
+	"cmdash/monitoring/sqlite"
 	"cmdash/monitoring/wall"
 	"cmdash/views"
 )

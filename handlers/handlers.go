@@ -3,7 +3,6 @@ package handlers
 
 import (
 	"bytes"
-	"cmdash/monitoring/sqlite"
 	"compress/gzip"
 	"context"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/sqlite"
 	"cmdash/monitoring/wall"
 	"cmdash/static"
 	"cmdash/views"

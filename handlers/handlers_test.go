@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"cmdash/monitoring/poller"
-	"cmdash/monitoring/sqlite"
 	"context"
 	"errors"
 	"fmt"
@@ -28,7 +26,9 @@ import (
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/fakerax/fakeraxtest"
+	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
+	"cmdash/monitoring/sqlite"
 )
 
 // testSecret seals API keys in the test databases.

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"cmdash/monitoring/sqlite"
 	"context"
 	"net/http"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/sqlite"
 )
 
 // Metrics is the Prometheus side of the dashboard: poll outcomes (as the

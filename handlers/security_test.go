@@ -2,8 +2,6 @@ package handlers_test
 
 import (
 	"bytes"
-	"cmdash/monitoring/poller"
-	"cmdash/monitoring/sqlite"
 	"context"
 	"encoding/json"
 	"io"
@@ -26,7 +24,9 @@ import (
 	"cmdash/migrations"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/fakerax/fakeraxtest"
+	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
+	"cmdash/monitoring/sqlite"
 )
 
 // app is the whole dashboard on loopback: a real SQLite file, the fake

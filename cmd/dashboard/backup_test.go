@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"cmdash/monitoring/sqlite"
 	"context"
 	"database/sql"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"cmdash/migrations"
 	"cmdash/monitoring"
+	"cmdash/monitoring/sqlite"
 )
 
 const backupTestSecret = "a test secret long enough"

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmdash/monitoring/poller"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
 )
 

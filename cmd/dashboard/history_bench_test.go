@@ -1,8 +1,6 @@
 package main
 
 import (
-	"cmdash/monitoring/poller"
-	"cmdash/monitoring/sqlite"
 	"context"
 	"flag"
 	"net/http"
@@ -14,7 +12,9 @@ import (
 	"cmdash/migrations"
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax/fakeraxtest"
+	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
+	"cmdash/monitoring/sqlite"
 )
 
 var demoHours = flag.Int("demo-hours", 1, "BenchmarkDemoHistory: hours of polls to simulate")

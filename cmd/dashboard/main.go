@@ -3,8 +3,6 @@
 package main
 
 import (
-	"cmdash/monitoring/poller"
-	"cmdash/monitoring/sqlite"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -27,7 +25,9 @@ import (
 	"cmdash/migrations"
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
+	"cmdash/monitoring/sqlite"
 )
 
 func main() {

@@ -5,8 +5,6 @@ package main
 
 import (
 	"bufio"
-	"cmdash/monitoring/poller"
-	"cmdash/monitoring/sqlite"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +28,9 @@ import (
 	"cmdash/handlers"
 	"cmdash/migrations"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
+	"cmdash/monitoring/sqlite"
 )
 
 const loadcheckSecret = "loadcheck secret, not a real one"

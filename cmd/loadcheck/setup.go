@@ -5,8 +5,6 @@ package main
 // Everything else in loadcheck speaks plain HTTP to the URL it returns.
 
 import (
-	"cmdash/monitoring/poller"
-	"cmdash/monitoring/sqlite"
 	"context"
 	"fmt"
 	"io"
@@ -19,7 +17,9 @@ import (
 	"cmdash/handlers"
 	"cmdash/migrations"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
+	"cmdash/monitoring/sqlite"
 )
 
 // setupConfig sizes the in-process estate.

@@ -4,7 +4,6 @@
 package poller
 
 import (
-	"cmdash/monitoring"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 // MinPollInterval is the shortest poll interval allowed: Rackspace states

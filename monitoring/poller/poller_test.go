@@ -1,8 +1,6 @@
 package poller_test
 
 import (
-	"cmdash/monitoring/poller"
-	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +15,9 @@ import (
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/fakerax/fakeraxtest"
+	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
+	"cmdash/monitoring/sqlite/sqlitetest"
 )
 
 func TestPollKeepsTheLastGoodSnapshotThroughFailures(t *testing.T) {

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmdash/monitoring"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 func keyAAD(username string) []byte { return []byte("apikey:" + strings.ToLower(username)) }

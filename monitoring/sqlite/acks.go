@@ -1,13 +1,14 @@
 package sqlite
 
 import (
-	"cmdash/monitoring"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 // Acknowledgements. A signed-in user acknowledges a problem server, or one

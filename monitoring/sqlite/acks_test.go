@@ -1,8 +1,6 @@
 package sqlite_test
 
 import (
-	"cmdash/monitoring/sqlite"
-	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"errors"
 	"strings"
@@ -11,6 +9,8 @@ import (
 
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/sqlite/sqlitetest"
 )
 
 var ackT0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)

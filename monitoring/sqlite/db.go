@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmdash/monitoring"
 	"context"
 	"database/sql"
 	"errors"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+
+	"cmdash/monitoring"
 )
 
 // OpenDB opens (creating if needed) the SQLite file at path and applies the

@@ -1,10 +1,11 @@
 package sqlite
 
 import (
-	"cmdash/monitoring"
 	"context"
 	"fmt"
 	"strings"
+
+	"cmdash/monitoring"
 )
 
 // ListFilters returns the saved filters by name.

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmdash/monitoring"
 	"cmp"
 	"context"
 	"database/sql"
@@ -9,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 // The history: every successful poll compares the account's new snapshot

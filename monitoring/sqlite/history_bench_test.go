@@ -1,13 +1,13 @@
 package sqlite_test
 
 import (
-	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/sqlite/sqlitetest"
 )
 
 // BenchmarkSavePoll is what storing a poll costs (building the snapshot

@@ -1,9 +1,6 @@
 package sqlite_test
 
 import (
-	"cmdash/monitoring/poller"
-	"cmdash/monitoring/sqlite"
-	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,7 +14,10 @@ import (
 	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/fakerax/fakeraxtest"
+	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
+	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/sqlite/sqlitetest"
 )
 
 // describe writes an event as "kind server/alarm from>to".

@@ -1,11 +1,12 @@
 package sqlite
 
 import (
-	"cmdash/monitoring"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+
+	"cmdash/monitoring"
 )
 
 // poll is one poll of an account on its way to the store (see

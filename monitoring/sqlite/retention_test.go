@@ -1,13 +1,13 @@
 package sqlite_test
 
 import (
-	"cmdash/monitoring/sqlite"
-	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"testing"
 	"time"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/sqlite/sqlitetest"
 )
 
 func TestHistoryOffRecordsNothingAndPruningEmptiesIt(t *testing.T) {

@@ -1,10 +1,11 @@
 package sqlite
 
 import (
-	"cmdash/monitoring"
 	"reflect"
 	"testing"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 // TestContentHashCoversEveryField changes each field of Server, Alarm and

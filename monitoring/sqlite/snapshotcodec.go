@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"bytes"
-	"cmdash/monitoring"
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
@@ -12,6 +11,8 @@ import (
 	"hash/fnv"
 	"io"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 // How a snapshot travels from the upstream to the database without ever

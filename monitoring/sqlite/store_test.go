@@ -2,8 +2,6 @@ package sqlite_test
 
 import (
 	"bytes"
-	"cmdash/monitoring/sqlite"
-	"cmdash/monitoring/sqlite/sqlitetest"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +13,8 @@ import (
 
 	"cmdash/migrations"
 	"cmdash/monitoring"
+	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/sqlite/sqlitetest"
 )
 
 func TestAccountsRoundTripWithTheKeySealed(t *testing.T) {

@@ -1,10 +1,11 @@
 package sqlite
 
 import (
-	"cmdash/monitoring"
 	"context"
 	"fmt"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 // ProblemStarts finds, for each event in evs that ended a problem, when

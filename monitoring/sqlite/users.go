@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmdash/monitoring"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +10,8 @@ import (
 	"fmt"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"cmdash/monitoring"
 )
 
 // dummyHash is compared against when the user does not exist, so both

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmdash/monitoring"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -9,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 const wallLinkPrefix = "wl_"
