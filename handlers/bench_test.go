@@ -129,7 +129,7 @@ func BenchmarkWall(b *testing.B) {
 		b.ReportMetric(float64(out.Len()), "gzip-bytes")
 	})
 
-	h := handlers.New(store, nil, nil, slog.New(slog.DiscardHandler), handlers.Options{PublicDashboard: true, PollInterval: time.Hour})
+	h := handlers.New(store, wall.NewService(store, wall.Options{PollInterval: time.Hour}), nil, nil, slog.New(slog.DiscardHandler), handlers.Options{PublicDashboard: true, PollInterval: time.Hour})
 	routes := h.Routes()
 	// A browser session, signed in through the login form.
 	login := httptest.NewRecorder()

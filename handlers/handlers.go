@@ -52,9 +52,6 @@ type Options struct {
 	// PlainOrder lists accounts by name and servers by label on the wall
 	// instead of problems first (?order=severity still asks for that).
 	PlainOrder bool
-	// ChangeWindow is how long a server whose worst state changed stays
-	// marked on the wall (wall.DefaultChangeWindow when zero).
-	ChangeWindow time.Duration
 	// SecureCookies marks the session cookie Secure and sends HSTS: set it
 	// whenever browsers reach the dashboard over HTTPS through a
 	// TLS-terminating proxy (the dashboard itself serves plain HTTP).
@@ -93,8 +90,9 @@ type Handler struct {
 	usersExist atomic.Bool
 }
 
-// New builds the handler set.
-func New(store *sqlite.Store, poller Refresher, checker CredentialChecker, log *slog.Logger, opts Options) *Handler {
+// New builds the handler set. The pages show model, the wall's read model
+// of store.
+func New(store *sqlite.Store, model *wall.Service, poller Refresher, checker CredentialChecker, log *slog.Logger, opts Options) *Handler {
 	if opts.RefreshInterval <= 0 {
 		opts.RefreshInterval = 20 * time.Second
 	}
@@ -107,18 +105,12 @@ func New(store *sqlite.Store, poller Refresher, checker CredentialChecker, log *
 	}
 	h := &Handler{store: store, poller: poller, checker: checker, log: log, opts: opts,
 		sessions: sm, limiter: newLoginLimiter(), now: time.Now,
-		wall: wall.NewService(store, wall.Options{PollInterval: opts.PollInterval, ChangeWindow: opts.ChangeWindow,
-			OnError: func(err error) { log.Error("wall model", "err", err) }}),
+		wall:  model,
 		pages: newPageCache(64, 64<<20),
 	}
-	h.wall.SetClock(func() time.Time { return h.now() })
 	h.buildID = sync.OnceValue(func() string { return h.opts.Version + "-" + static.Hash() })
 	return h
 }
-
-// WatchWall keeps the wall's read model current until ctx ends (see
-// wall.Service.Watch): changes are seen, and marked, as they are stored.
-func (h *Handler) WatchWall(ctx context.Context) { h.wall.Watch(ctx, time.Second) }
 
 // render writes a component with status, rendered into a buffer first so a
 // template error becomes a clean 500 instead of half a page.

@@ -29,6 +29,7 @@ import (
 	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
 	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/wall"
 )
 
 // testSecret seals API keys in the test databases.
@@ -153,8 +154,17 @@ func newTestEnv(t *testing.T) *testEnv {
 	client := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	poller := poller.New(store, client, poller.Config{Interval: pollInterval, Logger: log})
-	h := New(store, poller, client, log, Options{PollInterval: pollInterval})
+	h := newHandler(store, poller, client, log, Options{PollInterval: pollInterval})
 	return &testEnv{t: t, ctx: ctx, dbPath: path, token: token, store: store, fake: fake, client: client, poller: poller, log: log, h: h}
+}
+
+// newHandler is New with a wall read model of its own, whose clock is the
+// handler's (tests move h.now to age the data).
+func newHandler(store *sqlite.Store, poller Refresher, client CredentialChecker, log *slog.Logger, opts Options) *Handler {
+	model := wall.NewService(store, wall.Options{PollInterval: opts.PollInterval})
+	h := New(store, model, poller, client, log, opts)
+	model.SetClock(func() time.Time { return h.now() })
+	return h
 }
 
 // upstream adds an account to the fake Rackspace only.
@@ -551,7 +561,7 @@ func TestHTMXRequestsGetOnlyTheGrid(t *testing.T) {
 	}
 
 	t.Run("the refresh interval option sets the grid's trigger", func(t *testing.T) {
-		h := New(d.store, d.poller, d.client, d.log, Options{PollInterval: pollInterval, RefreshInterval: 5 * time.Second})
+		h := newHandler(d.store, d.poller, d.client, d.log, Options{PollInterval: pollInterval, RefreshInterval: 5 * time.Second})
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.Header.Set("HX-Request", "true")
 		req.Header.Set("Authorization", "Bearer "+d.token)
@@ -1370,7 +1380,7 @@ func TestSignInGuardsTheDashboard(t *testing.T) {
 	a := e.addAccount(up, "")
 	e.poll(a.ID)
 	serverPath := "/accounts/" + idStr(a.ID) + "/servers/" + e.fake.Entities(up.Username)[0].ID
-	public := New(e.store, e.poller, e.client, e.log, Options{PollInterval: pollInterval, PublicDashboard: true}).Routes()
+	public := newHandler(e.store, e.poller, e.client, e.log, Options{PollInterval: pollInterval, PublicDashboard: true}).Routes()
 	serve := func(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

@@ -152,7 +152,7 @@ func TestWallRefreshIsConditional(t *testing.T) {
 		wantStatus(t, e.conditional("/", page.Header().Get("ETag"), false), http.StatusOK)
 	})
 	t.Run("signed-in and public pages are kept apart", func(t *testing.T) {
-		h := New(e.store, e.poller, e.client, e.log, Options{PollInterval: pollInterval, PublicDashboard: true})
+		h := newHandler(e.store, e.poller, e.client, e.log, Options{PollInterval: pollInterval, PublicDashboard: true})
 		anon := httptest.NewRecorder()
 		h.Routes().ServeHTTP(anon, httptest.NewRequest(http.MethodGet, "/", nil))
 		signed := httptest.NewRecorder()
@@ -247,7 +247,7 @@ func TestUnchangedRefreshIsSmallOnTheWire(t *testing.T) {
 		a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: fmt.Sprintf("wire%d", i), Servers: 40, Alarms: 6, WarningShare: 0.1, CriticalShare: 0.05}), "")
 		e.poll(a.ID)
 	}
-	h := New(e.store, e.poller, e.client, e.log, Options{PollInterval: pollInterval, PublicDashboard: true})
+	h := newHandler(e.store, e.poller, e.client, e.log, Options{PollInterval: pollInterval, PublicDashboard: true})
 	srv := httptest.NewServer(h.Routes())
 	t.Cleanup(srv.Close)
 

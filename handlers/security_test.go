@@ -27,6 +27,7 @@ import (
 	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
 	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/wall"
 )
 
 // app is the whole dashboard on loopback: a real SQLite file, the fake
@@ -83,7 +84,7 @@ func newApp(t *testing.T, opts handlers.Options, specs ...fakerax.AccountSpec) *
 		opts.Metrics = handlers.NewMetrics(store)
 	}
 	poller := poller.New(store, client, poller.Config{Interval: 30 * time.Second, Logger: log, Observer: opts.Metrics})
-	h := handlers.New(store, poller, client, log, opts)
+	h := handlers.New(store, wall.NewService(store, wall.Options{PollInterval: opts.PollInterval}), poller, client, log, opts)
 	srv := httptest.NewServer(h.Routes())
 	t.Cleanup(srv.Close)
 	if _, err := store.CreateUser(ctx, adminUser, adminPass); err != nil {
@@ -348,7 +349,7 @@ func TestSetupOnlyWhileNoUserExists(t *testing.T) {
 	defer db.Close()
 	sealer, _ := sqlite.NewSealer("a test secret that is long enough")
 	store := sqlite.NewStore(db, sealer)
-	h := handlers.New(store, nil, nil, slog.New(slog.DiscardHandler), handlers.Options{})
+	h := handlers.New(store, wall.NewService(store, wall.Options{}), nil, nil, slog.New(slog.DiscardHandler), handlers.Options{})
 	srv := httptest.NewServer(h.Routes())
 	defer srv.Close()
 	a := &app{t: t, srv: srv, store: store}

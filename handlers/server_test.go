@@ -210,7 +210,7 @@ func TestServerPageRefreshesLikeTheWall(t *testing.T) {
 		}
 	})
 	t.Run("the public page may be kept by shared caches", func(t *testing.T) {
-		h := New(e.store, e.poller, e.client, e.log, Options{PollInterval: pollInterval, PublicDashboard: true})
+		h := newHandler(e.store, e.poller, e.client, e.log, Options{PollInterval: pollInterval, PublicDashboard: true})
 		rec := httptest.NewRecorder()
 		h.Routes().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 		wantStatus(t, rec, http.StatusOK)

@@ -28,6 +28,7 @@ import (
 	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
 	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/wall"
 )
 
 func main() {
@@ -119,9 +120,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	})
 	sessionStore := sqlite3store.NewWithCleanupInterval(db, 10*time.Minute)
 	defer sessionStore.StopCleanup()
-	h := handlers.New(store, poller, client, log, handlers.Options{
+	wallModel := wall.NewService(store, wall.Options{PollInterval: cfg.PollInterval, ChangeWindow: cfg.ChangeWindow,
+		OnError: func(err error) { log.Error("wall model", "err", err) }})
+	h := handlers.New(store, wallModel, poller, client, log, handlers.Options{
 		Demo: cfg.Demo, PollInterval: cfg.PollInterval, RefreshInterval: cfg.RefreshInterval,
-		PublicDashboard: cfg.PublicDashboard, PlainOrder: cfg.PlainOrder, ChangeWindow: cfg.ChangeWindow, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,
+		PublicDashboard: cfg.PublicDashboard, PlainOrder: cfg.PlainOrder, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,
 		Sessions: handlers.NewSessionManager(sessionStore, cfg.SecureCookies), Metrics: metrics, Version: version,
 		PollerHealth: poller,
 	})
@@ -145,7 +148,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer close(pollDone)
 		_ = poller.Run(pollCtx)
 	}()
-	go h.WatchWall(pollCtx)
+	// Changes are seen, and marked, as they are stored (see wall.Service.Watch).
+	go wallModel.Watch(pollCtx, time.Second)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

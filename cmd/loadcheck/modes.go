@@ -31,6 +31,7 @@ import (
 	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
 	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/wall"
 )
 
 const loadcheckSecret = "loadcheck secret, not a real one"
@@ -281,7 +282,7 @@ read:
 		return err
 	}
 	defer e.close()
-	h := handlers.New(e.store, e.poller, e.client, slog.New(slog.DiscardHandler),
+	h := handlers.New(e.store, wall.NewService(e.store, wall.Options{PollInterval: time.Hour}), e.poller, e.client, slog.New(slog.DiscardHandler),
 		handlers.Options{PublicDashboard: true, PollInterval: time.Hour})
 	routes := h.Routes()
 	refresh := func() (int, error) {

@@ -20,6 +20,7 @@ import (
 	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
 	"cmdash/monitoring/sqlite"
+	"cmdash/monitoring/wall"
 )
 
 // setupConfig sizes the in-process estate.
@@ -115,7 +116,7 @@ func startInProcess(ctx context.Context, cfg setupConfig, logw io.Writer) (baseU
 	cleanups = append(cleanups, func() { stopPolling(); <-pollDone })
 
 	// The dashboard's handler stack, the wall open to visitors.
-	h := handlers.New(store, poller, client, log, handlers.Options{
+	h := handlers.New(store, wall.NewService(store, wall.Options{PollInterval: pollInterval}), poller, client, log, handlers.Options{
 		PollInterval: pollInterval, PublicDashboard: true, Metrics: metrics,
 	})
 	baseURL, stopDashboard, err := serveLoopback(h.Routes())

@@ -136,16 +136,8 @@ func TestAModelIsValidUntilTheFirstAcknowledgementExpires(t *testing.T) {
 	})
 }
 
-// ackSource is a fakeSource that knows acknowledgements.
-type ackSource struct {
-	*fakeSource
-	acks []monitoring.Ack
-}
-
-func (a *ackSource) ActiveAcks(context.Context) ([]monitoring.Ack, error) { return a.acks, nil }
-
-func TestServiceReadsAcknowledgementsWhenTheSourceHasThem(t *testing.T) {
-	src := &ackSource{fakeSource: &fakeSource{in: fixture()}}
+func TestServiceReadsAcknowledgements(t *testing.T) {
+	src := &fakeSource{in: fixture()}
 	now := t0
 	s := NewService(src, Options{PollInterval: interval})
 	s.SetClock(func() time.Time { return now })
@@ -156,7 +148,7 @@ func TestServiceReadsAcknowledgementsWhenTheSourceHasThem(t *testing.T) {
 	}
 	ack := serverAck("en2")
 	ack.ExpiresAt = t0.Add(time.Minute)
-	src.acks = []monitoring.Ack{ack}
+	src.in.Acks = []monitoring.Ack{ack}
 	src.gen.Add(1)
 	m2, _ := s.Current(ctx)
 	if !m2.Section(1).Tiles[1].Acked || m2.Version != m.Version+1 {

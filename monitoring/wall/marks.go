@@ -44,19 +44,29 @@ func changeOf(from, to monitoring.State) Change {
 	return ChangeNone
 }
 
-// marks compares a freshly built model with the one before it, remembers
-// each server whose worst state changed (when the change was seen), forgets
-// marks older than the window, and puts the live ones on m's tiles. The
-// first model has nothing to compare with and gets no marks; neither does
-// a server that appears. Only a section with data on both sides is
-// compared (a failing poll changes nothing).
-func (s *Service) applyMarks(prev, m *Model, now time.Time) {
-	window := s.opts.ChangeWindow
+// Marks marks each server whose worst state changed lately: it compares
+// a freshly built model with the one before it, remembers each server whose
+// worst state changed (and when that was seen), forgets marks older than
+// Window, and puts the live ones on the tiles. The first model has nothing
+// to compare with and gets no marks; neither does a server that appears.
+// Only a section with data on both sides is compared (a failing poll
+// changes nothing).
+type Marks struct {
+	Window time.Duration // DefaultChangeWindow when zero
+	marks  map[string]mark
+}
+
+// Load implements Overlay: marks need nothing but the models.
+func (*Marks) Load(context.Context, Source, *Input) error { return nil }
+
+// Apply implements Overlay.
+func (mk *Marks) Apply(_ *Input, prev, m *Model, now time.Time) {
+	window := mk.Window
 	if window <= 0 {
 		window = DefaultChangeWindow
 	}
-	if s.marks == nil {
-		s.marks = map[string]mark{}
+	if mk.marks == nil {
+		mk.marks = map[string]mark{}
 	}
 	if prev != nil {
 		for i := range m.Sections {
@@ -73,49 +83,30 @@ func (s *Service) applyMarks(prev, m *Model, now time.Time) {
 				if from, ok := was[t.ID]; ok && from != t.Worst {
 					k := tileKey(sec.AccountID, t.ID)
 					if c := changeOf(from, t.Worst); c != ChangeNone {
-						s.marks[k] = mark{change: c, at: now}
+						mk.marks[k] = mark{change: c, at: now}
 					} else {
-						delete(s.marks, k) // a NEW that eased is no longer news
+						delete(mk.marks, k) // a NEW that eased is no longer news
 					}
 				}
 			}
 		}
 	}
-	for k, mk := range s.marks {
-		if !now.Before(mk.at.Add(window)) {
-			delete(s.marks, k)
+	for k, v := range mk.marks {
+		if !now.Before(v.at.Add(window)) {
+			delete(mk.marks, k)
 		}
 	}
-	if len(s.marks) == 0 {
+	if len(mk.marks) == 0 {
 		return
 	}
 	for i := range m.Sections {
 		sec := &m.Sections[i]
 		for j := range sec.Tiles {
 			t := &sec.Tiles[j]
-			if mk, ok := s.marks[tileKey(sec.AccountID, t.ID)]; ok {
-				t.Change, t.ChangedAt = mk.change, mk.at
-				m.until(mk.at.Add(window))
+			if v, ok := mk.marks[tileKey(sec.AccountID, t.ID)]; ok {
+				t.Change, t.ChangedAt = v.change, v.at
+				m.until(v.at.Add(window))
 			}
-		}
-	}
-}
-
-// Watch keeps the model current, checking every interval until ctx ends, so
-// that changes are seen (and marked) when they are stored, not when the
-// next page is asked for, and no request waits for a rebuild. A check
-// while nothing changed costs two atomic loads.
-func (s *Service) Watch(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if _, err := s.Current(ctx); err != nil && ctx.Err() == nil && s.opts.OnError != nil {
-			s.opts.OnError(err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
 		}
 	}
 }

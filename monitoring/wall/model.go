@@ -5,20 +5,24 @@
 // rules of the wall (counts, worst states, staleness, the filter language)
 // live in one place, are table-tested on their own, and are computed once
 // per change of the data rather than once per request. Handlers parse a
-// request, ask the current Model for a View, and render it; later features
-// (alarm history) plug in as Overlays. Acknowledgements are part of the
-// Input: they change how servers are counted and ordered.
+// request, ask the current Model for a View, and render it.
+//
+// The model's input comes through one interface, Source. Whatever the wall
+// shows beyond the snapshots (acknowledgements, change marks, the latest
+// changes) is an Overlay: a small type in its own file that loads its part
+// of the Input and puts it on the freshly built model, listed once in
+// newOverlays and tested alone.
 package wall
 
 import (
 	"reflect"
-	"slices"
 	"time"
 
 	"cmdash/monitoring"
 )
 
-// Input is everything a Model is built from.
+// Input is everything a Model is built from: the snapshots' part, and what
+// each overlay loads.
 type Input struct {
 	Accounts  []monitoring.Account           // in display order
 	Snapshots map[int64]*monitoring.Snapshot // by account id; missing or nil: never polled
@@ -29,29 +33,16 @@ type Input struct {
 	Acks []monitoring.Ack
 }
 
-// RecentShown is how many of the latest changes the model keeps.
-const RecentShown = 8
-
 // Options are the settings the rules depend on.
 type Options struct {
 	// PollInterval: an account whose data is older than three intervals is
 	// stale even when no poll failed.
 	PollInterval time.Duration
-	// Overlays run, in order, on every freshly built model, before it is
-	// compared with the previous one.
-	Overlays []Overlay
 	// ChangeWindow is how long a tile stays marked after its worst state
 	// changed (DefaultChangeWindow when zero).
 	ChangeWindow time.Duration
 	// OnError hears what Watch could not do (a rebuild that failed).
 	OnError func(error)
-}
-
-// Overlay adds to a built model what the snapshots alone do not know (for
-// instance acknowledgements or recent changes). It must be deterministic for
-// the same inputs and time, and may only touch the model it is given.
-type Overlay interface {
-	Apply(m *Model, now time.Time)
 }
 
 // staleAfter is how many poll intervals old data may be before it is stale.
@@ -249,22 +240,36 @@ func countOf(c monitoring.Counts, st monitoring.State) int {
 	return c.OK
 }
 
-// Build makes the model of in at now. It is pure: the same input, time and
-// options give the same model (Version is left zero; see Service).
+// Build makes the model of in at now, with every overlay and nothing
+// before it to compare with (so no change marks). It is pure: the same
+// input, time and options give the same model (Version is left zero; see
+// Service).
 func Build(in Input, now time.Time, opts Options) *Model {
-	m := &Model{Sections: make([]Section, 0, len(in.Accounts)), Filters: in.Filters, Recent: byTime(in.Recent)}
-	m.Summary.Worst = monitoring.StateOK
-	acks, expiry := indexAcks(in.Acks, now)
-	m.until(expiry)
+	return build(&in, nil, now, opts, newOverlays(opts))
+}
+
+// build makes the model of in at now: the sections of the snapshots, then
+// each overlay in turn (prev is the model before, nil for the first), then
+// the counts, which overlays may change (an acknowledged server counts
+// apart).
+func build(in *Input, prev *Model, now time.Time, opts Options, overlays []Overlay) *Model {
+	m := &Model{Sections: make([]Section, 0, len(in.Accounts)), Filters: in.Filters}
 	for _, a := range in.Accounts {
-		sec, deadline := buildSection(a, in.Snapshots[a.ID], acks, now, opts.PollInterval)
+		sec, deadline := buildSection(a, in.Snapshots[a.ID], now, opts.PollInterval)
 		m.Sections = append(m.Sections, sec)
 		m.until(deadline)
-		m.Summary.add(&sec)
-		m.Summary.Servers.plus(sec.Servers)
 	}
-	for _, o := range opts.Overlays {
-		o.Apply(m, now)
+	for _, o := range overlays {
+		o.Apply(in, prev, m, now)
+	}
+	m.Summary.Worst = monitoring.StateOK
+	for i := range m.Sections {
+		sec := &m.Sections[i]
+		for j := range sec.Tiles {
+			sec.Servers.addTile(&sec.Tiles[j])
+		}
+		m.Summary.add(sec)
+		m.Summary.Servers.plus(sec.Servers)
 	}
 	return m
 }
@@ -277,68 +282,9 @@ func (m *Model) until(deadline time.Time) {
 	}
 }
 
-// ackKey names a server of an account.
-type ackKey struct {
-	account int64
-	server  string
-}
-
-// serverAcks are the acknowledgements in force for one server.
-type serverAcks struct {
-	whole  bool             // the server itself is acknowledged
-	upTo   monitoring.State // ... while it is no worse than this (its state when acknowledged)
-	alarms int              // alarms acknowledged one by one
-}
-
-// indexAcks groups the acknowledgements in force at now by server, and
-// returns the first expiry to come (zero when none).
-func indexAcks(acks []monitoring.Ack, now time.Time) (map[ackKey]serverAcks, time.Time) {
-	if len(acks) == 0 {
-		return nil, time.Time{}
-	}
-	out := make(map[ackKey]serverAcks, len(acks))
-	var next time.Time
-	for _, a := range acks {
-		if !a.Active() || !a.ExpiresAt.IsZero() && !now.Before(a.ExpiresAt) {
-			continue
-		}
-		if !a.ExpiresAt.IsZero() && (next.IsZero() || a.ExpiresAt.Before(next)) {
-			next = a.ExpiresAt
-		}
-		k := ackKey{a.AccountID, a.ServerID}
-		sa := out[k]
-		if a.WholeServer() {
-			upTo := a.StateAtAck
-			if upTo == "" {
-				upTo = monitoring.StateCritical // not known: no limit
-			}
-			if !sa.whole || upTo.Worse(sa.upTo) {
-				sa.upTo = upTo
-			}
-			sa.whole = true
-		} else {
-			sa.alarms++
-		}
-		out[k] = sa
-	}
-	return out, next
-}
-
-// acked reports whether a server with counts c and worst state worst is
-// acknowledged: it has problems, and the server is acknowledged (and no
-// worse than then) or each of its problem alarms is. An alarm
-// acknowledgement in force stands for a counted alarm that is not OK (it
-// ends at the poll that finds the alarm otherwise), so counting them is
-// enough; between that poll's commit and the settling of its
-// acknowledgements, a server gone worse is not shown muted.
-func (sa serverAcks) acked(c monitoring.Counts, worst monitoring.State) bool {
-	problems := c.Critical + c.Warning + c.Unknown
-	return problems > 0 && (sa.whole && !worst.Worse(sa.upTo) || sa.alarms >= problems)
-}
-
 // buildSection returns the account's section and when it will turn stale
 // by age alone (zero when it already is, or has no data).
-func buildSection(a monitoring.Account, snap *monitoring.Snapshot, acks map[ackKey]serverAcks, now time.Time, interval time.Duration) (Section, time.Time) {
+func buildSection(a monitoring.Account, snap *monitoring.Snapshot, now time.Time, interval time.Duration) (Section, time.Time) {
 	sec := Section{
 		AccountID: a.ID, Name: a.Name(), Username: a.Username, Enabled: a.Enabled,
 		Error: a.Status.LastError, Failures: a.Status.ErrorCount, Worst: monitoring.StateOK,
@@ -353,11 +299,7 @@ func buildSection(a monitoring.Account, snap *monitoring.Snapshot, acks map[ackK
 		s := &snap.Servers[i]
 		t := &sec.Tiles[i]
 		*t = Tile{ID: s.ID, Label: s.Label, Counts: s.Counts, Worst: s.Worst}
-		if sa, ok := acks[ackKey{a.ID, s.ID}]; ok {
-			t.Acked, t.AckedAlarms = sa.acked(s.Counts, s.Worst), sa.alarms
-		}
 		sec.Counts.Plus(s.Counts)
-		sec.Servers.addTile(t)
 		if s.Worst.Worse(sec.Worst) {
 			sec.Worst = s.Worst
 		}
@@ -398,13 +340,4 @@ func (m *Model) ValidAt(now time.Time) bool {
 func (m *Model) sameShown(o *Model) bool {
 	return reflect.DeepEqual(m.Summary, o.Summary) && reflect.DeepEqual(m.Sections, o.Sections) &&
 		reflect.DeepEqual(m.Filters, o.Filters) && reflect.DeepEqual(m.Recent, o.Recent)
-}
-
-// byTime orders changes by when they happened, newest first. They are
-// recorded in the order polls see them, and a change carries the
-// upstream's (earlier) time, so the two orders differ within a few polls.
-func byTime(evs []monitoring.Event) []monitoring.Event {
-	out := slices.Clone(evs)
-	slices.SortStableFunc(out, func(a, b monitoring.Event) int { return b.At.Compare(a.At) })
-	return out
 }

@@ -6,43 +6,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"cmdash/monitoring"
 )
-
-// Source is where a model's input comes from: the store. Generation must
-// advance with every change of what Load returns (a stored poll, an
-// account or filter change).
-type Source interface {
-	Generation() uint64
-	ListAccounts(ctx context.Context) ([]monitoring.Account, error)
-	Summaries(ctx context.Context) (map[int64]*monitoring.Snapshot, error)
-	ListFilters(ctx context.Context) ([]monitoring.Filter, error)
-}
-
-// RecentSource is a Source that also knows the latest recorded changes.
-type RecentSource interface {
-	RecentEvents(ctx context.Context, n int) ([]monitoring.Event, error)
-}
-
-// AckSource is a Source that knows acknowledgements (the store does); a
-// Source without them builds models without acknowledgements.
-type AckSource interface {
-	ActiveAcks(ctx context.Context) ([]monitoring.Ack, error)
-}
 
 // Service keeps the current model: it is rebuilt when the source's
 // generation advances or a time-dependent fact changes, not per request, and
 // its Version advances only when what it shows changed.
 type Service struct {
-	src  Source
-	opts Options
-	now  func() time.Time
+	src      Source
+	opts     Options
+	now      func() time.Time
+	overlays []Overlay
 
 	cur atomic.Pointer[built]
-	mu  sync.Mutex // one rebuild at a time; guards marks
-	// marks are the servers whose worst state changed lately (see applyMarks).
-	marks map[string]mark
+	mu  sync.Mutex // one rebuild at a time; guards the overlays
 }
 
 type built struct {
@@ -52,7 +28,7 @@ type built struct {
 
 // NewService returns a service reading from src.
 func NewService(src Source, opts Options) *Service {
-	return &Service{src: src, opts: opts, now: time.Now}
+	return &Service{src: src, opts: opts, now: time.Now, overlays: newOverlays(opts)}
 }
 
 // SetClock replaces the clock (tests).
@@ -88,12 +64,11 @@ func (s *Service) Current(ctx context.Context) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := Build(in, now, s.opts)
 	var before *Model
 	if prev != nil {
 		before = prev.model
 	}
-	s.applyMarks(before, m, now)
+	m := build(&in, before, now, s.opts, s.overlays)
 	switch {
 	case prev == nil:
 		m.Version = 1
@@ -104,15 +79,6 @@ func (s *Service) Current(ctx context.Context) (*Model, error) {
 	}
 	s.cur.Store(&built{model: m, gen: gen})
 	return m, nil
-}
-
-// rebuilding reports whether a rebuild is under way (tests).
-func (s *Service) rebuilding() bool {
-	if s.mu.TryLock() {
-		s.mu.Unlock()
-		return false
-	}
-	return true
 }
 
 func (s *Service) load(ctx context.Context) (Input, error) {
@@ -127,15 +93,29 @@ func (s *Service) load(ctx context.Context) (Input, error) {
 	if in.Filters, err = s.src.ListFilters(ctx); err != nil {
 		return in, fmt.Errorf("wall: %w", err)
 	}
-	if rs, ok := s.src.(RecentSource); ok {
-		if in.Recent, err = rs.RecentEvents(ctx, RecentShown); err != nil {
-			return in, fmt.Errorf("wall: %w", err)
-		}
-	}
-	if as, ok := s.src.(AckSource); ok {
-		if in.Acks, err = as.ActiveAcks(ctx); err != nil {
+	for _, o := range s.overlays {
+		if err := o.Load(ctx, s.src, &in); err != nil {
 			return in, fmt.Errorf("wall: %w", err)
 		}
 	}
 	return in, nil
+}
+
+// Watch keeps the model current, checking every interval until ctx ends, so
+// that changes are seen (and marked) when they are stored, not when the
+// next page is asked for, and no request waits for a rebuild. A check
+// while nothing changed costs two atomic loads.
+func (s *Service) Watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.Current(ctx); err != nil && ctx.Err() == nil && s.opts.OnError != nil {
+			s.opts.OnError(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

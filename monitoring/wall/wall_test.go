@@ -220,12 +220,17 @@ type fakeSource struct {
 	in    Input
 	loads int
 	block chan struct{} // when set, loading waits for it
+	// blocked, when set, is closed once a load waits for block.
+	blocked chan struct{}
 }
 
 func (f *fakeSource) Generation() uint64 { return f.gen.Load() }
 func (f *fakeSource) ListAccounts(context.Context) ([]monitoring.Account, error) {
 	f.loads++
 	if f.block != nil {
+		if f.blocked != nil {
+			close(f.blocked)
+		}
 		<-f.block
 	}
 	return f.in.Accounts, nil
@@ -235,6 +240,10 @@ func (f *fakeSource) Summaries(context.Context) (map[int64]*monitoring.Snapshot,
 }
 func (f *fakeSource) ListFilters(context.Context) ([]monitoring.Filter, error) {
 	return f.in.Filters, nil
+}
+func (f *fakeSource) ActiveAcks(context.Context) ([]monitoring.Ack, error) { return f.in.Acks, nil }
+func (f *fakeSource) RecentEvents(_ context.Context, n int) ([]monitoring.Event, error) {
+	return f.in.Recent[:min(n, len(f.in.Recent))], nil
 }
 
 func TestService(t *testing.T) {
@@ -308,16 +317,14 @@ func TestServiceDoesNotQueueBehindARebuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src.block = make(chan struct{})
+	src.block, src.blocked = make(chan struct{}), make(chan struct{})
 	src.gen.Add(1)
 	rebuilt := make(chan *Model)
 	go func() {
 		m, _ := s.Current(ctx) // rebuilds, blocked in the source
 		rebuilt <- m
 	}()
-	for !s.rebuilding() {
-		time.Sleep(time.Millisecond)
-	}
+	<-src.blocked
 	if m, _ := s.Current(ctx); m != first {
 		t.Error("a caller during the rebuild did not get the current model at once")
 	}

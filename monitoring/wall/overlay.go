@@ -1,0 +1,49 @@
+package wall
+
+import (
+	"context"
+	"time"
+
+	"cmdash/monitoring"
+)
+
+// Source is where the read model's input comes from, all of it: the
+// snapshots and what every overlay shows. Generation must advance with
+// every change of what any of it returns (a stored poll, an account, a
+// filter or an acknowledgement added, changed or removed).
+type Source interface {
+	Generation() uint64
+	ListAccounts(ctx context.Context) ([]monitoring.Account, error)
+	Summaries(ctx context.Context) (map[int64]*monitoring.Snapshot, error)
+	ListFilters(ctx context.Context) ([]monitoring.Filter, error)
+	// ActiveAcks: the acknowledgements in force (see Acks).
+	ActiveAcks(ctx context.Context) ([]monitoring.Ack, error)
+	// RecentEvents: the latest n recorded changes (see Latest).
+	RecentEvents(ctx context.Context, n int) ([]monitoring.Event, error)
+}
+
+// Overlay adds to the wall one kind of fact the snapshots alone do not
+// know. Each is a small type in its own file, in the list newOverlays
+// makes; adding one to the wall is that file, its line in the list, and
+// what it reads in Source and Input.
+type Overlay interface {
+	// Load reads what the overlay shows into in, once per rebuild.
+	Load(ctx context.Context, src Source, in *Input) error
+	// Apply puts it on m, just built from in at now; prev is the model
+	// before m (nil for the first). It may set tiles' facts and m's
+	// validity (see Model.until) and must not read the counts: they are
+	// made after every overlay. For the same in, prev and now it must
+	// give the same model.
+	Apply(in *Input, prev, m *Model, now time.Time)
+}
+
+// newOverlays is the one list of overlays, in the order they apply. A
+// Service keeps its list for its life (Marks remembers); Build makes a
+// fresh one per model.
+func newOverlays(opts Options) []Overlay {
+	return []Overlay{
+		Acks{},
+		&Marks{Window: opts.ChangeWindow},
+		Latest{},
+	}
+}
