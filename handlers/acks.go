@@ -11,45 +11,6 @@ import (
 	"cmdash/views"
 )
 
-// earlierAcks is how many ended acknowledgements a server page lists.
-const earlierAcks = 5
-
-// serverAcks reads a server's acknowledgements for its page: those in
-// force, and the last few that ended. The form and the Remove buttons are
-// for a signed-in user only.
-func (h *Handler) serverAcks(r *http.Request, accountID int64, serverID string) (views.ServerAcks, error) {
-	sa := views.ServerAcks{CanAck: currentUser(r) != ""}
-	var err error
-	sa.Active, err = h.store.Acks(r.Context(), monitoring.AckQuery{AccountID: accountID, ServerID: serverID})
-	if err != nil {
-		return sa, err
-	}
-	recent, err := h.store.Acks(r.Context(), monitoring.AckQuery{AccountID: accountID, ServerID: serverID,
-		IncludeEnded: true, Limit: len(sa.Active) + earlierAcks})
-	if err != nil {
-		return sa, err
-	}
-	for _, a := range recent {
-		if !a.Active() && len(sa.Earlier) < earlierAcks {
-			sa.Earlier = append(sa.Earlier, a)
-		}
-	}
-	if !sa.CanAck {
-		anonymous(sa.Active)
-		anonymous(sa.Earlier)
-	}
-	return sa, nil
-}
-
-// anonymous leaves out who made and removed acknowledgements, for a viewer
-// who is not signed in (a public dashboard): the names are the dashboard's
-// users', not the wall's.
-func anonymous(acks []monitoring.Ack) {
-	for i := range acks {
-		acks[i].CreatedBy, acks[i].EndedBy = "", ""
-	}
-}
-
 // checkAck checks what the store leaves to the handlers: the note as
 // every typed-in text (see textProblem), and an alarm id of a sane length.
 // errs gets the field messages.

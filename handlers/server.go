@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/a-h/templ"
 
-	"cmdash/monitoring"
 	"cmdash/monitoring/wall"
 	"cmdash/views"
 )
@@ -73,8 +71,7 @@ func (h *Handler) renderValidated(w http.ResponseWriter, r *http.Request, c temp
 }
 
 // serverPage reads what the server page of the request's account and
-// server shows: the server's alarms, worst first, its tile as the wall
-// shows it, and its acknowledgements. When there is no such account or
+// server shows (see wall.Service.Server). When there is no such account or
 // server it calls notFound; on a failure it answers 500; either way it
 // returns false.
 func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, notFound func(string)) (views.ServerPage, *wall.Model, bool) {
@@ -85,96 +82,26 @@ func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, notFound fu
 		notFound("There is no such server.")
 		return sp, nil, false
 	}
-	ctx := r.Context()
-	acct, err := h.store.Account(ctx, id)
-	if errors.Is(err, monitoring.ErrNotFound) {
-		notFound("There is no such account.")
+	signedIn := currentUser(r) != ""
+	d, m, err := h.wall.Server(r.Context(), id, serverID, signedIn)
+	var nf *wall.NotFoundError
+	if errors.As(err, &nf) {
+		notFound(nf.What)
 		return sp, nil, false
 	}
 	if err != nil {
 		h.serverError(w, r, err)
 		return sp, nil, false
 	}
-	snap, err := h.store.SnapshotServer(ctx, id, serverID)
-	if err != nil {
-		h.serverError(w, r, err)
-		return sp, nil, false
-	}
-	var srv *monitoring.Server
-	if snap != nil {
-		for i := range snap.Servers {
-			if snap.Servers[i].ID == serverID {
-				srv = &snap.Servers[i]
-				break
-			}
-		}
-	}
-	if srv == nil {
-		notFound("There is no server with that id in the latest data of " + acct.Name() + ".")
-		return sp, nil, false
-	}
-	m, err := h.wall.Current(ctx)
-	if err != nil {
-		h.serverError(w, r, err)
-		return sp, nil, false
-	}
-	views.SortAlarms(srv.Alarms) // srv is this request's copy
-	tile := wall.Tile{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
 	sp = views.ServerPage{
-		AccountID: id, AccountName: acct.Name(), Server: *srv, Tile: tile,
-		Self:         views.TileHref(id, tile),
+		AccountID: id, AccountName: d.AccountName, Server: d.Server, Tile: d.Tile,
+		Self:         views.TileHref(id, d.Tile),
 		RefreshEvery: h.opts.RefreshInterval, PollEvery: h.opts.PollInterval,
-		// Stale and the error as the wall says them; the model may not have
-		// the account yet when it was added a moment ago.
-		Stale: acct.Status.ErrorCount > 0, Error: acct.Status.LastError, Failures: acct.Status.ErrorCount,
-	}
-	if sec := m.Section(id); sec != nil {
-		sp.Stale, sp.DataAt, sp.Error, sp.Failures = sec.Stale, sec.DataAt, sec.Error, sec.Failures
-		for _, t := range sec.Tiles {
-			if t.ID == srv.ID && t.Counts == srv.Counts {
-				sp.Tile.Acked, sp.Tile.AckedAlarms = t.Acked, t.AckedAlarms
-				break
-			}
-		}
-	}
-	if sp.Stale && sp.DataAt.IsZero() {
-		sp.DataAt = snap.FetchedAt
-	}
-	if sp.Acks, err = h.serverAcks(r, id, serverID); err != nil {
-		h.serverError(w, r, err)
-		return sp, nil, false
-	}
-	if sp.History, err = h.serverHistory(r, id, serverID, acct.Name()); err != nil {
-		h.serverError(w, r, err)
-		return sp, nil, false
+		Stale: d.Stale, DataAt: d.DataAt, Error: d.Error, Failures: d.Failures,
+		Acks:    views.ServerAcks{Active: d.Acks, Earlier: d.EarlierAcks, CanAck: signedIn},
+		History: views.TimelineRows(d.History),
 	}
 	return sp, m, true
-}
-
-// serverHistoryShown is how many of a server's latest changes its page
-// shows.
-const serverHistoryShown = 60
-
-// serverHistory is the server's latest recorded changes, newest first, a
-// recovery with how long its problem lasted.
-func (h *Handler) serverHistory(r *http.Request, accountID int64, serverID, account string) ([]views.TimelineRow, error) {
-	evs, _, err := h.store.Events(r.Context(), monitoring.EventQuery{AccountID: accountID, ServerID: serverID, Limit: serverHistoryShown})
-	if err != nil {
-		return nil, err
-	}
-	starts, err := h.store.ProblemStarts(r.Context(), evs)
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]views.TimelineRow, len(evs))
-	for i, e := range evs {
-		rows[i] = views.TimelineRow{Recent: wall.Recent{Event: e, Account: account}}
-		if at, ok := starts[e.ID]; ok && e.At.After(at) {
-			rows[i].Lasted = e.At.Sub(at)
-		}
-	}
-	slices.SortStableFunc(rows, func(a, b views.TimelineRow) int { return b.At.Compare(a.At) })
-	return rows, nil
 }
 
 // serverLayout is the server page's shell.

@@ -3,6 +3,7 @@ package monitoring
 import (
 	"cmp"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,16 +35,17 @@ func ParseState(s string) State {
 }
 
 // severity orders states for "worst": CRITICAL > WARNING > UNKNOWN > OK.
+// Any other word is UNKNOWN, as everywhere; "" (nothing counted) is as OK.
 func (s State) severity() int {
 	switch s {
 	case StateCritical:
 		return 3
 	case StateWarning:
 		return 2
-	case StateUnknown:
-		return 1
+	case StateOK, "":
+		return 0
 	}
-	return 0
+	return 1
 }
 
 // Worse reports whether s is more severe than t.
@@ -183,4 +185,23 @@ func SortServers(servers []Server) {
 // and worst state, without the alarms.
 func SummaryOf(srv *Server) Server {
 	return Server{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
+}
+
+// SortAlarms puts a server's alarms in the order its page lists them: the
+// counted ones first, worst first (CRITICAL, WARNING, UNKNOWN, OK), then
+// those left out of the counts (disabled or orphan) in the same order;
+// alarms of one state by label, case aside, then by id, so the order never
+// depends on the upstream's.
+func SortAlarms(alarms []Alarm) {
+	slices.SortFunc(alarms, func(a, b Alarm) int {
+		if a.Counted() != b.Counted() {
+			if a.Counted() {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(b.State.Compare(a.State),
+			strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)),
+			strings.Compare(a.ID, b.ID))
+	})
 }

@@ -120,7 +120,7 @@ func TileHref(accountID int64, t wall.Tile) string {
 	return "/accounts/" + strconv.FormatInt(accountID, 10) + "/servers/" + url.PathEscape(t.ID)
 }
 
-// ServerPage is one server with its alarms (in SortAlarms order). Like
+// ServerPage is one server with its alarms (in monitoring.SortAlarms order). Like
 // Grid it holds no time that changes by itself, so its markup changes only
 // when what it shows does.
 type ServerPage struct {
@@ -369,16 +369,20 @@ type Timeline struct {
 	RefreshEvery time.Duration
 }
 
-// TimelineRow is one change on the timeline: a recorded change, or an
-// acknowledgement made or ended (Ack set; At is when, Kind "acked" or
-// "ack_ended").
+// TimelineRow is one change on the timeline or a server's page (see
+// wall.Row), with the address of its server's page.
 type TimelineRow struct {
-	wall.Recent
-	Ack  *monitoring.Ack
+	wall.Row
 	Href string // the server's page
-	// Lasted is how long the problem a change to OK ended had lasted; zero
-	// when the change ended none, or it began before the history kept.
-	Lasted time.Duration
+}
+
+// TimelineRows are rows with their servers' addresses.
+func TimelineRows(rows []wall.Row) []TimelineRow {
+	out := make([]TimelineRow, len(rows))
+	for i, r := range rows {
+		out[i] = TimelineRow{Row: r, Href: TileHref(r.AccountID, wall.Tile{ID: r.ServerID})}
+	}
+	return out
 }
 
 // Span words a duration for "after 13 min": it never changes by itself,

@@ -8,9 +8,10 @@ import (
 )
 
 // Source is where the read model's input comes from, all of it: the
-// snapshots and what every overlay shows. Generation must advance with
-// every change of what any of it returns (a stored poll, an account, a
-// filter or an acknowledgement added, changed or removed).
+// snapshots, what every overlay shows, and what the server and timeline
+// pages read beside the model. Generation must advance with every change
+// of what the model is built from (a stored poll, an account, a filter or
+// an acknowledgement added, changed or removed).
 type Source interface {
 	Generation() uint64
 	ListAccounts(ctx context.Context) ([]monitoring.Account, error)
@@ -20,6 +21,18 @@ type Source interface {
 	ActiveAcks(ctx context.Context) ([]monitoring.Ack, error)
 	// RecentEvents: the latest n recorded changes (see Latest).
 	RecentEvents(ctx context.Context, n int) ([]monitoring.Event, error)
+
+	// For the server and timeline pages (see Service.Server, Timeline).
+	Account(ctx context.Context, id int64) (monitoring.Account, error)
+	// SnapshotServer: the account's latest snapshot with serverID's server
+	// alone, all its alarms; nil when never polled.
+	SnapshotServer(ctx context.Context, id int64, serverID string) (*monitoring.Snapshot, error)
+	Acks(ctx context.Context, q monitoring.AckQuery) ([]monitoring.Ack, error)
+	Events(ctx context.Context, q monitoring.EventQuery) ([]monitoring.Event, bool, error)
+	// ProblemStarts: when the problem each recovery in evs ended began,
+	// by event id.
+	ProblemStarts(ctx context.Context, evs []monitoring.Event) (map[int64]time.Time, error)
+	Retention() monitoring.Retention
 }
 
 // Overlay adds to the wall one kind of fact the snapshots alone do not

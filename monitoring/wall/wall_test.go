@@ -242,6 +242,25 @@ func (f *fakeSource) ListFilters(context.Context) ([]monitoring.Filter, error) {
 	return f.in.Filters, nil
 }
 func (f *fakeSource) ActiveAcks(context.Context) ([]monitoring.Ack, error) { return f.in.Acks, nil }
+
+// The detail pages' reads: the model's tests need none of them (the pages
+// are tested against a real store in the handlers' tests).
+func (f *fakeSource) Account(context.Context, int64) (monitoring.Account, error) {
+	return monitoring.Account{}, monitoring.ErrNotFound
+}
+func (f *fakeSource) SnapshotServer(context.Context, int64, string) (*monitoring.Snapshot, error) {
+	return nil, nil
+}
+func (f *fakeSource) Acks(context.Context, monitoring.AckQuery) ([]monitoring.Ack, error) {
+	return nil, nil
+}
+func (f *fakeSource) Events(context.Context, monitoring.EventQuery) ([]monitoring.Event, bool, error) {
+	return nil, false, nil
+}
+func (f *fakeSource) ProblemStarts(context.Context, []monitoring.Event) (map[int64]time.Time, error) {
+	return nil, nil
+}
+func (f *fakeSource) Retention() monitoring.Retention { return monitoring.DefaultRetention }
 func (f *fakeSource) RecentEvents(_ context.Context, n int) ([]monitoring.Event, error) {
 	return f.in.Recent[:min(n, len(f.in.Recent))], nil
 }

@@ -1,4 +1,4 @@
-package views
+package monitoring_test
 
 import (
 	"slices"
@@ -47,7 +47,7 @@ func TestSortAlarms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			alarms := slices.Clone(tt.alarms)
-			SortAlarms(alarms)
+			monitoring.SortAlarms(alarms)
 			var got []string
 			for _, a := range alarms {
 				got = append(got, a.ID)
@@ -57,7 +57,7 @@ func TestSortAlarms(t *testing.T) {
 			}
 			// Any starting order gives the same result.
 			slices.Reverse(alarms)
-			SortAlarms(alarms)
+			monitoring.SortAlarms(alarms)
 			for i, a := range alarms {
 				if a.ID != tt.want[i] {
 					t.Fatalf("from the reversed order: %s at %d, want %s", a.ID, i, tt.want[i])
