@@ -48,6 +48,15 @@ func (s State) severity() int {
 	return 1
 }
 
+// Or is the worse of s and t; "" (nothing) gives way to any state. It is
+// how every worst state is made: a server's, a section's, the wall's.
+func (s State) Or(t State) State {
+	if s == "" || t.Worse(s) {
+		return t
+	}
+	return s
+}
+
 // Worse reports whether s is more severe than t.
 func (s State) Worse(t State) bool { return s.severity() > t.severity() }
 
@@ -137,6 +146,9 @@ func (c *Counts) add(a Alarm) {
 	}
 }
 
+// Problems is how many counted alarms are not OK.
+func (c Counts) Problems() int { return c.Critical + c.Warning + c.Unknown }
+
 // Plus adds the counts of another server.
 func (c *Counts) Plus(o Counts) {
 	c.OK += o.OK
@@ -153,8 +165,8 @@ func (s *Server) Tally() {
 	s.Counts, s.Worst = Counts{}, StateOK
 	for _, a := range s.Alarms {
 		s.Counts.add(a)
-		if a.Counted() && a.State.Worse(s.Worst) {
-			s.Worst = a.State
+		if a.Counted() {
+			s.Worst = s.Worst.Or(a.State)
 		}
 	}
 }

@@ -37,8 +37,8 @@ type PollObserver interface {
 // Store is what the poller needs of the store: the accounts due, their
 // credentials, and a place to record each poll's outcome.
 type Store interface {
-	Account(ctx context.Context, id int64) (monitoring.Account, error)
-	Credentials(ctx context.Context, id int64) (monitoring.Credentials, *monitoring.Token, error)
+	// PollAccount: the account, its credentials and its cached token.
+	PollAccount(ctx context.Context, id int64) (monitoring.Account, monitoring.Credentials, *monitoring.Token, error)
 	DueAccounts(ctx context.Context, now time.Time) ([]int64, error)
 	NextDue(ctx context.Context) (time.Time, error)
 	SetNextPoll(ctx context.Context, id int64, at time.Time) error
@@ -240,13 +240,11 @@ func (p *Poller) Wake() {
 // the last good snapshot stays, the error is recorded in words, and the next
 // attempt backs off exponentially (at least as long as Retry-After asks).
 func (p *Poller) Poll(ctx context.Context, id int64) error {
-	acct, err := p.store.Account(ctx, id)
+	acct, cr, tok, err := p.store.PollAccount(ctx, id)
 	if err != nil {
-		return err
-	}
-	cr, tok, err := p.store.Credentials(ctx, id)
-	if err != nil {
-		p.record(ctx, acct, err, nil, false, 0)
+		if acct.ID != 0 { // the account is there, but its key would not open
+			p.record(ctx, acct, err, nil, false, 0)
+		}
 		return err
 	}
 	w, err := p.store.BeginPoll(ctx, id)

@@ -19,12 +19,13 @@ func tokenAAD(username string) []byte { return []byte("token:" + strings.ToLower
 const accountCols = `id, username, alias, enabled, key_version, created_at, last_polled_at, last_success_at,
 	last_error, error_kind, error_count, next_poll_at, ratelimit_limit, ratelimit_used`
 
-func scanAccount(row interface{ Scan(...any) error }) (monitoring.Account, error) {
+// scanAccount reads a row of accountCols, and then into more, when given.
+func scanAccount(row interface{ Scan(...any) error }, more ...any) (monitoring.Account, error) {
 	var a monitoring.Account
 	var created, polled, success, next int64
-	err := row.Scan(&a.ID, &a.Username, &a.Alias, &a.Enabled, &a.KeyVersion, &created, &polled, &success,
+	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Alias, &a.Enabled, &a.KeyVersion, &created, &polled, &success,
 		&a.Status.LastError, &a.Status.ErrorKind, &a.Status.ErrorCount, &next,
-		&a.Status.RateLimit.Limit, &a.Status.RateLimit.Used)
+		&a.Status.RateLimit.Limit, &a.Status.RateLimit.Used}, more...)...)
 	if err != nil {
 		return a, err
 	}
@@ -87,13 +88,9 @@ func (s *Store) AccountByUsername(ctx context.Context, username string) (monitor
 // not nil, is the token the credential check obtained, kept for reuse.
 func (s *Store) CreateAccount(ctx context.Context, username, alias, apiKey string, tok *monitoring.Token) (monitoring.Account, error) {
 	now := s.now()
-	var tokSealed []byte
-	if tok != nil {
-		raw, err := json.Marshal(tok)
-		if err != nil {
-			return monitoring.Account{}, fmt.Errorf("create account: %w", err)
-		}
-		tokSealed = s.sealer.Seal(raw, tokenAAD(username))
+	tokSealed, err := s.sealToken(username, tok)
+	if err != nil {
+		return monitoring.Account{}, fmt.Errorf("create account: %w", err)
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO accounts (username, alias, apikey_sealed, token_sealed, created_at, next_poll_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, username, alias, s.sealer.Seal([]byte(apiKey), keyAAD(username)), tokSealed, ms(now), ms(now))
@@ -124,10 +121,9 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, u monitoring.Accoun
 	}
 	var res sql.Result
 	if u.APIKey != nil {
-		var tokSealed []byte
-		if u.Token != nil {
-			raw, _ := json.Marshal(u.Token)
-			tokSealed = s.sealer.Seal(raw, tokenAAD(a.Username))
+		tokSealed, err := s.sealToken(a.Username, u.Token)
+		if err != nil {
+			return fmt.Errorf("update account %d: %w", id, err)
 		}
 		res, err = s.db.ExecContext(ctx, `UPDATE accounts SET alias = ?, enabled = ?, apikey_sealed = ?, token_sealed = ?,
 			key_version = key_version + 1, next_poll_at = ?, error_count = 0, last_error = '', error_kind = '' WHERE id = ?`,
@@ -167,19 +163,27 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 // Credentials returns the decrypted credentials and the cached token (nil
 // when none or unreadable).
 func (s *Store) Credentials(ctx context.Context, id int64) (monitoring.Credentials, *monitoring.Token, error) {
-	var cr monitoring.Credentials
+	_, cr, tok, err := s.PollAccount(ctx, id)
+	return cr, tok, err
+}
+
+// PollAccount is what a poll of account id starts from, read in one go:
+// the account, its credentials, and its cached token (nil when there is
+// none, or it does not open).
+func (s *Store) PollAccount(ctx context.Context, id int64) (monitoring.Account, monitoring.Credentials, *monitoring.Token, error) {
 	var keySealed, tokSealed []byte
-	err := s.db.QueryRowContext(ctx, `SELECT username, apikey_sealed, token_sealed FROM accounts WHERE id = ?`, id).
-		Scan(&cr.Username, &keySealed, &tokSealed)
+	a, err := scanAccount(s.db.QueryRowContext(ctx, `SELECT `+accountCols+`, apikey_sealed, token_sealed FROM accounts WHERE id = ?`, id),
+		&keySealed, &tokSealed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return cr, nil, monitoring.ErrNotFound
+		return a, monitoring.Credentials{}, nil, monitoring.ErrNotFound
 	}
 	if err != nil {
-		return cr, nil, fmt.Errorf("credentials %d: %w", id, err)
+		return a, monitoring.Credentials{}, nil, fmt.Errorf("credentials %d: %w", id, err)
 	}
+	cr := monitoring.Credentials{Username: a.Username}
 	key, err := s.sealer.Open(keySealed, keyAAD(cr.Username))
 	if err != nil {
-		return cr, nil, fmt.Errorf("credentials of %s: %w", cr.Username, err)
+		return a, cr, nil, fmt.Errorf("credentials of %s: %w", cr.Username, err)
 	}
 	cr.APIKey = string(key)
 	var tok *monitoring.Token
@@ -191,7 +195,7 @@ func (s *Store) Credentials(ctx context.Context, id int64) (monitoring.Credentia
 			}
 		}
 	}
-	return cr, tok, nil
+	return a, cr, tok, nil
 }
 
 // SaveToken keeps a token obtained outside a poll (an auth check asked for

@@ -79,8 +79,8 @@ func toHist(srv *monitoring.Server) histServer {
 			continue
 		}
 		h.alarms = append(h.alarms, histAlarm{id: a.ID, label: a.Label, status: a.Status, state: a.State, since: a.Since, disabled: a.Disabled})
-		if !a.Disabled && (h.worst == "" || a.State.Worse(h.worst)) {
-			h.worst = a.State
+		if !a.Disabled {
+			h.worst = h.worst.Or(a.State)
 		}
 	}
 	return h
@@ -198,8 +198,8 @@ func (st *storedServer) hist() histServer {
 			continue
 		}
 		h.alarms = append(h.alarms, histAlarm{id: a.ID, label: a.Label, state: a.State, disabled: a.Disabled})
-		if !a.Disabled && (h.worst == "" || a.State.Worse(h.worst)) {
-			h.worst = a.State
+		if !a.Disabled {
+			h.worst = h.worst.Or(a.State)
 		}
 	}
 	return h

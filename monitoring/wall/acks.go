@@ -99,6 +99,6 @@ func indexAcks(acks []monitoring.Ack, now time.Time) (map[ackKey]serverAcks, tim
 // ends its acknowledgement in that write too; the state check stays as a
 // rule of its own.
 func (sa serverAcks) acked(c monitoring.Counts, worst monitoring.State) bool {
-	problems := c.Critical + c.Warning + c.Unknown
+	problems := c.Problems()
 	return problems > 0 && (sa.whole && !worst.Worse(sa.upTo) || sa.alarms >= problems)
 }

@@ -88,9 +88,7 @@ func (s *Summary) add(sec *Section) {
 			s.OldestData = sec.DataAt
 		}
 	}
-	if sec.Worst.Worse(s.Worst) {
-		s.Worst = sec.Worst
-	}
+	s.Worst = s.Worst.Or(sec.Worst)
 }
 
 // ServerCounts counts servers by their worst state. An acknowledged
@@ -300,9 +298,7 @@ func buildSection(a monitoring.Account, snap *monitoring.Snapshot, now time.Time
 		t := &sec.Tiles[i]
 		*t = Tile{ID: s.ID, Label: s.Label, Counts: s.Counts, Worst: s.Worst}
 		sec.Counts.Plus(s.Counts)
-		if s.Worst.Worse(sec.Worst) {
-			sec.Worst = s.Worst
-		}
+		sec.Worst = sec.Worst.Or(s.Worst)
 	}
 	var deadline time.Time
 	turnsStale := snap.FetchedAt.Add(staleAfter * interval)

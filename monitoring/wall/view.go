@@ -133,9 +133,7 @@ func (m *Model) View(q Query, accountID int64) View {
 			sec.Servers, sec.Worst = ServerCounts{}, monitoring.StateOK
 			for j := range tiles {
 				sec.Servers.addTile(&tiles[j])
-				if tiles[j].Worst.Worse(sec.Worst) {
-					sec.Worst = tiles[j].Worst
-				}
+				sec.Worst = sec.Worst.Or(tiles[j].Worst)
 			}
 		}
 		if !q.Plain && (sec.Servers.Problems() > 0 || sec.changed()) {
