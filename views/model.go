@@ -268,7 +268,7 @@ func tileTitle(t wall.Tile) string {
 	case t.Acked:
 		s += " — acknowledged"
 	case t.AckedAlarms > 0:
-		s += " — " + strconv.Itoa(t.AckedAlarms) + " of " + strconv.Itoa(t.Counts.Critical+t.Counts.Warning+t.Counts.Unknown) + " problem alarms acknowledged"
+		s += " — " + strconv.Itoa(t.AckedAlarms) + " of " + strconv.Itoa(t.Counts.Problems()) + " problem alarms acknowledged"
 	}
 	return s
 }
