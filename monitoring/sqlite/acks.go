@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -345,11 +346,21 @@ func (s *Store) endAcks(ctx context.Context, tx *sql.Tx, accountID int64, now ti
 	return nil
 }
 
-// PruneAcks drops acknowledgements that ended before before (the history's
-// age limit); those in force are kept however old.
-func (s *Store) PruneAcks(ctx context.Context, before time.Time) error {
-	b := ms(before)
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM acks WHERE ended_at < ? OR ended_at IS NULL AND expires_at < ?`, b, b); err != nil {
+// PruneAcks drops the ended acknowledgements the history's retention r
+// does not keep: those that ended before its age limit, and the oldest
+// beyond its newest MaxRows; every ended one when r is Off. Those in force
+// are kept however old. An expiry never written counts as its end.
+func (s *Store) PruneAcks(ctx context.Context, r monitoring.Retention) error {
+	now := s.now()
+	before, keep := ms(now.Add(-r.MaxAge)), r.MaxRows
+	if r.Off() {
+		before, keep = math.MaxInt64, 0
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM acks WHERE ended_at < ? OR ended_at IS NULL AND expires_at < ?`, before, before); err != nil {
+		return fmt.Errorf("prune acknowledgements: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM acks WHERE id IN (SELECT id FROM acks WHERE NOT (`+unexpired+`)
+		ORDER BY coalesce(ended_at, expires_at) DESC, id DESC LIMIT -1 OFFSET ?)`, ms(now), keep); err != nil {
 		return fmt.Errorf("prune acknowledgements: %w", err)
 	}
 	return nil

@@ -373,18 +373,34 @@ func TestEndedAcknowledgementsAreKeptAsHistory(t *testing.T) {
 			}
 		})
 	}
-	t.Run("pruning drops what ended before the limit and keeps what is in force", func(t *testing.T) {
-		if err := f.store.PruneAcks(f.ctx, ackT0.Add(30*time.Minute)); err != nil {
+	prune := func(maxAge time.Duration, maxRows int) {
+		t.Helper()
+		if err := f.store.PruneAcks(f.ctx, monitoring.Retention{MaxAge: maxAge, MaxRows: maxRows}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	t.Run("pruning keeps at most the newest ended rows the history keeps", func(t *testing.T) {
+		prune(24*time.Hour, 1) // both ended within the age limit
 		if got := ids(monitoring.AckQuery{IncludeEnded: true}); !equalIDs(got, []int64{current.ID, expired.ID}) {
-			t.Errorf("after pruning to t0+30m: %v", got)
+			t.Errorf("one ended row kept: %v", got)
 		}
-		if err := f.store.PruneAcks(f.ctx, f.now); err != nil {
+	})
+	t.Run("pruning drops what ended before the age limit and keeps what is in force", func(t *testing.T) {
+		prune(time.Hour, 1000) // expired ended at t0+1h, two hours ago
+		if got := ids(monitoring.AckQuery{IncludeEnded: true}); !equalIDs(got, []int64{current.ID}) {
+			t.Errorf("after pruning to an hour ago: %v (an expiry never written counts as its end)", got)
+		}
+	})
+	t.Run("with the history off, every ended acknowledgement goes", func(t *testing.T) {
+		f.now = ackT0.Add(3*time.Hour + time.Minute)
+		if err := f.store.EndAck(f.ctx, current.ID, "bob"); err != nil {
 			t.Fatal(err)
 		}
-		if got := ids(monitoring.AckQuery{IncludeEnded: true}); !equalIDs(got, []int64{current.ID}) {
-			t.Errorf("after pruning to now: %v (an expiry never written counts as its end)", got)
+		f.now = f.now.Add(time.Second)
+		again := f.ack("db", "mem", monitoring.AckUntilRecovered)
+		prune(0, 0)
+		if got := ids(monitoring.AckQuery{IncludeEnded: true}); !equalIDs(got, []int64{again.ID}) {
+			t.Errorf("after pruning with the history off: %v, want only the one in force", got)
 		}
 	})
 }

@@ -87,11 +87,9 @@ func RunRetention(ctx context.Context, s *Store, log *slog.Logger) {
 		case n > 0:
 			log.Info("history: pruned", "events", n, "took", time.Since(start).Round(time.Millisecond).String())
 		}
-		// Ended acknowledgements are history too, kept as long.
-		if r := s.Retention(); !r.Off() {
-			if err := s.PruneAcks(ctx, s.now().Add(-r.MaxAge)); err != nil && ctx.Err() == nil {
-				log.Error("history: pruning acknowledgements", "err", err)
-			}
+		// Ended acknowledgements are history too, kept as long and as many.
+		if err := s.PruneAcks(ctx, s.Retention()); err != nil && ctx.Err() == nil {
+			log.Error("history: pruning acknowledgements", "err", err)
 		}
 		select {
 		case <-ctx.Done():
