@@ -95,6 +95,9 @@ type Store struct {
 	gen atomic.Uint64
 
 	retention atomic.Pointer[monitoring.Retention] // the history's bounds; nil: DefaultRetention
+
+	cost       atomic.Int32           // bcrypt cost of new passwords; 0: bcrypt.DefaultCost
+	cheapDummy atomic.Pointer[[]byte] // the dummy hash at that cost, when set
 }
 
 // Generation is a number that advances whenever what the pages show may

@@ -22,6 +22,40 @@ import (
 // fails either way.
 var dummyHash = []byte("$2a$10$oFODx6CKJJ81X92CiBq9xOPj.2ddFSYPUY0R2E49G1Tcgqadgm7tS")
 
+// hashPassword hashes a password at the store's cost (bcrypt.DefaultCost
+// unless SetPasswordCost changed it).
+func (s *Store) hashPassword(password string) ([]byte, error) {
+	return bcrypt.GenerateFromPassword([]byte(password), s.passwordCost())
+}
+
+func (s *Store) passwordCost() int {
+	if c := s.cost.Load(); c != 0 {
+		return int(c)
+	}
+	return bcrypt.DefaultCost
+}
+
+// dummy is the hash an unknown user's password is compared against: one
+// of the cost of every stored password.
+func (s *Store) dummy() []byte {
+	if d := s.cheapDummy.Load(); d != nil {
+		return *d
+	}
+	return dummyHash
+}
+
+// SetPasswordCost hashes passwords stored from now on at cost instead of
+// bcrypt.DefaultCost: for tests only, which sign in many times and gain
+// nothing from a slow hash. Production never calls it.
+func (s *Store) SetPasswordCost(cost int) {
+	d, err := bcrypt.GenerateFromPassword([]byte("not a password"), cost)
+	if err != nil {
+		panic(fmt.Sprintf("password cost %d: %v", cost, err))
+	}
+	s.cheapDummy.Store(&d)
+	s.cost.Store(int32(cost))
+}
+
 // CountUsers returns how many users exist.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
@@ -54,7 +88,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]monitoring.User, error) {
 // CreateUser adds a user with a bcrypt-hashed password.
 func (s *Store) CreateUser(ctx context.Context, username, password string) (monitoring.User, error) {
 	defer s.usersChanged()
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return monitoring.User{}, fmt.Errorf("hash password: %w", err)
 	}
@@ -74,7 +108,7 @@ func (s *Store) CreateUser(ctx context.Context, username, password string) (moni
 // created is false when a user already existed.
 func (s *Store) CreateFirstUser(ctx context.Context, username, password string) (created bool, err error) {
 	defer s.usersChanged()
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return false, fmt.Errorf("hash password: %w", err)
 	}
@@ -90,7 +124,7 @@ func (s *Store) CreateFirstUser(ctx context.Context, username, password string) 
 // SetPassword replaces a user's password.
 func (s *Store) SetPassword(ctx context.Context, username, password string) error {
 	defer s.usersChanged()
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := s.hashPassword(password)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
@@ -125,7 +159,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (mo
 	err := s.db.QueryRowContext(ctx, `SELECT id, username, password_hash, created_at, session_epoch FROM users WHERE username = ?`, username).
 		Scan(&u.ID, &u.Username, &hash, &created, &u.SessionEpoch)
 	if errors.Is(err, sql.ErrNoRows) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(s.dummy(), []byte(password))
 		return monitoring.User{}, monitoring.ErrBadPassword
 	}
 	if err != nil {

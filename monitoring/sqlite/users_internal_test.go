@@ -16,3 +16,21 @@ func TestTheDummyHashCostsWhatAStoredPasswordCosts(t *testing.T) {
 		t.Errorf("dummyHash has cost %d, passwords are hashed at %d: refusing an unknown user would take another time", cost, bcrypt.DefaultCost)
 	}
 }
+
+// Passwords are hashed at bcrypt.DefaultCost unless a test asks otherwise.
+func TestPasswordsAreHashedAtTheDefaultCost(t *testing.T) {
+	s := openWallLinkStore(t)
+	if _, err := s.CreateUser(t.Context(), "alice", "a long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	var hash []byte
+	if err := s.db.QueryRowContext(t.Context(), `SELECT password_hash FROM users WHERE username = 'alice'`).Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	if cost, err := bcrypt.Cost(hash); err != nil || cost != bcrypt.DefaultCost {
+		t.Errorf("stored at cost %d (%v), want %d", cost, err, bcrypt.DefaultCost)
+	}
+	if string(s.dummy()) != string(dummyHash) {
+		t.Error("an unknown user is compared against another hash than dummyHash")
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"cmdash/migrations"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/fakerax/fakeraxtest"
@@ -23,7 +25,9 @@ import (
 const Secret = "a test secret that is long enough"
 
 // Open opens a migrated SQLite file in a temp dir, closed at the test's
-// end, and returns its store and path.
+// end, and returns its store and path. Passwords are hashed at bcrypt's
+// least cost: tests sign in often, and the production cost proves
+// nothing there (a test of package sqlite holds the production cost).
 func Open(t testing.TB) (*sqlite.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
@@ -36,7 +40,9 @@ func Open(t testing.TB) (*sqlite.Store, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sqlite.NewStore(db, sealer), path
+	store := sqlite.NewStore(db, sealer)
+	store.SetPasswordCost(bcrypt.MinCost)
+	return store, path
 }
 
 // Polled is a store, the fake with accounts, and a poller wired to both.
