@@ -19,6 +19,7 @@ import (
 // server through the API and watches the wall mute it on its next refresh:
 // faded, still CRITICAL, marked ACK and counted apart.
 func TestBrowserAnAcknowledgedServerIsShownMuted(t *testing.T) {
+	t.Parallel()
 	findChromium(t)
 	d := startDashboard(t, "-demo", "-db", filepath.Join(t.TempDir(), "d.db"),
 		"-addr", "127.0.0.1:0", "-refresh-interval", "2s", "-poll-interval", "10s")

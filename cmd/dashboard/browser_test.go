@@ -56,10 +56,19 @@ func savePNG(t *testing.T, dir, name string, png []byte) string {
 	return path
 }
 
+// browserSlack stretches every deadline of the browser tests: they run in
+// parallel, each with its own Chromium, on machines that may be busy (a CI
+// runner of two cores), and a deadline only bounds how long a failure
+// takes to show, never how long a success does.
+const browserSlack = 3
+
+// slack is d stretched by browserSlack.
+func slack(d time.Duration) time.Duration { return browserSlack * d }
+
 // browserStep runs actions with their own time limit.
 func browserStep(t *testing.T, ctx context.Context, what string, limit time.Duration, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, limit)
+	sctx, cancel := context.WithTimeout(ctx, slack(limit))
 	defer cancel()
 	if err := chromedp.Do(sctx, actions...); err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -69,7 +78,7 @@ func browserStep(t *testing.T, ctx context.Context, what string, limit time.Dura
 // screenshot saves what the browser shows under dir (see savePNG).
 func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, slack(10*time.Second))
 	defer cancel()
 	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
 	if err != nil {
@@ -80,7 +89,7 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 
 func browserEval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, slack(5*time.Second))
 	defer cancel()
 	v, err := chromedp.Run(sctx, chromedp.Evaluate[T](expr))
 	if err != nil {
@@ -97,7 +106,7 @@ func browserEval[T any](t *testing.T, ctx context.Context, expr string) T {
 func startBrowser(t *testing.T, limit time.Duration, w, h int) (ctx context.Context, consoleErrors func() []string) {
 	t.Helper()
 	chromium := findChromium(t)
-	overall, cancelOverall := context.WithTimeout(context.Background(), limit)
+	overall, cancelOverall := context.WithTimeout(context.Background(), slack(limit))
 	t.Cleanup(cancelOverall)
 	var browserOut lockedBuffer
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -153,6 +162,7 @@ func startBrowser(t *testing.T, limit time.Duration, w, h int) (ctx context.Cont
 }
 
 func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
+	t.Parallel()
 	d := startDashboard(t, "-demo", "-db", filepath.Join(t.TempDir(), "d.db"),
 		"-addr", "127.0.0.1:0", "-refresh-interval", "2s")
 	shots := t.TempDir()
@@ -165,7 +175,7 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("li.tile")),
 		// Demo accounts are polled at start; the grid refresh brings them all.
 		chromedp.Poll[chromedp.Void](`document.querySelectorAll('li.tile').length >= 60`,
-			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second)),
+			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(slack(15*time.Second))),
 	)
 	if n := browserEval[int](t, ctx, `document.querySelectorAll('li.tile').length`); n < 60 {
 		t.Fatalf("%d tiles, want at least 60 (the demo has 100)", n)
@@ -182,7 +192,7 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 	_ = browserEval[chromedp.Void](t, ctx, `document.getElementById('grid').__beforeRefresh = true`)
 	browserStep(t, ctx, "wait for the grid to refresh", 25*time.Second,
 		chromedp.Poll[chromedp.Void](`(() => { const g = document.getElementById('grid'); return g !== null && !g.__beforeRefresh; })()`,
-			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(24*time.Second)),
+			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(slack(24*time.Second))),
 	)
 	if got := browserEval[string](t, ctx, `document.getElementById('contact').textContent`); !strings.HasPrefix(got, "Refreshed ") {
 		t.Errorf("contact line %q after a refresh, want \"Refreshed … ago\"", got)
@@ -214,12 +224,12 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 		browserStep(t, ctx, "filter the wall", 15*time.Second,
 			chromedp.SendKeys(chromedp.CSS(`input[type=search]`), "acme-staging"),
 			chromedp.Poll[chromedp.Void](`location.search.includes('q=acme-staging') && document.querySelectorAll('section[data-account-id]').length === 1`,
-				chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(14*time.Second)),
+				chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(14*time.Second))),
 		)
 		browserStep(t, ctx, "go back", 15*time.Second,
 			chromedp.NavigateBack(),
 			chromedp.Poll[chromedp.Void](`location.search === '' && document.querySelectorAll('section[data-account-id]').length === 3`,
-				chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(14*time.Second)),
+				chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(14*time.Second))),
 		)
 		if n := browserEval[int](t, ctx, `document.querySelectorAll('header.topbar').length + document.querySelectorAll('input[type=search]').length`); n != 2 {
 			t.Errorf("after Back (history cache miss: %v) the page has %d of its top bar and search box, want both once", miss, n)
@@ -234,7 +244,7 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 	// Relative words come from the script, ticking without a refresh.
 	browserStep(t, ctx, "the refresh line ticks", 10*time.Second,
 		chromedp.Poll[chromedp.Void](`/^Refreshed \d+ s ago$/.test(document.getElementById('contact').textContent)`,
-			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(9*time.Second)),
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(9*time.Second))),
 	)
 
 	screenshot(t, ctx, shots, "dashboard.png")

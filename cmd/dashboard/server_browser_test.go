@@ -10,6 +10,7 @@ import (
 )
 
 func TestBrowserServerPageFitsAPhoneAndRefreshes(t *testing.T) {
+	t.Parallel()
 	findChromium(t)
 	d := startDashboard(t, "-demo", "-db", filepath.Join(t.TempDir(), "d.db"),
 		"-addr", "127.0.0.1:0", "-refresh-interval", "2s")
@@ -47,7 +48,7 @@ func TestBrowserServerPageFitsAPhoneAndRefreshes(t *testing.T) {
 	_ = browserEval[chromedp.Void](t, ctx, `window.__marker = true; document.getElementById('server').__beforeRefresh = true`)
 	browserStep(t, ctx, "wait for the alarms to refresh", 10*time.Second,
 		chromedp.Poll[chromedp.Void](`(() => { const s = document.getElementById('server'); return s !== null && !s.__beforeRefresh; })()`,
-			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(9*time.Second)),
+			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(slack(9*time.Second))),
 	)
 	if !browserEval[bool](t, ctx, `window.__marker === true && document.querySelectorAll('#server').length === 1`) {
 		t.Error("the page was reloaded, or #server nested, instead of swapped")

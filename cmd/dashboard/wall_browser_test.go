@@ -126,6 +126,7 @@ const tileBoxesJS = `[...document.querySelectorAll('#grid li.tile')].filter(li =
 // TestBrowserWallReadsFromAcrossTheRoom opens the wall mode at three screen
 // sizes with a forced CRITICAL, then stops and restarts the server.
 func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
+	t.Parallel()
 	findChromium(t)
 	db := filepath.Join(t.TempDir(), "d.db")
 	args := []string{"-demo", "-db", db, "-refresh-interval", "2s", "-poll-interval", "10s"}
@@ -141,7 +142,7 @@ func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
 	}
 	browserStep(t, ctx, "wait for the forced CRITICAL", 30*time.Second,
 		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('#grid li.tile[data-server-id=%q][data-state="CRITICAL"]') !== null && document.documentElement.dataset.ring !== undefined`, critical),
-			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(29*time.Second)),
+			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(slack(29*time.Second))),
 	)
 
 	rings := map[string]float64{}
@@ -152,7 +153,7 @@ func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
 			chromedp.Navigate(d.URL+"/wall"),
 			chromedp.WaitVisible(chromedp.CSS(`#grid li.tile`)),
 			chromedp.Poll[chromedp.Void](`document.documentElement.dataset.ring !== undefined`,
-				chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)),
+				chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(10*time.Second))),
 		)
 		boxes := browserEval[[]tileBox](t, ctx, tileBoxesJS)
 		problems := 0
@@ -204,7 +205,7 @@ func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
 		chromedp.Navigate(d.URL+"/wall"),
 		chromedp.WaitVisible(chromedp.CSS(`#grid li.tile`)),
 		chromedp.Poll[chromedp.Void](`document.documentElement.dataset.ring !== undefined`,
-			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)),
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(5*time.Second))),
 	)
 	type look struct{ Disc, Word, Border string }
 	lookOf := func(state string) look {
@@ -240,13 +241,13 @@ func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
 			window.Notification.permission = 'granted'`),
 		chromedp.Click(chromedp.CSS(`#alerts`)),
 		chromedp.Poll[chromedp.Void](`document.getElementById('alerts').getAttribute('aria-pressed') === 'true'`,
-			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)),
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(5*time.Second))),
 	)
 	turned := forceCritical(t, fake, allOK)
 	browserStep(t, ctx, "the new CRITICAL is marked", 20*time.Second,
 		chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => { const li = document.querySelector('#grid li.tile[data-server-id=%q]');
 			return li !== null && li.dataset.state === 'CRITICAL' && li.dataset.change === 'new' && li.querySelector('.chg').textContent === 'NEW'; })()`, turned),
-			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(19*time.Second)),
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(19*time.Second))),
 	)
 	// The demo's own churn may bring other CRITICALs meanwhile: one
 	// notice (and one tone) per refresh that brought any, one of them
@@ -270,7 +271,7 @@ func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
 	stopped := time.Now()
 	browserStep(t, ctx, "the wall notices the server is gone", 10*time.Second,
 		chromedp.Poll[chromedp.Void](`!document.getElementById('nocontact').hidden && document.documentElement.classList.contains('contact-lost')`,
-			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(9*time.Second)),
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(9*time.Second))),
 	)
 	noticed := time.Since(stopped)
 	banner := browserEval[string](t, ctx, `document.getElementById('nocontact').textContent`)
@@ -289,6 +290,6 @@ func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
 	startDashboard(t, append(args, "-addr", strings.TrimPrefix(d.URL, "http://"))...)
 	browserStep(t, ctx, "the wall recovers by itself", 15*time.Second,
 		chromedp.Poll[chromedp.Void](`document.getElementById('nocontact').hidden && !document.documentElement.classList.contains('contact-lost')`,
-			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(14*time.Second)),
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(14*time.Second))),
 	)
 }

@@ -19,6 +19,7 @@ import (
 // the link is revoked: its next refresh reloads it into the page that says
 // the link opens nothing.
 func TestBrowserARevokedWallLinkTakesTheWallOffItsScreen(t *testing.T) {
+	t.Parallel()
 	chromium := findChromium(t)
 	d := startDashboard(t, "-demo", "-db", filepath.Join(t.TempDir(), "d.db"),
 		"-addr", "127.0.0.1:0", "-refresh-interval", "1s")
@@ -47,7 +48,7 @@ func TestBrowserARevokedWallLinkTakesTheWallOffItsScreen(t *testing.T) {
 		t.Fatal("no wall link shown after making one")
 	}
 
-	overall, cancelOverall := context.WithTimeout(context.Background(), 45*time.Second)
+	overall, cancelOverall := context.WithTimeout(context.Background(), slack(45*time.Second))
 	defer cancelOverall()
 	var browserOut lockedBuffer
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -71,7 +72,7 @@ func TestBrowserARevokedWallLinkTakesTheWallOffItsScreen(t *testing.T) {
 	browserStep(t, ctx, "the wall shows and refreshes", 15*time.Second,
 		chromedp.WaitVisible(chromedp.CSS("#grid section[data-account-id]")),
 		chromedp.Poll[chromedp.Void](`/^Refreshed /.test(document.getElementById('contact').textContent)`,
-			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(14*time.Second)),
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(14*time.Second))),
 	)
 	if n := browserEval[int](t, ctx, `document.querySelectorAll('a[href], form').length`); n != 0 {
 		t.Errorf("the wall link's page has %d links or forms, want none", n)
@@ -92,8 +93,8 @@ func TestBrowserARevokedWallLinkTakesTheWallOffItsScreen(t *testing.T) {
 	// The page reloads meanwhile, which ends any one evaluation: ask again
 	// until the answer comes.
 	const gone = `document.getElementById('grid') === null && document.body.textContent.includes('This wall link does not open the dashboard')`
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	for deadline := time.Now().Add(slack(15 * time.Second)); ; {
+		ectx, cancel := context.WithTimeout(ctx, slack(2*time.Second))
 		ok, err := chromedp.Run(ectx, chromedp.Evaluate[bool](gone))
 		cancel()
 		if err == nil && ok {
