@@ -36,7 +36,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		var out []acct
 		for _, a := range s.Accounts() {
-			out = append(out, acct{a.Username, a.APIKey, a.TenantID})
+			out = append(out, acct(a))
 		}
 		writeJSON(w, http.StatusOK, "application/json", out)
 		return
