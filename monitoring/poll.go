@@ -57,8 +57,6 @@ type PollFailure struct {
 
 // FetchResult is one complete read of an account.
 type FetchResult struct {
-	// Snapshot holds the servers when the fetch had no sink.
-	Snapshot Snapshot
 	// Token is the token used. It is new when the fetch logged in
 	// (LoggedIn > 0).
 	Token    Token

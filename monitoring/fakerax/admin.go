@@ -9,10 +9,11 @@ import (
 	"time"
 )
 
-// Admin routes for driving the fake by hand:
+// Admin routes for driving the fake by hand (cmd/fakerax's -h lists them
+// too, and its test keeps that list in step with the cases below):
 //
 //	GET  /_fake/accounts                        accounts with their credentials
-//	POST /_fake/accounts?username=&servers=&alarms=&warning=&critical=
+//	POST /_fake/accounts?username=&api_key=&tenant_id=&servers=&alarms=&warning=&critical=
 //	POST /_fake/fault?username=&identity_status=&monitoring_status=&retry_after=&reply_after=
 //	                  &slow=&non_json=&truncated=&fail_page=&remaining_header=&no_monitoring_endpoint=
 //	POST /_fake/clear?username=                 remove the account's fault
@@ -36,7 +37,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		var out []acct
 		for _, a := range s.Accounts() {
-			out = append(out, acct{a.Username, a.APIKey, a.TenantID})
+			out = append(out, acct(a))
 		}
 		writeJSON(w, http.StatusOK, "application/json", out)
 		return

@@ -1,7 +1,7 @@
 // Package rackspace speaks the two Rackspace APIs the dashboard polls:
 // Identity v2.0 (log in with an API key, pick the Monitoring endpoint from
 // the catalog) and Cloud Monitoring v1.0 (walk GET /views/overview). It
-// reduces what it reads to monitoring snapshots and reports failures as
+// reduces what it reads to monitoring servers and reports failures as
 // typed errors that describe themselves; nothing outside this package needs
 // to know the wire format.
 package rackspace
@@ -224,18 +224,12 @@ func pickMonitoringEndpoint(ar *authResponse) string {
 	return ""
 }
 
-// Fetch reads every page of GET /views/overview for one account and
-// reduces it to a snapshot. It reuses cached when fresh and logs in
-// otherwise; a 401 from Monitoring makes it log in once more and retry that
-// page once, never more. On failure the result still carries the token and
-// the pages read so far.
-func (c *Client) Fetch(ctx context.Context, cr monitoring.Credentials, cached *monitoring.Token) (monitoring.FetchResult, error) {
-	return c.FetchInto(ctx, cr, cached, nil)
-}
-
-// FetchInto is Fetch handing the servers to sink a page at a time, as each
-// page is read whole, instead of collecting them (poller.Fetcher).
-// With a nil sink it is Fetch.
+// FetchInto reads every page of GET /views/overview for one account and
+// hands its servers to sink a page at a time, as each page is read whole
+// (poller.Fetcher); nothing else keeps them. It reuses cached when
+// fresh and logs in otherwise; a 401 from Monitoring makes it log in once
+// more and retry that page once, never more. On failure the result still
+// carries the token, and sink has had the pages read so far.
 func (c *Client) FetchInto(ctx context.Context, cr monitoring.Credentials, cached *monitoring.Token, sink monitoring.PageSink) (monitoring.FetchResult, error) {
 	var res monitoring.FetchResult
 	if fresh(cached, c.Now()) {
@@ -284,7 +278,6 @@ func (c *Client) FetchInto(ctx context.Context, cr monitoring.Credentials, cache
 		res.RateLimit = rl
 		next := deref(meta.NextMarker)
 		if next == "" {
-			res.Snapshot = red.Snapshot(c.Now())
 			return res, nil
 		}
 		if seen[next] || next == marker {

@@ -28,6 +28,26 @@ func newFake(t *testing.T, cfg fakerax.Config) (*fakerax.Server, *rackspace.Clie
 	return fake, c, monitoring.Credentials{Username: a.Username, APIKey: a.APIKey}
 }
 
+// pages is a monitoring.PageSink keeping a copy of every server it is
+// handed, and counting the pages.
+type pages struct {
+	n       int
+	servers []monitoring.Server
+}
+
+func (p *pages) Page(servers []monitoring.Server) {
+	p.n++
+	p.servers = append(p.servers, servers...)
+}
+
+// fetch is c.FetchInto, as the poller calls it, into a sink that keeps the
+// servers.
+func fetch(ctx context.Context, c *rackspace.Client, cr monitoring.Credentials, cached *monitoring.Token) (monitoring.FetchResult, *pages, error) {
+	got := new(pages)
+	res, err := c.FetchInto(ctx, cr, cached, got)
+	return res, got, err
+}
+
 func TestFetchReadsEveryPage(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -43,18 +63,18 @@ func TestFetchReadsEveryPage(t *testing.T) {
 			fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 7})
 			acct := fake.AddAccount(fakerax.AccountSpec{Username: "big", Servers: tt.servers, Alarms: 2})
 			c := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
-			res, err := c.Fetch(context.Background(), monitoring.Credentials{Username: acct.Username, APIKey: acct.APIKey}, nil)
+			res, got, err := fetch(context.Background(), c, monitoring.Credentials{Username: acct.Username, APIKey: acct.APIKey}, nil)
 			if err != nil {
-				t.Fatalf("Fetch: %v", err)
+				t.Fatalf("FetchInto: %v", err)
 			}
-			if len(res.Snapshot.Servers) != tt.servers {
-				t.Errorf("got %d entities, want %d", len(res.Snapshot.Servers), tt.servers)
+			if len(got.servers) != tt.servers {
+				t.Errorf("got %d entities, want %d", len(got.servers), tt.servers)
 			}
-			if res.Pages != tt.pages {
-				t.Errorf("walked %d pages, want %d", res.Pages, tt.pages)
+			if res.Pages != tt.pages || got.n != tt.pages {
+				t.Errorf("walked %d pages and handed over %d, want %d", res.Pages, got.n, tt.pages)
 			}
 			seen := map[string]bool{}
-			for _, v := range res.Snapshot.Servers {
+			for _, v := range got.servers {
 				if seen[v.ID] {
 					t.Fatalf("entity %s served twice", v.ID)
 				}
@@ -128,14 +148,14 @@ func TestCachedTokenIsReusedAndA401ReauthenticatesExactlyOnce(t *testing.T) {
 	fake, c, cr := newFake(t, fakerax.Config{Servers: 5, Seed: 3})
 	ctx := context.Background()
 
-	first, err := c.Fetch(ctx, cr, nil)
+	first, _, err := fetch(ctx, c, cr, nil)
 	if err != nil {
 		t.Fatalf("first fetch: %v", err)
 	}
 	if first.LoggedIn != 1 {
 		t.Fatalf("first fetch logged in %d times, want 1", first.LoggedIn)
 	}
-	second, err := c.Fetch(ctx, cr, &first.Token)
+	second, _, err := fetch(ctx, c, cr, &first.Token)
 	if err != nil {
 		t.Fatalf("second fetch: %v", err)
 	}
@@ -145,7 +165,7 @@ func TestCachedTokenIsReusedAndA401ReauthenticatesExactlyOnce(t *testing.T) {
 
 	fake.RevokeTokens(cr.Username)
 	before := fake.Counters(cr.Username)
-	third, err := c.Fetch(ctx, cr, &second.Token)
+	third, got, err := fetch(ctx, c, cr, &second.Token)
 	if err != nil {
 		t.Fatalf("fetch after revocation: %v", err)
 	}
@@ -156,7 +176,7 @@ func TestCachedTokenIsReusedAndA401ReauthenticatesExactlyOnce(t *testing.T) {
 	if got := after.Overview - before.Overview; got != 2 {
 		t.Errorf("revoked token caused %d overview calls, want 2 (the 401 and the retry)", got)
 	}
-	if third.Token.ID == second.Token.ID || len(third.Snapshot.Servers) != 5 {
+	if third.Token.ID == second.Token.ID || len(got.servers) != 5 {
 		t.Errorf("retry did not use the new token or lost data: %+v", third.Token)
 	}
 }
@@ -164,7 +184,7 @@ func TestCachedTokenIsReusedAndA401ReauthenticatesExactlyOnce(t *testing.T) {
 func TestAnExpiringTokenIsRenewedBeforeUse(t *testing.T) {
 	fake, c, cr := newFake(t, fakerax.Config{Servers: 1, Seed: 3})
 	stale := &monitoring.Token{ID: "old", TenantID: "x", Endpoint: "http://127.0.0.1:1/v1.0/x", Expires: time.Now().Add(2 * time.Minute)}
-	res, err := c.Fetch(context.Background(), cr, stale)
+	res, _, err := fetch(context.Background(), c, cr, stale)
 	if err != nil {
 		t.Fatalf("fetch: %v", err)
 	}
@@ -253,9 +273,9 @@ func TestUpstreamFaultsBecomeTypedErrors(t *testing.T) {
 			if tt.timeout > 0 {
 				c.Timeout = tt.timeout
 			}
-			res, err := c.Fetch(context.Background(), cr, nil)
+			_, got, err := fetch(context.Background(), c, cr, nil)
 			if err == nil {
-				t.Fatalf("no error; got %d servers", len(res.Snapshot.Servers))
+				t.Fatalf("no error; got %d servers", len(got.servers))
 			}
 			if strings.Contains(err.Error(), cr.APIKey) {
 				t.Errorf("error text contains the API key: %v", err)
@@ -272,13 +292,13 @@ func TestAFailingSecondPageFailsTheWholeWalk(t *testing.T) {
 	acct := fake.AddAccount(fakerax.AccountSpec{Username: "paged", Servers: 1500, Alarms: 1})
 	fake.SetFault("paged", fakerax.Fault{FailPage: 2})
 	c := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
-	res, err := c.Fetch(context.Background(), monitoring.Credentials{Username: "paged", APIKey: acct.APIKey}, nil)
+	res, got, err := fetch(context.Background(), c, monitoring.Credentials{Username: "paged", APIKey: acct.APIKey}, nil)
 	var un *rackspace.UnavailableError
 	if !errors.As(err, &un) || un.Status != 500 {
 		t.Fatalf("err = %v, want 500 unavailable", err)
 	}
-	if res.Pages != 1 {
-		t.Errorf("pages = %d, want the walk to stop after page 1", res.Pages)
+	if res.Pages != 1 || got.n != 1 {
+		t.Errorf("pages = %d, %d handed over, want the walk to stop after page 1", res.Pages, got.n)
 	}
 }
 
@@ -300,7 +320,7 @@ func TestRateLimitHeadersAreReadInBothSpellings(t *testing.T) {
 	for _, remaining := range []bool{false, true} {
 		fake, c, cr := newFake(t, fakerax.Config{Servers: 2, Seed: 5})
 		fake.SetFault(cr.Username, fakerax.Fault{RemainingHeader: remaining})
-		res, err := c.Fetch(context.Background(), cr, nil)
+		res, _, err := fetch(context.Background(), c, cr, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -315,7 +335,7 @@ func TestOversizedBodiesAndEndlessPagingAreRefused(t *testing.T) {
 	t.Run("a body over the cap is a bad response", func(t *testing.T) {
 		_, c, cr := newFake(t, fakerax.Config{Servers: 50, Seed: 5})
 		c.MaxBody = 1024
-		_, err := c.Fetch(context.Background(), cr, nil)
+		_, _, err := fetch(context.Background(), c, cr, nil)
 		var bad *rackspace.BadResponseError
 		if !errors.As(err, &bad) {
 			t.Fatalf("err = %v, want bad response", err)
@@ -330,7 +350,7 @@ func TestOversizedBodiesAndEndlessPagingAreRefused(t *testing.T) {
 			_, _ = w.Write([]byte(`{"values":[{"entity":{"id":"enA"},"checks":[],"alarms":[],"latest_alarm_states":[]}],"metadata":{"count":1,"limit":1000,"marker":null,"next_marker":"enA","next_href":null}}`))
 		}))
 		defer ts.Close()
-		_, err := rackspace.NewClient(ts.URL, nil).Fetch(context.Background(), monitoring.Credentials{Username: "u", APIKey: "k"}, nil)
+		_, _, err := fetch(context.Background(), rackspace.NewClient(ts.URL, nil), monitoring.Credentials{Username: "u", APIKey: "k"}, nil)
 		var bad *rackspace.BadResponseError
 		if !errors.As(err, &bad) || !strings.Contains(err.Error(), "repeats marker") {
 			t.Fatalf("err = %v, want a repeated-marker bad response", err)
@@ -350,7 +370,7 @@ func TestABodyCutOffByTheConnectionIsUnavailable(t *testing.T) {
 		_, _ = w.Write([]byte(`{"values":[{"entity":{"id":"enA"},"checks":[],"alarms":[],"latest_alarm_states":[]},`))
 	}))
 	defer ts.Close()
-	_, err := rackspace.NewClient(ts.URL, nil).Fetch(context.Background(), monitoring.Credentials{Username: "u", APIKey: "k"}, nil)
+	_, _, err := fetch(context.Background(), rackspace.NewClient(ts.URL, nil), monitoring.Credentials{Username: "u", APIKey: "k"}, nil)
 	var un *rackspace.UnavailableError
 	if !errors.As(err, &un) || un.Status != http.StatusOK {
 		t.Fatalf("err = %v, want unavailable after a 200", err)

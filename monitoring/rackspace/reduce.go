@@ -4,64 +4,41 @@ import (
 	"io"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
-	"time"
 
 	"cmdash/monitoring"
 )
 
-// Reducer builds one snapshot from the pages of an overview walk. Each value
-// is reduced to a server as soon as it is decoded, so neither a page nor the
-// walk is ever held whole. The zero Reducer is ready to use.
+// Reducer reduces the pages of an overview walk to servers. Each value is
+// reduced to a server as soon as it is decoded, and each page's servers go
+// to Sink once the page is read whole, so neither a page nor the walk is
+// ever held whole. The zero Reducer is ready to use.
 //
 // Reducing never fails: missing labels get readable fallbacks, states
 // without an alarm are kept as orphans.
 type Reducer struct {
-	servers []monitoring.Server
-	// Sink, when set, takes each page's servers once the page is read
-	// whole; the Reducer then keeps none of them.
+	servers []monitoring.Server // the page being read
+	// Sink takes each page's servers once the page is read whole; the
+	// Reducer keeps none of them. Nil drops them.
 	Sink monitoring.PageSink
 }
 
-// Page decodes one overview page from body and reduces its values. It
-// returns the page's metadata; on error the page adds nothing.
+// Page decodes one overview page from body, reduces its values and hands
+// them to Sink. It returns the page's metadata; on error the page hands
+// nothing over.
 func (r *Reducer) Page(body io.Reader) (PageMetadata, error) {
-	start := len(r.servers)
-	restart := func() {
-		clear(r.servers[start:])
-		r.servers = r.servers[:start]
-	}
-	meta, err := decodePage(body, func(v *OverviewValue) {
-		r.servers = append(r.servers, reduceValue(v))
-	}, restart)
-	if err != nil {
-		restart()
-		return meta, err
-	}
-	if r.Sink != nil {
-		r.Sink.Page(r.servers)
+	reset := func() {
 		clear(r.servers)
 		r.servers = r.servers[:0]
 	}
-	return meta, nil
-}
-
-// Snapshot returns the servers reduced so far, sorted by label (without
-// case) and then id, as the snapshot taken at fetchedAt.
-func (r *Reducer) Snapshot(fetchedAt time.Time) monitoring.Snapshot {
-	servers := r.servers
-	if servers == nil {
-		servers = []monitoring.Server{}
+	defer reset()
+	meta, err := decodePage(body, func(v *OverviewValue) {
+		r.servers = append(r.servers, reduceValue(v))
+	}, reset)
+	if err == nil && r.Sink != nil {
+		r.Sink.Page(r.servers)
 	}
-	sort.SliceStable(servers, func(i, j int) bool {
-		a, b := strings.ToLower(servers[i].Label), strings.ToLower(servers[j].Label)
-		if a != b {
-			return a < b
-		}
-		return servers[i].ID < servers[j].ID
-	})
-	return monitoring.Snapshot{FetchedAt: fetchedAt.UTC(), Servers: servers}
+	return meta, err
 }
 
 func reduceValue(v *OverviewValue) monitoring.Server {

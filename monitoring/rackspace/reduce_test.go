@@ -42,16 +42,16 @@ const quirky = `{"values":[
  "metadata":{"count":2,"limit":1000,"marker":null,"next_marker":null,"next_href":null}}`
 
 func TestReduceHandlesEveryDocumentedQuirk(t *testing.T) {
-	var red rackspace.Reducer
+	var got pages
+	red := rackspace.Reducer{Sink: &got}
 	if _, err := red.Page(strings.NewReader(quirky)); err != nil {
 		t.Fatalf("decode: %v", err)
 	}
-	snap := red.Snapshot(time.Unix(0, 0))
-	if len(snap.Servers) != 2 {
-		t.Fatalf("servers = %d", len(snap.Servers))
+	if got.n != 1 || len(got.servers) != 2 {
+		t.Fatalf("%d pages of %d servers in all, want 1 of 2", got.n, len(got.servers))
 	}
 	var a, b monitoring.Server
-	for _, s := range snap.Servers {
+	for _, s := range got.servers {
 		if s.ID == "enA" {
 			a = s
 		} else {
@@ -108,14 +108,15 @@ func TestDecodeRefusesWhatIsNotAnOverview(t *testing.T) {
 		"empty":       ``,
 	} {
 		t.Run(name, func(t *testing.T) {
-			var red rackspace.Reducer
+			var got pages
+			red := rackspace.Reducer{Sink: &got}
 			_, err := red.Page(strings.NewReader(body))
 			var bad *rackspace.BadResponseError
 			if !errors.As(err, &bad) {
 				t.Fatalf("err = %v, want bad response", err)
 			}
-			if n := len(red.Snapshot(time.Now()).Servers); n != 0 {
-				t.Errorf("a refused page left %d servers behind", n)
+			if got.n != 0 {
+				t.Errorf("a refused page handed over %d servers", len(got.servers))
 			}
 		})
 	}
@@ -143,14 +144,13 @@ func TestReduceMatchesTheFake(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 99, Now: func() time.Time { return now }, ChangeEvery: time.Minute})
 	acct := fake.AddAccount(fakerax.AccountSpec{Username: "quirks", Servers: 120, Alarms: 7, WarningShare: 0.1, CriticalShare: 0.05})
-	res, err := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client()).
-		Fetch(context.Background(), monitoring.Credentials{Username: acct.Username, APIKey: acct.APIKey}, nil)
+	_, fetched, err := fetch(context.Background(), rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client()),
+		monitoring.Credentials{Username: acct.Username, APIKey: acct.APIKey}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap := res.Snapshot
 	got := map[string]monitoring.Server{}
-	for _, s := range snap.Servers {
+	for _, s := range fetched.servers {
 		got[s.ID] = s
 	}
 	for _, e := range fake.Entities("quirks") {
@@ -203,44 +203,50 @@ func FuzzDecodeOverview(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var red rackspace.Reducer
+		var got pages
+		red := rackspace.Reducer{Sink: &got}
 		if _, err := red.Page(bytes.NewReader(data)); err != nil {
-			if n := len(red.Snapshot(time.Now()).Servers); n != 0 {
-				t.Fatalf("a refused page left %d servers behind", n)
+			if got.n != 0 {
+				t.Fatalf("a refused page handed over %d servers", len(got.servers))
 			}
 			return
 		}
-		snap := red.Snapshot(time.Now())
-		for _, s := range snap.Servers {
+		for _, s := range got.servers {
 			c := s.Counts
 			if c.OK+c.Warning+c.Critical+c.Unknown != c.Total || c.Total+c.Excluded != len(s.Alarms) {
 				t.Fatalf("inconsistent counts %+v for %d alarms", c, len(s.Alarms))
 			}
 		}
-		if _, err := json.Marshal(snap); err != nil {
-			t.Fatalf("snapshot does not encode: %v", err)
+		if _, err := json.Marshal(got.servers); err != nil {
+			t.Fatalf("servers do not encode: %v", err)
 		}
 	})
 }
 
 // BenchmarkDecodeReduce: one overview page of 1,000 servers × 10 alarms,
-// as the fake serves it, decoded and reduced to a snapshot as Fetch does.
+// as the fake serves it, decoded and reduced to servers as FetchInto does,
+// handed to a sink that only counts them.
 func BenchmarkDecodeReduce(b *testing.B) {
 	body := fakeOverviewPage(b, 1000, 10)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		var red rackspace.Reducer
+		var n serverCount
+		red := rackspace.Reducer{Sink: &n}
 		meta, err := red.Page(bytes.NewReader(body))
 		if err != nil {
 			b.Fatal(err)
 		}
-		snap := red.Snapshot(time.Now())
-		if len(snap.Servers) != 1000 || meta.NextMarker != nil {
-			b.Fatalf("%d servers, next marker %v", len(snap.Servers), meta.NextMarker)
+		if n != 1000 || meta.NextMarker != nil {
+			b.Fatalf("%d servers, next marker %v", n, meta.NextMarker)
 		}
 	}
 }
+
+// serverCount is a monitoring.PageSink that counts the servers.
+type serverCount int
+
+func (n *serverCount) Page(servers []monitoring.Server) { *n += serverCount(len(servers)) }
 
 // fakeOverviewPage is the body of one overview page from the fake, with its
 // quirks (unevaluated alarms, orphan states, nullable fields).
