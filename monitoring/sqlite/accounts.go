@@ -121,8 +121,8 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, u monitoring.Accoun
 	}
 	var res sql.Result
 	if u.APIKey != nil {
-		tokSealed, err := s.sealToken(a.Username, u.Token)
-		if err != nil {
+		var tokSealed []byte
+		if tokSealed, err = s.sealToken(a.Username, u.Token); err != nil {
 			return fmt.Errorf("update account %d: %w", id, err)
 		}
 		res, err = s.db.ExecContext(ctx, `UPDATE accounts SET alias = ?, enabled = ?, apikey_sealed = ?, token_sealed = ?,
@@ -143,7 +143,8 @@ func (s *Store) UpdateAccount(ctx context.Context, id int64, u monitoring.Accoun
 	return nil
 }
 
-// DeleteAccount removes an account with its snapshot.
+// DeleteAccount removes an account with its snapshot, its history and its
+// acknowledgements.
 func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM accounts WHERE id = ?`, id)
 	if err != nil {
