@@ -10,6 +10,7 @@ import (
 )
 
 func TestAnErrorThatDoesNotDescribeItselfStaysOffThePage(t *testing.T) {
+	t.Parallel()
 	internal := fmt.Errorf("credentials of ops: %w", errors.New("sqlite: database disk image is malformed (11) at /var/lib/dashboard/dashboard.db"))
 	got := monitoring.Describe(internal)
 	if strings.Contains(got, "sqlite") || strings.Contains(got, "/var/lib") || strings.Contains(got, "ops") {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestTallyFollowsTheCountingRule(t *testing.T) {
+	t.Parallel()
 	s := monitoring.Server{Alarms: []monitoring.Alarm{
 		{State: monitoring.StateOK, Evaluated: true},
 		{State: monitoring.StateWarning, Evaluated: true},
@@ -33,6 +34,7 @@ func TestTallyFollowsTheCountingRule(t *testing.T) {
 }
 
 func TestControlPanelURLNeedsACloudServer(t *testing.T) {
+	t.Parallel()
 	s := monitoring.Server{Region: "DFW", TenantID: "123456", ServerUUID: "1b62e690-7745-4bbf-9ee8-7fcd361db227"}
 	want := "https://mycloud.rackspace.com/cloud/123456/servers#compute%2CcloudServersOpenStack%2CDFW/1b62e690-7745-4bbf-9ee8-7fcd361db227"
 	if got := s.ControlPanelURL(); got != want {

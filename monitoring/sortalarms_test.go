@@ -8,6 +8,7 @@ import (
 )
 
 func TestSortAlarms(t *testing.T) {
+	t.Parallel()
 	const (
 		ok   = monitoring.StateOK
 		warn = monitoring.StateWarning

@@ -21,6 +21,7 @@ import (
 )
 
 func TestPollKeepsTheLastGoodSnapshotThroughFailures(t *testing.T) {
+	t.Parallel()
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 12, Alarms: 4, Seed: 4}, 30*time.Second)
 	ctx := context.Background()
 	id := f.IDs["account1"]
@@ -79,6 +80,7 @@ func TestPollKeepsTheLastGoodSnapshotThroughFailures(t *testing.T) {
 }
 
 func TestBackoffDoublesAndHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		n     int
 		retry time.Duration
@@ -102,6 +104,7 @@ func TestBackoffDoublesAndHonoursRetryAfter(t *testing.T) {
 }
 
 func TestASnapshotThatCannotBeStoredBacksOff(t *testing.T) {
+	t.Parallel()
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 12}, 30*time.Second)
 	ctx := context.Background()
 	id := f.IDs["account1"]
@@ -128,6 +131,7 @@ func TestASnapshotThatCannotBeStoredBacksOff(t *testing.T) {
 }
 
 func TestAPollWithAReplacedKeyIsNotRecorded(t *testing.T) {
+	t.Parallel()
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 13}, 30*time.Second)
 	ctx := context.Background()
 	id := f.IDs["account1"]
@@ -152,6 +156,7 @@ func TestAPollWithAReplacedKeyIsNotRecorded(t *testing.T) {
 }
 
 func TestASlowAccountDoesNotDelayTheOthers(t *testing.T) {
+	t.Parallel()
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 3, Servers: 5, Alarms: 3, Seed: 8}, 30*time.Second)
 	f.Fake.SetFault("account1", fakerax.Fault{Slow: 20 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -177,6 +182,7 @@ func TestASlowAccountDoesNotDelayTheOthers(t *testing.T) {
 }
 
 func TestRunPollsNewAccountsAndStopsOnCancel(t *testing.T) {
+	t.Parallel()
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 3, Alarms: 2, Seed: 9}, 30*time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -207,6 +213,7 @@ func TestRunPollsNewAccountsAndStopsOnCancel(t *testing.T) {
 }
 
 func TestATokenFromAFailedPollIsKept(t *testing.T) {
+	t.Parallel()
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 14}, 30*time.Second)
 	ctx := context.Background()
 	id := f.IDs["account1"]
@@ -228,6 +235,7 @@ func TestATokenFromAFailedPollIsKept(t *testing.T) {
 }
 
 func TestATokenWhoseEndpointGivesNoAnswerIsDropped(t *testing.T) {
+	t.Parallel()
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 15}, 30*time.Second)
 	ctx := context.Background()
 	gone := httptest.NewServer(http.NotFoundHandler())
@@ -256,6 +264,7 @@ func TestATokenWhoseEndpointGivesNoAnswerIsDropped(t *testing.T) {
 }
 
 func TestRefreshNowDuringAPollPollsAgainWhenItEnds(t *testing.T) {
+	t.Parallel()
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 2, Alarms: 1, Seed: 16}, 30*time.Second)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -306,6 +315,7 @@ func budgetStub(t *testing.T, limit, used int) *httptest.Server {
 }
 
 func TestPollSlowsDownNearTheDailyBudget(t *testing.T) {
+	t.Parallel()
 	const interval = 30 * time.Second
 	for _, tt := range []struct {
 		used     int
@@ -332,6 +342,7 @@ func TestPollSlowsDownNearTheDailyBudget(t *testing.T) {
 }
 
 func TestASkewedClockOrAShortLivedTokenDoesNotMeanALoginPerPoll(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		identityClock time.Duration // Identity's clock ahead of ours

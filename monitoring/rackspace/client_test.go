@@ -49,6 +49,7 @@ func fetch(ctx context.Context, c *rackspace.Client, cr monitoring.Credentials, 
 }
 
 func TestFetchReadsEveryPage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		servers int
@@ -90,6 +91,7 @@ func TestFetchReadsEveryPage(t *testing.T) {
 }
 
 func TestAuthenticatePicksTheCloudMonitoringEndpoint(t *testing.T) {
+	t.Parallel()
 	// The fake lists another rax:monitor service before cloudMonitoring;
 	// taking it would make every overview call 404.
 	_, c, cr := newFake(t, fakerax.Config{Servers: 3, Seed: 1})
@@ -109,6 +111,7 @@ func TestAuthenticatePicksTheCloudMonitoringEndpoint(t *testing.T) {
 }
 
 func TestCatalogFallbacks(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		catalog  string
@@ -145,6 +148,7 @@ func TestCatalogFallbacks(t *testing.T) {
 }
 
 func TestCachedTokenIsReusedAndA401ReauthenticatesExactlyOnce(t *testing.T) {
+	t.Parallel()
 	fake, c, cr := newFake(t, fakerax.Config{Servers: 5, Seed: 3})
 	ctx := context.Background()
 
@@ -182,6 +186,7 @@ func TestCachedTokenIsReusedAndA401ReauthenticatesExactlyOnce(t *testing.T) {
 }
 
 func TestAnExpiringTokenIsRenewedBeforeUse(t *testing.T) {
+	t.Parallel()
 	fake, c, cr := newFake(t, fakerax.Config{Servers: 1, Seed: 3})
 	stale := &monitoring.Token{ID: "old", TenantID: "x", Endpoint: "http://127.0.0.1:1/v1.0/x", Expires: time.Now().Add(2 * time.Minute)}
 	res, _, err := fetch(context.Background(), c, cr, stale)
@@ -194,6 +199,7 @@ func TestAnExpiringTokenIsRenewedBeforeUse(t *testing.T) {
 }
 
 func TestUpstreamFaultsBecomeTypedErrors(t *testing.T) {
+	t.Parallel()
 	type check func(t *testing.T, err error, c fakerax.Counters)
 	is := func(target any) check {
 		return func(t *testing.T, err error, _ fakerax.Counters) {
@@ -288,6 +294,7 @@ func TestUpstreamFaultsBecomeTypedErrors(t *testing.T) {
 }
 
 func TestAFailingSecondPageFailsTheWholeWalk(t *testing.T) {
+	t.Parallel()
 	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 2})
 	acct := fake.AddAccount(fakerax.AccountSpec{Username: "paged", Servers: 1500, Alarms: 1})
 	fake.SetFault("paged", fakerax.Fault{FailPage: 2})
@@ -303,6 +310,7 @@ func TestAFailingSecondPageFailsTheWholeWalk(t *testing.T) {
 }
 
 func TestAnUnreachableUpstreamIsUnavailable(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -317,6 +325,7 @@ func TestAnUnreachableUpstreamIsUnavailable(t *testing.T) {
 }
 
 func TestRateLimitHeadersAreReadInBothSpellings(t *testing.T) {
+	t.Parallel()
 	for _, remaining := range []bool{false, true} {
 		fake, c, cr := newFake(t, fakerax.Config{Servers: 2, Seed: 5})
 		fake.SetFault(cr.Username, fakerax.Fault{RemainingHeader: remaining})
@@ -332,6 +341,7 @@ func TestRateLimitHeadersAreReadInBothSpellings(t *testing.T) {
 }
 
 func TestOversizedBodiesAndEndlessPagingAreRefused(t *testing.T) {
+	t.Parallel()
 	t.Run("a body over the cap is a bad response", func(t *testing.T) {
 		_, c, cr := newFake(t, fakerax.Config{Servers: 50, Seed: 5})
 		c.MaxBody = 1024
@@ -359,6 +369,7 @@ func TestOversizedBodiesAndEndlessPagingAreRefused(t *testing.T) {
 }
 
 func TestABodyCutOffByTheConnectionIsUnavailable(t *testing.T) {
+	t.Parallel()
 	// The body is read as it is decoded; a connection that breaks halfway
 	// is the network's fault (retry), not a bad response.
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 // The poller and the pages see Rackspace errors only through
 // monitoring.ErrorKind, monitoring.Describe and monitoring.RetryAfter.
 func TestErrorsClassifyAndDescribeThemselves(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		err   error

@@ -42,6 +42,7 @@ const quirky = `{"values":[
  "metadata":{"count":2,"limit":1000,"marker":null,"next_marker":null,"next_href":null}}`
 
 func TestReduceHandlesEveryDocumentedQuirk(t *testing.T) {
+	t.Parallel()
 	var got pages
 	red := rackspace.Reducer{Sink: &got}
 	if _, err := red.Page(strings.NewReader(quirky)); err != nil {
@@ -100,6 +101,7 @@ func TestReduceHandlesEveryDocumentedQuirk(t *testing.T) {
 }
 
 func TestDecodeRefusesWhatIsNotAnOverview(t *testing.T) {
+	t.Parallel()
 	for name, body := range map[string]string{
 		"html":        "<html><body>Service Unavailable</body></html>",
 		"truncated":   quirky[:len(quirky)/2],
@@ -123,6 +125,7 @@ func TestDecodeRefusesWhatIsNotAnOverview(t *testing.T) {
 }
 
 func TestParseServerURI(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ uri, region, tenant, uuid string }{
 		{"https://ord.servers.api.rackspacecloud.com/654321/servers/ABCDEF01-7745-4bbf-9ee8-7fcd361db227", "ORD", "654321", "abcdef01-7745-4bbf-9ee8-7fcd361db227"},
 		{"http://ffo.com/uri/bar/12312", "", "", ""},
@@ -141,6 +144,7 @@ func TestParseServerURI(t *testing.T) {
 // TestReduceMatchesTheFake checks the counting rule against the fake's own
 // model, for every quirk the fake serves.
 func TestReduceMatchesTheFake(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 99, Now: func() time.Time { return now }, ChangeEvery: time.Minute})
 	acct := fake.AddAccount(fakerax.AccountSpec{Username: "quirks", Servers: 120, Alarms: 7, WarningShare: 0.1, CriticalShare: 0.05})

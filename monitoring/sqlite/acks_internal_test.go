@@ -14,6 +14,7 @@ import (
 // An acknowledgement checked against one snapshot is not stored once a poll
 // has stored another: that poll's settling could not have seen it.
 func TestAnAcknowledgementCheckedAgainstAnOlderSnapshotIsNotStored(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, err := OpenDB(ctx, filepath.Join(t.TempDir(), "t.db"), migrations.FS)
 	if err != nil {

@@ -109,6 +109,7 @@ func (f *ackFixture) active() []int64 {
 }
 
 func TestAcknowledgingAServerOrAnAlarm(t *testing.T) {
+	t.Parallel()
 	f := newAckFixture(t)
 	gen := f.store.Generation()
 	server := f.ack("web", "", "1h")
@@ -148,6 +149,7 @@ func TestAcknowledgingAServerOrAnAlarm(t *testing.T) {
 }
 
 func TestBadAcknowledgementsAreRefusedWithTheFieldAtFault(t *testing.T) {
+	t.Parallel()
 	f := newAckFixture(t)
 	f.ack("db", "mem", "4h") // so that acknowledging it again is refused
 	in := func(change func(*monitoring.AckInput)) monitoring.AckInput {
@@ -208,6 +210,7 @@ func TestBadAcknowledgementsAreRefusedWithTheFieldAtFault(t *testing.T) {
 }
 
 func TestAnAcknowledgementEndsWhenItExpiresWithoutAWrite(t *testing.T) {
+	t.Parallel()
 	f := newAckFixture(t)
 	a := f.ack("web", "", "1h")
 	f.now = ackT0.Add(time.Hour - time.Millisecond)
@@ -244,6 +247,7 @@ func TestAnAcknowledgementEndsWhenItExpiresWithoutAWrite(t *testing.T) {
 }
 
 func TestAnAcknowledgementEndsWhenItsProblemRecoversWorsensOrGoes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		server string
@@ -307,6 +311,7 @@ func TestAnAcknowledgementEndsWhenItsProblemRecoversWorsensOrGoes(t *testing.T) 
 }
 
 func TestRemovingAnAcknowledgementByHand(t *testing.T) {
+	t.Parallel()
 	f := newAckFixture(t)
 	a := f.ack("db", "", "24h")
 	f.now = ackT0.Add(10 * time.Minute)
@@ -333,6 +338,7 @@ func TestRemovingAnAcknowledgementByHand(t *testing.T) {
 }
 
 func TestEndedAcknowledgementsAreKeptAsHistory(t *testing.T) {
+	t.Parallel()
 	f := newAckFixture(t)
 	removed := f.ack("db", "", "24h") // ends at t0+10m
 	expired := f.ack("web", "", "1h") // ends at t0+1h
@@ -418,6 +424,7 @@ func equalIDs(a, b []int64) bool {
 }
 
 func TestThePollerEndsAcknowledgementsWhoseAlarmRecovered(t *testing.T) {
+	t.Parallel()
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 8, Alarms: 3, Seed: 3, WarningShare: 0.5}, 30*time.Second)
 	ctx := context.Background()
 	id := f.IDs["account1"]
@@ -460,6 +467,7 @@ func TestThePollerEndsAcknowledgementsWhoseAlarmRecovered(t *testing.T) {
 // An acknowledgement made while a poll runs was checked against the data
 // before that poll; the poll's write still settles it, with the rest.
 func TestAPollSettlesAnAcknowledgementMadeWhileItRan(t *testing.T) {
+	t.Parallel()
 	f := newAckFixture(t)
 	early := f.ack("web", "", "24h") // known when the poll begins
 	w, err := f.store.BeginPoll(f.ctx, f.acct.ID)

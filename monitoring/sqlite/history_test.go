@@ -121,6 +121,7 @@ func describeAll(evs []monitoring.Event) []string {
 }
 
 func TestEveryChangeTheFakeMakesIsRecordedOnce(t *testing.T) {
+	t.Parallel()
 	clock := sqlitetest.NewClock(time.Now().Add(-2 * time.Hour).Truncate(time.Minute))
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 40, Alarms: 4, Seed: 8, Now: clock.Now,
 		ChangeEvery: time.Minute, WarningShare: 0.2, CriticalShare: 0.1}, 30*time.Second)
@@ -176,6 +177,7 @@ func TestEveryChangeTheFakeMakesIsRecordedOnce(t *testing.T) {
 }
 
 func TestAForcedStateChangeIsRecordedOnceWithTheUpstreamTime(t *testing.T) {
+	t.Parallel()
 	clock := sqlitetest.NewClock(time.Now().Add(-time.Hour).Truncate(time.Millisecond))
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 5, Alarms: 3, Seed: 3, Now: clock.Now}, 30*time.Second)
 	ctx := context.Background()
@@ -220,6 +222,7 @@ func TestAForcedStateChangeIsRecordedOnceWithTheUpstreamTime(t *testing.T) {
 }
 
 func TestServersAppearingAndGoingAreRecorded(t *testing.T) {
+	t.Parallel()
 	// Without alarms, a fake account with one more server keeps the others'
 	// ids and adds one; one fewer drops one.
 	f := sqlitetest.NewPolled(t, fakerax.Config{Seed: 5}, 30*time.Second)
@@ -270,6 +273,7 @@ func TestServersAppearingAndGoingAreRecorded(t *testing.T) {
 }
 
 func TestAReplacedModelRecordsEveryAlarmAddedAndRemoved(t *testing.T) {
+	t.Parallel()
 	f := sqlitetest.NewPolled(t, fakerax.Config{Accounts: 1, Servers: 10, Alarms: 3, Seed: 6}, 30*time.Second)
 	ctx := context.Background()
 	id := f.IDs["account1"]
@@ -299,6 +303,7 @@ func TestAReplacedModelRecordsEveryAlarmAddedAndRemoved(t *testing.T) {
 }
 
 func TestARestartOrAReaddedAccountRecordsNothingSpurious(t *testing.T) {
+	t.Parallel()
 	store, path := sqlitetest.Open(t)
 	ctx := context.Background()
 	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Accounts: 1, Servers: 30, Alarms: 4, Seed: 10})
@@ -416,6 +421,7 @@ func since(a monitoring.Alarm, t time.Time) monitoring.Alarm {
 }
 
 func TestEachKindOfChangeIsRecordedWithItsStatesAndTime(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -498,6 +504,7 @@ func TestEachKindOfChangeIsRecordedWithItsStatesAndTime(t *testing.T) {
 }
 
 func TestAServerMovingBetweenPagesIsNoChange(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -552,6 +559,7 @@ func TestAServerMovingBetweenPagesIsNoChange(t *testing.T) {
 }
 
 func TestEventsSelectAndPageWithoutSkippingOrRepeating(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -656,6 +664,7 @@ func TestEventsSelectAndPageWithoutSkippingOrRepeating(t *testing.T) {
 }
 
 func TestAStoredPageThatWillNotReadOrHasMovedIsHandled(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -722,6 +731,7 @@ func TestAStoredPageThatWillNotReadOrHasMovedIsHandled(t *testing.T) {
 // Two polls stored in the same millisecond: a reader that saw the first
 // and asks for what was recorded since must get the second.
 func TestPollsInOneMillisecondAreRecordedApart(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	frozen := time.Now().Add(-time.Minute).Truncate(time.Millisecond).UTC()
@@ -752,6 +762,7 @@ func TestPollsInOneMillisecondAreRecordedApart(t *testing.T) {
 // How long a problem lasted counts from its own start, not from an
 // earlier one the alarm recovered from.
 func TestAProblemStartsAfterTheLastRecovery(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestHistoryOffRecordsNothingAndPruningEmptiesIt(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -62,6 +63,7 @@ func addEvents(t *testing.T, store *sqlite.Store, id int64, n int) []monitoring.
 }
 
 func TestRetentionPrunesByAgeAndByCount(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -86,6 +88,7 @@ func TestRetentionPrunesByAgeAndByCount(t *testing.T) {
 }
 
 func TestRetentionPrunesInBatches(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)

@@ -15,6 +15,7 @@ import (
 // The sum is stored with each page, so it must also stay the same from one
 // version to the next: the last case pins it.
 func TestContentHashCoversEveryField(t *testing.T) {
+	t.Parallel()
 	base := func() monitoring.Snapshot {
 		return monitoring.Snapshot{FetchedAt: time.Unix(1700000000, 0), Servers: []monitoring.Server{{
 			ID: "en1", Label: "web", AgentID: "ag", URI: "u", Region: "DFW", TenantID: "1", ServerUUID: "x",

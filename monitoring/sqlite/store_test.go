@@ -18,6 +18,7 @@ import (
 )
 
 func TestAccountsRoundTripWithTheKeySealed(t *testing.T) {
+	t.Parallel()
 	store, path := sqlitetest.Open(t)
 	ctx := context.Background()
 	const key = "0123456789abcdef0123456789abcdef"
@@ -71,6 +72,7 @@ func TestAccountsRoundTripWithTheKeySealed(t *testing.T) {
 }
 
 func TestAWrongSecretCannotReadKeys(t *testing.T) {
+	t.Parallel()
 	store, path := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, err := store.CreateAccount(ctx, "u1", "", "secret-key-value", nil)
@@ -89,6 +91,7 @@ func TestAWrongSecretCannotReadKeys(t *testing.T) {
 }
 
 func TestSnapshotsSurviveAReopen(t *testing.T) {
+	t.Parallel()
 	store, path := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -122,6 +125,7 @@ func TestSnapshotsSurviveAReopen(t *testing.T) {
 }
 
 func TestAFailedPollKeepsTheSnapshotAndCountsErrors(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -150,6 +154,7 @@ func TestAFailedPollKeepsTheSnapshotAndCountsErrors(t *testing.T) {
 }
 
 func TestAFailedPollKeepsReplacesOrForgetsTheToken(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", &monitoring.Token{ID: "first", Endpoint: "http://x/v1.0/1"})
@@ -178,6 +183,7 @@ func TestAFailedPollKeepsReplacesOrForgetsTheToken(t *testing.T) {
 }
 
 func TestAFailureWithAReplacedKeyStoresNeitherItsStatusNorItsToken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	newKey := "a-new-key-typed-in-settings"
 	stale := &monitoring.Token{ID: "stale", Endpoint: "http://x/v1.0/1"}
@@ -226,6 +232,7 @@ func TestAFailureWithAReplacedKeyStoresNeitherItsStatusNorItsToken(t *testing.T)
 }
 
 func TestAPollOfARemovedAccountIsNotRecorded(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -248,6 +255,7 @@ func TestAPollOfARemovedAccountIsNotRecorded(t *testing.T) {
 }
 
 func TestFilters(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	f, err := store.CreateFilter(ctx, "Prod DBs", "prod db")
@@ -270,6 +278,7 @@ func TestFilters(t *testing.T) {
 }
 
 func TestKeyFileIsCreatedOnceWithMode0600(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "db.key")
 	s1, created, err := sqlite.LoadOrCreateKeyFile(path)
 	if err != nil || !created {
@@ -286,6 +295,7 @@ func TestKeyFileIsCreatedOnceWithMode0600(t *testing.T) {
 }
 
 func TestTheWallKeepsSummariesInMemoryAndAlarmsInTheDatabase(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -318,6 +328,7 @@ func TestTheWallKeepsSummariesInMemoryAndAlarmsInTheDatabase(t *testing.T) {
 }
 
 func TestAnUnknownUserAndAWrongPasswordFailAlike(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	if _, err := store.CreateUser(ctx, "ops", "correct horse battery"); err != nil {
@@ -334,6 +345,7 @@ func TestAnUnknownUserAndAWrongPasswordFailAlike(t *testing.T) {
 }
 
 func TestAnUnchangedPollMovesTheTimeWithoutRewritingTheSnapshot(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -380,6 +392,7 @@ func TestAnUnchangedPollMovesTheTimeWithoutRewritingTheSnapshot(t *testing.T) {
 }
 
 func TestSnapshotsAreStoredInCompressedPagesAndReadOneServerAtATime(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -430,6 +443,7 @@ func TestSnapshotsAreStoredInCompressedPagesAndReadOneServerAtATime(t *testing.T
 }
 
 func TestOnlyChangedPagesAreWritten(t *testing.T) {
+	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
 	a, _ := store.CreateAccount(ctx, "u1", "", "k", nil)
@@ -513,6 +527,7 @@ func TestOnlyChangedPagesAreWritten(t *testing.T) {
 }
 
 func TestTheDatabaseFilesAreReadableByTheirOwnerOnly(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	check := func(t *testing.T, path string) {
 		t.Helper()

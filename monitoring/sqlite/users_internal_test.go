@@ -8,6 +8,7 @@ import (
 
 // An unknown user must cost as much to refuse as a wrong password.
 func TestTheDummyHashCostsWhatAStoredPasswordCosts(t *testing.T) {
+	t.Parallel()
 	cost, err := bcrypt.Cost(dummyHash)
 	if err != nil {
 		t.Fatalf("dummyHash is not a bcrypt hash: %v", err)
@@ -19,6 +20,7 @@ func TestTheDummyHashCostsWhatAStoredPasswordCosts(t *testing.T) {
 
 // Passwords are hashed at bcrypt.DefaultCost unless a test asks otherwise.
 func TestPasswordsAreHashedAtTheDefaultCost(t *testing.T) {
+	t.Parallel()
 	s := openWallLinkStore(t)
 	if _, err := s.CreateUser(t.Context(), "alice", "a long enough password"); err != nil {
 		t.Fatal(err)

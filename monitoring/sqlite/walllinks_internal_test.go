@@ -29,6 +29,7 @@ func openWallLinkStore(t *testing.T) *Store {
 }
 
 func TestWallLinksAreStoredHashedAndOpenWhatTheySay(t *testing.T) {
+	t.Parallel()
 	s := openWallLinkStore(t)
 	ctx := context.Background()
 	plain, l, err := s.CreateWallLink(ctx, monitoring.WallLink{Name: "Hall TV", Query: "state:critical", WallMode: true, CreatedBy: "ann"})
@@ -75,6 +76,7 @@ func TestWallLinksAreStoredHashedAndOpenWhatTheySay(t *testing.T) {
 }
 
 func TestAWallLinksLastUseIsWrittenAtMostOnceAMinute(t *testing.T) {
+	t.Parallel()
 	s := openWallLinkStore(t)
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -117,6 +119,7 @@ func TestAWallLinksLastUseIsWrittenAtMostOnceAMinute(t *testing.T) {
 }
 
 func TestARevokedWallLinkOpensNothingAtOnce(t *testing.T) {
+	t.Parallel()
 	s := openWallLinkStore(t)
 	ctx := context.Background()
 	plain, l, err := s.CreateWallLink(ctx, monitoring.WallLink{Name: "TV", CreatedBy: "ann"})

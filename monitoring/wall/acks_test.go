@@ -19,6 +19,7 @@ func alarmAck(server, alarm string) monitoring.Ack {
 }
 
 func TestAcknowledgedTiles(t *testing.T) {
+	t.Parallel()
 	// In the fixture, api-1 (en1) is CRITICAL with a critical and a warning
 	// alarm, db-1 (en2) WARNING with one warning alarm, web-1 (en3) OK.
 	expiring := serverAck("en2")
@@ -68,6 +69,7 @@ func TestAcknowledgedTiles(t *testing.T) {
 }
 
 func TestAcknowledgedServersAreCountedApart(t *testing.T) {
+	t.Parallel()
 	in := fixture()
 	in.Acks = []monitoring.Ack{serverAck("en2"), {AccountID: 3, ServerID: "en6"}}
 	m := Build(in, t0, Options{PollInterval: interval})
@@ -90,6 +92,7 @@ func TestAcknowledgedServersAreCountedApart(t *testing.T) {
 }
 
 func TestAcknowledgedTilesComeAfterTheOthersOfTheirState(t *testing.T) {
+	t.Parallel()
 	in := Input{
 		Accounts: []monitoring.Account{{ID: 1, Username: "a", Enabled: true}},
 		Snapshots: map[int64]*monitoring.Snapshot{1: {FetchedAt: t0, Servers: []monitoring.Server{
@@ -110,6 +113,7 @@ func TestAcknowledgedTilesComeAfterTheOthersOfTheirState(t *testing.T) {
 }
 
 func TestAModelIsValidUntilTheFirstAcknowledgementExpires(t *testing.T) {
+	t.Parallel()
 	in := fixture()
 	first, later := serverAck("en2"), alarmAck("en1", "a")
 	first.ExpiresAt, later.ExpiresAt = t0.Add(5*time.Minute), t0.Add(time.Hour)
@@ -137,6 +141,7 @@ func TestAModelIsValidUntilTheFirstAcknowledgementExpires(t *testing.T) {
 }
 
 func TestServiceReadsAcknowledgements(t *testing.T) {
+	t.Parallel()
 	src := &fakeSource{in: fixture()}
 	now := t0
 	s := NewService(src, Options{PollInterval: interval})

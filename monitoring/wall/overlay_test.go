@@ -18,6 +18,7 @@ func bare(in *Input, now time.Time) *Model {
 // built without it.
 
 func TestTheAcksOverlayAlone(t *testing.T) {
+	t.Parallel()
 	in := fixture()
 	src := &fakeSource{in: Input{Acks: []monitoring.Ack{serverAck("en2")}}}
 	if err := (Acks{}).Load(context.Background(), src, &in); err != nil || len(in.Acks) != 1 {
@@ -34,6 +35,7 @@ func TestTheAcksOverlayAlone(t *testing.T) {
 }
 
 func TestTheMarksOverlayAlone(t *testing.T) {
+	t.Parallel()
 	in := fixture()
 	mk := &Marks{Window: time.Minute}
 	prev := bare(&in, t0)
@@ -55,6 +57,7 @@ func TestTheMarksOverlayAlone(t *testing.T) {
 }
 
 func TestTheLatestOverlayAlone(t *testing.T) {
+	t.Parallel()
 	in := fixture()
 	older := monitoring.Event{ID: 1, At: t0.Add(-time.Minute), RecordedAt: t0}
 	newer := monitoring.Event{ID: 2, At: t0.Add(-time.Second), RecordedAt: t0.Add(-time.Second)}

@@ -73,6 +73,7 @@ func fixture() Input {
 }
 
 func TestBuild(t *testing.T) {
+	t.Parallel()
 	m := Build(fixture(), t0, Options{PollInterval: interval})
 	if len(m.Sections) != 4 {
 		t.Fatalf("%d sections, want 4", len(m.Sections))
@@ -109,6 +110,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestStaleness(t *testing.T) {
+	t.Parallel()
 	in := fixture()
 	tests := []struct {
 		name      string
@@ -144,6 +146,7 @@ func TestStaleness(t *testing.T) {
 }
 
 func TestQuery(t *testing.T) {
+	t.Parallel()
 	m := Build(fixture(), t0, Options{PollInterval: interval})
 	tests := []struct {
 		name     string
@@ -204,6 +207,7 @@ func TestQuery(t *testing.T) {
 }
 
 func TestTileRing(t *testing.T) {
+	t.Parallel()
 	tile := Tile{Counts: monitoring.Counts{OK: 3, Critical: 1, Unknown: 2, Total: 6}}
 	want := []Run{{crit, 1}, {unkn, 2}, {ok, 3}}
 	if got := tile.Ring(); !slices.Equal(got, want) {
@@ -266,6 +270,7 @@ func (f *fakeSource) RecentEvents(_ context.Context, n int) ([]monitoring.Event,
 }
 
 func TestService(t *testing.T) {
+	t.Parallel()
 	src := &fakeSource{in: fixture()}
 	src.gen.Store(1)
 	now := t0
@@ -328,6 +333,7 @@ func TestService(t *testing.T) {
 }
 
 func TestServiceDoesNotQueueBehindARebuild(t *testing.T) {
+	t.Parallel()
 	src := &fakeSource{in: fixture()}
 	s := NewService(src, Options{PollInterval: interval})
 	s.SetClock(func() time.Time { return t0 })
@@ -370,6 +376,7 @@ func equal(a, b any) bool {
 }
 
 func TestSeverityOrder(t *testing.T) {
+	t.Parallel()
 	in := Input{
 		Accounts: []monitoring.Account{
 			{ID: 1, Username: "a-calm", Enabled: true},
@@ -435,6 +442,7 @@ func TestSeverityOrder(t *testing.T) {
 }
 
 func TestChangeMarks(t *testing.T) {
+	t.Parallel()
 	src := &fakeSource{in: fixture()}
 	src.gen.Store(1)
 	now := t0
@@ -511,6 +519,7 @@ func TestChangeMarks(t *testing.T) {
 }
 
 func TestAProblemThatEasesIsNotNews(t *testing.T) {
+	t.Parallel()
 	src := &fakeSource{in: fixture()}
 	src.gen.Store(1)
 	s := NewService(src, Options{})
@@ -539,6 +548,7 @@ func TestAProblemThatEasesIsNotNews(t *testing.T) {
 }
 
 func TestMatchesChange(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		query    string
 		from, to monitoring.State
@@ -564,6 +574,7 @@ func TestMatchesChange(t *testing.T) {
 }
 
 func TestAcknowledgedProblemsRankAfterOpenOnes(t *testing.T) {
+	t.Parallel()
 	in := Input{
 		Accounts: []monitoring.Account{
 			{ID: 1, Username: "a-acked-critical", Enabled: true},
@@ -588,6 +599,7 @@ func TestAcknowledgedProblemsRankAfterOpenOnes(t *testing.T) {
 // Between a poll's commit and the settling of its acknowledgements, a
 // server acknowledged as WARNING that turned CRITICAL is not shown muted.
 func TestAServerGoneWorseIsNotMutedByItsAcknowledgement(t *testing.T) {
+	t.Parallel()
 	in := fixture()
 	in.Acks = []monitoring.Ack{{ID: 1, AccountID: 1, ServerID: "en1", CreatedAt: t0.Add(-time.Minute), StateAtAck: warn}}
 	if Build(in, t0, Options{}).Section(1).Tiles[0].Acked {
