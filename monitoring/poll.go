@@ -34,10 +34,12 @@ type PollSaved struct {
 // PollSuccess is what a good poll records.
 type PollSuccess struct {
 	KeyVersion int64 // the key the poll used; 0 skips the check
-	Token      Token
-	RateLimit  RateLimit
-	PolledAt   time.Time
-	NextPoll   time.Time
+	// Fetched is what the fetch brought besides the pages: the token it
+	// used and the rate budget, and whatever else the store keeps of a
+	// poll (the poller hands it on as it is).
+	Fetched  FetchResult
+	PolledAt time.Time
+	NextPoll time.Time
 }
 
 // PollFailure is what a failed poll records. The snapshot is left alone.

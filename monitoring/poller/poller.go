@@ -273,8 +273,7 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 	}
 	now := p.now()
 	saved, err := w.Save(ctx, monitoring.PollSuccess{
-		KeyVersion: acct.KeyVersion, Token: res.Token, RateLimit: res.RateLimit,
-		PolledAt: now, NextPoll: now.Add(p.jitter(p.nextInterval(res.RateLimit))),
+		KeyVersion: acct.KeyVersion, Fetched: res, PolledAt: now, NextPoll: now.Add(p.jitter(p.nextInterval(res.RateLimit))),
 	})
 	switch {
 	case err == nil:

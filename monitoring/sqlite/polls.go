@@ -144,7 +144,7 @@ func (pl *poll) save(ctx context.Context, built *builtSnapshot, p monitoring.Pol
 	if err != nil {
 		return saved, fmt.Errorf("save poll: %w", err)
 	}
-	tokSealed, err := s.sealToken(username, &p.Token)
+	tokSealed, err := s.sealToken(username, &p.Fetched.Token)
 	if err != nil {
 		return saved, fmt.Errorf("save poll: %w", err)
 	}
@@ -166,7 +166,7 @@ func (pl *poll) save(ctx context.Context, built *builtSnapshot, p monitoring.Pol
 	res, err := tx.ExecContext(ctx, `UPDATE accounts SET token_sealed = ?, last_polled_at = ?, last_success_at = ?,
 		last_error = '', error_kind = '', error_count = 0, next_poll_at = ?, ratelimit_limit = ?, ratelimit_used = ?
 		WHERE id = ? AND username = ? AND (? = 0 OR key_version = ?)`, tokSealed, ms(p.PolledAt), ms(p.PolledAt), ms(p.NextPoll),
-		p.RateLimit.Limit, p.RateLimit.Used, id, username, p.KeyVersion, p.KeyVersion)
+		p.Fetched.RateLimit.Limit, p.Fetched.RateLimit.Used, id, username, p.KeyVersion, p.KeyVersion)
 	if err != nil {
 		return saved, fmt.Errorf("save poll: %w", err)
 	}

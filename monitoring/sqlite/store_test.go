@@ -100,7 +100,7 @@ func TestSnapshotsSurviveAReopen(t *testing.T) {
 		Alarms: []monitoring.Alarm{{ID: "al1", Label: "cpu", State: monitoring.StateOK, Evaluated: true}},
 		Counts: monitoring.Counts{OK: 1, Total: 1}}}}
 	tok := monitoring.Token{ID: "tok", TenantID: "1", Endpoint: "http://x/v1.0/1", Expires: now.Add(time.Hour)}
-	if err := store.SaveSnapshot(ctx, a.ID, snap, monitoring.PollSuccess{Token: tok, PolledAt: now, NextPoll: now.Add(30 * time.Second)}); err != nil {
+	if err := store.SaveSnapshot(ctx, a.ID, snap, monitoring.PollSuccess{Fetched: monitoring.FetchResult{Token: tok}, PolledAt: now, NextPoll: now.Add(30 * time.Second)}); err != nil {
 		t.Fatal(err)
 	}
 
