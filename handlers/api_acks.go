@@ -46,16 +46,6 @@ func toAPIAck(a monitoring.Ack, username string) apiAck {
 	return out
 }
 
-// apiFieldError is an error about one field of the request.
-type apiFieldError struct {
-	envelope
-	Field string `json:"field"`
-}
-
-func apiFieldErr(w http.ResponseWriter, r *http.Request, status int, field, msg string) {
-	writeJSON(w, r, status, apiFieldError{envelope: envelope{Response: "error", Message: msg}, Field: field})
-}
-
 // apiUsernames maps account ids to usernames.
 func (h *Handler) apiUsernames(r *http.Request) (map[int64]string, error) {
 	accts, err := h.store.ListAccounts(r.Context())
