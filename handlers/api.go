@@ -16,7 +16,13 @@ import (
 // The JSON API v1 keeps the routes and shapes of the product it replaces,
 // so existing scripts and chat bots keep working: success bodies as they
 // were, errors as {"response":"error","message":"…"} with a fitting status.
+//
+// Each resource has its file (api_accounts.go, api_auth.go, api_monitors.go,
+// api_filters.go, api_events.go, api_acks.go); this one holds what they
+// share: the envelope, reading a request's parameters, and the answers to
+// errors and to routes that do not exist.
 
+// maxAPIBody caps an API request body.
 const maxAPIBody = 64 << 10
 
 // writeJSON encodes v with status.
@@ -38,10 +44,13 @@ type envelope struct {
 	Data     any    `json:"data,omitempty"`
 }
 
+// apiError answers an error in the envelope.
 func apiError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	writeJSON(w, r, status, envelope{Response: "error", Message: msg})
 }
 
+// apiServerError logs a failure on our side and answers a plain 500 in the
+// envelope; the detail stays in the log.
 func (h *Handler) apiServerError(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	apiError(w, r, http.StatusInternalServerError, "Internal error; it has been logged.")
@@ -110,6 +119,8 @@ func apiParams(w http.ResponseWriter, r *http.Request) (map[string]string, error
 	return out, nil
 }
 
+// jsonProblem says what is wrong with a body that is not a JSON object,
+// without quoting it.
 func jsonProblem(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -128,10 +139,12 @@ type apiFieldError struct {
 	Field string `json:"field"`
 }
 
+// apiFieldErr answers an error about one field of the request, naming it.
 func apiFieldErr(w http.ResponseWriter, r *http.Request, status int, field, msg string) {
 	writeJSON(w, r, status, apiFieldError{envelope: envelope{Response: "error", Message: msg}, Field: field})
 }
 
+// timePtr is t as an optional JSON time: null when zero.
 func timePtr(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -139,6 +152,7 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
+// strPtr is s as an optional JSON string: null when empty.
 func strPtr(s string) *string {
 	if s == "" {
 		return nil
@@ -168,6 +182,7 @@ func apiNotFound(w http.ResponseWriter, r *http.Request) {
 	apiError(w, r, http.StatusNotFound, "No such API route.")
 }
 
+// apiMethodNotAllowed answers a route that exists for other methods.
 func apiMethodNotAllowed(allow ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", strings.Join(allow, ", "))

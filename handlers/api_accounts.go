@@ -22,11 +22,14 @@ type apiAccount struct {
 	Poll     *apiPollStatus `json:"poll,omitempty"`
 }
 
+// apiAcctStatus is an account's status as the original showed it:
+// enabled or not, and a message (Enabled, Disabled, or what went wrong).
 type apiAcctStatus struct {
 	Enabled bool   `json:"enabled"`
 	Message string `json:"message"`
 }
 
+// apiPollStatus is how polling the account goes.
 type apiPollStatus struct {
 	LastPolledAt  *time.Time `json:"last_polled_at,omitempty"`
 	LastSuccessAt *time.Time `json:"last_success_at,omitempty"`
@@ -35,6 +38,7 @@ type apiPollStatus struct {
 	ErrorCount    int        `json:"error_count"`
 }
 
+// toAPIAccount is an account as the API shows it.
 func toAPIAccount(a monitoring.Account) apiAccount {
 	msg := "Enabled"
 	switch {
@@ -53,6 +57,8 @@ func toAPIAccount(a monitoring.Account) apiAccount {
 	}
 }
 
+// apiAccountList answers every account with status: the accounts routes
+// answer the whole list, after a change too, as the original did.
 func (h *Handler) apiAccountList(w http.ResponseWriter, r *http.Request, status int) {
 	accts, err := h.store.ListAccounts(r.Context())
 	if err != nil {

@@ -34,6 +34,8 @@ type apiAck struct {
 	EndedBy     string     `json:"ended_by,omitempty"`
 }
 
+// toAPIAck is an acknowledgement as the API shows it, with its account's
+// username.
 func toAPIAck(a monitoring.Ack, username string) apiAck {
 	out := apiAck{
 		ID: a.ID, Username: username, AccountID: a.AccountID, ServerID: a.ServerID, ServerLabel: a.ServerLabel,

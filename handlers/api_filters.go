@@ -22,6 +22,7 @@ type filtersEnvelope struct {
 	Filters []apiFilter `json:"filters"`
 }
 
+// apiFilterList answers every saved filter with status and msg.
 func (h *Handler) apiFilterList(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	fs, err := h.store.ListFilters(r.Context())
 	if err != nil {

@@ -17,11 +17,14 @@ type apiMonitor struct {
 	Values     any    `json:"values"`
 }
 
+// apiServer is a server and its alarms' latest states, in the original's
+// shape.
 type apiServer struct {
 	Entity apiEntity       `json:"entity"`
 	Alarms []apiAlarmState `json:"alarms"`
 }
 
+// apiEntity is a server as Rackspace Cloud Monitoring names it.
 type apiEntity struct {
 	ID      string  `json:"id"`
 	Label   string  `json:"label"`
@@ -29,6 +32,7 @@ type apiEntity struct {
 	URI     *string `json:"uri"`
 }
 
+// apiAlarmState is one alarm's latest state.
 type apiAlarmState struct {
 	State         string   `json:"state"`
 	Status        string   `json:"status"`
@@ -45,17 +49,20 @@ type apiAlarmState struct {
 	NotCountedReason string `json:"not_counted_reason,omitempty"`
 }
 
+// apiRef names something by its id and label.
 type apiRef struct {
 	ID    string `json:"id"`
 	Label string `json:"label"`
 }
 
+// apiCheck is the check an alarm watches.
 type apiCheck struct {
 	ID    string `json:"id"`
 	Label string `json:"label"`
 	Type  string `json:"type"`
 }
 
+// apiSmallServer is a server with counts only (?small).
 type apiSmallServer struct {
 	ServerName string         `json:"server_name"`
 	Hostname   *string        `json:"hostname"`
@@ -63,12 +70,15 @@ type apiSmallServer struct {
 	Status     apiSmallStatus `json:"status"`
 }
 
+// apiSmallStatus counts a server's alarms by state, in the original's
+// words.
 type apiSmallStatus struct {
 	Good    int `json:"good"`
 	Warning int `json:"warning"`
 	Bad     int `json:"bad"`
 }
 
+// toAPIServer is a server as the API shows it.
 func toAPIServer(s *monitoring.Server) apiServer {
 	out := apiServer{Entity: apiEntity{ID: s.ID, Label: s.Label, AgentID: strPtr(s.AgentID)}, Alarms: make([]apiAlarmState, 0, len(s.Alarms))}
 	if s.ServerUUID != "" {
