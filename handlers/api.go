@@ -177,12 +177,13 @@ func (h *Handler) apiIndex(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// apiNotFound and apiMethodNotAllowed keep the envelope for unknown routes.
+// apiNotFound answers an API route that does not exist, in the envelope.
 func apiNotFound(w http.ResponseWriter, r *http.Request) {
 	apiError(w, r, http.StatusNotFound, "No such API route.")
 }
 
-// apiMethodNotAllowed answers a route that exists for other methods.
+// apiMethodNotAllowed answers an API route that exists for other methods,
+// in the envelope.
 func apiMethodNotAllowed(allow ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", strings.Join(allow, ", "))

@@ -20,6 +20,7 @@ const (
 	sessionEpochKey = "epoch"
 )
 
+// ctxKey keys what this package puts in a request's context.
 type ctxKey int
 
 const userCtxKey ctxKey = 1
@@ -109,6 +110,11 @@ func (h *Handler) bearerUser(r *http.Request) string {
 	return u.Username
 }
 
+// unauthorized answers a request that needs a signed-in user, in the way
+// its client can use: the API and /metrics a JSON 401, a wall's own
+// refresh a bare 401 (the page stays as it is), other htmx requests a
+// redirect of the whole page to sign in, a page a redirect to /login, and
+// any other request a 401.
 func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/metrics":
@@ -131,6 +137,8 @@ func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// loginURL is the sign-in page, with next set to where the request was
+// going (for htmx, the page it was made from).
 func loginURL(r *http.Request) string {
 	next := r.URL.RequestURI()
 	if isHTMX(r) {

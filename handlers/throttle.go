@@ -21,6 +21,7 @@ type loginLimiter struct {
 	now   func() time.Time
 }
 
+// failures counts a throttle's failed sign-ins and says when the last was.
 type failures struct {
 	count int
 	last  time.Time
@@ -44,16 +45,18 @@ const (
 	maxLockout       = 5 * time.Minute
 )
 
+// newLoginLimiter is a limiter that has counted nothing yet.
 func newLoginLimiter() *loginLimiter {
 	return &loginLimiter{fails: map[string]*failures{}, now: time.Now}
 }
 
-// pairThrottle and addrThrottle are the counts a sign-in of username from
-// addr is checked against.
+// pairThrottle counts the sign-ins of username from addr. A sign-in is
+// checked against its pair's count and its address's (addrThrottle).
 func pairThrottle(username, addr string) throttle {
 	return throttle{key: "pair:" + addr + "\x00" + strings.ToLower(username), free: pairFreeFailures}
 }
 
+// addrThrottle counts the sign-ins from addr, whatever the username.
 func addrThrottle(addr string) throttle {
 	return throttle{key: "addr:" + addr, free: addrFreeFailures}
 }
