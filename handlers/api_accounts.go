@@ -131,25 +131,24 @@ func (h *Handler) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
 		apiError(w, r, http.StatusBadRequest, "Missing 'username' or 'apikey' field.")
 		return
 	case username != "":
-		a, err := h.store.AccountByUsername(r.Context(), username)
-		match := err == nil
-		if errors.Is(err, monitoring.ErrNotFound) {
-			err = nil
+		notFound := noAccountNamed
+		if key != "" {
+			notFound = "No account with this username and API key."
 		}
-		if match && key != "" {
-			match, err = h.accountKeyIs(r, a.ID, key)
-		}
-		if err != nil {
-			h.apiServerError(w, r, err)
+		a, ok := h.apiAccountNamed(w, r, username, "", notFound)
+		if !ok {
 			return
 		}
-		if !match {
-			msg := "No account with this username."
-			if key != "" {
-				msg = "No account with this username and API key."
+		if key != "" {
+			match, err := h.accountKeyIs(r, a.ID, key)
+			if err != nil {
+				h.apiServerError(w, r, err)
+				return
 			}
-			apiError(w, r, http.StatusNotFound, msg)
-			return
+			if !match {
+				apiError(w, r, http.StatusNotFound, notFound)
+				return
+			}
 		}
 		targets = []monitoring.Account{a}
 	default:
@@ -211,14 +210,30 @@ func (h *Handler) apiAccounts(w http.ResponseWriter, r *http.Request) ([]monitor
 		}
 		return accts, true
 	}
-	a, err := h.store.AccountByUsername(r.Context(), username)
-	if errors.Is(err, monitoring.ErrNotFound) {
-		apiError(w, r, http.StatusNotFound, "No account with this username.")
-		return nil, false
-	}
-	if err != nil {
-		h.apiServerError(w, r, err)
+	a, ok := h.apiAccountNamed(w, r, username, "", noAccountNamed)
+	if !ok {
 		return nil, false
 	}
 	return []monitoring.Account{a}, true
+}
+
+// noAccountNamed is the API's answer to a username that is no account's.
+const noAccountNamed = "No account with this username."
+
+// apiAccountNamed is the account called username. When there is none it
+// answers 404 saying notFound (and naming field, when set); when the
+// lookup fails it answers 500; either way ok is false.
+func (h *Handler) apiAccountNamed(w http.ResponseWriter, r *http.Request, username, field, notFound string) (monitoring.Account, bool) {
+	a, err := h.store.AccountByUsername(r.Context(), username)
+	switch {
+	case errors.Is(err, monitoring.ErrNotFound) && field != "":
+		apiFieldErr(w, r, http.StatusNotFound, field, notFound)
+	case errors.Is(err, monitoring.ErrNotFound):
+		apiError(w, r, http.StatusNotFound, notFound)
+	case err != nil:
+		h.apiServerError(w, r, err)
+	default:
+		return a, true
+	}
+	return a, false
 }

@@ -73,13 +73,8 @@ func (h *Handler) apiListAcks(w http.ResponseWriter, r *http.Request) {
 		q.IncludeEnded, q.Limit = true, maxAPIAcks
 	}
 	if name := qv.Get("username"); name != "" {
-		a, err := h.store.AccountByUsername(r.Context(), name)
-		if errors.Is(err, monitoring.ErrNotFound) {
-			apiFieldErr(w, r, http.StatusNotFound, "username", "No account with this username.")
-			return
-		}
-		if err != nil {
-			h.apiServerError(w, r, err)
+		a, ok := h.apiAccountNamed(w, r, name, "username", noAccountNamed)
+		if !ok {
 			return
 		}
 		q.AccountID = a.ID
@@ -119,7 +114,10 @@ func (h *Handler) apiCreateAck(w http.ResponseWriter, r *http.Request) {
 	username, accountID := strings.TrimSpace(p["username"]), strings.TrimSpace(p["account_id"])
 	switch {
 	case username != "":
-		acct, err = h.store.AccountByUsername(r.Context(), username)
+		var ok bool
+		if acct, ok = h.apiAccountNamed(w, r, username, "username", "No such account."); !ok {
+			return
+		}
 	case accountID != "":
 		id, perr := strconv.ParseInt(accountID, 10, 64)
 		if perr != nil || id <= 0 {
@@ -127,20 +125,16 @@ func (h *Handler) apiCreateAck(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		acct, err = h.store.Account(r.Context(), id)
+		if errors.Is(err, monitoring.ErrNotFound) {
+			apiFieldErr(w, r, http.StatusNotFound, "account_id", "No such account.")
+			return
+		}
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
 	default:
 		apiFieldErr(w, r, http.StatusBadRequest, "username", "Missing 'username' or 'account_id' field.")
-		return
-	}
-	if errors.Is(err, monitoring.ErrNotFound) {
-		field := "username"
-		if username == "" {
-			field = "account_id"
-		}
-		apiFieldErr(w, r, http.StatusNotFound, field, "No such account.")
-		return
-	}
-	if err != nil {
-		h.apiServerError(w, r, err)
 		return
 	}
 	in := monitoring.AckInput{AccountID: acct.ID, ServerID: first(p, "server_id", "server"), AlarmID: first(p, "alarm_id", "alarm"),

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -160,13 +159,8 @@ func (h *Handler) apiMonitors(w http.ResponseWriter, r *http.Request) {
 
 // apiServerDetail: GET /api/v1/monitors/{username}/{serverId}.
 func (h *Handler) apiServerDetail(w http.ResponseWriter, r *http.Request) {
-	a, err := h.store.AccountByUsername(r.Context(), r.PathValue("username"))
-	if errors.Is(err, monitoring.ErrNotFound) {
-		apiError(w, r, http.StatusNotFound, "No account with this username.")
-		return
-	}
-	if err != nil {
-		h.apiServerError(w, r, err)
+	a, ok := h.apiAccountNamed(w, r, r.PathValue("username"), "", noAccountNamed)
+	if !ok {
 		return
 	}
 	id := r.PathValue("server")

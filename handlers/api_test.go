@@ -202,6 +202,40 @@ func TestAPIErrorsUseTheEnvelope(t *testing.T) {
 	}
 }
 
+func TestEveryAPIRouteAnswersAnUnknownUsernameWithA404(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 1, Alarms: 1})
+	c := a.signedIn()
+	srvID := a.fake.Entities("prod")[0].ID
+	ack := `{"username":"nobody","server_id":"` + srvID + `","note":"n","expiry":"1h"}`
+	tests := []struct {
+		name, method, path string
+		body               any
+		says, field        string
+	}{
+		{"monitors of one account", "GET", "/api/v1/monitors/nobody", nil, "No account with this username.", ""},
+		{"one server", "GET", "/api/v1/monitors/nobody/" + srvID, nil, "No account with this username.", ""},
+		{"the auth check of one account", "GET", "/api/v1/auth/nobody", nil, "No account with this username.", ""},
+		{"events of one account", "GET", "/api/v1/events?account=nobody", nil, "No account with this username.", ""},
+		{"acknowledgements of one account", "GET", "/api/v1/acks?username=nobody", nil, "No account with this username.", "username"},
+		{"an acknowledgement", "POST", "/api/v1/acks", ack, "No such account.", "username"},
+		{"removing an account", "DELETE", "/api/v1/accounts", url.Values{"username": {"nobody"}}, "No account with this username.", ""},
+		{"removing an account by username and key", "DELETE", "/api/v1/accounts", url.Values{"username": {"nobody"}, "apikey": {"k"}},
+			"No account with this username and API key.", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := a.do(c, tt.method, tt.path, tt.body, nil)
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("status %d, want 404", resp.StatusCode)
+			}
+			env := decode[map[string]string](t, resp)
+			if env["response"] != "error" || env["message"] != tt.says || env["field"] != tt.field {
+				t.Errorf("body %v, want the error %q naming field %q", env, tt.says, tt.field)
+			}
+		})
+	}
+}
+
 func TestSectionSummaryCountsServersByWorstState(t *testing.T) {
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 40, Alarms: 6, WarningShare: 0.1, CriticalShare: 0.1})
 	doc, err := goquery.NewDocumentFromReader(a.do(a.signedIn(), "GET", "/", nil, nil).Body)
