@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -56,9 +57,34 @@ func (h *Handler) apiServerError(w http.ResponseWriter, r *http.Request, err err
 	apiError(w, r, http.StatusInternalServerError, "Internal error; it has been logged.")
 }
 
-// apiParams reads a form or JSON body (size-limited) into a flat map of
-// strings.
-func apiParams(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
+// apiParams reads a route's parameters from a form or JSON body
+// (size-limited): fields, the names the route reads, each as a string. A
+// JSON string, number or boolean is taken as its text and null as absent;
+// any other value of a field the route reads is refused, naming that field
+// (the first such in the body), while fields the route does not read are
+// ignored whatever they hold. When the body cannot be read it answers 400
+// and returns false.
+func apiParams(w http.ResponseWriter, r *http.Request, fields ...string) (map[string]string, bool) {
+	p, err := readAPIParams(w, r, fields)
+	var pe *paramError
+	switch {
+	case errors.As(err, &pe):
+		apiFieldErr(w, r, http.StatusBadRequest, pe.field, pe.msg)
+		return nil, false
+	case err != nil:
+		apiError(w, r, http.StatusBadRequest, err.Error())
+		return nil, false
+	}
+	return p, true
+}
+
+// paramError is a parameter that cannot be read: field names it.
+type paramError struct{ field, msg string }
+
+func (e *paramError) Error() string { return e.msg }
+
+// readAPIParams reads the parameters apiParams answers.
+func readAPIParams(w http.ResponseWriter, r *http.Request, fields []string) (map[string]string, error) {
 	out := map[string]string{}
 	r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -69,11 +95,19 @@ func apiParams(w http.ResponseWriter, r *http.Request) (map[string]string, error
 			return nil, errors.New("request body too large or unreadable")
 		}
 		if len(strings.TrimSpace(string(data))) > 0 {
-			var raw map[string]any
-			if err := json.Unmarshal(data, &raw); err != nil {
+			names, values, err := jsonMembers(data)
+			if err != nil {
 				return nil, fmt.Errorf("malformed JSON body: %s", jsonProblem(err))
 			}
-			for k, v := range raw {
+			for _, k := range names {
+				if !slices.Contains(fields, k) {
+					continue
+				}
+				notString := &paramError{field: k, msg: fmt.Sprintf("field %q must be a string", k)}
+				var v any
+				if err := json.Unmarshal(values[k], &v); err != nil {
+					return nil, notString // such as a number too large for a float64
+				}
 				switch v := v.(type) {
 				case string:
 					out[k] = v
@@ -81,7 +115,7 @@ func apiParams(w http.ResponseWriter, r *http.Request) (map[string]string, error
 				case bool, float64:
 					out[k] = fmt.Sprint(v)
 				default:
-					return nil, fmt.Errorf("field %q must be a string", k)
+					return nil, notString
 				}
 			}
 		}
@@ -89,8 +123,10 @@ func apiParams(w http.ResponseWriter, r *http.Request) (map[string]string, error
 		if err := r.ParseMultipartForm(maxAPIBody); err != nil {
 			return nil, errors.New("request body too large or not a form")
 		}
-		for k := range r.PostForm {
-			out[k] = r.PostForm.Get(k)
+		for _, k := range fields {
+			if r.PostForm.Has(k) {
+				out[k] = r.PostForm.Get(k)
+			}
 		}
 	default:
 		// Read the body ourselves: ParseForm ignores the body of a DELETE,
@@ -103,20 +139,52 @@ func apiParams(w http.ResponseWriter, r *http.Request) (map[string]string, error
 		if err != nil {
 			return nil, errors.New("request body is not a form (use application/x-www-form-urlencoded or JSON)")
 		}
-		for k := range vals {
-			out[k] = vals.Get(k)
+		for _, k := range fields {
+			if vals.Has(k) {
+				out[k] = vals.Get(k)
+			}
 		}
 	}
 	// DELETE may name its target in the query (?username=…); nothing else
 	// is read from the URL, so an API key never lands in an access log.
 	if r.Method == http.MethodDelete {
-		for k, v := range r.URL.Query() {
-			if _, ok := out[k]; !ok && len(v) > 0 && k != "apikey" {
-				out[k] = v[0]
+		q := r.URL.Query()
+		for _, k := range fields {
+			if _, ok := out[k]; !ok && q.Has(k) && k != "apikey" {
+				out[k] = q.Get(k)
 			}
 		}
 	}
 	return out, nil
+}
+
+// jsonMembers reads a JSON object: its members' names in the order the
+// body gives them, and their values. A name given twice keeps its last
+// value, as json.Unmarshal does; a body that is not an object is an error.
+func jsonMembers(data []byte) ([]string, map[string]json.RawMessage, error) {
+	var values map[string]json.RawMessage
+	if err := json.Unmarshal(data, &values); err != nil {
+		return nil, nil, err
+	}
+	names, seen := make([]string, 0, len(values)), make(map[string]bool, len(values))
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, values, nil // null: no members
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, nil, err
+		}
+		if name := tok.(string); !seen[name] {
+			names, seen[name] = append(names, name), true
+		}
+	}
+	return names, values, nil
 }
 
 // jsonProblem says what is wrong with a body that is not a JSON object,

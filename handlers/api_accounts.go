@@ -79,12 +79,11 @@ func (h *Handler) apiListAccounts(w http.ResponseWriter, r *http.Request) {
 
 // apiAddAccount: POST /api/v1/accounts with username, apikey, alias.
 func (h *Handler) apiAddAccount(w http.ResponseWriter, r *http.Request) {
-	p, err := apiParams(w, r)
-	if err != nil {
-		apiError(w, r, http.StatusBadRequest, err.Error())
+	p, ok := apiParams(w, r, "username", "apikey", "alias")
+	if !ok {
 		return
 	}
-	_, err = h.addAccount(r.Context(), AccountInput{Username: p["username"], APIKey: p["apikey"], Alias: p["alias"]})
+	_, err := h.addAccount(r.Context(), AccountInput{Username: p["username"], APIKey: p["apikey"], Alias: p["alias"]})
 	var ae *addAccountError
 	if errors.As(err, &ae) {
 		msg := ae.Message
@@ -119,9 +118,8 @@ func (h *Handler) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
 		apiError(w, r, http.StatusBadRequest, "Send 'apikey' in the request body, never in the URL.")
 		return
 	}
-	p, err := apiParams(w, r)
-	if err != nil {
-		apiError(w, r, http.StatusBadRequest, err.Error())
+	p, ok := apiParams(w, r, "username", "apikey")
+	if !ok {
 		return
 	}
 	username, key := strings.TrimSpace(p["username"]), strings.TrimSpace(p["apikey"])

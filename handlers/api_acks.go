@@ -105,22 +105,20 @@ func (h *Handler) apiListAcks(w http.ResponseWriter, r *http.Request) {
 // field: 400 for bad input, 404 for an unknown account, server or alarm,
 // 409 for one that is OK, not counted, or acknowledged already.
 func (h *Handler) apiCreateAck(w http.ResponseWriter, r *http.Request) {
-	p, err := apiParams(w, r)
-	if err != nil {
-		apiError(w, r, http.StatusBadRequest, err.Error())
+	p, ok := apiParams(w, r, "username", "account_id", "server_id", "server", "alarm_id", "alarm", "note", "expiry")
+	if !ok {
 		return
 	}
 	var acct monitoring.Account
 	username, accountID := strings.TrimSpace(p["username"]), strings.TrimSpace(p["account_id"])
 	switch {
 	case username != "":
-		var ok bool
 		if acct, ok = h.apiAccountNamed(w, r, username, "username", "No such account."); !ok {
 			return
 		}
 	case accountID != "":
-		id, perr := strconv.ParseInt(accountID, 10, 64)
-		if perr != nil || id <= 0 {
+		id, err := strconv.ParseInt(accountID, 10, 64)
+		if err != nil || id <= 0 {
 			apiFieldErr(w, r, http.StatusBadRequest, "account_id", "'account_id' must be an account's id, a positive whole number.")
 			return
 		}
@@ -199,9 +197,8 @@ func first(p map[string]string, names ...string) string {
 // force, and answers it as it ended. 404 for an unknown id or one that has
 // ended already.
 func (h *Handler) apiDeleteAck(w http.ResponseWriter, r *http.Request) {
-	p, err := apiParams(w, r)
-	if err != nil {
-		apiError(w, r, http.StatusBadRequest, err.Error())
+	p, ok := apiParams(w, r, "id")
+	if !ok {
 		return
 	}
 	raw := strings.TrimSpace(p["id"])

@@ -52,9 +52,8 @@ func (h *Handler) apiListFilters(w http.ResponseWriter, r *http.Request) {
 // under any name will do (the original had no names). Only the same name
 // with another text is a conflict.
 func (h *Handler) apiAddFilter(w http.ResponseWriter, r *http.Request) {
-	p, err := apiParams(w, r)
-	if err != nil {
-		apiError(w, r, http.StatusBadRequest, err.Error())
+	p, ok := apiParams(w, r, "filter", "name")
+	if !ok {
 		return
 	}
 	name := p["name"]
@@ -140,9 +139,8 @@ func sameFilterName(a, b string) bool {
 
 // apiDeleteFilter: DELETE /api/v1/filters with filter (its text or its name).
 func (h *Handler) apiDeleteFilter(w http.ResponseWriter, r *http.Request) {
-	p, err := apiParams(w, r)
-	if err != nil {
-		apiError(w, r, http.StatusBadRequest, err.Error())
+	p, ok := apiParams(w, r, "filter")
+	if !ok {
 		return
 	}
 	target := strings.TrimSpace(p["filter"])
