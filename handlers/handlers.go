@@ -179,6 +179,16 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, what string) 
 	h.render(w, r, http.StatusNotFound, views.ErrorPage(h.layout(r, "Not found", ""), http.StatusNotFound, what))
 }
 
+// methodNotAllowed renders the 405 page for an address that takes only the
+// methods in allow.
+func (h *Handler) methodNotAllowed(allow ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		h.render(w, r, http.StatusMethodNotAllowed, views.ErrorPage(h.layout(r, "Method not allowed", ""), http.StatusMethodNotAllowed,
+			"This address does not take a "+r.Method+" request."))
+	}
+}
+
 // layout gathers what the page shell needs: navigation and saved filters,
 // from the wall's read model. Someone who may not see the wall (not signed
 // in, on a dashboard that is not public) gets the bare shell: the account
