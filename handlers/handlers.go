@@ -227,20 +227,6 @@ func (h *Handler) build() string { return h.buildID() }
 // isHTMX reports an htmx request (a fragment is wanted).
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
 
-// maxFormBody caps every HTML form post.
-const maxFormBody = 64 << 10
-
-// parseForm reads a size-limited form body; on failure it answers 400 and
-// returns false.
-func parseForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "The form could not be read (too large or malformed).", http.StatusBadRequest)
-		return false
-	}
-	return true
-}
-
 // seeOther redirects after a POST.
 func seeOther(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)

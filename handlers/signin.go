@@ -27,12 +27,16 @@ func (h *Handler) bareLayout(r *http.Request, title string) views.Layout {
 
 // login checks the password, renews the session token and signs in.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
-	if !parseForm(w, r) {
-		return
-	}
+	unread := readForm(w, r)
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
 	form := views.LoginForm{Username: username, Next: safeNext(r.PostForm.Get("next"))}
+	if unread != nil {
+		// Nothing to check or count.
+		form.Message = unread.message
+		h.render(w, r, unread.status, views.LoginView(h.bareLayout(r, "Sign in"), form))
+		return
+	}
 	if p := textProblem("The username", username); p != "" {
 		// No user has such a name: nothing to check or count.
 		form.Errors = map[string]string{"username": p}
@@ -143,11 +147,23 @@ func validatePassword(password, confirm string) map[string]string {
 
 // setup creates the first user and signs them in.
 func (h *Handler) setup(w http.ResponseWriter, r *http.Request) {
-	if !parseForm(w, r) {
-		return
-	}
+	unread := readForm(w, r)
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
+	if unread != nil {
+		n, err := h.store.CountUsers(r.Context())
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		if n > 0 {
+			h.notFound(w, r, "Setup is done: sign in instead.")
+			return
+		}
+		form := views.LoginForm{Username: username, Message: unread.message}
+		h.render(w, r, unread.status, views.SetupView(h.bareLayout(r, "Set up"), form))
+		return
+	}
 	form := views.LoginForm{Username: username, Errors: validateNewUser(username, password, r.PostForm.Get("confirm"))}
 	if len(form.Errors) > 0 {
 		h.render(w, r, http.StatusUnprocessableEntity, views.SetupView(h.bareLayout(r, "Set up"), form))
