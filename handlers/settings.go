@@ -27,7 +27,7 @@ func flashFrom(r *http.Request) string {
 	case "saved":
 		return "Account saved."
 	case "removed":
-		return "Account removed."
+		return "Account removed, with its history and acknowledgements."
 	case "filter-removed":
 		return "Filter deleted."
 	case "link-revoked":
