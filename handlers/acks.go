@@ -25,9 +25,7 @@ func checkAck(in monitoring.AckInput, errs map[string]string) {
 // form). A refusal shows the page again with the message beside the field
 // and what was typed kept.
 func (h *Handler) createAck(w http.ResponseWriter, r *http.Request) {
-	if !parseForm(w, r) {
-		return
-	}
+	unread := readForm(w, r)
 	notFound := func(what string) { h.notFound(w, r, what) }
 	id, ok := pathID(r, "id")
 	serverID := r.PathValue("server")
@@ -39,10 +37,13 @@ func (h *Handler) createAck(w http.ResponseWriter, r *http.Request) {
 	form := views.AckForm{Alarm: r.PostForm.Get("alarm"), Note: r.PostForm.Get("note"), Expiry: r.PostForm.Get("expiry"),
 		Errors: map[string]string{}}
 	in := monitoring.AckInput{AccountID: id, ServerID: serverID, AlarmID: form.Alarm, Note: form.Note, Expiry: form.Expiry, By: user}
-	if checkAck(in, form.Errors); form.Errors["alarm"] != "" {
+	status := http.StatusUnprocessableEntity
+	if unread != nil {
+		form.Message, status = unread.message, unread.status
+	} else if checkAck(in, form.Errors); form.Errors["alarm"] != "" {
 		form.Alarm = "" // not worth showing back
 	}
-	if len(form.Errors) == 0 {
+	if unread == nil && len(form.Errors) == 0 {
 		_, err := h.store.CreateAck(r.Context(), in)
 		var ae *monitoring.AckError
 		switch {
@@ -69,7 +70,7 @@ func (h *Handler) createAck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sp.Acks.Form = form
-	h.render(w, r, http.StatusUnprocessableEntity, views.ServerView(h.serverLayout(m, sp, user), sp))
+	h.render(w, r, status, views.ServerView(h.serverLayout(m, sp, user), sp))
 }
 
 // deleteAck removes an acknowledgement (the server page's Remove button)

@@ -403,7 +403,7 @@ func TestAcknowledgementsAPIErrors(t *testing.T) {
 		{"no expiry", with(map[string]string{"expiry": "-"}), 400, "expiry", "Choose when"},
 		{"an expiry out of range", with(map[string]string{"expiry": "0"}), 400, "expiry", "Choose when"},
 		{"a body that is not JSON", `{"username":`, 400, "", "malformed JSON"},
-		{"a field that is not a string", `{"username":["acks"]}`, 400, "", "must be a string"},
+		{"a field that is not a string", `{"username":["acks"]}`, 400, "username", "must be a string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,6 +34,8 @@ type apiAck struct {
 	EndedBy     string     `json:"ended_by,omitempty"`
 }
 
+// toAPIAck is an acknowledgement as the API shows it, with its account's
+// username.
 func toAPIAck(a monitoring.Ack, username string) apiAck {
 	out := apiAck{
 		ID: a.ID, Username: username, AccountID: a.AccountID, ServerID: a.ServerID, ServerLabel: a.ServerLabel,
@@ -44,16 +46,6 @@ func toAPIAck(a monitoring.Ack, username string) apiAck {
 		out.AlarmID, out.AlarmLabel = &a.AlarmID, &a.AlarmLabel
 	}
 	return out
-}
-
-// apiFieldError is an error about one field of the request.
-type apiFieldError struct {
-	envelope
-	Field string `json:"field"`
-}
-
-func apiFieldErr(w http.ResponseWriter, r *http.Request, status int, field, msg string) {
-	writeJSON(w, r, status, apiFieldError{envelope: envelope{Response: "error", Message: msg}, Field: field})
 }
 
 // apiUsernames maps account ids to usernames.
@@ -81,13 +73,8 @@ func (h *Handler) apiListAcks(w http.ResponseWriter, r *http.Request) {
 		q.IncludeEnded, q.Limit = true, maxAPIAcks
 	}
 	if name := qv.Get("username"); name != "" {
-		a, err := h.store.AccountByUsername(r.Context(), name)
-		if errors.Is(err, monitoring.ErrNotFound) {
-			apiFieldErr(w, r, http.StatusNotFound, "username", "No account with this username.")
-			return
-		}
-		if err != nil {
-			h.apiServerError(w, r, err)
+		a, ok := h.apiAccountNamed(w, r, name, "username", noAccountNamed)
+		if !ok {
 			return
 		}
 		q.AccountID = a.ID
@@ -118,37 +105,34 @@ func (h *Handler) apiListAcks(w http.ResponseWriter, r *http.Request) {
 // field: 400 for bad input, 404 for an unknown account, server or alarm,
 // 409 for one that is OK, not counted, or acknowledged already.
 func (h *Handler) apiCreateAck(w http.ResponseWriter, r *http.Request) {
-	p, err := apiParams(w, r)
-	if err != nil {
-		apiError(w, r, http.StatusBadRequest, err.Error())
+	p, ok := apiParams(w, r, "username", "account_id", "server_id", "server", "alarm_id", "alarm", "note", "expiry")
+	if !ok {
 		return
 	}
 	var acct monitoring.Account
 	username, accountID := strings.TrimSpace(p["username"]), strings.TrimSpace(p["account_id"])
 	switch {
 	case username != "":
-		acct, err = h.store.AccountByUsername(r.Context(), username)
+		if acct, ok = h.apiAccountNamed(w, r, username, "username", "No such account."); !ok {
+			return
+		}
 	case accountID != "":
-		id, perr := strconv.ParseInt(accountID, 10, 64)
-		if perr != nil || id <= 0 {
+		id, err := strconv.ParseInt(accountID, 10, 64)
+		if err != nil || id <= 0 {
 			apiFieldErr(w, r, http.StatusBadRequest, "account_id", "'account_id' must be an account's id, a positive whole number.")
 			return
 		}
 		acct, err = h.store.Account(r.Context(), id)
+		if errors.Is(err, monitoring.ErrNotFound) {
+			apiFieldErr(w, r, http.StatusNotFound, "account_id", "No such account.")
+			return
+		}
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
 	default:
 		apiFieldErr(w, r, http.StatusBadRequest, "username", "Missing 'username' or 'account_id' field.")
-		return
-	}
-	if errors.Is(err, monitoring.ErrNotFound) {
-		field := "username"
-		if username == "" {
-			field = "account_id"
-		}
-		apiFieldErr(w, r, http.StatusNotFound, field, "No such account.")
-		return
-	}
-	if err != nil {
-		h.apiServerError(w, r, err)
 		return
 	}
 	in := monitoring.AckInput{AccountID: acct.ID, ServerID: first(p, "server_id", "server"), AlarmID: first(p, "alarm_id", "alarm"),
@@ -213,9 +197,8 @@ func first(p map[string]string, names ...string) string {
 // force, and answers it as it ended. 404 for an unknown id or one that has
 // ended already.
 func (h *Handler) apiDeleteAck(w http.ResponseWriter, r *http.Request) {
-	p, err := apiParams(w, r)
-	if err != nil {
-		apiError(w, r, http.StatusBadRequest, err.Error())
+	p, ok := apiParams(w, r, "id")
+	if !ok {
 		return
 	}
 	raw := strings.TrimSpace(p["id"])

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -70,13 +69,8 @@ func (h *Handler) apiEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	names := map[int64]string{} // account usernames by id
 	if params.Has("account") {
-		a, err := h.store.AccountByUsername(r.Context(), params.Get("account"))
-		if errors.Is(err, monitoring.ErrNotFound) {
-			apiError(w, r, http.StatusNotFound, "No account with this username.")
-			return
-		}
-		if err != nil {
-			h.apiServerError(w, r, err)
+		a, ok := h.apiAccountNamed(w, r, params.Get("account"), "", noAccountNamed)
+		if !ok {
 			return
 		}
 		q.AccountID, names[a.ID] = a.ID, a.Username

@@ -202,6 +202,77 @@ func TestAPIErrorsUseTheEnvelope(t *testing.T) {
 	}
 }
 
+func TestAWrongTypedFieldIsTheOneNamed(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 1, Alarms: 1})
+	c := a.signedIn()
+	srvID := a.fake.Entities("prod")[0].ID
+	tests := []struct {
+		name, method, path, body, field string
+	}{
+		{"a field the route does not read is not the one named", "POST", "/api/v1/acks",
+			`{"username":"prod","server_id":"` + srvID + `","filter":{"q":"web"},"alarm_id":["a","b"],"note":"n","expiry":"1h"}`, "alarm_id"},
+		{"of two wrong fields, the first in the body is named", "POST", "/api/v1/acks",
+			`{"username":"prod","server_id":"` + srvID + `","note":{"text":"n"},"alarm_id":["a"],"expiry":"1h"}`, "note"},
+		{"the other way round, the other", "POST", "/api/v1/acks",
+			`{"username":"prod","server_id":"` + srvID + `","alarm_id":["a"],"note":{"text":"n"},"expiry":"1h"}`, "alarm_id"},
+		{"removing an acknowledgement", "DELETE", "/api/v1/acks", `{"extra":[1],"id":[1]}`, "id"},
+		{"adding an account", "POST", "/api/v1/accounts", `{"meta":{},"username":"new","apikey":["k"],"alias":"A"}`, "apikey"},
+		{"removing an account", "DELETE", "/api/v1/accounts", `{"tags":[],"username":{"name":"prod"}}`, "username"},
+		{"saving a filter", "POST", "/api/v1/filters", `{"filters":["x"],"name":"Web","filter":{"q":"web"}}`, "filter"},
+		{"removing a filter", "DELETE", "/api/v1/filters", `{"name":["x"],"filter":["web"]}`, "filter"},
+		{"a number too large to read", "POST", "/api/v1/filters", `{"meta":{"n":1e999},"name":"Web","filter":1e400}`, "filter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := fmt.Sprintf("field %q must be a string", tt.field)
+			for range 20 { // a map's order changes from run to run
+				resp := a.do(c, tt.method, tt.path, tt.body, nil)
+				env := decode[map[string]string](t, resp)
+				if resp.StatusCode != http.StatusBadRequest || env["response"] != "error" || env["message"] != want || env["field"] != tt.field {
+					t.Fatalf("status %d, %v; want 400 saying %q and naming field %q", resp.StatusCode, env, want, tt.field)
+				}
+			}
+		})
+	}
+	if accts, _ := a.store.ListAccounts(context.Background()); len(accts) != 1 {
+		t.Errorf("accounts: %+v", accts)
+	}
+}
+
+func TestEveryAPIRouteAnswersAnUnknownUsernameWithA404(t *testing.T) {
+	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 1, Alarms: 1})
+	c := a.signedIn()
+	srvID := a.fake.Entities("prod")[0].ID
+	ack := `{"username":"nobody","server_id":"` + srvID + `","note":"n","expiry":"1h"}`
+	tests := []struct {
+		name, method, path string
+		body               any
+		says, field        string
+	}{
+		{"monitors of one account", "GET", "/api/v1/monitors/nobody", nil, "No account with this username.", ""},
+		{"one server", "GET", "/api/v1/monitors/nobody/" + srvID, nil, "No account with this username.", ""},
+		{"the auth check of one account", "GET", "/api/v1/auth/nobody", nil, "No account with this username.", ""},
+		{"events of one account", "GET", "/api/v1/events?account=nobody", nil, "No account with this username.", ""},
+		{"acknowledgements of one account", "GET", "/api/v1/acks?username=nobody", nil, "No account with this username.", "username"},
+		{"an acknowledgement", "POST", "/api/v1/acks", ack, "No such account.", "username"},
+		{"removing an account", "DELETE", "/api/v1/accounts", url.Values{"username": {"nobody"}}, "No account with this username.", ""},
+		{"removing an account by username and key", "DELETE", "/api/v1/accounts", url.Values{"username": {"nobody"}, "apikey": {"k"}},
+			"No account with this username and API key.", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := a.do(c, tt.method, tt.path, tt.body, nil)
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("status %d, want 404", resp.StatusCode)
+			}
+			env := decode[map[string]string](t, resp)
+			if env["response"] != "error" || env["message"] != tt.says || env["field"] != tt.field {
+				t.Errorf("body %v, want the error %q naming field %q", env, tt.says, tt.field)
+			}
+		})
+	}
+}
+
 func TestSectionSummaryCountsServersByWorstState(t *testing.T) {
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 40, Alarms: 6, WarningShare: 0.1, CriticalShare: 0.1})
 	doc, err := goquery.NewDocumentFromReader(a.do(a.signedIn(), "GET", "/", nil, nil).Body)

@@ -36,10 +36,12 @@ func validateFilter(name, query string) (string, string, string) {
 // createFilter saves the current query under a name (form post from the
 // dashboard toolbar), then shows the dashboard with it.
 func (h *Handler) createFilter(w http.ResponseWriter, r *http.Request) {
-	if !parseForm(w, r) {
-		return
-	}
+	unread := readForm(w, r)
 	name, query, msg := validateFilter(r.PostForm.Get("name"), r.PostForm.Get("query"))
+	status := http.StatusUnprocessableEntity
+	if unread != nil {
+		msg, status = unread.message, unread.status
+	}
 	if msg == "" {
 		if _, err := h.store.CreateFilter(r.Context(), name, query); errors.Is(err, monitoring.ErrDuplicate) {
 			msg = "A saved filter is already called “" + name + "”."
@@ -59,7 +61,7 @@ func (h *Handler) createFilter(w http.ResponseWriter, r *http.Request) {
 		l := h.layout(r, "Dashboard", "dashboard")
 		l.Query = query
 		l.Alert = msg
-		h.render(w, r, http.StatusUnprocessableEntity, views.Dashboard(l, "All accounts", "/", grid))
+		h.render(w, r, status, views.Dashboard(l, "All accounts", "/", grid))
 		return
 	}
 	seeOther(w, r, "/?q="+url.QueryEscape(query))

@@ -172,6 +172,16 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, what string) 
 	h.render(w, r, http.StatusNotFound, views.ErrorPage(h.layout(r, "Not found", ""), http.StatusNotFound, what))
 }
 
+// methodNotAllowed renders the 405 page for an address that takes only the
+// methods in allow.
+func (h *Handler) methodNotAllowed(allow ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		h.render(w, r, http.StatusMethodNotAllowed, views.ErrorPage(h.layout(r, "Method not allowed", ""), http.StatusMethodNotAllowed,
+			"This address does not take a "+r.Method+" request."))
+	}
+}
+
 // layout gathers what the page shell needs: navigation and saved filters,
 // from the wall's read model. Someone who may not see the wall (not signed
 // in, on a dashboard that is not public) gets the bare shell: the account
@@ -209,20 +219,6 @@ func (h *Handler) build() string { return h.buildID() }
 
 // isHTMX reports an htmx request (a fragment is wanted).
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
-
-// maxFormBody caps every HTML form post.
-const maxFormBody = 64 << 10
-
-// parseForm reads a size-limited form body; on failure it answers 400 and
-// returns false.
-func parseForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "The form could not be read (too large or malformed).", http.StatusBadRequest)
-		return false
-	}
-	return true
-}
 
 // seeOther redirects after a POST.
 func seeOther(w http.ResponseWriter, r *http.Request, to string) {

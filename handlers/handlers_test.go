@@ -1120,12 +1120,56 @@ func TestRemoveAccountAsksFirst(t *testing.T) {
 	if section(e.page("/"), a.ID).Length() != 0 {
 		t.Error("the removed account is still on the dashboard")
 	}
-	if !strings.Contains(e.page("/settings?done=removed").Find(".flash").Text(), "Account removed.") {
-		t.Error("no removal flash")
+	if got := e.page("/settings?done=removed").Find(".flash").Text(); got != "Account removed, with its history and acknowledgements." {
+		t.Errorf("removal flash %q", got)
 	}
 	wantStatus(t, e.get("/accounts/"+idStr(a.ID)), http.StatusNotFound)
 	wantStatus(t, e.get(path), http.StatusNotFound)
 	wantStatus(t, e.post(path, nil), http.StatusNotFound)
+}
+
+func TestRemovingAnAccountSaysItsHistoryAndAcknowledgementsGoToo(t *testing.T) {
+	a := newAckEnv(t)
+	e := a.testEnv
+	if _, err := e.store.CreateAck(e.ctx, monitoring.AckInput{AccountID: a.acct.ID, ServerID: a.problem, AlarmID: a.problemAlarm,
+		Note: "on it", Expiry: "1h", By: testUser}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.fake.SetState(a.acct.Username, a.problem, a.problemAlarm, "OK"); err != nil {
+		t.Fatal(err)
+	}
+	e.poll(a.acct.ID) // a recovery: a change on the timeline, and the acknowledgement ends
+	history := func() int {
+		t.Helper()
+		evs, _, err := e.store.Events(e.ctx, monitoring.EventQuery{AccountID: a.acct.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+	acks := func() int {
+		t.Helper()
+		acks, err := e.store.Acks(e.ctx, monitoring.AckQuery{AccountID: a.acct.ID, IncludeEnded: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(acks)
+	}
+	if history() == 0 || acks() == 0 {
+		t.Fatalf("the account has %d changes and %d acknowledgements before it is removed, want some of each", history(), acks())
+	}
+
+	path := "/settings/accounts/" + idStr(a.acct.ID) + "/delete"
+	says := strings.Join(strings.Fields(e.page(path).Find("main section").Text()), " ")
+	for _, what := range []string{"its history of changes", "its acknowledgements", "cannot be undone"} {
+		if !strings.Contains(says, what) {
+			t.Errorf("the confirmation does not say %q:\n%s", what, says)
+		}
+	}
+	wantRedirect(t, e.post(path, nil), "/settings?done=removed")
+	if n, m := history(), acks(); n != 0 || m != 0 {
+		t.Errorf("after the removal %d changes and %d acknowledgements are left: the confirmation said they go", n, m)
+	}
 }
 
 func TestSavedFilters(t *testing.T) {

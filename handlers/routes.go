@@ -13,7 +13,7 @@ import (
 // headers, then, for everything but static files and the health check,
 // sessions, first-run setup and metrics.
 func (h *Handler) Routes() http.Handler {
-	mux := http.NewServeMux()
+	mux, top := http.NewServeMux(), http.NewServeMux()
 	ro := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(readOnly, f) }
 	in := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(signedIn, f) }
 	anyone := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(open, f) }
@@ -63,31 +63,24 @@ func (h *Handler) Routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/accounts", in(h.apiListAccounts))
 	mux.HandleFunc("POST /api/v1/accounts", in(h.apiAddAccount))
 	mux.HandleFunc("DELETE /api/v1/accounts", in(h.apiDeleteAccount))
-	mux.HandleFunc("/api/v1/accounts", in(apiMethodNotAllowed("GET", "POST", "DELETE")))
 	mux.HandleFunc("GET /api/v1/auth", in(h.apiAuth))
 	mux.HandleFunc("GET /api/v1/auth/{username}", in(h.apiAuth))
-	mux.HandleFunc("/api/v1/auth", in(apiMethodNotAllowed("GET")))
-	mux.HandleFunc("/api/v1/auth/{username}", in(apiMethodNotAllowed("GET")))
 	mux.HandleFunc("GET /api/v1/monitors", in(h.apiMonitors))
 	mux.HandleFunc("GET /api/v1/monitors/{username}", in(h.apiMonitors))
 	mux.HandleFunc("GET /api/v1/monitors/{username}/{server}", in(h.apiServerDetail))
-	mux.HandleFunc("/api/v1/monitors", in(apiMethodNotAllowed("GET")))
-	mux.HandleFunc("/api/v1/monitors/", in(apiMethodNotAllowed("GET")))
 	mux.HandleFunc("GET /api/v1/filters", in(h.apiListFilters))
 	mux.HandleFunc("POST /api/v1/filters", in(h.apiAddFilter))
 	mux.HandleFunc("DELETE /api/v1/filters", in(h.apiDeleteFilter))
-	mux.HandleFunc("/api/v1/filters", in(apiMethodNotAllowed("GET", "POST", "DELETE")))
 	mux.HandleFunc("GET /api/v1/events", in(h.apiEvents))
-	mux.HandleFunc("/api/v1/events", in(apiMethodNotAllowed("GET")))
 	mux.HandleFunc("GET /api/v1/acks", in(h.apiListAcks))
 	mux.HandleFunc("POST /api/v1/acks", in(h.apiCreateAck))
 	mux.HandleFunc("DELETE /api/v1/acks", in(h.apiDeleteAck))
-	mux.HandleFunc("/api/v1/acks", in(apiMethodNotAllowed("GET", "POST", "DELETE")))
-	mux.HandleFunc("/api/", in(apiNotFound))
 
-	mux.HandleFunc("/", ro(func(w http.ResponseWriter, r *http.Request) {
-		h.notFound(w, r, "There is no page at this address.")
-	}))
+	// Whatever no route above takes: a 405 naming the methods that the
+	// address does take, or a 404 when it takes none.
+	routed := []*http.ServeMux{top, mux}
+	mux.HandleFunc("/api/", in(noRoute(routed, apiNotFound, apiMethodNotAllowed)))
+	mux.HandleFunc("/", ro(noRoute(routed, h.noPage, h.methodNotAllowed)))
 
 	var app http.Handler = mux
 	if h.opts.Metrics != nil {
@@ -98,11 +91,47 @@ func (h *Handler) Routes() http.Handler {
 
 	// Static files and the health check need no session, no user and no
 	// database: they skip that part of the stack.
-	top := http.NewServeMux()
 	top.HandleFunc("GET /healthz", h.healthz)
 	top.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
 	top.Handle("/", app)
 	return http.NewCrossOriginProtection().Handler(h.securityHeaders(top))
+}
+
+// noRoute answers a request that no route of muxes takes: with notAllowed
+// when routes take its address for other methods, else with notFound.
+// Routes without a method (such as this one, "/") take nothing.
+func noRoute(muxes []*http.ServeMux, notFound http.HandlerFunc, notAllowed func(allow ...string) http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(r, muxes); len(allow) > 0 {
+			notAllowed(allow...)(w, r)
+			return
+		}
+		notFound(w, r)
+	}
+}
+
+// noPage answers an address that is no page.
+func (h *Handler) noPage(w http.ResponseWriter, r *http.Request) {
+	h.notFound(w, r, "There is no page at this address.")
+}
+
+// allowedMethods lists the methods for which a route of muxes takes r's
+// address, in the order of an Allow header.
+func allowedMethods(r *http.Request, muxes []*http.ServeMux) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := *r
+		probe.Method = m
+		for _, mux := range muxes {
+			// A route's pattern starts with its method ("GET /wall", which
+			// takes HEAD too); a fallback's, such as "/", has none.
+			if _, pattern := mux.Handler(&probe); strings.Contains(pattern, " ") {
+				allow = append(allow, m)
+				break
+			}
+		}
+	}
+	return allow
 }
 
 // securityHeaders: a strict CSP (no inline script or style anywhere; htmx is

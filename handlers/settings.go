@@ -27,7 +27,7 @@ func flashFrom(r *http.Request) string {
 	case "saved":
 		return "Account saved."
 	case "removed":
-		return "Account removed."
+		return "Account removed, with its history and acknowledgements."
 	case "filter-removed":
 		return "Filter deleted."
 	case "link-revoked":
@@ -61,7 +61,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 		h.serverError(w, r, err)
 		return
 	}
-	if len(s.Link.Errors) == 0 { // a fresh form, not one being shown again
+	if len(s.Link.Errors) == 0 && s.Link.Message == "" { // a fresh form, not one being shown again
 		s.Link = views.WallLinkForm{WallMode: true}
 	}
 	h.render(w, r, status, views.SettingsView(h.layout(r, "Settings", "settings"), s))
@@ -173,10 +173,13 @@ func (h *Handler) checkCredentials(ctx context.Context, username, apiKey string)
 
 // createAccount handles the add form.
 func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request) {
-	if !parseForm(w, r) {
+	unread := readForm(w, r)
+	in := AccountInput{Username: r.PostForm.Get("username"), APIKey: r.PostForm.Get("apikey"), Alias: r.PostForm.Get("alias")}
+	if unread != nil {
+		form := views.AccountForm{Username: strings.TrimSpace(in.Username), Alias: strings.TrimSpace(in.Alias), Message: unread.message}
+		h.renderSettings(w, r, unread.status, views.Settings{Add: form}, 0, views.AccountForm{})
 		return
 	}
-	in := AccountInput{Username: r.PostForm.Get("username"), APIKey: r.PostForm.Get("apikey"), Alias: r.PostForm.Get("alias")}
 	_, err := h.addAccount(r.Context(), in)
 	var ae *addAccountError
 	if errors.As(err, &ae) {
@@ -199,9 +202,7 @@ func (h *Handler) updateAccount(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "There is no such account.")
 		return
 	}
-	if !parseForm(w, r) {
-		return
-	}
+	unread := readForm(w, r)
 	acct, err := h.store.Account(r.Context(), id)
 	if errors.Is(err, monitoring.ErrNotFound) {
 		h.notFound(w, r, "There is no such account.")
@@ -215,6 +216,11 @@ func (h *Handler) updateAccount(w http.ResponseWriter, r *http.Request) {
 	key := strings.TrimSpace(r.PostForm.Get("apikey"))
 	enabled := r.PostForm.Get("enabled") != ""
 	form := views.AccountForm{Alias: alias, Enabled: enabled, Errors: map[string]string{}}
+	if unread != nil {
+		form.Message = unread.message
+		h.renderSettings(w, r, unread.status, views.Settings{}, id, form)
+		return
+	}
 	if utf8.RuneCountInString(alias) > maxField {
 		form.Errors["alias"] = "The alias is longer than 255 characters."
 	}

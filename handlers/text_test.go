@@ -148,6 +148,9 @@ func TestControlCharactersAreRefusedWhereverTextIsTyped(t *testing.T) {
 		if !strings.Contains(msg, "control character (U+0009)") {
 			t.Errorf("password message %q", msg)
 		}
+		if v != "" {
+			t.Errorf("the refused password is shown back: %q", v)
+		}
 		if _, v = fieldError(parse(t, rec), `form[action="/settings/users"]`, "username"); v != "newperson" {
 			t.Errorf("username value %q, want kept", v)
 		}

@@ -45,11 +45,14 @@ func (h *Handler) renderAccess(w http.ResponseWriter, r *http.Request, status in
 
 // createUser adds a user (by a signed-in user).
 func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
-	if !parseForm(w, r) {
-		return
-	}
+	unread := readForm(w, r)
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
+	if unread != nil {
+		form := views.LoginForm{Username: username, Message: unread.message}
+		h.renderAccess(w, r, unread.status, views.Access{NewUser: form})
+		return
+	}
 	form := views.LoginForm{Username: username, Errors: validateNewUser(username, password, r.PostForm.Get("confirm"))}
 	if len(form.Errors) == 0 {
 		if _, err := h.store.CreateUser(r.Context(), username, password); errors.Is(err, monitoring.ErrDuplicate) {
@@ -91,11 +94,14 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) {
 
 // changePassword lets the signed-in user change their own password.
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
-	if !parseForm(w, r) {
-		return
-	}
+	unread := readForm(w, r)
 	me := currentUser(r)
 	form := views.LoginForm{Errors: map[string]string{}}
+	if unread != nil {
+		form.Message = unread.message
+		h.renderAccess(w, r, unread.status, views.Access{Password: form})
+		return
+	}
 	if _, err := h.store.Authenticate(r.Context(), me, r.PostForm.Get("current")); err != nil {
 		form.Errors["current"] = "That is not your current password."
 	} else {
@@ -122,16 +128,18 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 
 // createToken makes an API token and shows it once.
 func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) {
-	if !parseForm(w, r) {
-		return
-	}
+	unread := readForm(w, r)
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	msg := textProblem("The token name", name)
 	if name == "" || utf8.RuneCountInString(name) > 64 {
 		msg = "Name the token (up to 64 characters), e.g. “chat bot”."
 	}
+	status := http.StatusUnprocessableEntity
+	if unread != nil {
+		msg, status = unread.message, unread.status
+	}
 	if msg != "" {
-		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{TokenError: msg, TokenName: name})
+		h.renderAccess(w, r, status, views.Access{TokenError: msg, TokenName: name})
 		return
 	}
 	me, err := h.store.UserByName(r.Context(), currentUser(r))

@@ -64,15 +64,18 @@ const maxWallLinkName = 64
 // createWallLink makes a wall link from the settings form and shows its
 // address once.
 func (h *Handler) createWallLink(w http.ResponseWriter, r *http.Request) {
-	if !parseForm(w, r) {
-		return
-	}
+	unread := readForm(w, r)
 	filters, err := h.store.ListFilters(r.Context())
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
 	form, query := readWallLinkForm(r, filters)
+	if unread != nil {
+		form.Errors, form.Message = nil, unread.message
+		h.renderSettings(w, r, unread.status, views.Settings{Link: form}, 0, views.AccountForm{})
+		return
+	}
 	if len(form.Errors) > 0 {
 		h.renderSettings(w, r, http.StatusUnprocessableEntity, views.Settings{Link: form}, 0, views.AccountForm{})
 		return

@@ -8,6 +8,7 @@ type WallLinkForm struct {
 	Query    string // a filter typed instead
 	WallMode bool
 	Errors   map[string]string
+	Message  string // a form-wide error
 }
 
 // Err returns the message for a field.

@@ -1,0 +1,187 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"cmdash/monitoring"
+	"cmdash/views"
+)
+
+// showLogin renders the sign-in form.
+func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
+	if currentUser(r) != "" {
+		seeOther(w, r, safeNext(r.URL.Query().Get("next")))
+		return
+	}
+	h.render(w, r, http.StatusOK, views.LoginView(h.bareLayout(r, "Sign in"), views.LoginForm{Next: safeNext(r.URL.Query().Get("next"))}))
+}
+
+// bareLayout is the shell without navigation (for signed-out pages).
+func (h *Handler) bareLayout(r *http.Request, title string) views.Layout {
+	return views.Layout{Title: title, Demo: h.opts.Demo, Bare: true, Build: h.build()}
+}
+
+// login checks the password, renews the session token and signs in.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	unread := readForm(w, r)
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	password := r.PostForm.Get("password")
+	form := views.LoginForm{Username: username, Next: safeNext(r.PostForm.Get("next"))}
+	if unread != nil {
+		// Nothing to check or count.
+		form.Message = unread.message
+		h.render(w, r, unread.status, views.LoginView(h.bareLayout(r, "Sign in"), form))
+		return
+	}
+	if p := textProblem("The username", username); p != "" {
+		// No user has such a name: nothing to check or count.
+		form.Errors = map[string]string{"username": p}
+		h.render(w, r, http.StatusUnprocessableEntity, views.LoginView(h.bareLayout(r, "Sign in"), form))
+		return
+	}
+	ip := h.clientIP(r)
+	pair, addr := pairThrottle(username, throttleAddr(ip)), addrThrottle(throttleAddr(ip))
+	if wait, by := h.limiter.attempt(pair, addr); wait > 0 {
+		secs := int(wait.Seconds()) + 1
+		if by == pair {
+			form.Message = fmt.Sprintf("Too many failed sign-ins for this user from your address. Try again in %d seconds.", secs)
+		} else {
+			form.Message = fmt.Sprintf("Too many failed sign-ins from your address. Try again in %d seconds.", secs)
+		}
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
+		h.render(w, r, http.StatusTooManyRequests, views.LoginView(h.bareLayout(r, "Sign in"), form))
+		return
+	}
+	u, err := h.store.Authenticate(r.Context(), username, password)
+	if errors.Is(err, monitoring.ErrBadPassword) {
+		h.log.Info("sign-in failed", "username", username, "remote", ip)
+		form.Message = "Wrong username or password."
+		h.render(w, r, http.StatusUnauthorized, views.LoginView(h.bareLayout(r, "Sign in"), form))
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.limiter.succeed(pair, addr)
+	if err := h.signIn(r, u.Username); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.log.Info("signed in", "username", u.Username, "remote", ip)
+	seeOther(w, r, form.Next)
+}
+
+// signIn renews the session token (no fixation) and records the user with
+// their current session epoch.
+func (h *Handler) signIn(r *http.Request, username string) error {
+	u, err := h.store.UserByName(r.Context(), username)
+	if err != nil {
+		return err
+	}
+	if err := h.sessions.RenewToken(r.Context()); err != nil {
+		return err
+	}
+	h.sessions.Put(r.Context(), sessionUserKey, u.Username)
+	h.sessions.Put(r.Context(), sessionEpochKey, u.SessionEpoch)
+	return nil
+}
+
+// logout destroys the session.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	if err := h.sessions.Destroy(r.Context()); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	seeOther(w, r, "/login")
+}
+
+// showSetup: the first-user form, only while no user exists.
+func (h *Handler) showSetup(w http.ResponseWriter, r *http.Request) {
+	n, err := h.store.CountUsers(r.Context())
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if n > 0 {
+		h.notFound(w, r, "Setup is done: sign in instead.")
+		return
+	}
+	h.render(w, r, http.StatusOK, views.SetupView(h.bareLayout(r, "Set up"), views.LoginForm{}))
+}
+
+// validateNewUser checks a username and password pair.
+func validateNewUser(username, password, confirm string) map[string]string {
+	errs := validatePassword(password, confirm)
+	switch {
+	case username == "":
+		errs["username"] = "Choose a username."
+	case utf8.RuneCountInString(username) > 64:
+		errs["username"] = "The username is longer than 64 characters."
+	case strings.ContainsAny(username, " \t\r\n"):
+		errs["username"] = "A username has no spaces."
+	}
+	checkText(errs, "username", "The username", username)
+	return errs
+}
+
+// validatePassword checks a new password and its confirmation.
+func validatePassword(password, confirm string) map[string]string {
+	errs := map[string]string{}
+	switch {
+	case utf8.RuneCountInString(password) < 10:
+		errs["password"] = "Use at least 10 characters."
+	case len(password) > 72:
+		errs["password"] = "Use at most 72 bytes (a bcrypt limit)."
+	case passwordProblem("The password", password) != "":
+		errs["password"] = passwordProblem("The password", password)
+	case password != confirm:
+		errs["confirm"] = "The two passwords differ."
+	}
+	return errs
+}
+
+// setup creates the first user and signs them in.
+func (h *Handler) setup(w http.ResponseWriter, r *http.Request) {
+	unread := readForm(w, r)
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	password := r.PostForm.Get("password")
+	if unread != nil {
+		n, err := h.store.CountUsers(r.Context())
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		if n > 0 {
+			h.notFound(w, r, "Setup is done: sign in instead.")
+			return
+		}
+		form := views.LoginForm{Username: username, Message: unread.message}
+		h.render(w, r, unread.status, views.SetupView(h.bareLayout(r, "Set up"), form))
+		return
+	}
+	form := views.LoginForm{Username: username, Errors: validateNewUser(username, password, r.PostForm.Get("confirm"))}
+	if len(form.Errors) > 0 {
+		h.render(w, r, http.StatusUnprocessableEntity, views.SetupView(h.bareLayout(r, "Set up"), form))
+		return
+	}
+	created, err := h.store.CreateFirstUser(r.Context(), username, password)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if !created {
+		h.notFound(w, r, "Setup is done: sign in instead.")
+		return
+	}
+	if err := h.signIn(r, username); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.log.Info("first user created", "username", username)
+	seeOther(w, r, "/settings")
+}
