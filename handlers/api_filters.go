@@ -84,7 +84,7 @@ func (h *Handler) apiAddFilter(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if _, err := h.store.CreateFilter(r.Context(), name, query); errors.Is(err, monitoring.ErrDuplicate) {
-		same, err := h.savedFilter(r, func(f monitoring.Filter) bool { return sameFilterName(f.Name, name) && f.Query == query })
+		same, err := h.savedFilter(r, func(f monitoring.Filter) bool { return monitoring.SameFilterName(f.Name, name) && f.Query == query })
 		if err != nil {
 			h.apiServerError(w, r, err)
 			return
@@ -116,27 +116,6 @@ func (h *Handler) savedFilter(r *http.Request, match func(monitoring.Filter) boo
 	return false, nil
 }
 
-// sameFilterName compares names as the filters table's unique index does
-// (SQLite's NOCASE folds ASCII letters only).
-func sameFilterName(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
 // apiDeleteFilter: DELETE /api/v1/filters with filter (its text or its name).
 func (h *Handler) apiDeleteFilter(w http.ResponseWriter, r *http.Request) {
 	p, ok := apiParams(w, r, "filter")
@@ -155,7 +134,7 @@ func (h *Handler) apiDeleteFilter(w http.ResponseWriter, r *http.Request) {
 	}
 	removed := 0
 	for _, f := range fs {
-		if f.Query == target || strings.EqualFold(f.Name, target) {
+		if f.Query == target || monitoring.SameFilterName(f.Name, target) {
 			if err := h.store.DeleteFilter(r.Context(), f.ID); err != nil && !errors.Is(err, monitoring.ErrNotFound) {
 				h.apiServerError(w, r, err)
 				return

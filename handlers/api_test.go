@@ -918,3 +918,23 @@ func TestTheOriginalAPITableAnswers(t *testing.T) {
 		})
 	}
 }
+
+// Names differ and match on delete as they do on save: letter case aside
+// for ASCII letters only.
+func TestAPIDeletingAFilterByNameFoldsAsSavingDoes(t *testing.T) {
+	a := newApp(t, handlers.Options{})
+	c := a.signedIn()
+	for _, f := range []url.Values{{"filter": {"state:critical"}, "name": {"Été"}}, {"filter": {"state:warning"}, "name": {"été"}}} {
+		if resp := a.do(c, "POST", "/api/v1/filters", f, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("saving %v: %d", f, resp.StatusCode)
+		}
+	}
+	resp := a.do(c, "DELETE", "/api/v1/filters", url.Values{"filter": {"ÉTÉ"}}, nil)
+	if env := decode[filtersBody](t, resp); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("deleting ÉTÉ: %d %+v, want 404: no filter has that name", resp.StatusCode, env)
+	}
+	resp = a.do(c, "DELETE", "/api/v1/filters", url.Values{"filter": {"éTé"}}, nil)
+	if env := decode[filtersBody](t, resp); resp.StatusCode != http.StatusOK || !slices.Equal(env.Data, []string{"state:critical"}) {
+		t.Errorf("deleting éTé: %d %+v, want été alone gone", resp.StatusCode, env)
+	}
+}

@@ -54,3 +54,26 @@ type AccountUpdate struct {
 	// Token replaces the cached token (set with a new key).
 	Token *Token
 }
+
+// SameFilterName reports whether two saved filters' names are the same
+// name: letter case aside, ASCII letters only, as the filters table's
+// unique index (SQLite's NOCASE) compares them. "Été" and "été" are two
+// names, to save and to delete.
+func SameFilterName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
