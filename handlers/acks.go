@@ -5,17 +5,15 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"cmdash/monitoring"
 	"cmdash/views"
 )
 
-// checkAck checks what the store leaves to the handlers: the note as
-// every typed-in text (see textProblem), and an alarm id of a sane length.
+// checkAck checks what the store leaves to the handlers: an alarm id of a
+// sane length (the note's rules are the store's, monitoring.NoteProblem).
 // errs gets the field messages.
 func checkAck(in monitoring.AckInput, errs map[string]string) {
-	checkText(errs, "note", "The note", strings.TrimSpace(in.Note))
 	if len(in.AlarmID) > 255 {
 		errs["alarm"] = "This server has no alarm with this id."
 	}

@@ -25,10 +25,10 @@ func validateFilter(name, query string) (string, string, string) {
 		return name, query, "Type a filter first; an empty filter shows everything already."
 	case utf8.RuneCountInString(query) > maxField:
 		return name, query, "The filter is longer than 255 characters."
-	case textProblem("The filter", query) != "":
-		return name, query, textProblem("The filter", query)
-	case textProblem("The filter name", name) != "":
-		return name, query, textProblem("The filter name", name)
+	case monitoring.TextProblem("The filter", query) != "":
+		return name, query, monitoring.TextProblem("The filter", query)
+	case monitoring.TextProblem("The filter name", name) != "":
+		return name, query, monitoring.TextProblem("The filter name", name)
 	}
 	return name, query, ""
 }

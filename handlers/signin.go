@@ -37,7 +37,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, unread.status, views.LoginView(h.bareLayout(r, "Sign in"), form))
 		return
 	}
-	if p := textProblem("The username", username); p != "" {
+	if p := monitoring.TextProblem("The username", username); p != "" {
 		// No user has such a name: nothing to check or count.
 		form.Errors = map[string]string{"username": p}
 		h.render(w, r, http.StatusUnprocessableEntity, views.LoginView(h.bareLayout(r, "Sign in"), form))

@@ -130,7 +130,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) {
 	unread := readForm(w, r)
 	name := strings.TrimSpace(r.PostForm.Get("name"))
-	msg := textProblem("The token name", name)
+	msg := monitoring.TextProblem("The token name", name)
 	if name == "" || utf8.RuneCountInString(name) > 64 {
 		msg = "Name the token (up to 64 characters), e.g. “chat bot”."
 	}

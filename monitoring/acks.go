@@ -3,7 +3,6 @@ package monitoring
 import (
 	"fmt"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -107,17 +106,10 @@ func NoteProblem(note string) string {
 	switch {
 	case note == "":
 		return "Write a note: what is being done about it, or why it can wait."
-	case !utf8.ValidString(note):
-		return "The note contains bytes that are not UTF-8 text."
-	case utf8.RuneCountInString(note) > MaxAckNote:
+	case utf8.ValidString(note) && utf8.RuneCountInString(note) > MaxAckNote:
 		return fmt.Sprintf("The note is longer than %d characters.", MaxAckNote)
 	}
-	for _, r := range note {
-		if unicode.IsControl(r) {
-			return fmt.Sprintf("The note contains a control character (U+%04X).", r)
-		}
-	}
-	return ""
+	return TextProblem("The note", note)
 }
 
 // AckTarget finds what in acknowledges in snap (the account's latest data,
