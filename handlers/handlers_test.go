@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/PuerkitoBio/goquery"
 
 	"cmdash/migrations"
@@ -84,6 +86,7 @@ func templateDB(t *testing.T) (path, token string) {
 			return
 		}
 		store := sqlite.NewStore(db, sealer)
+		store.SetPasswordCost(bcrypt.MinCost) // cheap in tests; production keeps the default (see package sqlite)
 		u, err := store.CreateUser(ctx, testUser, testPassword)
 		if err != nil {
 			fail(err)
@@ -148,6 +151,7 @@ func newTestEnv(t *testing.T) *testEnv {
 		t.Fatalf("sealer: %v", err)
 	}
 	store := sqlite.NewStore(db, sealer)
+	store.SetPasswordCost(bcrypt.MinCost) // cheap in tests; production keeps the default (see package sqlite)
 	// ChangeEvery 0: alarm states never change, so what the fake serves now
 	// is what a poll stored a moment ago.
 	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 7})

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/PuerkitoBio/goquery"
 
 	"cmdash/handlers"
@@ -75,6 +77,7 @@ func newApp(t *testing.T, opts handlers.Options, specs ...fakerax.AccountSpec) *
 	t.Cleanup(func() { db.Close() })
 	sealer, _ := sqlite.NewSealer("a test secret that is long enough")
 	store := sqlite.NewStore(db, sealer)
+	store.SetPasswordCost(bcrypt.MinCost) // cheap in tests; production keeps the default (see package sqlite)
 	fake, fts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 42})
 	client := rackspace.NewClient(fake.IdentityURL(fts.URL), fts.Client())
 	logs := &syncBuffer{}

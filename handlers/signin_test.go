@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"cmdash/handlers"
 	"cmdash/migrations"
 	"cmdash/monitoring/sqlite"
@@ -112,6 +114,7 @@ func TestSetupOnlyWhileNoUserExists(t *testing.T) {
 	defer db.Close()
 	sealer, _ := sqlite.NewSealer("a test secret that is long enough")
 	store := sqlite.NewStore(db, sealer)
+	store.SetPasswordCost(bcrypt.MinCost) // cheap in tests; production keeps the default (see package sqlite)
 	h := handlers.New(store, wall.NewService(store, wall.Options{}), nil, nil, slog.New(slog.DiscardHandler), handlers.Options{})
 	srv := httptest.NewServer(h.Routes())
 	defer srv.Close()
