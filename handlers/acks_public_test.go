@@ -15,6 +15,7 @@ import (
 )
 
 func TestPublicViewersSeeAcknowledgementsButCannotMakeThem(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{PublicDashboard: true},
 		fakerax.AccountSpec{Username: "pub", Servers: 10, Alarms: 3, WarningShare: 0.3, CriticalShare: 0.2})
 	ctx := context.Background()

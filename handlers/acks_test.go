@@ -80,6 +80,7 @@ func (a *ackEnv) active() []monitoring.Ack {
 }
 
 func TestAcknowledgingFromTheServerPage(t *testing.T) {
+	t.Parallel()
 	a := newAckEnv(t)
 	path := a.serverPath(a.problem)
 
@@ -197,6 +198,7 @@ func ackFieldError(doc *goquery.Document, name string) (msg, value string) {
 }
 
 func TestABadAcknowledgementShowsWhyAndKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	a := newAckEnv(t)
 	path := a.serverPath(a.problem)
 	wantRedirect(t, a.post(path+"/acks", url.Values{"alarm": {a.problemAlarm}, "note": {"first"}, "expiry": {"4h"}}), path)
@@ -288,6 +290,7 @@ func (e *testEnv) apiDelete(path, jsonBody string) *httptest.ResponseRecorder {
 }
 
 func TestAcknowledgementsAPI(t *testing.T) {
+	t.Parallel()
 	a := newAckEnv(t)
 	body := func(fields map[string]any) string {
 		b, _ := json.Marshal(fields)
@@ -363,6 +366,7 @@ func TestAcknowledgementsAPI(t *testing.T) {
 }
 
 func TestAcknowledgementsAPIErrors(t *testing.T) {
+	t.Parallel()
 	a := newAckEnv(t)
 	ok := map[string]string{"username": "acks", "server_id": a.problem, "note": "n", "expiry": "1h"}
 	with := func(change map[string]string) string {

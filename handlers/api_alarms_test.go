@@ -9,6 +9,7 @@ import (
 )
 
 func TestAPITellsDisabledAlarmsFromOrphanStates(t *testing.T) {
+	t.Parallel()
 	// 14 servers × 3 alarms: the fake serves disabled alarms (entity 9,
 	// alarm 2) and a latest state whose alarm is gone (entity 5).
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "quirks", Servers: 14, Alarms: 3})

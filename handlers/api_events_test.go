@@ -19,6 +19,7 @@ type eventsAnswer struct {
 }
 
 func TestAPIEvents(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{},
 		fakerax.AccountSpec{Username: "prod", Servers: 4, Alarms: 2},
 		fakerax.AccountSpec{Username: "stage", Servers: 3, Alarms: 2})

@@ -31,6 +31,7 @@ func decode[T any](t *testing.T, resp *http.Response) T {
 }
 
 func TestAPIShapes(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 6, Alarms: 3, WarningShare: 0.2, CriticalShare: 0.2})
 	c := a.signedIn()
 	ents := a.fake.Entities("prod")
@@ -164,6 +165,7 @@ func TestAPIShapes(t *testing.T) {
 }
 
 func TestAPIErrorsUseTheEnvelope(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 2, Alarms: 1})
 	c := a.signedIn()
 	tests := []struct {
@@ -203,6 +205,7 @@ func TestAPIErrorsUseTheEnvelope(t *testing.T) {
 }
 
 func TestAWrongTypedFieldIsTheOneNamed(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 1, Alarms: 1})
 	c := a.signedIn()
 	srvID := a.fake.Entities("prod")[0].ID
@@ -240,6 +243,7 @@ func TestAWrongTypedFieldIsTheOneNamed(t *testing.T) {
 }
 
 func TestEveryAPIRouteAnswersAnUnknownUsernameWithA404(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 1, Alarms: 1})
 	c := a.signedIn()
 	srvID := a.fake.Entities("prod")[0].ID
@@ -274,6 +278,7 @@ func TestEveryAPIRouteAnswersAnUnknownUsernameWithA404(t *testing.T) {
 }
 
 func TestSectionSummaryCountsServersByWorstState(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 40, Alarms: 6, WarningShare: 0.1, CriticalShare: 0.1})
 	doc, err := goquery.NewDocumentFromReader(a.do(a.signedIn(), "GET", "/", nil, nil).Body)
 	if err != nil {
@@ -296,6 +301,7 @@ func TestSectionSummaryCountsServersByWorstState(t *testing.T) {
 }
 
 func TestMetricsReportPollsAndForgetRemovedAccounts(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "gone", Servers: 2, Alarms: 1}, fakerax.AccountSpec{Username: "kept", Servers: 2, Alarms: 1})
 	c := a.signedIn()
 	body := readBody(t, a.do(c, "GET", "/metrics", nil, nil))
@@ -318,6 +324,7 @@ func TestMetricsReportPollsAndForgetRemovedAccounts(t *testing.T) {
 }
 
 func TestProblemsComeFirstUnlessPlainOrderIsAsked(t *testing.T) {
+	t.Parallel()
 	spec := fakerax.AccountSpec{Username: "prod", Servers: 40, Alarms: 6, WarningShare: 0.1, CriticalShare: 0.1}
 	rank := map[string]int{"CRITICAL": 0, "WARNING": 1, "UNKNOWN": 2, "OK": 3}
 	order := func(a *app, c *http.Client, u string) []string {
@@ -366,6 +373,7 @@ func TestProblemsComeFirstUnlessPlainOrderIsAsked(t *testing.T) {
 }
 
 func TestAFilterThatMatchesNothingSaysSo(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 5, Alarms: 2})
 	c := a.signedIn()
 	for _, q := range []string{"nomatchxyz", "state:bogus"} {
@@ -388,6 +396,7 @@ type filtersBody struct {
 }
 
 func TestAPISavingAFilterTwiceChangesNothing(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	c := a.signedIn()
 	post := func(form url.Values) (*http.Response, filtersBody) {
@@ -449,6 +458,7 @@ func TestAPISavingAFilterTwiceChangesNothing(t *testing.T) {
 }
 
 func TestAPIDeletesAccountsByUsernameAPIKeyOrBoth(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{},
 		fakerax.AccountSpec{Username: "alpha", Servers: 1, Alarms: 1},
 		fakerax.AccountSpec{Username: "beta", Servers: 1, Alarms: 1},
@@ -568,6 +578,7 @@ func (a *app) addUnpolled(username, key string, tok *monitoring.Token) fakerax.A
 }
 
 func TestAPIAuthLogsInWhereTheCachedTokenWillNotDo(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "cached", Servers: 1, Alarms: 1},
 		fakerax.AccountSpec{Username: "refused", Servers: 1, Alarms: 1})
 	ctx := context.Background()
@@ -688,6 +699,7 @@ func TestAPIAuthLogsInWhereTheCachedTokenWillNotDo(t *testing.T) {
 }
 
 func TestAPIAuthNeverAnswersOrLogsAKeyOrAToken(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "polled", Servers: 1, Alarms: 1})
 	c := a.signedIn()
 	a.addUnpolled("fresh", "", nil)
@@ -724,6 +736,7 @@ func TestAPIAuthNeverAnswersOrLogsAKeyOrAToken(t *testing.T) {
 }
 
 func TestAPIAuthChecksAFewAccountsAtATime(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	c := a.signedIn()
 	// Nine accounts whose logins each take 400 ms: checked one by one that
@@ -751,6 +764,7 @@ func TestAPIAuthChecksAFewAccountsAtATime(t *testing.T) {
 }
 
 func TestAPIAuthRoutes(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "acct", Servers: 1, Alarms: 1})
 	c := a.signedIn()
 	tests := []struct {
@@ -789,6 +803,7 @@ func TestAPIAuthRoutes(t *testing.T) {
 // its page and scripts called it (form bodies, ?fast) and checks each
 // answer has the shape they read.
 func TestTheOriginalAPITableAnswers(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 3, Alarms: 2})
 	c := a.signedIn()
 	added := a.fake.AddAccount(fakerax.AccountSpec{Username: "staging", Servers: 2, Alarms: 1})
@@ -922,6 +937,7 @@ func TestTheOriginalAPITableAnswers(t *testing.T) {
 // Names differ and match on delete as they do on save: letter case aside
 // for ASCII letters only.
 func TestAPIDeletingAFilterByNameFoldsAsSavingDoes(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	c := a.signedIn()
 	for _, f := range []url.Values{{"filter": {"state:critical"}, "name": {"Été"}}, {"filter": {"state:warning"}, "name": {"été"}}} {

@@ -31,6 +31,7 @@ func tooLarge(t *testing.T, rec *httptest.ResponseRecorder) *formAnswer {
 }
 
 func TestAFormPostThatCannotBeReadWholeIsShownAgain(t *testing.T) {
+	t.Parallel()
 	a := newAckEnv(t)
 	e := a.testEnv
 	big := strings.Repeat("x", 1<<20) // a megabyte pasted into one field
@@ -163,6 +164,7 @@ func TestAFormPostThatCannotBeReadWholeIsShownAgain(t *testing.T) {
 }
 
 func TestReadForm(t *testing.T) {
+	t.Parallel()
 	half := strings.Repeat("h", maxFormBody/2)
 	tests := []struct {
 		name, body string

@@ -359,6 +359,7 @@ func (d *twoAccounts) accounts() []struct {
 }
 
 func TestDashboardMarkupMatchesWhatTheUpstreamServes(t *testing.T) {
+	t.Parallel()
 	d := newTwoAccounts(t)
 	doc := d.page("/")
 
@@ -511,6 +512,7 @@ func ringSegments(t *testing.T, tile *goquery.Selection, total int) map[string]i
 }
 
 func TestHTMXRequestsGetOnlyTheGrid(t *testing.T) {
+	t.Parallel()
 	d := newTwoAccounts(t)
 	acct := "/accounts/" + idStr(d.alpha.ID)
 	tests := []struct {
@@ -579,6 +581,7 @@ func TestHTMXRequestsGetOnlyTheGrid(t *testing.T) {
 }
 
 func TestFilterKeepsMatchingTiles(t *testing.T) {
+	t.Parallel()
 	d := newTwoAccounts(t)
 	alphaEnts, bravoEnts := d.fake.Entities(d.alphaUp.Username), d.fake.Entities(d.bravoUp.Username)
 	label := alphaEnts[0].Label
@@ -636,6 +639,7 @@ func TestFilterKeepsMatchingTiles(t *testing.T) {
 }
 
 func TestAccountPage(t *testing.T) {
+	t.Parallel()
 	d := newTwoAccounts(t)
 
 	t.Run("shows the one account's section", func(t *testing.T) {
@@ -665,6 +669,7 @@ func TestAccountPage(t *testing.T) {
 }
 
 func TestServerPageListsEveryAlarm(t *testing.T) {
+	t.Parallel()
 	d := newTwoAccounts(t)
 	base := "/accounts/" + idStr(d.alpha.ID) + "/servers/"
 	var withTable, withoutAlarms int
@@ -740,6 +745,7 @@ func TestServerPageListsEveryAlarm(t *testing.T) {
 }
 
 func TestEmptyStatesSayWhatIsGoingOn(t *testing.T) {
+	t.Parallel()
 	t.Run("no accounts at all points to settings", func(t *testing.T) {
 		e := newTestEnv(t)
 		doc := e.page("/")
@@ -797,6 +803,7 @@ func TestEmptyStatesSayWhatIsGoingOn(t *testing.T) {
 }
 
 func TestFailingUpstreamKeepsTheLastGoodDataAndMarksItStale(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	up := e.upstream(fakerax.AccountSpec{Username: "flaky", Servers: 8, Alarms: 3})
 	a := e.addAccount(up, "Flaky")
@@ -854,6 +861,7 @@ func TestFailingUpstreamKeepsTheLastGoodDataAndMarksItStale(t *testing.T) {
 }
 
 func TestOldDataIsStaleEvenWithoutAnError(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	up := e.upstream(fakerax.AccountSpec{Username: "quiet", Servers: 2, Alarms: 2})
 	a := e.addAccount(up, "")
@@ -884,6 +892,7 @@ func addField(doc *goquery.Document, name string) (msg, value string) {
 }
 
 func TestAddAccountForm(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	existingUp := e.upstream(fakerax.AccountSpec{Username: "already-here", Servers: 1, Alarms: 1})
 	e.addAccount(existingUp, "")
@@ -991,6 +1000,7 @@ func TestAddAccountForm(t *testing.T) {
 }
 
 func TestEditAccountForm(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	up := e.upstream(fakerax.AccountSpec{Username: "editme", Servers: 3, Alarms: 2})
 	a := e.addAccount(up, "Before")
@@ -1100,6 +1110,7 @@ func (e *testEnv) due() []int64 {
 }
 
 func TestRemoveAccountAsksFirst(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	up := e.upstream(fakerax.AccountSpec{Username: "leaving", Servers: 2, Alarms: 2})
 	a := e.addAccount(up, "Leaving soon")
@@ -1133,6 +1144,7 @@ func TestRemoveAccountAsksFirst(t *testing.T) {
 }
 
 func TestRemovingAnAccountSaysItsHistoryAndAcknowledgementsGoToo(t *testing.T) {
+	t.Parallel()
 	a := newAckEnv(t)
 	e := a.testEnv
 	if _, err := e.store.CreateAck(e.ctx, monitoring.AckInput{AccountID: a.acct.ID, ServerID: a.problem, AlarmID: a.problemAlarm,
@@ -1177,6 +1189,7 @@ func TestRemovingAnAccountSaysItsHistoryAndAcknowledgementsGoToo(t *testing.T) {
 }
 
 func TestSavedFilters(t *testing.T) {
+	t.Parallel()
 	d := newTwoAccounts(t)
 	navLink := func(doc *goquery.Document, name string) *goquery.Selection {
 		return doc.Find("nav.nav a.saved").FilterFunction(func(_ int, s *goquery.Selection) bool {
@@ -1247,6 +1260,7 @@ func TestSavedFilters(t *testing.T) {
 }
 
 func TestRefreshNowMakesTheAccountDue(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	up := e.upstream(fakerax.AccountSpec{Username: "refresh", Servers: 2, Alarms: 2})
 	a := e.addAccount(up, "")
@@ -1290,6 +1304,7 @@ func TestRefreshNowMakesTheAccountDue(t *testing.T) {
 }
 
 func TestAnUnreachableFallbackEndpointIsNotPinnedAndSaysWhatIsWrong(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	gone := httptest.NewServer(http.NotFoundHandler())
 	gone.Close() // nothing listens there any more: connections are refused
@@ -1339,6 +1354,7 @@ func TestAnUnreachableFallbackEndpointIsNotPinnedAndSaysWhatIsWrong(t *testing.T
 }
 
 func TestHealthAndStaticRoutes(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	t.Run("healthz answers ok while the database answers", func(t *testing.T) {
 		rec := e.get("/healthz")
@@ -1366,6 +1382,7 @@ func TestHealthAndStaticRoutes(t *testing.T) {
 }
 
 func TestHealthzFailsWhenThePollerStopsRunning(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.h.opts.PollerHealth = e.poller
 	ctx, stop := context.WithCancel(e.ctx)
@@ -1423,6 +1440,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 }
 
 func TestSignInGuardsTheDashboard(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	up := e.upstream(fakerax.AccountSpec{Username: "guarded", Servers: 2, Alarms: 2})
 	a := e.addAccount(up, "")

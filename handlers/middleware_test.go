@@ -13,6 +13,7 @@ import (
 )
 
 func TestEveryRouteNeedsASignIn(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "acct", Servers: 3, Alarms: 2})
 	acct, _ := a.store.AccountByUsername(context.Background(), "acct")
 	srvID := a.fake.Entities("acct")[0].ID
@@ -73,6 +74,7 @@ func TestEveryRouteNeedsASignIn(t *testing.T) {
 }
 
 func TestAnExpiredSessionSendsHtmxToTheLoginPage(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	resp := a.do(a.client(), "GET", "/?q=web", nil, http.Header{"Hx-Request": {"true"}, "Hx-Current-Url": {a.srv.URL + "/?q=web"}})
 	if resp.StatusCode != http.StatusUnauthorized {
@@ -87,6 +89,7 @@ func TestAnExpiredSessionSendsHtmxToTheLoginPage(t *testing.T) {
 }
 
 func TestRemovedUsersAndChangedPasswordsEndSessions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	ctx := context.Background()
 	if _, err := a.store.CreateUser(ctx, "mallory", "mallory's password"); err != nil {

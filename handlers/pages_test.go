@@ -34,6 +34,7 @@ func (e *testEnv) conditional(path, etag string, gzip bool) *httptest.ResponseRe
 }
 
 func TestWallRefreshIsConditional(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	up := e.upstream(fakerax.AccountSpec{Username: "cond", Servers: 12, Alarms: 4, WarningShare: 0.2, CriticalShare: 0.1})
 	a := e.addAccount(up, "")
@@ -171,6 +172,7 @@ func TestWallRefreshIsConditional(t *testing.T) {
 }
 
 func TestAChangeElsewhereKeepsA304(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "quiet-one", Servers: 5, Alarms: 3}), "")
 	b := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "busy-one", Servers: 5, Alarms: 3}), "")
@@ -189,6 +191,7 @@ func TestAChangeElsewhereKeepsA304(t *testing.T) {
 }
 
 func TestAPanickingRenderIsA500AndNoBodyWaitsForIt(t *testing.T) {
+	t.Parallel()
 	c := newPageCache(8, 1<<20)
 	key := pageKey{version: 1, viewKey: viewKey{path: "/"}}
 	if _, err := c.get(key, func() ([]byte, error) { panic("boom") }); err == nil {
@@ -210,6 +213,7 @@ func TestAPanickingRenderIsA500AndNoBodyWaitsForIt(t *testing.T) {
 }
 
 func TestHistoryRestoreGetsTheWholePage(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "hist", Servers: 3, Alarms: 2}), "")
 	e.poll(a.ID)
@@ -242,6 +246,7 @@ func (c countingConn) Read(p []byte) (int, error) {
 }
 
 func TestUnchangedRefreshIsSmallOnTheWire(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for i := range 3 {
 		a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: fmt.Sprintf("wire%d", i), Servers: 40, Alarms: 6, WarningShare: 0.1, CriticalShare: 0.05}), "")
@@ -292,6 +297,7 @@ func TestUnchangedRefreshIsSmallOnTheWire(t *testing.T) {
 }
 
 func TestStaticFilesAndHealthSkipSessions(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	tests := []struct {
 		name   string
@@ -317,6 +323,7 @@ func TestStaticFilesAndHealthSkipSessions(t *testing.T) {
 }
 
 func TestPageCache(t *testing.T) {
+	t.Parallel()
 	t.Run("a page is rendered once however many ask at the same moment", func(t *testing.T) {
 		c := newPageCache(8, 1<<20)
 		var renders atomic.Int32
@@ -419,6 +426,7 @@ func TestPageCache(t *testing.T) {
 }
 
 func TestETagMatch(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		header string
 		want   bool
@@ -439,6 +447,7 @@ func TestETagMatch(t *testing.T) {
 }
 
 func TestAPageFromBeforeAnUpgradeIsReloaded(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "upg", Servers: 2, Alarms: 2}), "")
 	e.poll(a.ID)
@@ -510,6 +519,7 @@ func TestAPageFromBeforeAnUpgradeIsReloaded(t *testing.T) {
 // must still follow the data, even when no page with a short filter was
 // ever served (a wall link's filter may be 255 characters).
 func TestALongFilterFollowsTheData(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "longfilter", Servers: 4, Alarms: 3}), "")
 	e.poll(a.ID)

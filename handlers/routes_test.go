@@ -8,6 +8,7 @@ import (
 )
 
 func TestAMethodAnAddressDoesNotTakeIsA405ThatSaysWhichItDoes(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	tests := []struct {
 		path, allow string

@@ -163,6 +163,7 @@ func readBody(t *testing.T, resp *http.Response) string {
 }
 
 func TestCrossSiteStateChangesAreRefused(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	c := a.signedIn()
 	for _, path := range []string{"/settings/accounts", "/filters", "/logout", "/api/v1/filters"} {
@@ -183,6 +184,7 @@ func TestCrossSiteStateChangesAreRefused(t *testing.T) {
 }
 
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "acct", Servers: 2, Alarms: 1})
 	c := a.signedIn()
 	for _, path := range []string{"/", "/login", "/settings", "/api/v1/accounts", "/static/app.css", "/healthz", "/nope"} {
@@ -218,6 +220,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 }
 
 func TestUpstreamStringsAreEscaped(t *testing.T) {
+	t.Parallel()
 	payloads := []string{`<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`}
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "xss", Servers: 3, Alarms: 2, Labels: payloads})
 	c := a.signedIn()
@@ -252,6 +255,7 @@ func TestUpstreamStringsAreEscaped(t *testing.T) {
 }
 
 func TestAPIKeysNeverComeBack(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	c := a.signedIn()
 	ctx := context.Background()
@@ -305,6 +309,7 @@ func TestAPIKeysNeverComeBack(t *testing.T) {
 }
 
 func TestAPITokensAuthenticateAndRevoke(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "acct", Servers: 2, Alarms: 1})
 	c := a.signedIn()
 	body := readBody(t, a.do(c, "POST", "/settings/tokens", url.Values{"name": {"bot"}}, nil))
@@ -338,6 +343,7 @@ func TestAPITokensAuthenticateAndRevoke(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestAPIKeysAreNotTakenFromTheURL(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	acct := a.fake.AddAccount(fakerax.AccountSpec{Username: "inurl", Servers: 1, Alarms: 1})
 	resp := a.do(a.signedIn(), "POST", "/api/v1/accounts?username=inurl&apikey="+acct.APIKey, url.Values{}, nil)

@@ -39,6 +39,7 @@ func rankLess(a, b monitoring.Alarm) bool {
 }
 
 func TestServerPageListsAlarmsWorstFirst(t *testing.T) {
+	t.Parallel()
 	d := newTwoAccounts(t)
 	mixed := 0
 	for _, ent := range d.fake.Entities(d.alphaUp.Username) {
@@ -95,6 +96,7 @@ func serverEnv(t *testing.T) (e *testEnv, acct monitoring.Account, serverID, pat
 }
 
 func TestServerPageRefreshesLikeTheWall(t *testing.T) {
+	t.Parallel()
 	e, acct, serverID, path := serverEnv(t)
 
 	t.Run("a normal GET gets the whole page with the refreshing part and the refresh line", func(t *testing.T) {
@@ -221,6 +223,7 @@ func TestServerPageRefreshesLikeTheWall(t *testing.T) {
 }
 
 func TestServerPageFromBeforeAnUpgradeIsReloaded(t *testing.T) {
+	t.Parallel()
 	e, _, _, path := serverEnv(t)
 	refresh := func(path, build string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, path, nil)

@@ -25,6 +25,7 @@ func (c *countingStore) Find(token string) ([]byte, bool, error) {
 }
 
 func TestSessionStore(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	db := e.store.DB()
 	inner := &countingStore{Store: sqlite3store.NewWithCleanupInterval(db, 0)}
@@ -98,6 +99,7 @@ func TestSessionStore(t *testing.T) {
 }
 
 func TestSignedInWallRefreshNeedsNoDatabase(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "mem", Servers: 2, Alarms: 2}), "")
 	e.poll(a.ID)
@@ -156,6 +158,7 @@ func (g *gatedStore) Delete(token string) error {
 }
 
 func TestSignOutRacingARefreshLeavesNoSessionBehind(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	data, _ := scs.GobCodec{}.Encode(time.Now().Add(time.Hour), map[string]any{"user": "tester"})
 	newStore := func() (*sessionStore, *gatedStore) {
@@ -203,6 +206,7 @@ func TestSignOutRacingARefreshLeavesNoSessionBehind(t *testing.T) {
 }
 
 func TestASessionStoredBeforeHashingSurvivesTheUpgrade(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	inner := sqlite3store.NewWithCleanupInterval(e.store.DB(), 0)
 	data, _ := scs.GobCodec{}.Encode(time.Now().Add(time.Hour), map[string]any{"user": "tester"})

@@ -19,6 +19,7 @@ import (
 )
 
 func TestSignInSignOutAndSessionCookie(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	c := a.client()
 	resp := a.do(c, "GET", "/settings", nil, nil)
@@ -105,6 +106,7 @@ func TestSignInSignOutAndSessionCookie(t *testing.T) {
 }
 
 func TestSetupOnlyWhileNoUserExists(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "d.db")
 	db, err := sqlite.OpenDB(ctx, dbPath, migrations.FS)
@@ -148,6 +150,7 @@ func TestSetupOnlyWhileNoUserExists(t *testing.T) {
 }
 
 func TestRedirectTargetsStayOnThisSite(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	for _, next := range []string{"//evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", "https://evil.example/",
 		"javascript:alert(1)", "evil.example", "/%2F%2Fevil.example"} {

@@ -14,6 +14,7 @@ import (
 )
 
 func TestAPasswordMayHoldAnythingPrintableButNoControlCharacter(t *testing.T) {
+	t.Parallel()
 	t.Run("a password may hold anything printable but no control character", func(t *testing.T) {
 		if got := passwordProblem("The password", "pass\u202Eword ünïcode"); got != "" {
 			t.Errorf("printable password refused: %q", got)
@@ -35,6 +36,7 @@ func fieldError(doc *goquery.Document, form, name string) (msg, value string) {
 }
 
 func TestControlCharactersAreRefusedWhereverTextIsTyped(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	up := e.upstream(fakerax.AccountSpec{Username: "typed", Servers: 2, Alarms: 2})
 	stored := e.addAccount(up, "Typed")
@@ -197,6 +199,7 @@ func TestControlCharactersAreRefusedWhereverTextIsTyped(t *testing.T) {
 }
 
 func TestTheSearchBoxTakesAnyText(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	a := e.addAccount(e.upstream(fakerax.AccountSpec{Username: "search", Servers: 2, Alarms: 2}), "")
 	e.poll(a.ID)

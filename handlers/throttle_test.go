@@ -12,6 +12,7 @@ import (
 )
 
 func TestRepeatedFailedSignInsAreSlowedDown(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	c := a.client()
 	var last *http.Response
@@ -31,6 +32,7 @@ func TestRepeatedFailedSignInsAreSlowedDown(t *testing.T) {
 }
 
 func TestParallelGuessesAreThrottledToo(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	var wg sync.WaitGroup
 	codes := make(chan int, 20)
@@ -62,6 +64,7 @@ func TestParallelGuessesAreThrottledToo(t *testing.T) {
 }
 
 func TestFailedSignInsAreCountedPerAddress(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	c := a.client()
 	// An address may fail 20 times (people behind one office address mistype
@@ -87,6 +90,7 @@ func TestFailedSignInsAreCountedPerAddress(t *testing.T) {
 func from(ip string) http.Header { return http.Header{"Fly-Client-Ip": {ip}} }
 
 func TestGuessingAPasswordDoesNotLockOutItsUser(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{TrustProxy: true})
 	login := func(ip, password string) *http.Response {
 		t.Helper()
@@ -128,6 +132,7 @@ func TestGuessingAPasswordDoesNotLockOutItsUser(t *testing.T) {
 }
 
 func TestAnIPv6HostIsCountedByItsSlash64(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{TrustProxy: true})
 	login := func(ip, password string) *http.Response {
 		t.Helper()

@@ -13,6 +13,7 @@ import (
 )
 
 func TestTimelineListsChangesAndHowLongAProblemLasted(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 3, Alarms: 2})
 	ctx := context.Background()
 	acct, err := a.store.AccountByUsername(ctx, "prod")

@@ -85,6 +85,7 @@ func tileLabels(doc *goquery.Document) []string {
 }
 
 func TestAWallLinkOpensTheWallAndNothingElse(t *testing.T) {
+	t.Parallel()
 	a := newLinkApp(t)
 	ctx := context.Background()
 	admin := a.signedIn()
@@ -272,6 +273,7 @@ func TestAWallLinkOpensTheWallAndNothingElse(t *testing.T) {
 }
 
 func TestAWallLinkWithoutWallModeShowsTheDashboardPageAlone(t *testing.T) {
+	t.Parallel()
 	a := newLinkApp(t)
 	admin := a.signedIn()
 	f, err := a.store.CreateFilter(context.Background(), "Web servers", "web")
@@ -307,6 +309,7 @@ func TestAWallLinkWithoutWallModeShowsTheDashboardPageAlone(t *testing.T) {
 }
 
 func TestTheWallLinkFormKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	a := newLinkApp(t)
 	admin := a.signedIn()
 	f, err := a.store.CreateFilter(context.Background(), "Problems", "is:problem")

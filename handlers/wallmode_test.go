@@ -14,6 +14,7 @@ import (
 )
 
 func TestWallModeFoldsCalmAccountsAndDropsTheChrome(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{},
 		fakerax.AccountSpec{Username: "calm", Servers: 2, Alarms: 2},
 		fakerax.AccountSpec{Username: "burning", Servers: 10, Alarms: 4, CriticalShare: 0.3, WarningShare: 0.2},
@@ -82,6 +83,7 @@ func TestWallModeFoldsCalmAccountsAndDropsTheChrome(t *testing.T) {
 }
 
 func TestAWallRefreshOutOfSessionKeepsThePage(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "prod", Servers: 2, Alarms: 1})
 	c := a.client() // never signed in, or signed out since
 	hdr := http.Header{"Hx-Request": {"true"}, "Hx-Trigger": {"grid"}, "Hx-Current-Url": {a.srv.URL + "/wall"}}
@@ -98,6 +100,7 @@ func TestAWallRefreshOutOfSessionKeepsThePage(t *testing.T) {
 }
 
 func TestPagesOpenToAnyoneDoNotNameTheAccounts(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, handlers.Options{}, fakerax.AccountSpec{Username: "secret-customer", Servers: 1, Alarms: 1})
 	for _, path := range []string{"/setup", "/login"} {
 		body := readBody(t, a.do(a.client(), "GET", path, nil, nil))
