@@ -29,6 +29,10 @@ type PollSaved struct {
 	// they could not (a stored page that would not read): the snapshot is
 	// stored all the same, and the poll records no changes.
 	HistoryErr error
+	// AckErr says why the account's acknowledgements could not be settled
+	// by this poll, when they could not: the poll is stored all the same,
+	// and the next one settles them.
+	AckErr error
 }
 
 // PollSuccess is what a good poll records.

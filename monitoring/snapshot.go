@@ -35,7 +35,8 @@ func ParseState(s string) State {
 }
 
 // severity orders states for "worst": CRITICAL > WARNING > UNKNOWN > OK.
-// Any other word is UNKNOWN, as everywhere; "" (nothing counted) is as OK.
+// Any other word ranks as UNKNOWN; "" (nothing counted) as OK, so that Or
+// starts from it.
 func (s State) severity() int {
 	switch s {
 	case StateCritical:
@@ -46,6 +47,16 @@ func (s State) severity() int {
 		return 0
 	}
 	return 1
+}
+
+// Norm is the state s counts as: OK, WARNING or CRITICAL as it is,
+// anything else UNKNOWN (as Counts counts it).
+func (s State) Norm() State {
+	switch s {
+	case StateOK, StateWarning, StateCritical:
+		return s
+	}
+	return StateUnknown
 }
 
 // Or is the worse of s and t; "" (nothing) gives way to any state. It is
@@ -166,7 +177,7 @@ func (s *Server) Tally() {
 	for _, a := range s.Alarms {
 		s.Counts.add(a)
 		if a.Counted() {
-			s.Worst = s.Worst.Or(a.State)
+			s.Worst = s.Worst.Or(a.State.Norm())
 		}
 	}
 }
@@ -212,7 +223,7 @@ func SortAlarms(alarms []Alarm) {
 			}
 			return 1
 		}
-		return cmp.Or(b.State.Compare(a.State),
+		return cmp.Or(b.State.Norm().Compare(a.State.Norm()),
 			strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)),
 			strings.Compare(a.ID, b.ID))
 	})

@@ -290,6 +290,9 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 	if p.observer != nil {
 		p.observer.ObservePoll(acct.Username, took, nil, res.RateLimit)
 	}
+	if saved.AckErr != nil {
+		p.log.Error("poller: the snapshot is stored but its acknowledgements are not settled", "account", acct.Username, "err", saved.AckErr)
+	}
 	if saved.HistoryErr != nil {
 		p.log.Warn("poller: the snapshot is stored but its changes are not recorded", "account", acct.Username, "err", saved.HistoryErr)
 	}

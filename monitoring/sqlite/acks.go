@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
+	"maps"
 	"strings"
 	"time"
 
@@ -301,27 +301,41 @@ func (s *Store) ackedServers(ctx context.Context, q querier, accountID int64) (m
 // settleAcks settles the account's acknowledgements in tx, the poll's
 // transaction, against what the poll found: found holds the servers the
 // acknowledgements in force when the poll began name (nil when the poll
-// did not have them). One made while the poll ran names a server the poll
-// did not keep: that server is read back from the pages tx has just
-// written.
+// did not have them). One made while the poll ran may name a server the
+// poll did not keep: those servers are read back, in one pass, from the
+// pages tx has just written.
 func (s *Store) settleAcks(ctx context.Context, tx *sql.Tx, accountID int64, found map[string]*monitoring.Server, now time.Time) error {
-	return s.endAcks(ctx, tx, accountID, now, func(id string) (*monitoring.Server, error) {
-		if srv, ok := found[id]; ok {
-			return srv, nil
+	acked, err := s.ackedServers(ctx, tx, accountID)
+	if err != nil {
+		return err
+	}
+	missing := map[string]bool{}
+	for id := range acked {
+		if _, ok := found[id]; !ok {
+			missing[id] = true
 		}
-		snap, err := s.snapshot(ctx, tx, accountID, func(srv *monitoring.Server) bool { return srv.ID == id })
-		if err != nil || snap == nil || len(snap.Servers) == 0 {
-			return nil, err
+	}
+	if len(missing) > 0 {
+		snap, err := s.snapshot(ctx, tx, accountID, func(srv *monitoring.Server) bool { return missing[srv.ID] })
+		if err != nil {
+			return fmt.Errorf("settle acknowledgements: %w", err)
 		}
-		return &snap.Servers[0], nil
-	})
+		all := make(map[string]*monitoring.Server, len(found)+len(missing))
+		maps.Copy(all, found)
+		if snap != nil {
+			for i := range snap.Servers {
+				all[snap.Servers[i].ID] = &snap.Servers[i]
+			}
+		}
+		found = all
+	}
+	return s.endAcks(ctx, tx, accountID, now, found)
 }
 
 // endAcks ends, in tx, the account's acknowledgements that are over at now:
 // past their expiry (written as ended then), or over by their server as
-// server(id) returns it (nil: gone; see monitoring.AckOutcome).
-func (s *Store) endAcks(ctx context.Context, tx *sql.Tx, accountID int64, now time.Time,
-	server func(id string) (*monitoring.Server, error)) error {
+// servers has it (absent: gone; see monitoring.AckOutcome).
+func (s *Store) endAcks(ctx context.Context, tx *sql.Tx, accountID int64, now time.Time, servers map[string]*monitoring.Server) error {
 	acks, err := s.queryAcks(ctx, tx, now, `SELECT `+ackCols+` FROM acks WHERE account_id = ? AND ended_at IS NULL`, accountID)
 	if err != nil {
 		return fmt.Errorf("settle acknowledgements: %w", err)
@@ -329,11 +343,7 @@ func (s *Store) endAcks(ctx context.Context, tx *sql.Tx, accountID int64, now ti
 	for _, a := range acks {
 		at, reason := a.EndedAt, a.EndReason // expired, when it has
 		if a.Active() {
-			srv, err := server(a.ServerID)
-			if err != nil {
-				return fmt.Errorf("settle acknowledgements: %w", err)
-			}
-			if reason = monitoring.AckOutcome(srv, a); reason == "" {
+			if reason = monitoring.AckOutcome(servers[a.ServerID], a); reason == "" {
 				continue
 			}
 			at = now
@@ -352,12 +362,13 @@ func (s *Store) endAcks(ctx context.Context, tx *sql.Tx, accountID int64, now ti
 // are kept however old. An expiry never written counts as its end.
 func (s *Store) PruneAcks(ctx context.Context, r monitoring.Retention) error {
 	now := s.now()
-	before, keep := ms(now.Add(-r.MaxAge)), r.MaxRows
-	if r.Off() {
-		before, keep = math.MaxInt64, 0
-	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM acks WHERE ended_at < ? OR ended_at IS NULL AND expires_at < ?`, before, before); err != nil {
-		return fmt.Errorf("prune acknowledgements: %w", err)
+	keep := 0 // with the history off, no ended one is kept
+	if !r.Off() {
+		keep = r.MaxRows
+		before := ms(now.Add(-r.MaxAge))
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM acks WHERE ended_at < ? OR ended_at IS NULL AND expires_at < ?`, before, before); err != nil {
+			return fmt.Errorf("prune acknowledgements: %w", err)
+		}
 	}
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM acks WHERE id IN (SELECT id FROM acks WHERE NOT (`+unexpired+`)
 		ORDER BY coalesce(ended_at, expires_at) DESC, id DESC LIMIT -1 OFFSET ?)`, ms(now), keep); err != nil {

@@ -69,12 +69,6 @@ func (f *ackFixture) save(servers ...monitoring.Server) {
 	}
 }
 
-// settle stores a poll of servers, which settles the acknowledgements
-// against it in the same write.
-func (f *ackFixture) settle(servers ...monitoring.Server) {
-	f.t.Helper()
-	f.save(servers...)
-}
 
 func (f *ackFixture) ack(server, alarm, expiry string) monitoring.Ack {
 	f.t.Helper()
@@ -236,7 +230,7 @@ func TestAnAcknowledgementEndsWhenItExpiresWithoutAWrite(t *testing.T) {
 		t.Errorf("acknowledging again after the expiry: %v", err)
 	}
 	t.Run("settling writes it as expired at its expiry, even when the problem recovered since", func(t *testing.T) {
-		f.settle(srv("web", countedAlarm("cpu", monitoring.StateOK)))
+		f.save(srv("web", countedAlarm("cpu", monitoring.StateOK)))
 		if err := f.store.DB().QueryRowContext(f.ctx, `SELECT ended_at FROM acks WHERE id = ?`, a.ID).Scan(&ended); err != nil || ended == nil {
 			t.Fatalf("ended_at %v, %v", ended, err)
 		}
@@ -286,7 +280,7 @@ func TestAnAcknowledgementEndsWhenItsProblemRecoversWorsensOrGoes(t *testing.T) 
 			a := f.ack(tt.server, tt.alarm, monitoring.AckUntilRecovered)
 			f.now = ackT0.Add(time.Minute)
 			gen := f.store.Generation()
-			f.settle(tt.next...)
+			f.save(tt.next...)
 			got := f.get(a.ID)
 			if got.EndReason != tt.want {
 				t.Fatalf("end reason %q, want %q", got.EndReason, tt.want)
@@ -404,9 +398,11 @@ func TestEndedAcknowledgementsAreKeptAsHistory(t *testing.T) {
 		}
 		f.now = f.now.Add(time.Second)
 		again := f.ack("db", "mem", monitoring.AckUntilRecovered)
+		timed := f.ack("web", "", "24h")
+		f.now = f.now.Add(time.Minute)
 		prune(0, 0)
-		if got := ids(monitoring.AckQuery{IncludeEnded: true}); !equalIDs(got, []int64{again.ID}) {
-			t.Errorf("after pruning with the history off: %v, want only the one in force", got)
+		if got := ids(monitoring.AckQuery{IncludeEnded: true}); !equalIDs(got, []int64{timed.ID, again.ID}) {
+			t.Errorf("after pruning with the history off: %v, want only the two in force", got)
 		}
 	})
 }
@@ -492,5 +488,32 @@ func TestAPollSettlesAnAcknowledgementMadeWhileItRan(t *testing.T) {
 	}
 	if got := f.store.Generation(); got != gen+1 {
 		t.Errorf("the poll advanced the generation by %d, want one step", got-gen)
+	}
+}
+
+// Acknowledgements that cannot be settled do not cost the account its
+// snapshot: the poll is stored, and says why they were not settled.
+func TestAPollIsStoredWhenItsAcknowledgementsCannotBeSettled(t *testing.T) {
+	t.Parallel()
+	f := newAckFixture(t)
+	a := f.ack("web", "", "24h")
+	if _, err := f.store.DB().ExecContext(f.ctx, `UPDATE acks SET created_at = 'not a time' WHERE id = ?`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	w, err := f.store.BeginPoll(f.ctx, f.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.now = ackT0.Add(time.Minute)
+	w.Page([]monitoring.Server{srv("web", countedAlarm("cpu", monitoring.StateOK))})
+	saved, err := w.Save(f.ctx, monitoring.PollSuccess{PolledAt: f.now, NextPoll: f.now.Add(time.Minute)})
+	if err != nil {
+		t.Fatalf("the poll was not stored: %v", err)
+	}
+	if saved.AckErr == nil {
+		t.Error("no word of the acknowledgements left unsettled")
+	}
+	if snap, _ := f.store.Snapshot(f.ctx, f.acct.ID); snap == nil || !snap.FetchedAt.Equal(f.now) || len(snap.Servers) != 1 {
+		t.Errorf("stored snapshot %+v, want this poll's", snap)
 	}
 }

@@ -90,8 +90,9 @@ type Store struct {
 	wallLinks    map[string]*wallLinkEntry // remembered wall links, by token hash
 	wallLinksGen uint64                    // advances with every link added or revoked
 
-	// gen advances with every change the pages show: a stored poll, an
-	// account or a saved filter added, changed or removed.
+	// gen advances with every change the pages show: a stored poll (with
+	// the acknowledgements it settled), an account, a saved filter or an
+	// acknowledgement added, changed or removed.
 	gen atomic.Uint64
 
 	retention atomic.Pointer[monitoring.Retention] // the history's bounds; nil: DefaultRetention

@@ -63,8 +63,9 @@ func (p *poll) Save(ctx context.Context, ps monitoring.PollSuccess) (monitoring.
 	return p.save(ctx, p.build.Finish(ps.PolledAt), ps)
 }
 
-// SaveSnapshot stores snap as a poll that read it in one page (imports,
-// tests): the same way as every poll, with its own FetchedAt.
+// SaveSnapshot stores snap as a poll that read it in one page, the same
+// way as every poll, with snap's own FetchedAt: for tests, which make
+// snapshots by hand.
 func (s *Store) SaveSnapshot(ctx context.Context, id int64, snap monitoring.Snapshot, ps monitoring.PollSuccess) error {
 	w, err := s.BeginPoll(ctx, id)
 	if err != nil {
@@ -112,7 +113,9 @@ func (s *Store) pageHashes(ctx context.Context, id int64) ([]int64, error) {
 // save stores the snapshot, the token in use and a clean status,
 // in one transaction. Many polls finish at once and SQLite has one writer,
 // so everything that can happen outside the transaction does: the snapshot
-// is encoded and the token sealed first, and the transaction only writes.
+// is encoded and the token sealed first, and the transaction writes, reading
+// only what must follow the commit order (the stored pages' hashes, the
+// acknowledgements to settle).
 //
 // Only the pages whose content changed are written. A poll that brought
 // exactly the data of the one before (the usual case: states change far
@@ -207,8 +210,17 @@ func (pl *poll) save(ctx context.Context, built *builtSnapshot, p monitoring.Pol
 		id, ms(built.FetchedAt)); err != nil {
 		return saved, fmt.Errorf("save snapshot: %w", err)
 	}
+	// Settling is a savepoint of its own: acknowledgements that cannot be
+	// settled (a row that will not read) must not cost the account its
+	// snapshot. The next poll settles them again.
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT settle`); err != nil {
+		return saved, fmt.Errorf("save poll: %w", err)
+	}
 	if err := s.settleAcks(ctx, tx, id, pl.acked, p.PolledAt); err != nil {
-		return saved, err
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO settle`); rerr != nil {
+			return saved, fmt.Errorf("save poll: %w", rerr)
+		}
+		saved.AckErr = err
 	}
 	if err := tx.Commit(); err != nil {
 		return saved, fmt.Errorf("save poll: %w", err)

@@ -135,16 +135,16 @@ func (s *Service) serverAcks(ctx context.Context, accountID int64, serverID stri
 		}
 	}
 	if !named {
-		Anonymous(active)
-		Anonymous(earlier)
+		anonymous(active)
+		anonymous(earlier)
 	}
 	return active, earlier, nil
 }
 
-// Anonymous leaves out who made and removed acknowledgements, for a viewer
+// anonymous leaves out who made and removed acknowledgements, for a viewer
 // who is not signed in (a public dashboard, a wall link): the names are the
 // dashboard's users.
-func Anonymous(acks []monitoring.Ack) {
+func anonymous(acks []monitoring.Ack) {
 	for i := range acks {
 		acks[i].CreatedBy, acks[i].EndedBy = "", ""
 	}
@@ -267,7 +267,7 @@ func (s *Service) ackRows(ctx context.Context, m *Model, q Query, since time.Tim
 		return nil, fmt.Errorf("timeline: %w", err)
 	}
 	if !named {
-		Anonymous(acks)
+		anonymous(acks)
 	}
 	var out []Row
 	for i := range acks {

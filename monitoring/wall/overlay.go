@@ -44,9 +44,10 @@ type Overlay interface {
 	Load(ctx context.Context, src Source, in *Input) error
 	// Apply puts it on m, just built from in at now; prev is the model
 	// before m (nil for the first). It may set tiles' facts and m's
-	// validity (see Model.until) and must not read the counts: they are
-	// made after every overlay. For the same in, prev and now it must
-	// give the same model.
+	// validity (see Model.until), and must not read the servers counted
+	// by state (Section.Servers, Summary): they are made after every
+	// overlay. What it adds depends on in, prev, now and what the
+	// overlay itself remembered from the builds before (Marks does).
 	Apply(in *Input, prev, m *Model, now time.Time)
 }
 

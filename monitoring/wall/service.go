@@ -93,6 +93,9 @@ func (s *Service) load(ctx context.Context) (Input, error) {
 	if in.Filters, err = s.src.ListFilters(ctx); err != nil {
 		return in, fmt.Errorf("wall: %w", err)
 	}
+	// The snapshots are read before any overlay's input: a poll settles
+	// its acknowledgements in the write that stores it, so acknowledgements
+	// read after its snapshot are never older than it.
 	for _, o := range s.overlays {
 		if err := o.Load(ctx, s.src, &in); err != nil {
 			return in, fmt.Errorf("wall: %w", err)
