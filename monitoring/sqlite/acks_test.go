@@ -69,7 +69,6 @@ func (f *ackFixture) save(servers ...monitoring.Server) {
 	}
 }
 
-
 func (f *ackFixture) ack(server, alarm, expiry string) monitoring.Ack {
 	f.t.Helper()
 	a, err := f.store.CreateAck(f.ctx, monitoring.AckInput{AccountID: f.acct.ID, ServerID: server, AlarmID: alarm,
