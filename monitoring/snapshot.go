@@ -97,6 +97,11 @@ type Server struct {
 	Alarms     []Alarm `json:"alarms"`
 	Counts     Counts  `json:"counts"`
 	Worst      State   `json:"worst"`
+	// Terms are the labels of its alarms and their checks, lower case,
+	// one a line: what the wall's filter matches besides the server's own
+	// names. Only summaries carry them (see SummaryOf); they are made from
+	// Alarms, never stored.
+	Terms string `json:"-"`
 }
 
 // Alarm is one alarm of a server with its latest state.
@@ -204,10 +209,59 @@ func SortServers(servers []Server) {
 	})
 }
 
+// ShownProblems is how many of a server's problem alarms its summary keeps:
+// what a tile has room to say.
+const ShownProblems = 3
+
 // SummaryOf keeps of a server what the wall shows: its id, label, counts
-// and worst state, without the alarms.
+// and worst state; of its alarms, its problems (counted alarms that are
+// not OK, at most ShownProblems, in ProblemOrder: the first is the oldest
+// of the worst) with their labels, state, status and since, and the Terms
+// the filter matches.
 func SummaryOf(srv *Server) Server {
-	return Server{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
+	sum := Server{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
+	var problems []Alarm
+	var terms strings.Builder
+	seen := map[string]bool{}
+	term := func(s string) {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" && !seen[s] {
+			seen[s] = true
+			terms.WriteString(s)
+			terms.WriteByte('\n')
+		}
+	}
+	for i := range srv.Alarms {
+		a := &srv.Alarms[i]
+		term(a.Label)
+		term(a.CheckLabel)
+		if a.Counted() && a.State.Norm() != StateOK {
+			problems = append(problems, Alarm{ID: a.ID, Label: a.Label, CheckLabel: a.CheckLabel,
+				State: a.State.Norm(), Status: a.Status, Since: a.Since, Evaluated: a.Evaluated})
+		}
+	}
+	slices.SortFunc(problems, ProblemOrder)
+	if len(problems) > ShownProblems {
+		problems = problems[:ShownProblems]
+	}
+	sum.Alarms, sum.Terms = slices.Clip(problems), terms.String()
+	return sum
+}
+
+// ProblemOrder orders problem alarms as a tile lists them: worst first,
+// then the longest in that state first (a time not known last), then by
+// label and id.
+func ProblemOrder(a, b Alarm) int {
+	if c := b.State.Norm().Compare(a.State.Norm()); c != 0 {
+		return c
+	}
+	if a.Since.IsZero() != b.Since.IsZero() {
+		if a.Since.IsZero() {
+			return 1
+		}
+		return -1
+	}
+	return cmp.Or(a.Since.Compare(b.Since),
+		strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)), strings.Compare(a.ID, b.ID))
 }
 
 // SortAlarms puts a server's alarms in the order its page lists them: the

@@ -44,6 +44,7 @@ type Config struct {
 	PublicDashboard bool
 	PlainOrder      bool
 	ChangeWindow    time.Duration
+	OldAfter        time.Duration
 	SecureCookies   bool
 	TrustProxy      bool
 	Debug           bool
@@ -75,6 +76,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.IdentityURL, "identity-url", env("RACKSPACE_IDENTITY_URL", rackspace.DefaultIdentityURL), "Rackspace Identity v2.0 base URL (RACKSPACE_IDENTITY_URL)")
 	poll := fs.String("poll-interval", env("POLL_INTERVAL", "30s"), "how often each account is polled, at least 10s (POLL_INTERVAL)")
 	refresh := fs.String("refresh-interval", env("REFRESH_INTERVAL", "20s"), "how often the page reloads its grid (REFRESH_INTERVAL)")
+	oldAfter := fs.String("old-after", env("OLD_AFTER", "15m"), "how long a CRITICAL server goes unacknowledged before its tile is marked OLD, 1m to 7d (OLD_AFTER)")
 	changeWindow := fs.String("change-window", env("CHANGE_WINDOW", ""), "how long a server whose state changed stays marked NEW or RESOLVED, 1m to 24h (CHANGE_WINDOW; default 10m, 2m with -demo)")
 	concurrency := fs.String("concurrency", env("CONCURRENCY", strconv.Itoa(poller.DefaultConcurrency)), "how many accounts are polled at once, `n` from 1 to 1024 (CONCURRENCY)")
 	historyDays := fs.String("history-days", env("HISTORY_DAYS", strconv.Itoa(int(monitoring.DefaultRetention.MaxAge/(24*time.Hour)))),
@@ -124,6 +126,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.ChangeWindow < time.Minute || cfg.ChangeWindow > 24*time.Hour {
 		return cfg, fmt.Errorf("-change-window / CHANGE_WINDOW: %s is not between 1m and 24h", cfg.ChangeWindow)
+	}
+	if cfg.OldAfter, err = time.ParseDuration(*oldAfter); err != nil {
+		return cfg, fmt.Errorf("-old-after / OLD_AFTER: %q is not a duration such as 15m", *oldAfter)
+	}
+	if cfg.OldAfter < time.Minute || cfg.OldAfter > 7*24*time.Hour {
+		return cfg, fmt.Errorf("-old-after / OLD_AFTER: %s is not between 1m and 168h", cfg.OldAfter)
 	}
 	if cfg.Concurrency, err = strconv.Atoi(*concurrency); err != nil {
 		return cfg, fmt.Errorf("-concurrency / CONCURRENCY: %q is not a whole number such as %d", *concurrency, poller.DefaultConcurrency)

@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	})
 	sessionStore := sqlite3store.NewWithCleanupInterval(db, 10*time.Minute)
 	defer sessionStore.StopCleanup()
-	wallModel := wall.NewService(store, wall.Options{PollInterval: cfg.PollInterval, ChangeWindow: cfg.ChangeWindow,
+	wallModel := wall.NewService(store, wall.Options{PollInterval: cfg.PollInterval, ChangeWindow: cfg.ChangeWindow, OldAfter: cfg.OldAfter,
 		OnError: func(err error) { log.Error("wall model", "err", err) }})
 	h := handlers.New(store, wallModel, poller, client, log, handlers.Options{
 		Demo: cfg.Demo, PollInterval: cfg.PollInterval, RefreshInterval: cfg.RefreshInterval,

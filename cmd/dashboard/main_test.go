@@ -38,6 +38,7 @@ func TestParseConfig(t *testing.T) {
 	defaults := Config{
 		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
 		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256, ChangeWindow: 10 * time.Minute,
+		OldAfter: 15 * time.Minute,
 	}
 	defaults.History = monitoring.Retention{MaxAge: 30 * 24 * time.Hour, MaxRows: 200_000}
 	with := func(f func(*Config)) Config {
@@ -133,6 +134,10 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 			[]string{`"30" is not a duration`}},
 		{"a change window out of range is refused", []string{"-change-window", "10s"}, nil,
 			[]string{"-change-window / CHANGE_WINDOW: 10s is not between 1m and 24h"}},
+		{"an old-after that is no duration is refused", nil, []string{"OLD_AFTER=soon"},
+			[]string{`-old-after / OLD_AFTER: "soon" is not a duration such as 15m`}},
+		{"an old-after out of range is refused", []string{"-old-after", "30s"}, nil,
+			[]string{"-old-after / OLD_AFTER: 30s is not between 1m and 168h"}},
 		{"a refresh interval that is not a duration is refused", []string{"-refresh-interval", "soon"}, nil,
 			[]string{"-refresh-interval / REFRESH_INTERVAL", `"soon" is not a duration`}},
 		{"a refresh interval below 1s is refused", nil, []string{"REFRESH_INTERVAL=500ms"},

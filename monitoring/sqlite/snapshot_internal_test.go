@@ -59,6 +59,9 @@ func TestContentHashCoversEveryField(t *testing.T) {
 			if typ.Field(i).Type == reflect.TypeOf(monitoring.Counts{}) {
 				continue // its fields are checked one by one
 			}
+			if typ.Field(i).Tag.Get("json") == "-" {
+				continue // never stored: made from the fields that are
+			}
 			change(v)
 			if hashServers(snap.Servers) == sum {
 				t.Errorf("changing %s.%s does not change the sum", target.name, typ.Field(i).Name)

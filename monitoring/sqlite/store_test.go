@@ -302,8 +302,9 @@ func TestTheWallKeepsSummariesInMemoryAndAlarmsInTheDatabase(t *testing.T) {
 	gen := store.Generation()
 	now := time.Now().Truncate(time.Millisecond).UTC()
 	snap := monitoring.Snapshot{FetchedAt: now, Servers: []monitoring.Server{{ID: "enA", Label: "web", AgentID: "agent", Worst: monitoring.StateWarning,
-		Alarms: []monitoring.Alarm{{ID: "al1", Label: "cpu", State: monitoring.StateWarning, Evaluated: true}},
-		Counts: monitoring.Counts{Warning: 1, Total: 1}}}}
+		Alarms: []monitoring.Alarm{{ID: "al1", Label: "cpu", CheckLabel: "CPU check", State: monitoring.StateWarning, Status: "load 9", Evaluated: true},
+			{ID: "al2", Label: "ping", State: monitoring.StateOK, Evaluated: true}},
+		Counts: monitoring.Counts{Warning: 1, OK: 1, Total: 2}}}}
 	if err := store.SaveSnapshot(ctx, a.ID, snap, monitoring.PollSuccess{PolledAt: now, NextPoll: now.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
@@ -318,11 +319,12 @@ func TestTheWallKeepsSummariesInMemoryAndAlarmsInTheDatabase(t *testing.T) {
 	if sum == nil || len(sum.Servers) != 1 {
 		t.Fatalf("summary %+v", sum)
 	}
-	if s := sum.Servers[0]; s.ID != "enA" || s.Label != "web" || s.Worst != monitoring.StateWarning || s.Counts.Warning != 1 || s.Alarms != nil {
-		t.Errorf("summary server %+v, want id, label, counts and worst state without alarms", s)
+	if s := sum.Servers[0]; s.ID != "enA" || s.Label != "web" || s.Worst != monitoring.StateWarning || s.Counts.Warning != 1 || s.AgentID != "" ||
+		len(s.Alarms) != 1 || s.Alarms[0].Label != "cpu" || s.Alarms[0].Status != "load 9" || s.Terms != "cpu\ncpu check\nping\n" {
+		t.Errorf("summary server %+v, want id, label, counts, worst state, the problem alarm alone and the alarms' terms", s)
 	}
 	full, err := store.Snapshot(ctx, a.ID)
-	if err != nil || full == nil || len(full.Servers[0].Alarms) != 1 || full.Servers[0].AgentID != "agent" {
+	if err != nil || full == nil || len(full.Servers[0].Alarms) != 2 || full.Servers[0].AgentID != "agent" {
 		t.Errorf("full snapshot %+v, %v: want the alarms and details from the database", full, err)
 	}
 }

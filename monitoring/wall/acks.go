@@ -37,7 +37,7 @@ func (Acks) Apply(in *Input, _, m *Model, now time.Time) {
 		for j := range sec.Tiles {
 			t := &sec.Tiles[j]
 			if sa, ok := acks[ackKey{sec.AccountID, t.ID}]; ok {
-				t.Acked, t.AckedAlarms = sa.acked(t.Counts, t.Worst), sa.alarms
+				t.Acked, t.AckedAlarms, t.Ack = sa.acked(t.Counts, t.Worst), sa.alarms, sa.shown
 			}
 		}
 	}
@@ -54,6 +54,7 @@ type serverAcks struct {
 	whole  bool             // the server itself is acknowledged
 	upTo   monitoring.State // ... while it is no worse than this (its state when acknowledged)
 	alarms int              // alarms acknowledged one by one
+	shown  *monitoring.Ack  // the one the tile tells of: the server's, else the latest alarm's
 }
 
 // indexAcks groups the acknowledgements in force at now by server, and
@@ -73,6 +74,9 @@ func indexAcks(acks []monitoring.Ack, now time.Time) (map[ackKey]serverAcks, tim
 		}
 		k := ackKey{a.AccountID, a.ServerID}
 		sa := out[k]
+		if a.WholeServer() || sa.shown == nil || !sa.shown.WholeServer() && a.CreatedAt.After(sa.shown.CreatedAt) {
+			sa.shown = &a
+		}
 		if a.WholeServer() {
 			upTo := a.StateAtAck
 			if upTo == "" {

@@ -41,6 +41,9 @@ type Options struct {
 	// ChangeWindow is how long a tile stays marked after its worst state
 	// changed (DefaultChangeWindow when zero).
 	ChangeWindow time.Duration
+	// OldAfter is how long a CRITICAL server goes unacknowledged before
+	// its tile is marked old (DefaultOldAfter when zero; see Ageing).
+	OldAfter time.Duration
 	// OnError hears what Watch could not do (a rebuild that failed).
 	OnError func(error)
 }
@@ -195,6 +198,22 @@ type Tile struct {
 	// AckedAlarms is how many of its problem alarms are acknowledged one
 	// by one.
 	AckedAlarms int
+	// Ack is the acknowledgement the tile tells of (who, why, until when):
+	// the server's own, else the latest of its alarms'; nil when none.
+	Ack *monitoring.Ack
+	// Problems are its problem alarms, what is wrong, in
+	// monitoring.ProblemOrder (at most monitoring.ShownProblems).
+	Problems []monitoring.Alarm
+	// Since is when the server's worst state began, as far as its alarms
+	// tell (the oldest of its alarms in that state); zero when it is OK or
+	// the time is not known.
+	Since time.Time
+	// Old: a CRITICAL server, not acknowledged, CRITICAL for longer than
+	// Options.OldAfter (see Ageing).
+	Old bool
+	// terms are what the filter matches besides the names (see
+	// monitoring.Server.Terms).
+	terms string
 }
 
 // Problem reports whether the server is not OK.
@@ -296,7 +315,10 @@ func buildSection(a monitoring.Account, snap *monitoring.Snapshot, now time.Time
 	for i := range snap.Servers {
 		s := &snap.Servers[i]
 		t := &sec.Tiles[i]
-		*t = Tile{ID: s.ID, Label: s.Label, Counts: s.Counts, Worst: s.Worst}
+		*t = Tile{ID: s.ID, Label: s.Label, Counts: s.Counts, Worst: s.Worst, Problems: s.Alarms, terms: s.Terms}
+		if len(s.Alarms) > 0 && s.Alarms[0].State == s.Worst {
+			t.Since = s.Alarms[0].Since // the oldest of the worst
+		}
 		sec.Counts.Plus(s.Counts)
 		sec.Worst = sec.Worst.Or(s.Worst)
 	}

@@ -57,6 +57,7 @@ type Overlay interface {
 func newOverlays(opts Options) []Overlay {
 	return []Overlay{
 		Acks{},
+		Ageing{After: opts.OldAfter}, // after Acks: an acknowledged problem is not old
 		&Marks{Window: opts.ChangeWindow},
 		Latest{},
 	}

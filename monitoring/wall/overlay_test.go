@@ -29,6 +29,9 @@ func TestTheAcksOverlayAlone(t *testing.T) {
 		t.Fatal("acknowledged without the overlay")
 	}
 	Acks{}.Apply(&in, nil, m, t0)
+	if t2 := m.Section(1).Tiles[1]; t2.Ack == nil || t2.Ack.ServerID != "en2" {
+		t.Errorf("en2 tells of acknowledgement %+v, want its own", t2.Ack)
+	}
 	if !m.Section(1).Tiles[1].Acked || m.Section(1).Tiles[0].Acked {
 		t.Errorf("acked: en1 %v, en2 %v; want en2 only", m.Section(1).Tiles[0].Acked, m.Section(1).Tiles[1].Acked)
 	}
@@ -72,5 +75,32 @@ func TestTheLatestOverlayAlone(t *testing.T) {
 	Latest{}.Apply(&in, nil, m, t0)
 	if ids := []int64{m.Recent[0].ID, m.Recent[1].ID}; !slices.Equal(ids, []int64{2, 1}) {
 		t.Errorf("order %v, want the newest change first by when it happened", ids)
+	}
+}
+
+func TestTheAgeingOverlayAlone(t *testing.T) {
+	in := fixture()
+	api := &in.Snapshots[1].Servers[0] // api-1, CRITICAL
+	api.Alarms = []monitoring.Alarm{{ID: "c", Label: "disk", State: crit, Since: t0.Add(-20 * time.Minute)}}
+	db := &in.Snapshots[1].Servers[1] // db-1, WARNING
+	db.Alarms = []monitoring.Alarm{{ID: "w", Label: "load", State: warn, Since: t0.Add(-time.Hour)}}
+	m := bare(&in, t0)
+	if got := m.Section(1).Tiles[0].Since; !got.Equal(t0.Add(-20 * time.Minute)) {
+		t.Fatalf("api-1 CRITICAL since %v, want its alarm's time", got)
+	}
+	Ageing{After: 15 * time.Minute}.Apply(&in, nil, m, t0)
+	if !m.Section(1).Tiles[0].Old || m.Section(1).Tiles[1].Old {
+		t.Errorf("old: api-1 %v, db-1 %v; want the CRITICAL one only", m.Section(1).Tiles[0].Old, m.Section(1).Tiles[1].Old)
+	}
+	young := bare(&in, t0.Add(-10*time.Minute))
+	Ageing{After: 15 * time.Minute}.Apply(&in, nil, young, t0.Add(-10*time.Minute))
+	if young.Section(1).Tiles[0].Old || young.ValidAt(t0.Add(-5*time.Minute)) {
+		t.Errorf("ten minutes in: old %v, and the model outlives the moment the tile turns old", young.Section(1).Tiles[0].Old)
+	}
+	acked := bare(&in, t0)
+	acked.Section(1).Tiles[0].Acked = true
+	Ageing{After: 15 * time.Minute}.Apply(&in, nil, acked, t0)
+	if acked.Section(1).Tiles[0].Old {
+		t.Error("an acknowledged CRITICAL is marked old")
 	}
 }
