@@ -174,6 +174,9 @@ type Section struct {
 	Servers  ServerCounts
 	Worst    monitoring.State
 	Tiles    []Tile // every server, in the snapshot's order (by label)
+	// Suffix is the domain most of its servers' labels share (see
+	// sharedSuffix), said once in the heading; "" when none is.
+	Suffix string
 }
 
 // Troubled reports whether the account needs a look: a server not OK, or
@@ -184,8 +187,10 @@ func (s *Section) Troubled() bool {
 
 // Tile is one server.
 type Tile struct {
-	ID     string
-	Label  string
+	ID    string
+	Label string
+	// Short is the label without its section's Suffix: what the tile says.
+	Short  string
 	Counts monitoring.Counts
 	Worst  monitoring.State
 	// Change is how its worst state changed within the change window, and
@@ -311,11 +316,17 @@ func buildSection(a monitoring.Account, snap *monitoring.Snapshot, now time.Time
 		return sec, time.Time{}
 	}
 	sec.Polled = true
+	labels := make([]string, len(snap.Servers))
+	for i := range snap.Servers {
+		labels[i] = snap.Servers[i].Label
+	}
+	sec.Suffix = sharedSuffix(labels)
 	sec.Tiles = make([]Tile, len(snap.Servers))
 	for i := range snap.Servers {
 		s := &snap.Servers[i]
 		t := &sec.Tiles[i]
-		*t = Tile{ID: s.ID, Label: s.Label, Counts: s.Counts, Worst: s.Worst, Problems: s.Alarms, terms: s.Terms}
+		*t = Tile{ID: s.ID, Label: s.Label, Short: shortLabel(s.Label, sec.Suffix), Counts: s.Counts, Worst: s.Worst,
+			Problems: s.Alarms, terms: s.Terms}
 		if len(s.Alarms) > 0 && s.Alarms[0].State == s.Worst {
 			t.Since = s.Alarms[0].Since // the oldest of the worst
 		}
