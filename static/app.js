@@ -40,6 +40,18 @@
     return Math.floor(m / 60) + " h " + (m % 60) + " min";
   }
 
+  // lasted words how long something has lasted, short enough for a tile:
+  // "40 s", "12 min", "5 h", "3 d".
+  function lasted(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return s + " s";
+    var m = Math.floor(s / 60);
+    if (m < 60) return m + " min";
+    var h = Math.floor(m / 60);
+    if (h < 48) return h + " h";
+    return Math.floor(h / 24) + " d";
+  }
+
   function clock(t) {
     var d = new Date(t);
     function two(n) { return (n < 10 ? "0" : "") + n; }
@@ -48,12 +60,14 @@
 
   function updateTimes(el) {
     var now = Date.now();
-    var els = (el || document).querySelectorAll("time[data-ago]");
+    var els = (el || document).querySelectorAll("time[data-ago], time[data-for], time[data-clock]");
     for (var i = 0; i < els.length; i++) {
       var t = Date.parse(els[i].getAttribute("datetime"));
       if (isNaN(t)) continue;
       if (!els[i].title) els[i].title = els[i].textContent;
-      els[i].textContent = ago(now - t);
+      if (els[i].hasAttribute("data-for")) els[i].textContent = lasted(now - t);
+      else if (els[i].hasAttribute("data-clock")) els[i].textContent = clock(t).slice(0, 5);
+      else els[i].textContent = ago(now - t);
     }
   }
 
@@ -170,34 +184,83 @@
 
   // --- Wall mode: fit the screen ------------------------------------------
 
-  var MIN_RING = 56, FLOOR_RING = 40;
+  // Tiles shrink first, down to MIN_RING; then tiles give way, OK ones
+  // first, then UNKNOWN, then WARNING, each folded into a "+N more" tile
+  // of its state; a CRITICAL server never does: below that, tiles shrink
+  // further (to FLOOR_RING) and headings compact.
+  var MIN_RING = 56, FLOOR_RING = 26, TERSE_RING = 76;
+  var SHORT = { OK: "OK", UNKNOWN: "UNKN", WARNING: "WARN" };
+  var FOLDS = [["ok", "OK", "OK"], ["unknown", "UNKNOWN", "UNKN"], ["warning", "WARNING", "WARN"]];
 
   function overflows() {
     return root.scrollHeight > window.innerHeight + 1;
   }
 
-  function setRing(px) { root.style.setProperty("--ring", px + "px"); }
+  function setRing(px) {
+    root.style.setProperty("--ring", px + "px");
+    root.classList.toggle("terse", px < TERSE_RING);
+  }
 
-  // showOK hides the last k OK tiles (in page order) and marks each section
-  // that lost some with "+N more OK".
-  function showOK(okTiles, k) {
-    var i, olds = document.querySelectorAll("#grid .more-ok");
-    for (i = 0; i < olds.length; i++) olds[i].remove();
+  // fold hides the last k of tiles (in page order); each section that lost
+  // some says so in one "+N more" tile at its end, a line per state
+  // ("+3 WARNING"), worst first.
+  function fold(state, word, tiles, k) {
+    var i, olds = document.querySelectorAll("#grid .more-" + state);
+    for (i = 0; i < olds.length; i++) {
+      var box = olds[i].parentNode;
+      olds[i].remove();
+      if (!box.children.length) box.remove();
+    }
     var hidden = new Map();
-    for (i = 0; i < okTiles.length; i++) {
-      var gone = i >= okTiles.length - k;
-      okTiles[i].classList.toggle("gone", gone);
+    for (i = 0; i < tiles.length; i++) {
+      var gone = i >= tiles.length - k;
+      tiles[i].classList.toggle("gone", gone);
       if (gone) {
-        var ul = okTiles[i].parentNode;
+        var ul = tiles[i].parentNode;
         hidden.set(ul, (hidden.get(ul) || 0) + 1);
       }
     }
     hidden.forEach(function (n, ul) {
-      var li = document.createElement("li");
-      li.className = "more-ok";
-      li.textContent = "+" + n + " more OK";
-      ul.appendChild(li);
+      var li = ul.querySelector(":scope > li.more");
+      if (!li) {
+        li = document.createElement("li");
+        li.className = "more";
+        ul.appendChild(li);
+      }
+      var line = document.createElement("span");
+      line.className = "more-n more-" + state;
+      line.setAttribute("data-state", word);
+      line.setAttribute("data-count", String(n));
+      line.textContent = "+" + n + " " + SHORT[word];
+      line.title = n + " more " + word + " " + (n === 1 ? "server" : "servers") + " not shown: the screen is full";
+      li.insertBefore(line, li.firstChild); // folded last, worst: first
     });
+  }
+
+  // shortenLabels cuts the middle out of labels that do not fit their
+  // tile ("search-…ple.net"), keeping the full name in the tile's title.
+  var labelHTML = new WeakMap(); // a label's markup as sent, with its line breaks
+  function shortenLabels() {
+    var labels = document.querySelectorAll("#grid li.tile:not(.gone) .label");
+    for (var i = 0; i < labels.length; i++) {
+      var el = labels[i];
+      if (!labelHTML.has(el)) labelHTML.set(el, el.innerHTML);
+      else el.innerHTML = labelHTML.get(el);
+      if (!clipped(el)) continue;
+      var full = el.textContent;
+      var lo = 2, hi = full.length - 1;
+      while (hi - lo > 1) {
+        var mid = Math.floor((lo + hi) / 2);
+        el.textContent = middle(full, mid);
+        if (clipped(el)) hi = mid; else lo = mid;
+      }
+      el.textContent = middle(full, lo);
+    }
+  }
+  function clipped(el) { return el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1; }
+  function middle(s, keep) {
+    var head = Math.ceil(keep * 0.6);
+    return s.slice(0, head) + "\u2026" + s.slice(s.length - (keep - head));
   }
 
   // largestRing finds the largest ring size in [lo, hi] at which the page
@@ -214,36 +277,68 @@
     return lo;
   }
 
-  // fit sizes the wall to the screen; it leaves the ring size and the number
-  // of OK tiles that gave way in data-ring and data-hidden-ok on <html>.
+  // fit sizes the wall to the screen; it leaves the ring size and the
+  // number of tiles of each state that gave way in data-ring and
+  // data-hidden-ok, data-hidden-unknown, data-hidden-warning on <html>.
   function fit() {
     if (!root.classList.contains("wall") || !grid()) return;
     var hidden = fitRings();
+    shortenLabels();
     root.setAttribute("data-ring", getComputedStyle(root).getPropertyValue("--ring").trim());
-    root.setAttribute("data-hidden-ok", String(hidden));
+    FOLDS.forEach(function (f, i) { root.setAttribute("data-hidden-" + f[0], String(hidden[i] || 0)); });
   }
+
+  // The stages of a crowded wall, each tried with tiles folded as needed
+  // before the next: headings compacted and the latest changes left out,
+  // then problem tiles that say their name and how long only.
+  var CROWDED = [[], ["compact"], ["compact", "dense"]];
 
   function fitRings() {
     var max = Math.max(MIN_RING, Math.min(280, Math.floor(window.innerHeight / 4), Math.floor(window.innerWidth / 6)));
-    var okTiles = Array.prototype.slice.call(document.querySelectorAll("#grid .tile.state-ok"));
-    showOK(okTiles, 0);
+    var groups = FOLDS.map(function (f) {
+      return Array.prototype.slice.call(document.querySelectorAll("#grid .tile.state-" + f[0]));
+    });
+    var unfold = function () { FOLDS.forEach(function (f, i) { fold(f[0], f[1], groups[i], 0); }); };
+    root.classList.remove("compact", "dense");
+    unfold();
     largestRing(MIN_RING, max);
-    if (!overflows()) return 0;
-    // Even the smallest readable tiles do not fit: OK tiles give way, as
-    // few as need to (the fewest hidden that fit, by bisection).
-    var lo = 0, hi = okTiles.length;
-    showOK(okTiles, hi);
-    if (overflows()) {
-      largestRing(FLOOR_RING, MIN_RING); // problems alone need smaller tiles
-      return hi;
+    if (!overflows()) return [0, 0, 0];
+    for (var c = 0; c < CROWDED.length; c++) {
+      CROWDED[c].forEach(function (k) { root.classList.add(k); });
+      unfold();
+      setRing(MIN_RING);
+      if (!overflows()) return [0, 0, 0];
+      var hidden = foldUntilFits(groups);
+      if (hidden) return hidden;
     }
-    while (hi - lo > 1) {
-      var mid = Math.floor((lo + hi) / 2);
-      showOK(okTiles, mid);
-      if (overflows()) lo = mid; else hi = mid;
+    // CRITICAL servers alone do not fit even so: the largest tiles at which
+    // they do, then as many of the others back as fit beside them.
+    FOLDS.forEach(function (f, i) { fold(f[0], f[1], groups[i], groups[i].length); });
+    largestRing(FLOOR_RING, MIN_RING);
+    unfold();
+    return foldUntilFits(groups) || groups.map(function (g) { return g.length; });
+  }
+
+  // foldUntilFits folds tiles state by state (OK, UNKNOWN, WARNING), as
+  // few as need to (the fewest hidden that fit, by bisection), and returns
+  // how many of each; null when even all of them folded do not fit.
+  function foldUntilFits(groups) {
+    var hidden = [0, 0, 0];
+    for (var g = 0; g < FOLDS.length; g++) {
+      var tiles = groups[g], lo = 0, hi = tiles.length;
+      fold(FOLDS[g][0], FOLDS[g][1], tiles, hi);
+      hidden[g] = hi;
+      if (overflows()) continue; // all of them go, and the next state too
+      while (hi - lo > 1) {
+        var mid = Math.floor((lo + hi) / 2);
+        fold(FOLDS[g][0], FOLDS[g][1], tiles, mid);
+        if (overflows()) lo = mid; else hi = mid;
+      }
+      fold(FOLDS[g][0], FOLDS[g][1], tiles, hi);
+      hidden[g] = hi;
+      return hidden;
     }
-    showOK(okTiles, hi);
-    return hi;
+    return null;
   }
 
   var fitTimer = 0;

@@ -36,7 +36,7 @@ func TestAnAcknowledgedTileIsMarkedInWords(t *testing.T) {
 	render := func(tile wall.Tile) *goquery.Selection {
 		t.Helper()
 		var buf bytes.Buffer
-		if err := TileView(1, tile, true).Render(context.Background(), &buf); err != nil {
+		if err := TileView(1, tile, true, true).Render(context.Background(), &buf); err != nil {
 			t.Fatal(err)
 		}
 		doc, err := goquery.NewDocumentFromReader(&buf)

@@ -5,8 +5,10 @@ package views
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -252,8 +254,10 @@ func seconds(d time.Duration) string {
 	return strconv.Itoa(int(d.Seconds())) + "s"
 }
 
-// tileTitle words a tile's counts for a tooltip.
-func tileTitle(t wall.Tile) string {
+// tileTitle words a tile for a tooltip: its full name and counts, each of
+// its problems with its status and since when, and its acknowledgement
+// (who made it only for a named viewer, one signed in).
+func tileTitle(t wall.Tile, named bool) string {
 	s := t.Label + " — " + Fraction(t.Counts) + " OK"
 	if t.Counts.Critical > 0 {
 		s += ", " + strconv.Itoa(t.Counts.Critical) + " critical"
@@ -270,17 +274,83 @@ func tileTitle(t wall.Tile) string {
 	case t.AckedAlarms > 0:
 		s += " — " + strconv.Itoa(t.AckedAlarms) + " of " + strconv.Itoa(t.Counts.Problems()) + " problem alarms acknowledged"
 	}
+	for _, a := range t.Problems {
+		s += "\n" + string(a.State) + " " + a.Label
+		if a.Status != "" {
+			s += ": " + a.Status
+		}
+		if !a.Since.IsZero() {
+			s += " (since " + Stamp(a.Since) + ")"
+		}
+	}
+	if more := t.Counts.Problems() - len(t.Problems); more > 0 && len(t.Problems) > 0 {
+		s += "\n… and " + strconv.Itoa(more) + " more"
+	}
+	if a := t.Ack; a != nil && (t.Acked || t.AckedAlarms > 0) {
+		s += "\nAcknowledged"
+		if named {
+			s += " by " + a.CreatedBy
+		}
+		if a.ExpiresAt.IsZero() {
+			s += " until it recovers"
+		} else {
+			s += " until " + Stamp(a.ExpiresAt)
+		}
+		s += ": " + a.Note
+	}
 	return s
 }
 
-// problemTitle is a tooltip with the counts, for tiles with problems only:
-// an all-OK tile says all it has to say, and thousands of them are sent on
-// every change.
-func problemTitle(t wall.Tile) templ.Attributes {
-	if t.Worst == monitoring.StateOK {
-		return nil
+// LabelParts cuts a hostname after each dot and dash, where a line may
+// break ("api-01.prod" → "api-", "01.", "prod"): a name wraps between its
+// parts, never inside one.
+func LabelParts(label string) []string {
+	var parts []string
+	start := 0
+	for i := 0; i < len(label); i++ {
+		if (label[i] == '.' || label[i] == '-') && i+1 < len(label) {
+			parts = append(parts, label[start:i+1])
+			start = i + 1
+		}
 	}
-	return templ.Attributes{"title": tileTitle(t)}
+	return append(parts, label[start:])
+}
+
+// tileLabel is what a tile calls its server: the label without the
+// domain its account's heading says, or the whole label.
+func tileLabel(t wall.Tile) string {
+	if t.Short != "" {
+		return t.Short
+	}
+	return t.Label
+}
+
+// breakable writes a hostname with a line-break opportunity (<wbr>) after
+// each of its parts (see LabelParts), escaped.
+func breakable(label string) templ.Component {
+	parts := LabelParts(label)
+	for i := range parts {
+		parts[i] = html.EscapeString(parts[i])
+	}
+	return templ.Raw(strings.Join(parts, "<wbr>"))
+}
+
+// ClockUTC is a time of day in UTC, to the minute ("14:05 UTC"); the
+// browser's script words it in the viewer's zone.
+func ClockUTC(t time.Time) string { return t.UTC().Format("15:04") + " UTC" }
+
+// tileTitleAttr is a tile's tooltip: in full for a problem tile; for an
+// OK one only its full name, when the tile shows it shortened (an all-OK
+// tile says all else it has to say, and thousands of them are sent on
+// every change).
+func tileTitleAttr(t wall.Tile, named bool) templ.Attributes {
+	switch {
+	case t.Worst != monitoring.StateOK:
+		return templ.Attributes{"title": tileTitle(t, named)}
+	case tileLabel(t) != t.Label:
+		return templ.Attributes{"title": t.Label}
+	}
+	return nil
 }
 
 // BuildHeader is the request header that carries the page's Build: a

@@ -197,7 +197,7 @@ func TestTileMarkup(t *testing.T) {
 	tile := wall.Tile{ID: "en0012345678", Label: "web-001.prod.example.com",
 		Counts: monitoring.Counts{OK: 7, Warning: 1, Critical: 2, Total: 10}, Worst: monitoring.StateCritical}
 	var buf bytes.Buffer
-	if err := TileView(42, tile, true).Render(context.Background(), &buf); err != nil {
+	if err := TileView(42, tile, true, true).Render(context.Background(), &buf); err != nil {
 		t.Fatal(err)
 	}
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(buf.Bytes()))
@@ -234,7 +234,7 @@ func TestTileMarkup(t *testing.T) {
 	t.Run("an OK tile has neither disc nor word", func(t *testing.T) {
 		var buf bytes.Buffer
 		calm := wall.Tile{ID: "en1", Label: "web", Counts: monitoring.Counts{OK: 10, Total: 10}, Worst: monitoring.StateOK}
-		if err := TileView(42, calm, true).Render(context.Background(), &buf); err != nil {
+		if err := TileView(42, calm, true, true).Render(context.Background(), &buf); err != nil {
 			t.Fatal(err)
 		}
 		if s := buf.String(); strings.Contains(s, `class="disc"`) || strings.Contains(s, "word") || strings.Contains(s, "title=") {
@@ -244,7 +244,7 @@ func TestTileMarkup(t *testing.T) {
 	})
 	t.Run("a tile of a wall link leads nowhere", func(t *testing.T) {
 		var buf bytes.Buffer
-		if err := TileView(42, tile, false).Render(context.Background(), &buf); err != nil {
+		if err := TileView(42, tile, false, true).Render(context.Background(), &buf); err != nil {
 			t.Fatal(err)
 		}
 		if s := buf.String(); strings.Contains(s, "href=\"/") || strings.Contains(s, "<a") {
