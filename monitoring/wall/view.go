@@ -170,7 +170,8 @@ func (m *Model) View(q Query, accountID int64) View {
 // problemsFirst orders tiles by worst state, the acknowledged ones after
 // the others of their state and a lately changed one before those that did
 // not change, then by most problems (more critical alarms, then warning,
-// then unknown); equal ones keep their order, which is by label.
+// then unknown); equal ones keep their order, which is by label (see
+// monitoring.SortServers).
 func problemsFirst(a, b Tile) int {
 	if c := a.Worst.Compare(b.Worst); c != 0 {
 		return -c
@@ -198,7 +199,8 @@ func problemsFirst(a, b Tile) int {
 
 // troubledFirst orders sections by their worst server, then by the number
 // of servers in that state and the next; an account whose data cannot be
-// trusted comes before calm ones. Equal ones keep their order (by name).
+// trusted comes before calm ones. Equal ones keep their order, which is
+// by name (see monitoring.AccountOrder).
 //
 // Acknowledged servers count as what they are, someone's known problem: an
 // account whose problems are all acknowledged ranks by them only after the
