@@ -361,7 +361,9 @@ func ChangeWord(c wall.Change) string {
 
 // Timeline is the timeline page: recorded changes, newest first.
 type Timeline struct {
-	Query        string
+	Query string
+	// Hint says what in Query was not understood (see wall.Query.Hint).
+	Hint         string
 	Rows         []TimelineRow
 	More         bool // older matching changes exist beyond those shown
 	Recording    bool // history is kept at all

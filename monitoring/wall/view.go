@@ -42,10 +42,10 @@ func (m *Model) View(q Query, accountID int64) View {
 		v.Accounts++
 		v.Total += len(sec.Tiles)
 		if q.Narrows() {
-			accountMatches := q.matchesAccount(&sec)
+			sm := q.forSection(&sec)
 			tiles := make([]Tile, 0, len(sec.Tiles))
 			for j := range sec.Tiles {
-				if q.matchesTile(&sec, &sec.Tiles[j], accountMatches) {
+				if q.matchesTile(sm, &sec.Tiles[j]) {
 					tiles = append(tiles, sec.Tiles[j])
 				}
 			}
