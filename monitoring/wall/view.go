@@ -15,7 +15,7 @@ type View struct {
 	Matches  int       // tiles shown
 	Total    int       // tiles in scope before filtering
 	// Summary counts what is shown: the shown accounts, and the servers
-	// among their shown tiles.
+	// among their shown tiles (those of stale accounts apart too).
 	Summary Summary
 	// Recent are the latest changes in scope that match the query, newest
 	// first.
@@ -66,7 +66,6 @@ func (m *Model) View(q Query, accountID int64) View {
 			continue
 		}
 		v.Summary.add(&sec)
-		v.Summary.Servers.plus(sec.Servers)
 		v.Sections = append(v.Sections, sec)
 	}
 	if !q.Plain {
