@@ -1,12 +1,16 @@
 package handlers
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
+	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 )
 
@@ -108,6 +112,88 @@ func TestAFilterWordNotUnderstoodIsNamedBesideTheFilter(t *testing.T) {
 			if n := d.page(path).Find(".filter-hint").Length(); n != 0 {
 				t.Errorf("%s: %d hints", path, n)
 			}
+		}
+	})
+}
+
+// A filter is at most wall.MaxQuery (255) characters wherever it is read:
+// longer is a 400 that says so, and never shows the filter back.
+func TestAFilterTooLongIsRefusedWithoutShowingItBack(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	up := e.upstream(fakerax.AccountSpec{Username: "longq", Servers: 3, Alarms: 2})
+	a := e.addAccount(up, "")
+	e.poll(a.ID)
+	const marker = "zq9"
+	long := func(n int) string { return marker + strings.Repeat("x", n-len(marker)) }
+	pages := []string{"/", "/accounts/" + idStr(a.ID), "/wall", "/timeline"}
+
+	refused := func(t *testing.T, rec *httptest.ResponseRecorder) {
+		t.Helper()
+		wantStatus(t, rec, http.StatusBadRequest)
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+			t.Errorf("Content-Type %q, want the HTML error page", ct)
+		}
+		body := rec.Body.String()
+		if !strings.Contains(parse(t, rec).Find("main").Text(), "The filter is longer than 255 characters.") {
+			t.Errorf("the page does not say the filter is too long and its limit:\n%s", body)
+		}
+		if strings.Contains(body, marker) || len(body) > 20<<10 {
+			t.Errorf("the filter is shown back (%d bytes of page)", len(body))
+		}
+	}
+	for _, path := range pages {
+		for _, n := range []int{256, 100 << 10} {
+			t.Run(fmt.Sprintf("GET %s with a filter of %d characters", path, n), func(t *testing.T) {
+				refused(t, e.get(path+"?q="+url.QueryEscape(long(n))))
+			})
+		}
+		t.Run("GET "+path+" for htmx with a filter too long", func(t *testing.T) {
+			refused(t, e.getHTMX(path+"?q="+url.QueryEscape(long(300))))
+		})
+		t.Run("GET "+path+" with a filter of 255 characters", func(t *testing.T) {
+			wantStatus(t, e.get(path+"?q="+url.QueryEscape(long(255))), http.StatusOK)
+		})
+		t.Run("GET "+path+" counts characters, not bytes", func(t *testing.T) {
+			wantStatus(t, e.get(path+"?q="+url.QueryEscape(strings.Repeat("é", 255))), http.StatusOK)
+		})
+	}
+	t.Run("a wall link does not read ?q= at all", func(t *testing.T) {
+		plain, _, err := e.store.CreateWallLink(e.ctx, monitoring.WallLink{Name: "TV", Query: "longq"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStatus(t, e.anonymous(httptest.NewRequest(http.MethodGet, "/w/"+plain+"?q="+long(300), nil)), http.StatusOK)
+	})
+	t.Run("saving a filter too long", func(t *testing.T) {
+		refused(t, e.post("/filters", url.Values{"name": {"Long"}, "query": {long(256)}}))
+		if fs, _ := e.store.ListFilters(e.ctx); len(fs) != 0 {
+			t.Errorf("%d filters saved", len(fs))
+		}
+	})
+	t.Run("saving a filter too long in a form too large to read", func(t *testing.T) {
+		// Fields go in name order: the query is kept, then "zz" is one
+		// too many.
+		rec := e.post("/filters", url.Values{"name": {"Long"}, "query": {long(60 << 10)}, "zz": {strings.Repeat("y", 10<<10)}})
+		wantStatus(t, rec, http.StatusRequestEntityTooLarge)
+		if strings.Contains(rec.Body.String(), marker) {
+			t.Error("the form shown again shows the filter back")
+		}
+	})
+	t.Run("saving a filter of 255 characters", func(t *testing.T) {
+		wantStatus(t, e.post("/filters", url.Values{"name": {"Longest"}, "query": {long(255)}}), http.StatusSeeOther)
+	})
+	t.Run("saving a filter too long through the API", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/filters", strings.NewReader(url.Values{"filter": {long(256)}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := e.do(req)
+		wantStatus(t, rec, http.StatusBadRequest)
+		var env struct{ Response, Message string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Response != "error" || env.Message != "The filter is longer than 255 characters." {
+			t.Errorf("envelope %+v (%v)", env, err)
+		}
+		if strings.Contains(rec.Body.String(), marker) {
+			t.Error("the filter is shown back")
 		}
 	})
 }

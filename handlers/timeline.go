@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/a-h/templ"
 
@@ -21,7 +20,10 @@ func (h *Handler) showTimeline(w http.ResponseWriter, r *http.Request) {
 		reload(w)
 		return
 	}
-	text := strings.TrimSpace(r.URL.Query().Get("q"))
+	text, ok := h.filterParam(w, r)
+	if !ok {
+		return
+	}
 	q := wall.ParseQuery(text)
 	tl, m, err := h.wall.Timeline(r.Context(), q, currentUser(r) != "")
 	if err != nil {

@@ -84,7 +84,7 @@ func Dashboard(l Layout, heading string, action string, g Grid) templ.Component 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" maxlength=\"200\" placeholder=\"Filter by account, server or alarm… (-word, state:critical, is:problem, sort:name)\" aria-label=\"Filter servers\" autocomplete=\"off\" hx-get=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" maxlength=\"255\" placeholder=\"Filter by account, server or alarm… (-word, state:critical, is:problem, sort:name)\" aria-label=\"Filter servers\" autocomplete=\"off\" hx-get=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

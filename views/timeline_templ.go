@@ -379,7 +379,7 @@ func TimelineView(l Layout, t Timeline) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "\" maxlength=\"200\" placeholder=\"Filter by account, server or alarm… (state:critical, is:problem)\" aria-label=\"Filter changes\" autocomplete=\"off\" hx-get=\"/timeline\" hx-trigger=\"input changed delay:300ms, search\" hx-target=\"#timeline\" hx-swap=\"outerHTML\" hx-push-url=\"true\"><noscript><button type=\"submit\">Filter</button></noscript></form><span class=\"contact\" id=\"contact\" aria-live=\"polite\"></span></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "\" maxlength=\"255\" placeholder=\"Filter by account, server or alarm… (state:critical, is:problem)\" aria-label=\"Filter changes\" autocomplete=\"off\" hx-get=\"/timeline\" hx-trigger=\"input changed delay:300ms, search\" hx-target=\"#timeline\" hx-swap=\"outerHTML\" hx-push-url=\"true\"><noscript><button type=\"submit\">Filter</button></noscript></form><span class=\"contact\" id=\"contact\" aria-live=\"polite\"></span></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

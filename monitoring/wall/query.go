@@ -2,9 +2,20 @@ package wall
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"cmdash/monitoring"
 )
+
+// MaxQuery is the longest filter the wall takes, in characters. It is the
+// limit of a saved filter's and a wall link's text too, so that a filter
+// that can be saved can be opened, and the other way round.
+const MaxQuery = 255
+
+// QueryTooLong reports whether a filter is longer than MaxQuery characters.
+func QueryTooLong(text string) bool {
+	return len(text) > MaxQuery && utf8.RuneCountInString(text) > MaxQuery
+}
 
 // Query is a parsed filter. Its words must all be found, and its excluded
 // words (-word) none, in a server's names: its account's name and

@@ -2,7 +2,9 @@ package wall
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"cmdash/monitoring"
 )
@@ -142,6 +144,25 @@ func TestAnExcludedWordExcludesChangesToo(t *testing.T) {
 		got := ParseQuery(tt.query).MatchesChange("Production", "acme-prod", "db-1", "en2", "Disk usage", ok, crit)
 		if got != tt.want {
 			t.Errorf("%q: %v, want %v", tt.query, got, tt.want)
+		}
+	}
+}
+
+func TestQueryTooLong(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"", false},
+		{strings.Repeat("a", MaxQuery), false},
+		{strings.Repeat("a", MaxQuery+1), true},
+		{strings.Repeat("é", MaxQuery), false}, // characters, not bytes
+		{strings.Repeat("é", MaxQuery+1), true},
+	}
+	for _, tt := range tests {
+		if got := QueryTooLong(tt.text); got != tt.want {
+			t.Errorf("%d bytes, %d characters: %v, want %v", len(tt.text), utf8.RuneCountInString(tt.text), got, tt.want)
 		}
 	}
 }
