@@ -18,7 +18,7 @@ import (
 
 // showDashboard serves every account; for htmx, only the grid.
 func (h *Handler) showDashboard(w http.ResponseWriter, r *http.Request) {
-	h.serveWall(w, r, h.wallPage(r, "/"))
+	h.serveFiltered(w, r, h.wallPage(r, "/"))
 }
 
 // showAccount serves one account alone.
@@ -30,7 +30,7 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	p := h.wallPage(r, "/accounts/"+strconv.FormatInt(id, 10))
 	p.accountID = id
-	h.serveWall(w, r, p)
+	h.serveFiltered(w, r, p)
 }
 
 // showWallMode serves the wall for a screen: every account (or what the
@@ -39,7 +39,37 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) showWallMode(w http.ResponseWriter, r *http.Request) {
 	p := h.wallPage(r, "/wall")
 	p.mode = true
+	h.serveFiltered(w, r, p)
+}
+
+// serveFiltered serves a wall page with the filter the request asks for.
+func (h *Handler) serveFiltered(w http.ResponseWriter, r *http.Request, p wallPage) {
+	q, ok := h.filterParam(w, r)
+	if !ok {
+		return
+	}
+	p.query = q
 	h.serveWall(w, r, p)
+}
+
+// filterParam reads a page's filter, ?q=, trimmed. A filter longer than
+// wall.MaxQuery is answered here, with filterTooLong; ok is false then.
+func (h *Handler) filterParam(w http.ResponseWriter, r *http.Request) (q string, ok bool) {
+	q = strings.TrimSpace(r.URL.Query().Get("q"))
+	if wall.QueryTooLong(q) {
+		h.filterTooLong(w, r)
+		return "", false
+	}
+	return q, true
+}
+
+// filterTooLong answers a filter longer than wall.MaxQuery with a 400 page
+// that says so and names the limit. The filter is never shown back: it
+// could be of any length.
+func (h *Handler) filterTooLong(w http.ResponseWriter, r *http.Request) {
+	l := h.layout(r, "Filter too long", "")
+	l.Query = ""
+	h.render(w, r, http.StatusBadRequest, views.ErrorPage(l, http.StatusBadRequest, msgFilterTooLong+" Shorten it and try again."))
 }
 
 // wallPage is one wall page as asked for: its scope, filter and form.
@@ -55,12 +85,13 @@ type wallPage struct {
 	link bool
 }
 
-// wallPage reads the filter and order of a request for path. The order
-// is problems first unless the setting or ?order=name says otherwise;
-// ?order=severity overrides the setting.
+// wallPage reads the order of a request for path (the filter is read
+// apart: see serveFiltered). The order is problems first unless the
+// setting or ?order=name says otherwise; ?order=severity overrides the
+// setting.
 func (h *Handler) wallPage(r *http.Request, path string) wallPage {
 	qv := r.URL.Query()
-	p := wallPage{path: path, query: strings.TrimSpace(qv.Get("q")), plain: h.opts.PlainOrder}
+	p := wallPage{path: path, plain: h.opts.PlainOrder}
 	switch qv.Get("order") {
 	case "name":
 		p.plain = true

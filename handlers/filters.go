@@ -8,10 +8,14 @@ import (
 	"unicode/utf8"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/wall"
 	"cmdash/views"
 )
 
 const maxFilterName = 64
+
+// msgFilterTooLong says that a filter is longer than wall.MaxQuery.
+const msgFilterTooLong = "The filter is longer than 255 characters."
 
 // validateFilter checks a saved filter's name and query.
 func validateFilter(name, query string) (string, string, string) {
@@ -23,8 +27,8 @@ func validateFilter(name, query string) (string, string, string) {
 		return name, query, "The filter name is longer than 64 characters."
 	case query == "":
 		return name, query, "Type a filter first; an empty filter shows everything already."
-	case utf8.RuneCountInString(query) > maxField:
-		return name, query, "The filter is longer than 255 characters."
+	case wall.QueryTooLong(query):
+		return name, query, msgFilterTooLong
 	case monitoring.TextProblem("The filter", query) != "":
 		return name, query, monitoring.TextProblem("The filter", query)
 	case monitoring.TextProblem("The filter name", name) != "":
@@ -37,6 +41,15 @@ func validateFilter(name, query string) (string, string, string) {
 // dashboard toolbar), then shows the dashboard with it.
 func (h *Handler) createFilter(w http.ResponseWriter, r *http.Request) {
 	unread := readForm(w, r)
+	if wall.QueryTooLong(strings.TrimSpace(r.PostForm.Get("query"))) {
+		// Never shown back: a form read whole gets the page that says the
+		// filter is too long, one cut short its own page without it.
+		if unread == nil {
+			h.filterTooLong(w, r)
+			return
+		}
+		r.PostForm.Del("query")
+	}
 	name, query, msg := validateFilter(r.PostForm.Get("name"), r.PostForm.Get("query"))
 	status := http.StatusUnprocessableEntity
 	if unread != nil {

@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/a-h/templ"
 
@@ -21,13 +20,17 @@ func (h *Handler) showTimeline(w http.ResponseWriter, r *http.Request) {
 		reload(w)
 		return
 	}
-	text := strings.TrimSpace(r.URL.Query().Get("q"))
-	tl, m, err := h.wall.Timeline(r.Context(), wall.ParseQuery(text), currentUser(r) != "")
+	text, ok := h.filterParam(w, r)
+	if !ok {
+		return
+	}
+	q := wall.ParseQuery(text)
+	tl, m, err := h.wall.Timeline(r.Context(), q, currentUser(r) != "")
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	t := views.Timeline{Query: text, Self: "/timeline", RefreshEvery: h.opts.RefreshInterval,
+	t := views.Timeline{Query: text, Hint: q.Hint, Self: "/timeline", RefreshEvery: h.opts.RefreshInterval,
 		Recording: tl.Recording, Rows: views.TimelineRows(tl.Rows), More: tl.More}
 	if text != "" {
 		t.Self += "?q=" + url.QueryEscape(text)

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/wall"
 	"cmdash/views"
 )
 
@@ -26,7 +27,7 @@ func (h *Handler) showWallLink(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	p := h.wallPage(r, "/w/"+token) // the order may still be asked for
+	p := h.wallPage(r, "/w/"+token) // the order may still be asked for; ?q= is not read
 	p.query, p.mode, p.link = link.Query, link.WallMode, true
 	h.serveWall(w, r, p)
 }
@@ -118,8 +119,8 @@ func readWallLinkForm(r *http.Request, filters []monitoring.Filter) (form views.
 		}
 	}
 	switch {
-	case utf8.RuneCountInString(form.Query) > maxField:
-		form.Errors["query"] = "The filter is longer than 255 characters."
+	case wall.QueryTooLong(form.Query):
+		form.Errors["query"] = msgFilterTooLong
 	case saved != nil && form.Query != "" && form.Query != saved.Query:
 		form.Errors["query"] = "Choose a saved filter or type one, not both."
 	}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -197,15 +196,11 @@ func (s Server) ControlPanelURL() string {
 		"/servers#compute%2CcloudServersOpenStack%2C" + url.PathEscape(s.Region) + "/" + url.PathEscape(s.ServerUUID)
 }
 
-// SortServers orders servers by label without case, then id: the order of
-// the wall and the API.
+// SortServers orders servers by label (see NaturalCompare), then id: the
+// order of the wall and the API.
 func SortServers(servers []Server) {
-	sort.SliceStable(servers, func(i, j int) bool {
-		a, b := strings.ToLower(servers[i].Label), strings.ToLower(servers[j].Label)
-		if a != b {
-			return a < b
-		}
-		return servers[i].ID < servers[j].ID
+	slices.SortStableFunc(servers, func(a, b Server) int {
+		return cmp.Or(NaturalCompare(a.Label, b.Label), NaturalCompare(a.ID, b.ID), strings.Compare(a.ID, b.ID))
 	})
 }
 
@@ -260,15 +255,14 @@ func ProblemOrder(a, b Alarm) int {
 		}
 		return -1
 	}
-	return cmp.Or(a.Since.Compare(b.Since),
-		strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)), strings.Compare(a.ID, b.ID))
+	return cmp.Or(a.Since.Compare(b.Since), NaturalCompare(a.Label, b.Label), strings.Compare(a.ID, b.ID))
 }
 
 // SortAlarms puts a server's alarms in the order its page lists them: the
 // counted ones first, worst first (CRITICAL, WARNING, UNKNOWN, OK), then
 // those left out of the counts (disabled or orphan) in the same order;
-// alarms of one state by label, case aside, then by id, so the order never
-// depends on the upstream's.
+// alarms of one state by label (see NaturalCompare), then by id, so the
+// order never depends on the upstream's.
 func SortAlarms(alarms []Alarm) {
 	slices.SortFunc(alarms, func(a, b Alarm) int {
 		if a.Counted() != b.Counted() {
@@ -277,8 +271,6 @@ func SortAlarms(alarms []Alarm) {
 			}
 			return 1
 		}
-		return cmp.Or(b.State.Norm().Compare(a.State.Norm()),
-			strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)),
-			strings.Compare(a.ID, b.ID))
+		return cmp.Or(b.State.Norm().Compare(a.State.Norm()), NaturalCompare(a.Label, b.Label), strings.Compare(a.ID, b.ID))
 	})
 }

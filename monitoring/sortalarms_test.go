@@ -67,3 +67,28 @@ func TestSortAlarms(t *testing.T) {
 		})
 	}
 }
+
+func TestProblemsAndAlarmsOrderLabelsNaturally(t *testing.T) {
+	t.Parallel()
+	al := func(id, label string) monitoring.Alarm {
+		return monitoring.Alarm{ID: id, Label: label, State: monitoring.StateWarning, Evaluated: true}
+	}
+	alarms := []monitoring.Alarm{al("a", "disk 10"), al("b", "Disk 9"), al("c", "disk 1")}
+	want := []string{"c", "b", "a"}
+	ids := func(as []monitoring.Alarm) (out []string) {
+		for _, a := range as {
+			out = append(out, a.ID)
+		}
+		return out
+	}
+	sorted := slices.Clone(alarms)
+	monitoring.SortAlarms(sorted)
+	if got := ids(sorted); !slices.Equal(got, want) {
+		t.Errorf("SortAlarms: %v, want %v", got, want)
+	}
+	sorted = slices.Clone(alarms)
+	slices.SortFunc(sorted, monitoring.ProblemOrder)
+	if got := ids(sorted); !slices.Equal(got, want) {
+		t.Errorf("ProblemOrder: %v, want %v", got, want)
+	}
+}

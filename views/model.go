@@ -72,7 +72,9 @@ type Grid struct {
 
 // TitleCounts words a summary for the start of a page title, e.g.
 // "2 CRIT (1 acked) · 5 WARN · " or "All OK · ", so a browser tab or a
-// window list tells the state before the name.
+// window list tells the state before the name. It counts as the summary
+// strip does: the states of the accounts whose data is current, and the
+// servers of stale accounts apart ("8 STALE · ").
 func TitleCounts(s wall.Summary) string {
 	var out string
 	add := func(n, acked int, word string) {
@@ -80,16 +82,38 @@ func TitleCounts(s wall.Summary) string {
 			out += strconv.Itoa(n) + " " + word + ackedNote(acked) + " · "
 		}
 	}
-	add(s.Servers.Critical, s.Servers.AckedCritical, "CRIT")
-	add(s.Servers.Warning, s.Servers.AckedWarning, "WARN")
-	add(s.Servers.Unknown, s.Servers.AckedUnknown, "UNKN")
-	if out == "" && s.Servers.Total > 0 {
+	fresh := s.Fresh()
+	add(fresh.Critical, fresh.AckedCritical, "CRIT")
+	add(fresh.Warning, fresh.AckedWarning, "WARN")
+	add(fresh.Unknown, fresh.AckedUnknown, "UNKN")
+	if out == "" && fresh.Total > 0 && s.Stale.Total == 0 {
 		out = "All OK · "
+	}
+	if s.Stale.Total > 0 {
+		out += strconv.Itoa(s.Stale.Total) + " STALE · "
 	}
 	if s.FailingAccounts > 0 {
 		out += strconv.Itoa(s.FailingAccounts) + " FAILING · "
 	}
 	return out
+}
+
+// staleTitle says what the servers of stale accounts were when last seen,
+// e.g. "Servers of accounts whose data is not current (…); when last
+// seen: 3 CRITICAL, 1 OK."
+func staleTitle(s wall.Summary) string {
+	out := "Servers of accounts whose data is not current (their polls fail, or their data is old): greyed on the wall, and not counted above. When last seen:"
+	sep := " "
+	for _, c := range []struct {
+		n    int
+		word string
+	}{{s.Stale.Critical, "CRITICAL"}, {s.Stale.Warning, "WARNING"}, {s.Stale.Unknown, "UNKNOWN"}, {s.Stale.OK, "OK"}} {
+		if c.n > 0 {
+			out += sep + strconv.Itoa(c.n) + " " + c.word
+			sep = ", "
+		}
+	}
+	return out + "."
 }
 
 // IconFor is the favicon for a worst state.
@@ -431,7 +455,9 @@ func ChangeWord(c wall.Change) string {
 
 // Timeline is the timeline page: recorded changes, newest first.
 type Timeline struct {
-	Query        string
+	Query string
+	// Hint says what in Query was not understood (see wall.Query.Hint).
+	Hint         string
 	Rows         []TimelineRow
 	More         bool // older matching changes exist beyond those shown
 	Recording    bool // history is kept at all

@@ -38,10 +38,11 @@ func scanAccount(row interface{ Scan(...any) error }, more ...any) (monitoring.A
 	return a, nil
 }
 
-// ListAccounts returns every account, by display name.
+// ListAccounts returns every account in monitoring.AccountOrder: by name,
+// numbers in it by their value ("Customer 6" before "Customer 10"), which
+// SQLite's collations cannot do.
 func (s *Store) ListAccounts(ctx context.Context) ([]monitoring.Account, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts
-		ORDER BY lower(CASE WHEN alias <> '' THEN alias ELSE username END), id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
@@ -57,6 +58,7 @@ func (s *Store) ListAccounts(ctx context.Context) ([]monitoring.Account, error) 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
+	monitoring.SortAccounts(out)
 	return out, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,6 +69,28 @@ func TestAccountsRoundTripWithTheKeySealed(t *testing.T) {
 	}
 	if _, err := store.Account(ctx, a.ID); !errors.Is(err, monitoring.ErrNotFound) {
 		t.Errorf("deleted account err = %v", err)
+	}
+}
+
+func TestAccountsAreListedByNameNumbersByValue(t *testing.T) {
+	t.Parallel()
+	store, _ := sqlitetest.Open(t)
+	ctx := context.Background()
+	for _, a := range [][2]string{{"cust10", "Customer 10"}, {"cust6", "Customer 6"}, {"web2", ""}, {"WEB10", ""}} {
+		if _, err := store.CreateAccount(ctx, a[0], a[1], "k", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	accts, err := store.ListAccounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range accts {
+		got = append(got, a.Name())
+	}
+	if want := []string{"Customer 6", "Customer 10", "web2", "WEB10"}; !slices.Equal(got, want) {
+		t.Errorf("accounts %q, want %q", got, want)
 	}
 }
 

@@ -72,26 +72,43 @@ type Summary struct {
 	Accounts        int
 	FailingAccounts int // the last poll failed
 	StaleAccounts   int
-	Servers         ServerCounts
-	Worst           monitoring.State
+	// Servers counts every server. Stale counts those of stale accounts
+	// among them: their states are the last known, not today's, so what
+	// the wall says is current leaves them out (see Fresh).
+	Servers ServerCounts
+	Stale   ServerCounts
+	// Worst is the worst state of all, the last known of stale accounts
+	// included: a CRITICAL server whose account stopped answering is
+	// still the likeliest thing to be on fire.
+	Worst monitoring.State
 	// OldestData is when the oldest shown data was fetched, set only when
 	// some account is stale (fresh data carries no time; see Section.DataAt).
 	OldestData time.Time
 }
 
-// add counts one section in.
+// add counts one section in, its servers too.
 func (s *Summary) add(sec *Section) {
 	s.Accounts++
 	if sec.Error != "" {
 		s.FailingAccounts++
 	}
+	s.Servers.plus(sec.Servers)
 	if sec.Stale {
 		s.StaleAccounts++
+		s.Stale.plus(sec.Servers)
 		if !sec.DataAt.IsZero() && (s.OldestData.IsZero() || sec.DataAt.Before(s.OldestData)) {
 			s.OldestData = sec.DataAt
 		}
 	}
 	s.Worst = s.Worst.Or(sec.Worst)
+}
+
+// Fresh counts the servers of the accounts whose data is current: the
+// states the wall can vouch for.
+func (s Summary) Fresh() ServerCounts {
+	c := s.Servers
+	c.minus(s.Stale)
+	return c
 }
 
 // ServerCounts counts servers by their worst state. An acknowledged
@@ -139,15 +156,19 @@ func (c *ServerCounts) addTile(t *Tile) {
 	}
 }
 
-func (c *ServerCounts) plus(o ServerCounts) {
-	c.Critical += o.Critical
-	c.Warning += o.Warning
-	c.Unknown += o.Unknown
-	c.OK += o.OK
-	c.Total += o.Total
-	c.AckedCritical += o.AckedCritical
-	c.AckedWarning += o.AckedWarning
-	c.AckedUnknown += o.AckedUnknown
+func (c *ServerCounts) plus(o ServerCounts) { c.addScaled(o, 1) }
+
+func (c *ServerCounts) minus(o ServerCounts) { c.addScaled(o, -1) }
+
+func (c *ServerCounts) addScaled(o ServerCounts, k int) {
+	c.Critical += k * o.Critical
+	c.Warning += k * o.Warning
+	c.Unknown += k * o.Unknown
+	c.OK += k * o.OK
+	c.Total += k * o.Total
+	c.AckedCritical += k * o.AckedCritical
+	c.AckedWarning += k * o.AckedWarning
+	c.AckedUnknown += k * o.AckedUnknown
 }
 
 // Acked is how many servers with problems are acknowledged.
@@ -291,7 +312,6 @@ func build(in *Input, prev *Model, now time.Time, opts Options, overlays []Overl
 			sec.Servers.addTile(&sec.Tiles[j])
 		}
 		m.Summary.add(sec)
-		m.Summary.Servers.plus(sec.Servers)
 	}
 	return m
 }

@@ -427,7 +427,7 @@ func TestSeverityOrder(t *testing.T) {
 		t.Errorf("plain order: tiles %v", got)
 	}
 	want := Summary{Accounts: 5, FailingAccounts: 1, StaleAccounts: 1, Worst: crit, OldestData: t0.Add(-time.Hour),
-		Servers: ServerCounts{Critical: 5, Warning: 3, Unknown: 1, OK: 4, Total: 13}}
+		Servers: ServerCounts{Critical: 5, Warning: 3, Unknown: 1, OK: 4, Total: 13}, Stale: ServerCounts{OK: 1, Total: 1}}
 	if v.Summary != want || m.Summary != want {
 		t.Errorf("summary\n view %+v\nmodel %+v\n want %+v", v.Summary, m.Summary, want)
 	}
@@ -608,5 +608,49 @@ func TestAServerGoneWorseIsNotMutedByItsAcknowledgement(t *testing.T) {
 	in.Acks[0].StateAtAck = crit
 	if !Build(in, t0, Options{}).Section(1).Tiles[0].Acked {
 		t.Error("api-1 is not muted by an acknowledgement made while it was CRITICAL")
+	}
+}
+
+// A failing account's servers keep their last known states on the wall,
+// greyed; the summary counts them apart, so that what it calls CRITICAL
+// is what is CRITICAL now.
+func TestStaleAccountsAreCountedApart(t *testing.T) {
+	t.Parallel()
+	in := Input{
+		Accounts: []monitoring.Account{
+			{ID: 1, Username: "fresh", Enabled: true},
+			{ID: 2, Username: "failing", Enabled: true, Status: monitoring.PollStatus{LastError: "down", ErrorCount: 2}},
+			{ID: 3, Username: "old", Enabled: true},
+		},
+		Snapshots: map[int64]*monitoring.Snapshot{
+			1: {FetchedAt: t0, Servers: []monitoring.Server{server("f1", "f1", crit), server("f2", "f2", crit), server("f3", "f3", ok)}},
+			2: {FetchedAt: t0, Servers: []monitoring.Server{
+				server("x1", "x1", crit), server("x2", "x2", crit), server("x3", "x3", warn), server("x4", "x4", ok)}},
+			3: {FetchedAt: t0.Add(-time.Hour), Servers: []monitoring.Server{server("o1", "o1", crit), server("o2", "o2", unkn)}},
+		},
+		Acks: []monitoring.Ack{{ID: 1, AccountID: 2, ServerID: "x1", CreatedAt: t0.Add(-time.Minute), StateAtAck: crit}},
+	}
+	m := Build(in, t0, Options{PollInterval: interval})
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"every server is counted", m.Summary.Servers,
+			ServerCounts{Critical: 5, Warning: 1, Unknown: 1, OK: 2, Total: 9, AckedCritical: 1}},
+		{"the servers of failing and old accounts are counted apart", m.Summary.Stale,
+			ServerCounts{Critical: 3, Warning: 1, Unknown: 1, OK: 1, Total: 6, AckedCritical: 1}},
+		{"fresh counts are those of the accounts with current data", m.Summary.Fresh(),
+			ServerCounts{Critical: 2, OK: 1, Total: 3}},
+		{"stale accounts are counted", m.Summary.StaleAccounts, 2},
+		{"a filtered view counts its own stale servers", m.View(ParseQuery("state:critical"), 0).Summary.Stale,
+			ServerCounts{Critical: 3, Total: 3, AckedCritical: 1}},
+		{"an account view of a fresh account has none", m.View(ParseQuery(""), 1).Summary.Stale, ServerCounts{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %+v, want %+v", tt.got, tt.want)
+			}
+		})
 	}
 }
