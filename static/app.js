@@ -188,7 +188,11 @@
   // first, then UNKNOWN, then WARNING, each folded into a "+N more" tile
   // of its state; a CRITICAL server never does: below that, tiles shrink
   // further (to FLOOR_RING) and headings compact.
+  // MIN_RING and FLOOR_RING grow with the screen: a 56 px ring reads on
+  // an HD screen, but is a speck on a 4K one seen from as far.
   var MIN_RING = 56, FLOOR_RING = 26, TERSE_RING = 76;
+  function minRing() { return Math.max(MIN_RING, Math.round(window.innerHeight / 20)); }
+  function floorRing() { return Math.max(FLOOR_RING, Math.round(window.innerHeight / 40)); }
   var SHORT = { OK: "OK", UNKNOWN: "UNKN", WARNING: "WARN" };
   var FOLDS = [["ok", "OK", "OK"], ["unknown", "UNKNOWN", "UNKN"], ["warning", "WARNING", "WARN"]];
 
@@ -237,11 +241,12 @@
     });
   }
 
-  // shortenLabels cuts the middle out of labels that do not fit their
-  // tile ("search-…ple.net"), keeping the full name in the tile's title.
+  // shortenLabels cuts the middle out of names that do not fit their tile
+  // (a server's "search-…ple.net", an alarm's "HTTP https://mail-…/ alarm"),
+  // keeping them in full in the tile's title.
   var labelHTML = new WeakMap(); // a label's markup as sent, with its line breaks
   function shortenLabels() {
-    var labels = document.querySelectorAll("#grid li.tile:not(.gone) .label");
+    var labels = document.querySelectorAll("#grid li.tile:not(.gone) .label, #grid li.tile:not(.gone) .what .alarm");
     for (var i = 0; i < labels.length; i++) {
       var el = labels[i];
       if (!labelHTML.has(el)) labelHTML.set(el, el.innerHTML);
@@ -294,19 +299,19 @@
   var CROWDED = [[], ["compact"], ["compact", "dense"]];
 
   function fitRings() {
-    var max = Math.max(MIN_RING, Math.min(280, Math.floor(window.innerHeight / 4), Math.floor(window.innerWidth / 6)));
+    var max = Math.max(minRing(), Math.min(280, Math.floor(window.innerHeight / 4), Math.floor(window.innerWidth / 6)));
     var groups = FOLDS.map(function (f) {
       return Array.prototype.slice.call(document.querySelectorAll("#grid .tile.state-" + f[0]));
     });
     var unfold = function () { FOLDS.forEach(function (f, i) { fold(f[0], f[1], groups[i], 0); }); };
     root.classList.remove("compact", "dense");
     unfold();
-    largestRing(MIN_RING, max);
+    largestRing(minRing(), max);
     if (!overflows()) return [0, 0, 0];
     for (var c = 0; c < CROWDED.length; c++) {
       CROWDED[c].forEach(function (k) { root.classList.add(k); });
       unfold();
-      setRing(MIN_RING);
+      setRing(minRing());
       if (!overflows()) return [0, 0, 0];
       var hidden = foldUntilFits(groups);
       if (hidden) return hidden;
@@ -314,7 +319,7 @@
     // CRITICAL servers alone do not fit even so: the largest tiles at which
     // they do, then as many of the others back as fit beside them.
     FOLDS.forEach(function (f, i) { fold(f[0], f[1], groups[i], groups[i].length); });
-    largestRing(FLOOR_RING, MIN_RING);
+    largestRing(floorRing(), minRing());
     unfold();
     return foldUntilFits(groups) || groups.map(function (g) { return g.length; });
   }
