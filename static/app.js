@@ -17,6 +17,8 @@
 //    brings a CRITICAL server that is not acknowledged and was not CRITICAL
 //    in what this page showed before. Never on the first load, at most one
 //    tone per refresh; with notifications blocked, the tone alone.
+// 6. Menus. The top bar's account menu is a <details> that works without
+//    this; this closes it on a click elsewhere or Escape.
 (function () {
   "use strict";
 
@@ -350,6 +352,28 @@
       } catch (err) { /* notifications blocked: the tone alone */ }
     }
     updateBell();
+  });
+
+  // --- Menus (the top bar's account menu) ------------------------------------
+
+  // A <details class="menu"> opens and closes by itself; this closes an
+  // open one on a click elsewhere or Escape, as a menu does.
+  function closeMenus(except) {
+    var open = document.querySelectorAll("details.menu[open]");
+    for (var i = 0; i < open.length; i++) {
+      if (open[i] !== except) open[i].open = false;
+    }
+  }
+
+  document.addEventListener("click", function (e) {
+    closeMenus(e.target.closest ? e.target.closest("details.menu") : null);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var menu = document.querySelector("details.menu[open]");
+    if (!menu) return;
+    closeMenus(null);
+    menu.querySelector("summary").focus();
   });
 
   // --- Wiring --------------------------------------------------------------
