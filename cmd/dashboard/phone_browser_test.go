@@ -128,6 +128,32 @@ func TestBrowserFiftyAccountsFoldIntoOneMenuOnAPhone(t *testing.T) {
 	}
 	screenshot(t, ctx, t.TempDir(), "accounts-390.png")
 
+	// Each latest change shown names the server, the alarm and the new
+	// state (its word and icon), all inside the panel at this width.
+	type change struct {
+		Server, Alarm, To, Icon string
+		Clipped                 []string
+	}
+	changes := browserEval[[]change](t, ctx, `[...document.querySelectorAll('#grid .recent li')].filter(li => li.checkVisibility()).map(li => {
+		const box = li.getBoundingClientRect(), pills = li.querySelectorAll('.change .st'), clipped = [];
+		for (const el of [li.querySelector('.who b'), li.querySelector('.what'), ...pills, li.querySelector('time')]) {
+			if (!el) continue;
+			const r = el.getBoundingClientRect();
+			if (r.width < 8 || r.left < box.left - 0.5 || r.right > box.right + 0.5) clipped.push(el.className || el.tagName);
+		}
+		const use = li.querySelector('.ico use');
+		return {Server: li.querySelector('.who b').textContent, Alarm: (li.querySelector('.what') || {}).textContent || '',
+			To: pills.length ? pills[pills.length - 1].textContent : '', Icon: use ? use.getAttribute('href') : '', Clipped: clipped};
+	})`)
+	if len(changes) == 0 || len(changes) > 4 {
+		t.Errorf("%d latest changes shown on a phone, want 1 to 4", len(changes))
+	}
+	for _, c := range changes {
+		if c.Server == "" || c.Alarm == "" || c.To == "" || c.Icon != "#i-"+strings.ToLower(c.To) || len(c.Clipped) > 0 {
+			t.Errorf("latest change %+v: want the server, the alarm, the new state's word and icon, nothing cut off", c)
+		}
+	}
+
 	browserStep(t, ctx, "open the account menu", 5*time.Second,
 		chromedp.Click(chromedp.CSS(`details.acct-menu > summary`)),
 		chromedp.WaitVisible(chromedp.CSS(`details.acct-menu[open] .menu-list a`)),
