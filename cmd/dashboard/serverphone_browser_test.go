@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// titleLinesJS is the server page's title as it is drawn, line by line.
+const titleLinesJS = `(() => {
+	const h1 = document.querySelector('#server h1'), lines = [];
+	const walk = document.createTreeWalker(h1, NodeFilter.SHOW_TEXT);
+	let top = null, cur = '';
+	for (let n; (n = walk.nextNode()); ) {
+		for (let i = 0; i < n.length; i++) {
+			const r = document.createRange();
+			r.setStart(n, i);
+			r.setEnd(n, i + 1);
+			const box = r.getClientRects()[0];
+			if (!box) continue;
+			if (top !== null && box.top > top + 2) { lines.push(cur); cur = ''; }
+			top = box.top;
+			cur += n.data[i];
+		}
+	}
+	lines.push(cur);
+	return lines;
+})()`
+
+// TestBrowserServerPageOnAPhoneForSomeoneAbroad opens a problem server's
+// page signed in, on a phone set to Tokyo time: the long host name wraps
+// at its dots and dashes.
+func TestBrowserServerPageOnAPhoneForSomeoneAbroad(t *testing.T) {
+	t.Parallel()
+	findChromium(t)
+	d := startDashboard(t, "-demo", "-db", filepath.Join(t.TempDir(), "d.db"),
+		"-addr", "127.0.0.1:0", "-refresh-interval", "2s")
+	fake := demoFake(t, d)
+	const w, h = 390, 844
+	ctx, consoleErrors := startBrowser(t, 90*time.Second, w, h)
+	_, password, _ := strings.Cut(d.stdout.String(), "Demo login: demo / ")
+	password, _, _ = strings.Cut(password, "\n")
+	browserStep(t, ctx, "set the time zone and sign in", 20*time.Second,
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"})
+			return err
+		}),
+		chromedp.Navigate(d.URL+"/login"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "demo"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
+		chromedp.Submit(chromedp.CSS(`input[name=password]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#grid li.tile:not([data-state="OK"])`)),
+	)
+
+	// The problem server with the longest name (the fake's, in full).
+	labels := map[string]string{}
+	var accounts []struct{ Username string }
+	getJSON(t, fake+"/_fake/accounts", &accounts)
+	for _, a := range accounts {
+		var ents []fakeEntity
+		getJSON(t, fake+"/_fake/entities?username="+url.QueryEscape(a.Username), &ents)
+		for _, e := range ents {
+			labels[e.ID] = e.Label
+		}
+	}
+	problems := browserEval[[]string](t, ctx, `[...document.querySelectorAll('#grid li.tile:not([data-state="OK"])')].map(li => li.dataset.serverId + ' ' + li.querySelector('a').getAttribute('href'))`)
+	var label, href string
+	for _, p := range problems {
+		id, link, _ := strings.Cut(p, " ")
+		if len(labels[id]) > len(label) {
+			label, href = labels[id], link
+		}
+	}
+	browserStep(t, ctx, "open "+label, 15*time.Second,
+		chromedp.Navigate(d.URL+href),
+		chromedp.WaitVisible(chromedp.CSS(`#server tr[data-alarm-id]`)),
+	)
+
+	lines := browserEval[[]string](t, ctx, titleLinesJS)
+	t.Logf("%q at %d px: %q", label, w, lines)
+	if strings.Join(lines, "") != label {
+		t.Fatalf("the title reads %q, want %q", strings.Join(lines, ""), label)
+	}
+	if len(lines) < 2 {
+		t.Fatalf("%q fits one line at %d px: the test proves nothing", label, w)
+	}
+	for _, l := range lines[:len(lines)-1] {
+		if !strings.HasSuffix(l, ".") && !strings.HasSuffix(l, "-") {
+			t.Errorf("the title breaks after %q, inside a part of the name: %q", l, lines)
+		}
+	}
+
+	screenshot(t, ctx, t.TempDir(), "server-390.png")
+	if errs := consoleErrors(); len(errs) > 0 {
+		t.Errorf("the browser console reported errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
