@@ -102,14 +102,6 @@ func ackWhat(a monitoring.Ack) string {
 	return "Alarm " + a.AlarmID
 }
 
-// ackEnds words when an acknowledgement in force ends.
-func ackEnds(a monitoring.Ack) string {
-	if a.ExpiresAt.IsZero() {
-		return "when it recovers (or gets worse)"
-	}
-	return Stamp(a.ExpiresAt) + " (or when it recovers or gets worse)"
-}
-
 // ackEnded words how an acknowledgement ended.
 func ackEnded(a monitoring.Ack) string {
 	switch a.EndReason {

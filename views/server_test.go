@@ -76,3 +76,28 @@ func TestTheServerTitleBreaksAtDotsAndDashes(t *testing.T) {
 		t.Errorf("the crumbs end with %q", got)
 	}
 }
+
+func TestServerTimesAreUTCInTheMarkupForTheScriptToMakeLocal(t *testing.T) {
+	expires := time.Date(2026, 12, 4, 21, 0, 0, 0, time.UTC)
+	p := serverPage(monitoring.Ack{ID: 7, ServerID: "en1", Note: "on it", CreatedBy: "ann", ExpiresAt: expires})
+	p.Acks.Earlier = []monitoring.Ack{{ID: 5, ServerID: "en1", Note: "was on it", CreatedBy: "bob", EndReason: monitoring.AckExpired,
+		CreatedAt: expires.Add(-5 * time.Hour), EndedAt: expires.Add(-4 * time.Hour)}}
+	doc := renderServer(t, p)
+	for _, tt := range []struct{ where, sel, iso, stamp string }{
+		{"an alarm's since", `tr[data-alarm-id="al-crit"] .abs time`, "2026-12-04T17:04:12Z", "2026-12-04 17:04:12 UTC"},
+		{"an acknowledgement's end", `.ack-ends time`, "2026-12-04T21:00:00Z", "2026-12-04 21:00:00 UTC"},
+		{"an earlier acknowledgement's start", `.earlier .ack-who time:first-of-type`, "2026-12-04T16:00:00Z", "2026-12-04 16:00:00 UTC"},
+		{"and its end", `.earlier .ack-who time:last-of-type`, "2026-12-04T17:00:00Z", "2026-12-04 17:00:00 UTC"},
+	} {
+		el := doc.Find(tt.sel)
+		_, local := el.Attr("data-local")
+		if el.Length() != 1 || !local || el.AttrOr("datetime", "") != tt.iso || el.AttrOr("title", "") != tt.stamp || el.Text() != tt.stamp {
+			h, _ := goquery.OuterHtml(el)
+			t.Errorf("%s: %s, want <time datetime=%q data-local title=%q>%s</time>", tt.where, h, tt.iso, tt.stamp, tt.stamp)
+		}
+	}
+	if got, want := strings.Join(strings.Fields(doc.Find(".earlier .ack-who").Text()), " "),
+		"by bob, 2026-12-04 16:00:00 UTC → 2026-12-04 17:00:00 UTC: expired"; got != want {
+		t.Errorf("the earlier acknowledgement says %q, want %q", got, want)
+	}
+}

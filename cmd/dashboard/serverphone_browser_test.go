@@ -36,7 +36,7 @@ const titleLinesJS = `(() => {
 
 // TestBrowserServerPageOnAPhoneForSomeoneAbroad opens a problem server's
 // page signed in, on a phone set to Tokyo time: the long host name wraps
-// at its dots and dashes.
+// at its dots and dashes; times are in Tokyo time, UTC on hover.
 func TestBrowserServerPageOnAPhoneForSomeoneAbroad(t *testing.T) {
 	t.Parallel()
 	findChromium(t)
@@ -81,6 +81,8 @@ func TestBrowserServerPageOnAPhoneForSomeoneAbroad(t *testing.T) {
 	browserStep(t, ctx, "open "+label, 15*time.Second,
 		chromedp.Navigate(d.URL+href),
 		chromedp.WaitVisible(chromedp.CSS(`#server tr[data-alarm-id]`)),
+		chromedp.Poll[chromedp.Void](`!/UTC$/.test(document.querySelector('#server time[data-local]').textContent)`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(5*time.Second))),
 	)
 
 	lines := browserEval[[]string](t, ctx, titleLinesJS)
@@ -97,7 +99,28 @@ func TestBrowserServerPageOnAPhoneForSomeoneAbroad(t *testing.T) {
 		}
 	}
 
-	screenshot(t, ctx, t.TempDir(), "server-390.png")
+	type stamp struct{ At, Text, Title string }
+	times := browserEval[[]stamp](t, ctx, `[...document.querySelectorAll('#server time[data-local]')].map(e => ({At: e.getAttribute('datetime'), Text: e.textContent, Title: e.title}))`)
+	if len(times) == 0 {
+		t.Fatal("no absolute time on the server page")
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range times {
+		at, err := time.Parse(time.RFC3339, s.At)
+		if err != nil {
+			t.Fatalf("datetime %q: %v", s.At, err)
+		}
+		if want := at.In(tokyo).Format("2006-01-02 15:04:05"); !strings.HasPrefix(s.Text, want) || strings.HasSuffix(s.Text, "UTC") {
+			t.Errorf("%s shows as %q, want Tokyo time %s…", s.At, s.Text, want)
+		}
+		if want := at.UTC().Format("2006-01-02 15:04:05") + " UTC"; s.Title != want {
+			t.Errorf("%s has the tooltip %q, want %q", s.At, s.Title, want)
+		}
+	}
+	screenshot(t, ctx, t.TempDir(), "server-390-tokyo.png")
 	if errs := consoleErrors(); len(errs) > 0 {
 		t.Errorf("the browser console reported errors:\n%s", strings.Join(errs, "\n"))
 	}
