@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,53 @@ func TestTheServerTitleBreaksAtDotsAndDashes(t *testing.T) {
 	}
 	if got := strings.TrimSpace(doc.Find(".crumbs span").Text()); got != "db-01.prod.example.com" {
 		t.Errorf("the crumbs end with %q", got)
+	}
+}
+
+func TestTheAcknowledgeFormOffersOnlyWhatCanBeAcknowledged(t *testing.T) {
+	expires := time.Date(2026, 12, 4, 21, 0, 0, 0, time.UTC)
+	whole := monitoring.Ack{ID: 7, ServerID: "en1", Note: "on it", CreatedBy: "ann", ExpiresAt: expires}
+	crit := monitoring.Ack{ID: 8, ServerID: "en1", AlarmID: "al-crit", AlarmLabel: "CPU", Note: "known", CreatedBy: "ann"}
+	tests := []struct {
+		name   string
+		page   ServerPage
+		want   []string // the choices' values, in order; nil: no form at all
+		typed  string   // what was chosen in a form shown again
+		errors bool
+	}{
+		{"nothing acknowledged: the whole server, then each problem alarm", serverPage(), []string{"", "al-crit", "al-warn"}, "", false},
+		{"the server acknowledged: its problem alarms only", serverPage(whole), []string{"al-crit", "al-warn"}, "", false},
+		{"an alarm acknowledged: not that one again", serverPage(crit), []string{"", "al-warn"}, "", false},
+		{"the server and every problem alarm acknowledged: no form", serverPage(whole, crit,
+			monitoring.Ack{ID: 9, ServerID: "en1", AlarmID: "al-warn", Note: "n", CreatedBy: "ann"}), nil, "", false},
+		{"an alarm refused as acknowledged already stays chosen, beside its message", serverPage(crit), []string{"", "al-crit", "al-warn"}, "al-crit", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := tt.page
+			if tt.errors {
+				p.Acks.Form = AckForm{Alarm: tt.typed, Errors: map[string]string{"alarm": "This alarm is acknowledged already"}}
+			}
+			doc := renderServer(t, p)
+			form, jump := doc.Find("form#ack-form"), doc.Find(`.toolbar a[href="#acknowledge"]`)
+			if tt.want == nil {
+				if form.Length() != 0 || jump.Length() != 0 {
+					t.Errorf("a form (%d) or a link to it (%d) with nothing to acknowledge", form.Length(), jump.Length())
+				}
+				return
+			}
+			var got []string
+			form.Find(`select[name="alarm"] option`).Each(func(_ int, o *goquery.Selection) { got = append(got, o.AttrOr("value", "?")) })
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("choices %q, want %q", got, tt.want)
+			}
+			if sel := form.Find(`select[name="alarm"] option[selected]`).AttrOr("value", "none"); tt.typed != "" && sel != tt.typed {
+				t.Errorf("chosen %q, want %q kept", sel, tt.typed)
+			}
+			if jump.Length() != 1 || doc.Find("section#acknowledge form#ack-form").Length() != 1 {
+				t.Error("no link at the top to the form, or no form where it leads")
+			}
+		})
 	}
 }
 

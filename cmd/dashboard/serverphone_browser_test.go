@@ -36,7 +36,9 @@ const titleLinesJS = `(() => {
 
 // TestBrowserServerPageOnAPhoneForSomeoneAbroad opens a problem server's
 // page signed in, on a phone set to Tokyo time: the long host name wraps
-// at its dots and dashes; times are in Tokyo time, UTC on hover.
+// at its dots and dashes; times are in Tokyo time, UTC on hover; the form
+// to acknowledge is a tap from the top, and once the server is
+// acknowledged it no longer offers the whole server.
 func TestBrowserServerPageOnAPhoneForSomeoneAbroad(t *testing.T) {
 	t.Parallel()
 	findChromium(t)
@@ -121,6 +123,32 @@ func TestBrowserServerPageOnAPhoneForSomeoneAbroad(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, t.TempDir(), "server-390-tokyo.png")
+
+	// Acknowledge is a tap from the first screen; it leads to the form.
+	if bottom := browserEval[float64](t, ctx, `document.querySelector('.toolbar a[href="#acknowledge"]').getBoundingClientRect().bottom`); bottom > h {
+		t.Errorf("the link to acknowledge ends at %.0f px, below the first screen", bottom)
+	}
+	browserStep(t, ctx, "go to the form", 10*time.Second,
+		chromedp.Click(chromedp.CSS(`.toolbar a[href="#acknowledge"]`)),
+		chromedp.Poll[chromedp.Void](`(() => { const r = document.querySelector('#ack-form select[name=alarm]').getBoundingClientRect(); return location.hash === '#acknowledge' && r.top >= 0 && r.bottom <= innerHeight; })()`,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(5*time.Second))),
+	)
+	options := func() []string {
+		return browserEval[[]string](t, ctx, `[...document.querySelectorAll('#ack-form select[name=alarm] option')].map(o => o.value)`)
+	}
+	if got := options(); len(got) == 0 || got[0] != "" {
+		t.Fatalf("choices %q: want the whole server first", got)
+	}
+	browserStep(t, ctx, "acknowledge the whole server", 15*time.Second,
+		chromedp.SetValue(chromedp.CSS(`#ack-form select[name=alarm]`), ""),
+		chromedp.SendKeys(chromedp.CSS(`#ack-form input[name=note]`), "Rebooting it"),
+		chromedp.Submit(chromedp.CSS(`#ack-form input[name=note]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#server .ack-item`)),
+	)
+	if got := options(); len(got) > 0 && got[0] == "" {
+		t.Errorf("choices %q after the server was acknowledged: the whole server again", got)
+	}
+	screenshot(t, ctx, t.TempDir(), "server-390-acked.png")
 	if errs := consoleErrors(); len(errs) > 0 {
 		t.Errorf("the browser console reported errors:\n%s", strings.Join(errs, "\n"))
 	}
