@@ -30,15 +30,26 @@ type footBox struct {
 // TestBrowserWallFooterCoversNothing opens the wall at a wall's, a
 // laptop's and a phone's size: its footer (alerts, refresh line) has a
 // line of its own, on screen where the wall fits, and covers no tile, no
-// heading and, when contact is lost, not the banner.
+// heading and, when contact is lost, not the banner; at 4K it and the
+// latest changes are sized with the screen.
 func TestBrowserWallFooterCoversNothing(t *testing.T) {
 	t.Parallel()
 	findChromium(t)
 	d := startDashboard(t, "-demo", "-db", filepath.Join(t.TempDir(), "d.db"),
-		"-addr", "127.0.0.1:0", "-refresh-interval", "2s")
+		"-addr", "127.0.0.1:0", "-refresh-interval", "2s", "-poll-interval", "10s")
+	// A change, for the panel of latest changes to show.
+	var accounts []struct{ Username string }
+	fake := demoFake(t, d)
+	getJSON(t, fake+"/_fake/accounts", &accounts)
+	turnCritical(t, fake, accounts[0].Username)
 	ctx, consoleErrors := startBrowser(t, 90*time.Second, 1920, 1080)
 	shots := t.TempDir()
-	fonts := map[string]float64{}
+	browserStep(t, ctx, "wait for the change", 30*time.Second,
+		chromedp.Navigate(d.URL+"/wall"),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#grid .recent li') !== null`,
+			chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(slack(29*time.Second))),
+	)
+	fonts, changes := map[string]float64{}, map[string]float64{}
 	for _, size := range [][2]int64{{1366, 768}, {1920, 1080}, {3840, 2160}, {390, 844}} {
 		name := fmt.Sprintf("%dx%d", size[0], size[1])
 		browserStep(t, ctx, "open the wall at "+name, 20*time.Second,
@@ -63,10 +74,16 @@ func TestBrowserWallFooterCoversNothing(t *testing.T) {
 			t.Errorf("%s: the demo's wall does not fit the screen", name)
 		}
 		fonts[name] = f.Font
+		changes[name] = browserEval[float64](t, ctx, `parseFloat(getComputedStyle(document.querySelector('#grid .recent li .st')).fontSize)`)
 		screenshot(t, ctx, shots, "wall-foot-"+name+".png")
 	}
+	// At 4K the footer and the latest changes grow with the screen (to
+	// about the size of an account's heading), not stay a laptop's size.
 	if fonts["3840x2160"] < 1.5*fonts["1920x1080"] {
 		t.Errorf("the footer's text is %.0f px at 4K and %.0f px at 1080p: it must grow with the screen", fonts["3840x2160"], fonts["1920x1080"])
+	}
+	if changes["3840x2160"] < 1.5*changes["1920x1080"] || changes["3840x2160"] < 18 {
+		t.Errorf("the latest changes' state words are %.0f px at 4K and %.0f px at 1080p: they must grow with the screen", changes["3840x2160"], changes["1920x1080"])
 	}
 
 	// Out of contact, the banner across the top takes room too.
