@@ -17,6 +17,10 @@
 //    brings a CRITICAL server that is not acknowledged and was not CRITICAL
 //    in what this page showed before. Never on the first load, at most one
 //    tone per refresh; with notifications blocked, the tone alone.
+// 6. Menus. The top bar's account menu is a <details> that works without
+//    this; this closes it on a click elsewhere or Escape.
+// 7. Local times. An absolute time (<time data-local>) comes in UTC, which
+//    its tooltip keeps; this writes it in the browser's time zone.
 (function () {
   "use strict";
 
@@ -451,6 +455,58 @@
     }
     updateBell();
   });
+
+  // --- Menus (the top bar's account menu) ------------------------------------
+
+  // A <details class="menu"> opens and closes by itself; this closes an
+  // open one on a click elsewhere or Escape, as a menu does.
+  function closeMenus(except) {
+    var open = document.querySelectorAll("details.menu[open]");
+    for (var i = 0; i < open.length; i++) {
+      if (open[i] !== except) open[i].open = false;
+    }
+  }
+
+  document.addEventListener("click", function (e) {
+    closeMenus(e.target.closest ? e.target.closest("details.menu") : null);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var menu = document.querySelector("details.menu[open]");
+    if (!menu) return;
+    closeMenus(null);
+    menu.querySelector("summary").focus();
+  });
+
+  // --- Local times ------------------------------------------------------------
+
+  // localStamp is t in the browser's time zone, as the server writes UTC:
+  // "2026-12-04 18:04:12 CET".
+  function localStamp(t) {
+    var d = new Date(t);
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    var zone = "";
+    try {
+      var parts = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(d);
+      for (var i = 0; i < parts.length; i++) if (parts[i].type === "timeZoneName") zone = parts[i].value;
+    } catch (e) { /* no zone name: the time alone */ }
+    return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " " +
+      two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()) + (zone ? " " + zone : "");
+  }
+
+  function localTimes() {
+    var els = document.querySelectorAll("time[data-local]");
+    for (var i = 0; i < els.length; i++) {
+      var t = Date.parse(els[i].getAttribute("datetime"));
+      if (isNaN(t)) continue;
+      if (!els[i].title) els[i].title = els[i].textContent;
+      els[i].textContent = localStamp(t);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", localTimes);
+  document.addEventListener("htmx:afterSwap", localTimes);
+  document.addEventListener("htmx:historyRestore", localTimes);
 
   // --- Wiring --------------------------------------------------------------
 

@@ -70,25 +70,48 @@ func ackExpiryOptions(chosen string) []AckOption {
 	return out
 }
 
-// ackTargetOptions are what the form can acknowledge: the whole server,
-// or one of its problem alarms (counted and not OK), worst first as the
-// page lists them. An alarm typed in before that is no longer a problem
+// ServerAcked reports whether the server itself (not one of its alarms)
+// has an acknowledgement in force.
+func (s ServerAcks) ServerAcked() bool {
+	for _, a := range s.Active {
+		if a.WholeServer() {
+			return true
+		}
+	}
+	return false
+}
+
+// ackTargetOptions are what the form can acknowledge: the whole server
+// while it is a problem and not acknowledged itself, and each problem
+// alarm (counted and not OK) not acknowledged yet, worst first as the page
+// lists them. What was chosen before and can no longer be acknowledged
 // stays a choice, so that the message about it is next to it.
 func ackTargetOptions(p ServerPage) []AckOption {
 	chosen := p.Acks.Form.Alarm
-	out := []AckOption{{Value: "", Label: "The whole server (" + StateWord(p.Tile.Worst) + ")", Selected: chosen == ""}}
-	found := chosen == ""
+	var out []AckOption
+	found := false
+	if p.Tile.Problem() && !p.Acks.ServerAcked() {
+		out = append(out, AckOption{Value: "", Label: "The whole server (" + StateWord(p.Tile.Worst) + ")", Selected: chosen == ""})
+		found = chosen == ""
+	}
 	for _, a := range p.Server.Alarms {
-		if !a.Counted() || a.State == monitoring.StateOK {
+		open := a.Counted() && a.State != monitoring.StateOK && !p.Acks.AlarmAcked(a.ID)
+		if !open && (chosen == "" || a.ID != chosen) {
 			continue
 		}
 		out = append(out, AckOption{Value: a.ID, Label: "Alarm " + a.Label + " (" + string(a.State) + ")", Selected: a.ID == chosen})
 		found = found || a.ID == chosen
 	}
-	if !found {
+	if !found && chosen != "" {
 		out = append(out, AckOption{Value: chosen, Label: "Alarm " + chosen, Selected: true})
 	}
 	return out
+}
+
+// canAckSomething reports whether the acknowledge form has anything to
+// offer, or a message to show about what was just tried.
+func canAckSomething(p ServerPage) bool {
+	return p.Acks.CanAck && (p.Acks.Form.Errors != nil || p.Acks.Form.Message != "" || len(ackTargetOptions(p)) > 0)
 }
 
 // ackWhat names what an acknowledgement is for.
@@ -100,14 +123,6 @@ func ackWhat(a monitoring.Ack) string {
 		return "Alarm " + a.AlarmLabel
 	}
 	return "Alarm " + a.AlarmID
-}
-
-// ackEnds words when an acknowledgement in force ends.
-func ackEnds(a monitoring.Ack) string {
-	if a.ExpiresAt.IsZero() {
-		return "when it recovers (or gets worse)"
-	}
-	return Stamp(a.ExpiresAt) + " (or when it recovers or gets worse)"
 }
 
 // ackEnded words how an acknowledgement ended.
