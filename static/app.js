@@ -194,7 +194,7 @@
   // further (to FLOOR_RING) and headings compact.
   // MIN_RING and FLOOR_RING grow with the screen: a 56 px ring reads on
   // an HD screen, but is a speck on a 4K one seen from as far.
-  var MIN_RING = 56, FLOOR_RING = 26, TERSE_RING = 76;
+  var MIN_RING = 56, FLOOR_RING = 22, TERSE_RING = 76;
   function minRing() { return Math.max(MIN_RING, Math.round(window.innerHeight / 20)); }
   function floorRing() { return Math.max(FLOOR_RING, Math.round(window.innerHeight / 40)); }
   var SHORT = { OK: "OK", UNKNOWN: "UNKN", WARNING: "WARN" };
