@@ -20,6 +20,26 @@ import (
 	"cmdash/views"
 )
 
+// storeFirstServerCritical stores, as a poll would, the account's latest
+// data with its first server turned CRITICAL, and returns that server.
+func (e *testEnv) storeFirstServerCritical(t *testing.T, id int64) monitoring.Server {
+	t.Helper()
+	snap, err := e.store.Snapshot(e.ctx, id)
+	if err != nil || snap == nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	changed := *snap
+	changed.Servers = append([]monitoring.Server(nil), snap.Servers...)
+	s := &changed.Servers[0]
+	s.Counts = monitoring.Counts{Critical: 1, Total: 1}
+	s.Worst = monitoring.StateCritical
+	now := time.Now()
+	if err := e.store.SaveSnapshot(e.ctx, id, changed, monitoring.PollSuccess{PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	return *s
+}
+
 // conditional GETs path as an htmx refresh with If-None-Match.
 func (e *testEnv) conditional(path, etag string, gzip bool) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
@@ -78,19 +98,7 @@ func TestWallRefreshIsConditional(t *testing.T) {
 		wantStatus(t, e.conditional("/", etag, false), http.StatusNotModified)
 	})
 	t.Run("changed data gives a 200 with the new grid and a new ETag", func(t *testing.T) {
-		snap, err := e.store.Snapshot(e.ctx, a.ID)
-		if err != nil || snap == nil {
-			t.Fatalf("snapshot: %v", err)
-		}
-		changed := *snap
-		changed.Servers = append([]monitoring.Server(nil), snap.Servers...)
-		s := &changed.Servers[0]
-		s.Counts = monitoring.Counts{Critical: 1, Total: 1}
-		s.Worst = monitoring.StateCritical
-		now := time.Now()
-		if err := e.store.SaveSnapshot(e.ctx, a.ID, changed, monitoring.PollSuccess{PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
+		s := e.storeFirstServerCritical(t, a.ID)
 		rec := e.conditional("/", etag, false)
 		wantStatus(t, rec, http.StatusOK)
 		if rec.Header().Get("ETag") == etag {
@@ -533,19 +541,7 @@ func TestALongFilterFollowsTheData(t *testing.T) {
 	etag := first.Header().Get("ETag")
 	wantStatus(t, e.conditional(path, etag, false), http.StatusNotModified)
 
-	snap, err := e.store.Snapshot(e.ctx, a.ID)
-	if err != nil || snap == nil {
-		t.Fatalf("snapshot: %v", err)
-	}
-	changed := *snap
-	changed.Servers = append([]monitoring.Server(nil), snap.Servers...)
-	s := &changed.Servers[0]
-	s.Counts = monitoring.Counts{Critical: 1, Total: 1}
-	s.Worst = monitoring.StateCritical
-	now := time.Now()
-	if err := e.store.SaveSnapshot(e.ctx, a.ID, changed, monitoring.PollSuccess{PolledAt: now, NextPoll: now.Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	s := e.storeFirstServerCritical(t, a.ID)
 	rec := e.conditional(path, etag, false)
 	wantStatus(t, rec, http.StatusOK)
 	if rec.Header().Get("ETag") == etag {
