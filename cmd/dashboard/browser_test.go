@@ -62,6 +62,18 @@ func savePNG(t *testing.T, dir, name string, png []byte) string {
 // takes to show, never how long a success does.
 const browserSlack = 3
 
+// browsers bounds how many Chromiums run at once: the browser tests run
+// in parallel, but more browsers than cores (under -race, on a CI runner of
+// two) starve each other past any deadline.
+var browsers = make(chan struct{}, 2)
+
+// browserSlot waits for a free browser slot, held until the test ends.
+func browserSlot(t *testing.T) {
+	t.Helper()
+	browsers <- struct{}{}
+	t.Cleanup(func() { <-browsers })
+}
+
 // slack is d stretched by browserSlack.
 func slack(d time.Duration) time.Duration { return browserSlack * d }
 
@@ -106,6 +118,7 @@ func browserEval[T any](t *testing.T, ctx context.Context, expr string) T {
 func startBrowser(t *testing.T, limit time.Duration, w, h int) (ctx context.Context, consoleErrors func() []string) {
 	t.Helper()
 	chromium := findChromium(t)
+	browserSlot(t) // before the clock starts: waiting for a slot is not the test's time
 	overall, cancelOverall := context.WithTimeout(context.Background(), slack(limit))
 	t.Cleanup(cancelOverall)
 	var browserOut lockedBuffer

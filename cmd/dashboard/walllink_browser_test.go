@@ -48,6 +48,7 @@ func TestBrowserARevokedWallLinkTakesTheWallOffItsScreen(t *testing.T) {
 		t.Fatal("no wall link shown after making one")
 	}
 
+	browserSlot(t)
 	overall, cancelOverall := context.WithTimeout(context.Background(), slack(45*time.Second))
 	defer cancelOverall()
 	var browserOut lockedBuffer
