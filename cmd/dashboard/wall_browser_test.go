@@ -176,6 +176,11 @@ func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
 			t.Errorf("%s: the wall is %.0f px high, more than the screen", name, h)
 		}
 		rings[name] = boxes[0].Ring
+		if f := browserEval[wallFacts](t, ctx, wallFactsJS); f.Clipped*20 > f.Labels || f.CriticalOut > 0 {
+			t.Errorf("%s: %d of %d labels clipped (at most 5 %%), %d CRITICAL tiles off screen", name, f.Clipped, f.Labels, f.CriticalOut)
+		} else {
+			t.Logf("%s: %d of %d labels clipped", name, f.Clipped, f.Labels)
+		}
 		hidden := browserEval[string](t, ctx, `document.documentElement.dataset.hiddenOk + ' OK tiles hidden, "more" marks: ' + document.querySelectorAll('.more-ok').length`)
 		t.Logf("%s: ring %.0f px, %d tiles shown (%d problems), %s", name, rings[name], len(boxes), problems, hidden)
 		if title := browserEval[string](t, ctx, `document.title`); !regexp.MustCompile(`^\d+ CRIT · `).MatchString(title) {
