@@ -178,7 +178,7 @@
     if (!t) return;
     if (!t.hasAttribute("data-base-title")) {
       var label = t.querySelector(".label");
-      t.setAttribute("data-base-title", t.getAttribute("title") || (label ? label.textContent : ""));
+      t.setAttribute("data-base-title", t.getAttribute("title") || (label ? labelText(label) : ""));
     }
     var sec = t.closest("section.account");
     var when = sec ? sec.querySelector(".account-head .age time") : null;
@@ -248,13 +248,32 @@
   // shortenLabels cuts the middle out of names that do not fit their tile
   // (a server's "search-…ple.net", an alarm's "HTTP https://mail-…/ alarm"),
   // keeping them in full in the tile's title.
-  var labelHTML = new WeakMap(); // a label's markup as sent, with its line breaks
+  var labelHTML = new WeakMap(); // a name's markup as sent, with its line breaks
+  var NAMES = "#grid li.tile .label, #grid li.tile .what .alarm";
+
+  // restoreLabels puts every name shortened by an earlier fit back whole,
+  // so that a new fit measures the tiles as they were sent.
+  function restoreLabels() {
+    var els = document.querySelectorAll(NAMES);
+    for (var i = 0; i < els.length; i++) {
+      if (labelHTML.has(els[i])) els[i].innerHTML = labelHTML.get(els[i]);
+    }
+  }
+
+  // labelText is a name in full, even while it is shown shortened.
+  function labelText(el) {
+    var html = labelHTML.get(el);
+    if (html === undefined) return el.textContent;
+    var span = document.createElement("span");
+    span.innerHTML = html; // the page's own markup, saved by shortenLabels
+    return span.textContent;
+  }
+
   function shortenLabels() {
     var labels = document.querySelectorAll("#grid li.tile:not(.gone) .label, #grid li.tile:not(.gone) .what .alarm");
     for (var i = 0; i < labels.length; i++) {
       var el = labels[i];
       if (!labelHTML.has(el)) labelHTML.set(el, el.innerHTML);
-      else el.innerHTML = labelHTML.get(el);
       if (!clipped(el)) continue;
       var full = el.textContent;
       var lo = 2, hi = full.length - 1;
@@ -291,6 +310,7 @@
   // data-hidden-ok, data-hidden-unknown, data-hidden-warning on <html>.
   function fit() {
     if (!root.classList.contains("wall") || !grid()) return;
+    restoreLabels();
     var hidden = fitRings();
     shortenLabels();
     root.setAttribute("data-ring", getComputedStyle(root).getPropertyValue("--ring").trim());
@@ -377,7 +397,7 @@
       var name = sec ? (sec.querySelector("h2") || sec).textContent.trim() : "";
       out.set((sec ? sec.getAttribute("data-account-id") : "") + "/" + tiles[i].getAttribute("data-server-id"),
         tiles[i].classList.contains("acked") ? "" :
-          (label ? label.textContent : tiles[i].getAttribute("data-server-id")) + (name ? " (" + name + ")" : ""));
+          (label ? labelText(label) : tiles[i].getAttribute("data-server-id")) + (name ? " (" + name + ")" : ""));
     }
     return out;
   }

@@ -257,7 +257,8 @@ func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
 	// The demo's own churn may bring other CRITICALs meanwhile: one
 	// notice (and one tone) per refresh that brought any, one of them
 	// naming this server.
-	label := browserEval[string](t, ctx, fmt.Sprintf(`document.querySelector('#grid li.tile[data-server-id=%q] .label').textContent`, turned))
+	// By its full name, as its tooltip says it: the tile may show it shortened.
+	label := browserEval[string](t, ctx, fmt.Sprintf(`document.querySelector('#grid li.tile[data-server-id=%q] .t').getAttribute('title').split(' — ')[0]`, turned))
 	notes := browserEval[[]string](t, ctx, `window.__notes || []`)
 	if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, label) }) {
 		t.Errorf("notifications %q, want one naming %s", notes, label)

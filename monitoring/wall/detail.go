@@ -210,6 +210,9 @@ func (s *Service) Timeline(ctx context.Context, q Query, named bool) (*Timeline,
 		return nil, nil, err
 	}
 	t := &Timeline{Recording: !s.src.Retention().Off()}
+	if q.bad {
+		return t, m, nil // a word not understood matches nothing: no need to look
+	}
 	var before time.Time
 	for scanned := 0; scanned < timelineScan && len(t.Rows) < TimelineRows; {
 		evs, more, err := s.src.Events(ctx, monitoring.EventQuery{Before: before, Limit: monitoring.MaxEventLimit})

@@ -25,7 +25,7 @@ func sharedSuffix(labels []string) string {
 			if l[i] != '.' || i == 0 {
 				continue
 			}
-			if suf := l[i:]; strings.Count(suf, ".") >= 2 && !strings.HasSuffix(suf, ".") {
+			if suf := l[i:]; strings.Count(suf, ".") >= 2 && !strings.HasSuffix(suf, ".") && domainEnd(suf) {
 				counts[suf]++
 			}
 		}
@@ -41,6 +41,13 @@ func sharedSuffix(labels []string) string {
 		}
 	}
 	return best
+}
+
+// domainEnd reports whether a suffix ends in a name rather than a number
+// (".example.com", not the ".0.1" that addresses share).
+func domainEnd(suffix string) bool {
+	last := suffix[strings.LastIndexByte(suffix, '.')+1:]
+	return strings.ContainsFunc(last, func(r rune) bool { return r < '0' || r > '9' })
 }
 
 // shortLabel is label without suffix (compared without case), or label

@@ -17,6 +17,7 @@ func TestSharedSuffix(t *testing.T) {
 		{"a bare domain is not taken from itself", []string{"example.com", "www.example.com"}, ""},
 		{"one server says it whole", []string{"api.example.com"}, ""},
 		{"no dots, no suffix", []string{"web1", "web2"}, ""},
+		{"addresses share no domain", []string{"10.0.0.1", "10.1.0.1", "172.16.0.1"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
