@@ -100,15 +100,24 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	seeOther(w, r, "/login")
 }
 
-// showSetup: the first-user form, only while no user exists.
-func (h *Handler) showSetup(w http.ResponseWriter, r *http.Request) {
+// setupDone answers, and reports true, when a user exists already (the
+// setup page is gone: 404) or the question fails (500).
+func (h *Handler) setupDone(w http.ResponseWriter, r *http.Request) bool {
 	n, err := h.store.CountUsers(r.Context())
 	if err != nil {
 		h.serverError(w, r, err)
-		return
+		return true
 	}
 	if n > 0 {
 		h.notFound(w, r, "Setup is done: sign in instead.")
+		return true
+	}
+	return false
+}
+
+// showSetup: the first-user form, only while no user exists.
+func (h *Handler) showSetup(w http.ResponseWriter, r *http.Request) {
+	if h.setupDone(w, r) {
 		return
 	}
 	h.render(w, r, http.StatusOK, views.SetupView(h.bareLayout(r, "Set up"), views.LoginForm{}))
@@ -151,13 +160,7 @@ func (h *Handler) setup(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
 	if unread != nil {
-		n, err := h.store.CountUsers(r.Context())
-		if err != nil {
-			h.serverError(w, r, err)
-			return
-		}
-		if n > 0 {
-			h.notFound(w, r, "Setup is done: sign in instead.")
+		if h.setupDone(w, r) {
 			return
 		}
 		form := views.LoginForm{Username: username, Message: unread.message}

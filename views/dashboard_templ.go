@@ -1745,7 +1745,7 @@ func tileBody(t wall.Tile, named bool) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = breakable(tileLabel(t)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = HostBreaks(tileLabel(t)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1766,7 +1766,7 @@ func tileBody(t wall.Tile, named bool) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = breakable(tileLabel(t)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = HostBreaks(tileLabel(t)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

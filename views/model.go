@@ -5,10 +5,8 @@ package views
 import (
 	"encoding/json"
 	"fmt"
-	"html"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -325,21 +323,6 @@ func tileTitle(t wall.Tile, named bool) string {
 	return s
 }
 
-// LabelParts cuts a hostname after each dot and dash, where a line may
-// break ("api-01.prod" → "api-", "01.", "prod"): a name wraps between its
-// parts, never inside one.
-func LabelParts(label string) []string {
-	var parts []string
-	start := 0
-	for i := 0; i < len(label); i++ {
-		if (label[i] == '.' || label[i] == '-') && i+1 < len(label) {
-			parts = append(parts, label[start:i+1])
-			start = i + 1
-		}
-	}
-	return append(parts, label[start:])
-}
-
 // tileLabel is what a tile calls its server: the label without the
 // domain its account's heading says, or the whole label.
 func tileLabel(t wall.Tile) string {
@@ -347,16 +330,6 @@ func tileLabel(t wall.Tile) string {
 		return t.Short
 	}
 	return t.Label
-}
-
-// breakable writes a hostname with a line-break opportunity (<wbr>) after
-// each of its parts (see LabelParts), escaped.
-func breakable(label string) templ.Component {
-	parts := LabelParts(label)
-	for i := range parts {
-		parts[i] = html.EscapeString(parts[i])
-	}
-	return templ.Raw(strings.Join(parts, "<wbr>"))
 }
 
 // ClockUTC is a time of day in UTC, to the minute ("14:05 UTC"); the

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -43,17 +42,9 @@ func TestBrowserAnAcknowledgedServerIsShownMuted(t *testing.T) {
 	account := browserEval[string](t, ctx, `document.querySelector('`+tile+`').closest('section').dataset.accountId`)
 
 	// Sign in with the printed demo login and acknowledge it.
-	_, password, _ := strings.Cut(d.stdout.String(), "Demo login: demo / ")
-	password, _, _ = strings.Cut(password, "\n")
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Timeout: 10 * time.Second, Jar: jar}
-	resp, err := client.PostForm(d.URL+"/login", url.Values{"username": {"demo"}, "password": {password}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	client := signInDemo(t, d)
 	body, _ := json.Marshal(map[string]string{"account_id": account, "server_id": server, "note": "Rebooting it", "expiry": "1h"})
-	resp, err = client.Post(d.URL+"/api/v1/acks", "application/json", strings.NewReader(string(body)))
+	resp, err := client.Post(d.URL+"/api/v1/acks", "application/json", strings.NewReader(string(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
