@@ -338,7 +338,10 @@
       setRing(minRing());
       if (!overflows()) return [0, 0, 0];
       var hidden = foldUntilFits(groups);
-      if (hidden) return hidden;
+      if (hidden) {
+        largestRing(minRing(), max); // the room left makes tiles bigger
+        return hidden;
+      }
     }
     // CRITICAL servers alone do not fit even so: the largest tiles at which
     // they do, then as many of the others back as fit beside them.
