@@ -78,6 +78,8 @@ type FetchResult struct {
 	Unreached bool
 	Pages     int // upstream pages read
 	RateLimit RateLimit
+	// Extras: what was read besides the overview, as Reads asked.
+	Extras Extras
 }
 
 // PageSink takes a fetch's servers a page at a time, each page once it has

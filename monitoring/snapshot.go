@@ -115,6 +115,14 @@ type Alarm struct {
 	Since         time.Time `json:"since,omitzero"`
 	PreviousState State     `json:"previous_state,omitempty"`
 	Disabled      bool      `json:"disabled,omitempty"`
+	// CheckDisabled: the alarm is disabled because its check is.
+	CheckDisabled bool `json:"check_disabled,omitempty"`
+	// NotificationPlanID is the plan its state changes notify through.
+	NotificationPlanID string `json:"plan,omitempty"`
+	// Suppressions are the IDs of the maintenance windows the overview
+	// says are active on the alarm, its check or its entity (usually none:
+	// the windows themselves are read apart, see Suppression).
+	Suppressions []string `json:"suppressions,omitempty"`
 	// Evaluated is false when the upstream has no latest state for the
 	// alarm yet ("not evaluated yet"); its State is UNKNOWN.
 	Evaluated bool `json:"evaluated"`
