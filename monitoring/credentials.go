@@ -1,6 +1,10 @@
 package monitoring
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Credentials are what a person types into settings.
 type Credentials struct {
@@ -42,4 +46,44 @@ func (r RateLimit) UsedFraction() float64 {
 		return 0
 	}
 	return float64(r.Used) / float64(r.Limit)
+}
+
+// SlowAbove is the share of the budget spent above which polls slow down.
+const SlowAbove = 0.8
+
+// WindowLength is how long the budget's window is, from Window ("24
+// hours", "1 hour", "30 minutes", "2 days"); a day when not given or not
+// understood.
+func (r RateLimit) WindowLength() time.Duration {
+	f := strings.Fields(strings.ToLower(r.Window))
+	if len(f) == 2 {
+		n, err := strconv.Atoi(f[0])
+		unit := map[string]time.Duration{"second": time.Second, "minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(f[1], "s")]
+		if err == nil && n > 0 && unit > 0 {
+			return time.Duration(n) * unit
+		}
+	}
+	return 24 * time.Hour
+}
+
+// PollEvery is how often an account with budget r is polled when its poll
+// interval is interval and a poll costs perPoll requests on average:
+// interval, or, once more than SlowAbove of the budget is spent, slower,
+// so that the requests remaining last a whole window (when it resets is
+// not said: a window from now is the time that is safe). slowed says
+// whether it is slower than interval. With nothing left it waits a whole
+// window.
+func (r RateLimit) PollEvery(interval time.Duration, perPoll float64) (every time.Duration, slowed bool) {
+	if r.UsedFraction() <= SlowAbove {
+		return interval, false
+	}
+	window := r.WindowLength()
+	every = window
+	if r.Remaining > 0 {
+		every = min(time.Duration(float64(window)*max(perPoll, 1)/float64(r.Remaining)), window)
+	}
+	if every <= interval {
+		return interval, false
+	}
+	return every, true
 }

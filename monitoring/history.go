@@ -48,6 +48,10 @@ type Event struct {
 	AlarmLabel  string
 	From, To    State
 	Status      string // the upstream's status text of the new state, when there is one
+	// FromChangelog: Rackspace's alarm changelog told of it, not the
+	// comparison of two polls (a change between polls, or while the
+	// dashboard was away).
+	FromChangelog bool
 }
 
 // Retention bounds the history: events older than MaxAge go, and the

@@ -29,6 +29,8 @@ type PollSaved struct {
 	// they could not (a stored page that would not read): the snapshot is
 	// stored all the same, and the poll records no changes.
 	HistoryErr error
+	// FromChangelog: of Changes, those only Rackspace's changelog told of.
+	FromChangelog int
 	// AckErr says why the account's acknowledgements could not be settled
 	// by this poll, when they could not: the poll is stored all the same,
 	// and the next one settles them.
@@ -86,4 +88,16 @@ type FetchResult struct {
 // been read whole. It must not keep the slice it is given.
 type PageSink interface {
 	Page(servers []Server)
+}
+
+// Budget is the request budget as the fetch last saw it: the headers of
+// its last answer, else what GET /limits said, else unknown.
+func (r FetchResult) Budget() RateLimit {
+	if r.RateLimit.Known {
+		return r.RateLimit
+	}
+	if l := r.Extras.Limits; l.Done && l.Err == nil && l.Value.Rate.Known {
+		return l.Value.Rate
+	}
+	return RateLimit{}
 }

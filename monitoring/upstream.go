@@ -147,3 +147,38 @@ func (p NotificationPlan) Title() string {
 	}
 	return p.ID
 }
+
+// WindowFor is the maintenance window alarm a of entity is in at now: of
+// the windows in sups active at now and naming it, the one that ends last;
+// else, when the overview itself lists an active window on it
+// (Alarm.Suppressions), that window as sups knows it, or by its ID alone
+// (no label, no times) when sups does not. Nil when it is in none.
+func WindowFor(sups []Suppression, entity string, a *Alarm, now time.Time) *Suppression {
+	var best *Suppression
+	for i := range sups {
+		s := &sups[i]
+		if s.ActiveAt(now) && s.Names(entity, a) && (best == nil || s.End.After(best.End)) {
+			best = s
+		}
+	}
+	if best != nil || len(a.Suppressions) == 0 {
+		return best
+	}
+	for _, id := range a.Suppressions {
+		for i := range sups {
+			if sups[i].ID == id && !now.Before(sups[i].Start) {
+				return &sups[i]
+			}
+		}
+	}
+	return &Suppression{ID: a.Suppressions[0]}
+}
+
+// ReadStatus is what is known of one kind of read of one account.
+type ReadStatus struct {
+	TriedAt time.Time // the last try; zero when never tried
+	GoodAt  time.Time // the last good answer; zero when none yet
+	Err     string    // why the last try failed, in words; "" when it did not
+	// Through: changelogs are read up to here (the next read starts here).
+	Through time.Time
+}

@@ -26,8 +26,28 @@ const MinPollInterval = 10 * time.Second
 // every account of a large deployment can be in flight together.
 const DefaultConcurrency = 256
 
-// maxBackoff caps the wait after repeated failures.
+// maxBackoff caps the wait after repeated failures that ask for a long
+// one: a refused key, a spent budget.
 const maxBackoff = 10 * time.Minute
+
+// shortBackoffs: a failure of Rackspace itself (a server error, a timeout,
+// an answer that would not read) is retried within this many poll
+// intervals, so a wall is current again soon after Rackspace recovers.
+const shortBackoffs = 2
+
+// How often each read besides the overview is made (see monitoring.Reads).
+// A failed read is tried again after at most retryReadsAfter.
+const (
+	SuppressionsEvery = 5 * time.Minute
+	ChangelogsEvery   = 5 * time.Minute
+	LimitsEvery       = time.Hour
+	PlansEvery        = time.Hour
+	retryReadsAfter   = 5 * time.Minute
+)
+
+// perPoll is the requests a poll of one overview page costs on average,
+// the reads besides it included (624 a day over 2,880 polls).
+const perPoll = 1.25
 
 // PollObserver is told about every poll (metrics hook). It must be fast.
 type PollObserver interface {
@@ -45,6 +65,8 @@ type Store interface {
 	// BeginPoll starts a poll's snapshot; the poller saves it on success.
 	BeginPoll(ctx context.Context, id int64) (monitoring.PollWriter, error)
 	SavePollFailure(ctx context.Context, id int64, f monitoring.PollFailure) error
+	// ReadStatuses: how each read besides the overview last went.
+	ReadStatuses(ctx context.Context, id int64) (map[monitoring.ReadKind]monitoring.ReadStatus, error)
 }
 
 // Fetcher reads one account's complete overview, handing its servers to
@@ -52,6 +74,10 @@ type Store interface {
 // otherwise.
 type Fetcher interface {
 	FetchInto(ctx context.Context, cr monitoring.Credentials, cached *monitoring.Token, sink monitoring.PageSink) (monitoring.FetchResult, error)
+	// ReadExtras makes the reads besides the overview that reads asks
+	// for, with the token of res (a fetch that just succeeded), into
+	// res.Extras; a new login and the budget it saw go into res too.
+	ReadExtras(ctx context.Context, cr monitoring.Credentials, reads monitoring.Reads, res *monitoring.FetchResult)
 }
 
 // Poller keeps every enabled account's snapshot fresh in the background.
@@ -74,6 +100,12 @@ type Poller struct {
 	// again: accounts whose "Refresh now" came while they were being
 	// polled; they are polled once more when that poll ends.
 	again map[int64]bool
+	// seen: accounts polled well since the poller started; the first good
+	// poll of each reads the changelogs for the time it was away.
+	seen map[int64]bool
+	// windows: accounts whose maintenance windows are read at their next
+	// good poll, whenever they were last read ("Refresh now").
+	windows map[int64]bool
 }
 
 // Config configures a Poller.
@@ -99,6 +131,7 @@ func New(store Store, fetcher Fetcher, cfg Config) *Poller {
 		store: store, fetcher: fetcher, interval: cfg.Interval, concurrency: cfg.Concurrency,
 		log: cfg.Logger, observer: cfg.Observer, now: time.Now,
 		wake: make(chan struct{}, 1), inFlight: map[int64]bool{}, again: map[int64]bool{},
+		seen: map[int64]bool{}, windows: map[int64]bool{},
 	}
 	p.ran() // the clock starts now: a loop that never starts is stuck too
 	return p
@@ -220,6 +253,7 @@ func (p *Poller) RefreshNow(ctx context.Context, id int64) error {
 	if p.inFlight[id] {
 		p.again[id] = true
 	}
+	p.windows[id] = true
 	p.mu.Unlock()
 	if err := p.store.SetNextPoll(ctx, id, p.now()); err != nil {
 		return err
@@ -271,9 +305,17 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		p.record(ctx, acct, err, newTok, res.Unreached, took)
 		return err
 	}
+	if reads := p.readsDue(ctx, acct); reads.Any() {
+		p.fetcher.ReadExtras(ctx, cr, reads, &res)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.logExtras(acct, &res.Extras)
+	}
 	now := p.now()
+	every, _ := res.Budget().PollEvery(p.interval, perPoll)
 	saved, err := w.Save(ctx, monitoring.PollSuccess{
-		KeyVersion: acct.KeyVersion, Fetched: res, PolledAt: now, NextPoll: now.Add(p.jitter(p.nextInterval(res.RateLimit))),
+		KeyVersion: acct.KeyVersion, Fetched: res, PolledAt: now, NextPoll: now.Add(p.jitter(every)),
 	})
 	switch {
 	case err == nil:
@@ -287,8 +329,11 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		p.record(ctx, acct, fmt.Errorf("saving the snapshot: %w", err), &res.Token, false, took)
 		return err
 	}
+	p.mu.Lock()
+	p.seen[id] = true
+	p.mu.Unlock()
 	if p.observer != nil {
-		p.observer.ObservePoll(acct.Username, took, nil, res.RateLimit)
+		p.observer.ObservePoll(acct.Username, took, nil, res.Budget())
 	}
 	if saved.AckErr != nil {
 		p.log.Error("poller: the snapshot is stored but its acknowledgements are not settled", "account", acct.Username, "err", saved.AckErr)
@@ -297,16 +342,74 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		p.log.Warn("poller: the snapshot is stored but its changes are not recorded", "account", acct.Username, "err", saved.HistoryErr)
 	}
 	p.log.Debug("polled", "account", acct.Username, "servers", saved.Servers, "pages", res.Pages,
-		"changes", saved.Changes, "logins", res.LoggedIn, "took", took.Round(time.Millisecond).String())
+		"changes", saved.Changes, "from_changelog", saved.FromChangelog, "logins", res.LoggedIn,
+		"took", took.Round(time.Millisecond).String())
+	if was := acct.Status.ErrorCount; was > 0 {
+		p.log.Info("poll recovered", "account", acct.Username, "failures", was,
+			"failing_for", now.Sub(acct.Status.LastSuccessAt).Round(time.Second).String())
+	}
 	return nil
 }
 
-// nextInterval slows down when more than 80 % of the daily budget is spent.
-func (p *Poller) nextInterval(rl monitoring.RateLimit) time.Duration {
-	if rl.UsedFraction() > 0.8 {
-		return 2 * p.interval
+// readsDue is what a good poll of acct reads besides the overview: each
+// read when its time has come (a failed one sooner), the maintenance
+// windows at once after "Refresh now", and the changelogs at the first
+// good poll since the poller started and after failed polls, from where
+// the last read ended (up to 30 days back: the client clamps).
+func (p *Poller) readsDue(ctx context.Context, acct monitoring.Account) monitoring.Reads {
+	st, err := p.store.ReadStatuses(ctx, acct.ID)
+	if err != nil {
+		p.log.Warn("poller: reading when the reads besides the overview were made", "account", acct.Username, "err", err)
+		return monitoring.Reads{}
 	}
-	return p.interval
+	now := p.now()
+	due := func(k monitoring.ReadKind, every time.Duration) bool {
+		s, ok := st[k]
+		if !ok || s.TriedAt.IsZero() {
+			return true
+		}
+		if s.Err != "" {
+			every = min(every, retryReadsAfter)
+		}
+		return now.Sub(s.TriedAt) >= every
+	}
+	p.mu.Lock()
+	windows, seen := p.windows[acct.ID], p.seen[acct.ID]
+	delete(p.windows, acct.ID)
+	p.mu.Unlock()
+	r := monitoring.Reads{
+		Suppressions: windows || due(monitoring.ReadSuppressions, SuppressionsEvery),
+		Limits:       due(monitoring.ReadLimits, LimitsEvery),
+		Plans:        due(monitoring.ReadPlans, PlansEvery),
+		Changelogs:   !seen || acct.Status.ErrorCount > 0 || due(monitoring.ReadChangelogs, ChangelogsEvery),
+	}
+	if r.Changelogs {
+		// From where the last read ended; the first read of an account
+		// starts at its last good poll (its first: now).
+		r.ChangelogsFrom = st[monitoring.ReadChangelogs].Through
+		if r.ChangelogsFrom.IsZero() {
+			r.ChangelogsFrom = acct.Status.LastSuccessAt
+		}
+		if r.ChangelogsFrom.IsZero() {
+			r.ChangelogsFrom = now
+		}
+	}
+	return r
+}
+
+// logExtras logs the reads besides the overview that failed: the last
+// good answer of each stays in use.
+func (p *Poller) logExtras(acct monitoring.Account, x *monitoring.Extras) {
+	for _, r := range []struct {
+		kind monitoring.ReadKind
+		err  error
+	}{{monitoring.ReadSuppressions, x.Suppressions.Err}, {monitoring.ReadChangelogs, x.Changelogs.Err},
+		{monitoring.ReadLimits, x.Limits.Err}, {monitoring.ReadPlans, x.Plans.Err}} {
+		if r.err != nil {
+			p.log.Warn("poller: a read besides the overview failed; the last good answer stays", "account", acct.Username,
+				"read", string(r.kind), "err", r.err)
+		}
+	}
 }
 
 // jitter spreads polls by ±10 % so accounts drift apart instead of firing together.
@@ -321,15 +424,21 @@ func (p *Poller) jitter(d time.Duration) time.Duration {
 // maxRetryAfter bounds what an upstream Retry-After can impose.
 const maxRetryAfter = time.Hour
 
-// Backoff is the wait after the n-th consecutive failure (n ≥ 1): the
-// interval doubled per failure up to maxBackoff (never below the interval
-// itself), and at least retryAfter, which is capped at an hour.
-func Backoff(interval time.Duration, n int, retryAfter time.Duration) time.Duration {
+// Backoff is the wait after the n-th consecutive failure (n ≥ 1) of kind
+// (a monitoring Kind constant): the interval doubled per failure up to
+// maxBackoff, or, for a failure of Rackspace itself (unavailable, a bad
+// answer), up to shortBackoffs intervals; never below the interval
+// itself, and at least retryAfter, which is capped at an hour.
+func Backoff(interval time.Duration, n int, retryAfter time.Duration, kind string) time.Duration {
+	limit := maxBackoff
+	if kind == monitoring.KindUnavailable || kind == monitoring.KindBadResponse {
+		limit = shortBackoffs * interval
+	}
 	d := interval
-	for i := 1; i < n && d < maxBackoff; i++ {
+	for i := 1; i < n && d < limit; i++ {
 		d *= 2
 	}
-	d = max(min(d, maxBackoff), interval)
+	d = max(min(d, limit), interval)
 	return max(d, min(retryAfter, maxRetryAfter))
 }
 
@@ -337,8 +446,8 @@ func Backoff(interval time.Duration, n int, retryAfter time.Duration) time.Durat
 // forget drops it.
 func (p *Poller) record(ctx context.Context, acct monitoring.Account, err error, tok *monitoring.Token, forget bool, took time.Duration) {
 	now := p.now()
-	next := now.Add(Backoff(p.interval, acct.Status.ErrorCount+1, monitoring.RetryAfter(err)))
 	kind := monitoring.ErrorKind(err)
+	next := now.Add(Backoff(p.interval, acct.Status.ErrorCount+1, monitoring.RetryAfter(err), kind))
 	serr := p.store.SavePollFailure(ctx, acct.ID, monitoring.PollFailure{
 		KeyVersion: acct.KeyVersion, Message: monitoring.Describe(err), Kind: kind, PolledAt: now, NextPoll: next,
 		Token: tok, ForgetToken: forget,

@@ -81,24 +81,35 @@ func TestPollKeepsTheLastGoodSnapshotThroughFailures(t *testing.T) {
 
 func TestBackoffDoublesAndHonoursRetryAfter(t *testing.T) {
 	t.Parallel()
+	const (
+		refused = monitoring.KindAuth
+		down    = monitoring.KindUnavailable
+	)
 	tests := []struct {
 		n     int
 		retry time.Duration
+		kind  string
 		want  time.Duration
 	}{
-		{1, 0, 30 * time.Second},
-		{2, 0, time.Minute},
-		{3, 0, 2 * time.Minute},
-		{10, 0, 10 * time.Minute},
-		{1, 5 * time.Minute, 5 * time.Minute},
-		{1, 365 * 24 * time.Hour, time.Hour}, // a hostile Retry-After is capped
+		{1, 0, refused, 30 * time.Second},
+		{2, 0, refused, time.Minute},
+		{3, 0, refused, 2 * time.Minute},
+		{10, 0, refused, 10 * time.Minute},
+		{1, 5 * time.Minute, monitoring.KindThrottled, 5 * time.Minute},
+		{1, 365 * 24 * time.Hour, monitoring.KindThrottled, time.Hour}, // a hostile Retry-After is capped
+		// Rackspace itself failing: back within two intervals of its recovery.
+		{1, 0, down, 30 * time.Second},
+		{2, 0, down, time.Minute},
+		{10, 0, down, time.Minute},
+		{10, 0, monitoring.KindBadResponse, time.Minute},
+		{10, 3 * time.Minute, down, 3 * time.Minute}, // unless it asks for longer
 	}
 	for _, tt := range tests {
-		if got := poller.Backoff(30*time.Second, tt.n, tt.retry); got != tt.want {
-			t.Errorf("Backoff(30s, %d, %s) = %s, want %s", tt.n, tt.retry, got, tt.want)
+		if got := poller.Backoff(30*time.Second, tt.n, tt.retry, tt.kind); got != tt.want {
+			t.Errorf("Backoff(30s, %d, %s, %s) = %s, want %s", tt.n, tt.retry, tt.kind, got, tt.want)
 		}
 	}
-	if got := poller.Backoff(20*time.Minute, 1, 0); got != 20*time.Minute {
+	if got := poller.Backoff(20*time.Minute, 1, 0, refused); got != 20*time.Minute {
 		t.Errorf("with a 20 min interval a failure retries after %s, sooner than a success would", got)
 	}
 }

@@ -17,7 +17,7 @@ func keyAAD(username string) []byte { return []byte("apikey:" + strings.ToLower(
 func tokenAAD(username string) []byte { return []byte("token:" + strings.ToLower(username)) }
 
 const accountCols = `id, username, alias, enabled, key_version, created_at, last_polled_at, last_success_at,
-	last_error, error_kind, error_count, next_poll_at, ratelimit_limit, ratelimit_used`
+	last_error, error_kind, error_count, next_poll_at, ratelimit_limit, ratelimit_used, ratelimit_window`
 
 // scanAccount reads a row of accountCols, and then into more, when given.
 func scanAccount(row interface{ Scan(...any) error }, more ...any) (monitoring.Account, error) {
@@ -25,7 +25,7 @@ func scanAccount(row interface{ Scan(...any) error }, more ...any) (monitoring.A
 	var created, polled, success, next int64
 	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Alias, &a.Enabled, &a.KeyVersion, &created, &polled, &success,
 		&a.Status.LastError, &a.Status.ErrorKind, &a.Status.ErrorCount, &next,
-		&a.Status.RateLimit.Limit, &a.Status.RateLimit.Used}, more...)...)
+		&a.Status.RateLimit.Limit, &a.Status.RateLimit.Used, &a.Status.RateLimit.Window}, more...)...)
 	if err != nil {
 		return a, err
 	}

@@ -315,7 +315,9 @@ func (d *differ) finish(pages int, polledAt time.Time) ([]monitoring.Event, erro
 // earlier: each poll's events get a recorded_at of their own, so a reader
 // that saw one poll's and asks for those recorded after it (since is
 // exclusive) cannot miss a second poll committed in the same millisecond.
-func insertEvents(ctx context.Context, tx *sql.Tx, accountID int64, recordedAt time.Time, events []monitoring.Event) error {
+// source says where they come from; a state change the comparison found
+// that the changelog already brought is left out (see knownChange).
+func insertEvents(ctx context.Context, tx *sql.Tx, accountID int64, recordedAt time.Time, events []monitoring.Event, source string) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -328,15 +330,24 @@ func insertEvents(ctx context.Context, tx *sql.Tx, accountID int64, recordedAt t
 		at = last.Int64 + 1
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (account_id, recorded_at, at, kind, server_id, server_label,
-		alarm_id, alarm_label, from_state, to_state, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		alarm_id, alarm_label, from_state, to_state, status, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("record changes: %w", err)
 	}
 	defer stmt.Close()
 	for i := range events {
 		e := &events[i]
+		if source == sourcePolls && e.Kind == monitoring.EventState && e.AlarmID != "" {
+			known, err := knownChange(ctx, tx, accountID, e.AlarmID, e.To, e.At, sourceChangelog)
+			if err != nil {
+				return fmt.Errorf("record changes: %w", err)
+			}
+			if known {
+				continue
+			}
+		}
 		if _, err := stmt.ExecContext(ctx, accountID, at, min(ms(e.At), at), string(e.Kind), e.ServerID, e.ServerLabel,
-			e.AlarmID, e.AlarmLabel, string(e.From), string(e.To), e.Status); err != nil {
+			e.AlarmID, e.AlarmLabel, string(e.From), string(e.To), e.Status, source); err != nil {
 			return fmt.Errorf("record changes: %w", err)
 		}
 	}
@@ -444,7 +455,7 @@ func eventWhere(q monitoring.EventQuery) (string, []any) {
 
 func (s *Store) queryEvents(ctx context.Context, tail string, args ...any) ([]monitoring.Event, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, account_id, recorded_at, at, kind, server_id, server_label,
-		alarm_id, alarm_label, from_state, to_state, status FROM events `+tail, args...)
+		alarm_id, alarm_label, from_state, to_state, status, source FROM events `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
@@ -453,13 +464,14 @@ func (s *Store) queryEvents(ctx context.Context, tail string, args ...any) ([]mo
 	for rows.Next() {
 		var e monitoring.Event
 		var recorded, at int64
-		var kind, from, to string
+		var kind, from, to, source string
 		if err := rows.Scan(&e.ID, &e.AccountID, &recorded, &at, &kind, &e.ServerID, &e.ServerLabel,
-			&e.AlarmID, &e.AlarmLabel, &from, &to, &e.Status); err != nil {
+			&e.AlarmID, &e.AlarmLabel, &from, &to, &e.Status, &source); err != nil {
 			return nil, fmt.Errorf("events: %w", err)
 		}
 		e.RecordedAt, e.At = time.UnixMilli(recorded).UTC(), time.UnixMilli(at).UTC()
 		e.Kind, e.From, e.To = monitoring.EventKind(kind), monitoring.State(from), monitoring.State(to)
+		e.FromChangelog = source == sourceChangelog
 		evs = append(evs, e)
 	}
 	if err := rows.Err(); err != nil {

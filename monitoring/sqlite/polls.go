@@ -165,11 +165,12 @@ func (pl *poll) save(ctx context.Context, built *builtSnapshot, p monitoring.Pol
 			s.mu.Unlock()
 		}
 	}()
+	rl := p.Fetched.Budget()
 	// The username is in the condition because the token was sealed for it.
 	res, err := tx.ExecContext(ctx, `UPDATE accounts SET token_sealed = ?, last_polled_at = ?, last_success_at = ?,
-		last_error = '', error_kind = '', error_count = 0, next_poll_at = ?, ratelimit_limit = ?, ratelimit_used = ?
+		last_error = '', error_kind = '', error_count = 0, next_poll_at = ?, ratelimit_limit = ?, ratelimit_used = ?, ratelimit_window = ?
 		WHERE id = ? AND username = ? AND (? = 0 OR key_version = ?)`, tokSealed, ms(p.PolledAt), ms(p.PolledAt), ms(p.NextPoll),
-		p.Fetched.RateLimit.Limit, p.Fetched.RateLimit.Used, id, username, p.KeyVersion, p.KeyVersion)
+		rl.Limit, rl.Used, rl.Window, id, username, p.KeyVersion, p.KeyVersion)
 	if err != nil {
 		return saved, fmt.Errorf("save poll: %w", err)
 	}
@@ -186,7 +187,7 @@ func (pl *poll) save(ctx context.Context, built *builtSnapshot, p monitoring.Pol
 			return saved, fmt.Errorf("save poll: %w", errSnapshotMoved)
 		}
 		// Read inside the transaction: it follows the commit order.
-		if err := insertEvents(ctx, tx, id, s.now(), built.events); err != nil {
+		if err := insertEvents(ctx, tx, id, s.now(), built.events, sourcePolls); err != nil {
 			return saved, err
 		}
 	}
@@ -209,6 +210,17 @@ func (pl *poll) save(ctx context.Context, built *builtSnapshot, p monitoring.Pol
 		ON CONFLICT (account_id) DO UPDATE SET fetched_at = excluded.fetched_at, data = x''`,
 		id, ms(built.FetchedAt)); err != nil {
 		return saved, fmt.Errorf("save snapshot: %w", err)
+	}
+	if err := saveReads(ctx, tx, id, p); err != nil {
+		return saved, err
+	}
+	if cl := p.Fetched.Extras.Changelogs; cl.Done && cl.Err == nil && !s.Retention().Off() {
+		n, err := s.mergeChangelog(ctx, tx, id, s.now(), cl.Value.Entries)
+		if err != nil {
+			return saved, err
+		}
+		saved.Changes += n
+		saved.FromChangelog = n
 	}
 	// Settling is a savepoint of its own: acknowledgements that cannot be
 	// settled (a row that will not read) must not cost the account its
