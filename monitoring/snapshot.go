@@ -212,15 +212,16 @@ func SortServers(servers []Server) {
 	})
 }
 
-// ShownProblems is how many of a server's problem alarms its summary keeps:
-// what a tile has room to say.
+// ShownProblems is how many of a server's problem alarms a tile lists:
+// what it has room to say.
 const ShownProblems = 3
 
 // SummaryOf keeps of a server what the wall shows: its id, label, counts
 // and worst state; of its alarms, its problems (counted alarms that are
-// not OK, at most ShownProblems, in ProblemOrder: the first is the oldest
-// of the worst) with their labels, state, status and since, and the Terms
-// the filter matches.
+// not OK, in ProblemOrder: the first is the oldest of the worst) with
+// their labels, state, status and since, and what names them for the
+// maintenance windows (check, notification plan, the windows the overview
+// lists); and the Terms the filter matches.
 func SummaryOf(srv *Server) Server {
 	sum := Server{ID: srv.ID, Label: srv.Label, Counts: srv.Counts, Worst: srv.Worst}
 	var problems []Alarm
@@ -238,14 +239,12 @@ func SummaryOf(srv *Server) Server {
 		term(a.Label)
 		term(a.CheckLabel)
 		if a.Counted() && a.State.Norm() != StateOK {
-			problems = append(problems, Alarm{ID: a.ID, Label: a.Label, CheckLabel: a.CheckLabel,
-				State: a.State.Norm(), Status: a.Status, Since: a.Since, Evaluated: a.Evaluated})
+			problems = append(problems, Alarm{ID: a.ID, Label: a.Label, CheckID: a.CheckID, CheckLabel: a.CheckLabel,
+				State: a.State.Norm(), Status: a.Status, Since: a.Since, Evaluated: a.Evaluated,
+				NotificationPlanID: a.NotificationPlanID, Suppressions: a.Suppressions})
 		}
 	}
 	slices.SortFunc(problems, ProblemOrder)
-	if len(problems) > ShownProblems {
-		problems = problems[:ShownProblems]
-	}
 	sum.Alarms, sum.Terms = slices.Clip(problems), terms.String()
 	return sum
 }

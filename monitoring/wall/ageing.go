@@ -32,7 +32,7 @@ func (g Ageing) Apply(_ *Input, _, m *Model, now time.Time) {
 		sec := &m.Sections[i]
 		for j := range sec.Tiles {
 			t := &sec.Tiles[j]
-			if t.Worst != monitoring.StateCritical || t.Acked || t.Since.IsZero() {
+			if t.Worst != monitoring.StateCritical || t.Quiet() || t.Since.IsZero() {
 				continue
 			}
 			turns := t.Since.Add(after)

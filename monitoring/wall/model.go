@@ -31,6 +31,9 @@ type Input struct {
 	// Acks are the acknowledgements in force (see monitoring.Ack); those
 	// past their expiry at the time of the build are left out.
 	Acks []monitoring.Ack
+	// Windows are the maintenance windows of each account, by account id
+	// (see Maintenance).
+	Windows map[int64][]monitoring.Suppression
 }
 
 // Options are the settings the rules depend on.
@@ -124,6 +127,12 @@ type ServerCounts struct {
 	AckedCritical int
 	AckedWarning  int
 	AckedUnknown  int
+
+	// In maintenance (Tile.Maint), counted like the acknowledged; a tile
+	// both is counted here only.
+	MaintCritical int
+	MaintWarning  int
+	MaintUnknown  int
 }
 
 func (c *ServerCounts) add(s monitoring.State) {
@@ -140,19 +149,23 @@ func (c *ServerCounts) add(s monitoring.State) {
 	}
 }
 
-// addTile counts a tile, and its acknowledgement apart.
+// addTile counts a tile, and its maintenance or acknowledgement apart.
 func (c *ServerCounts) addTile(t *Tile) {
 	c.add(t.Worst)
-	if !t.Acked {
+	crit, warn, unkn := &c.AckedCritical, &c.AckedWarning, &c.AckedUnknown
+	switch {
+	case t.Maint:
+		crit, warn, unkn = &c.MaintCritical, &c.MaintWarning, &c.MaintUnknown
+	case !t.Acked:
 		return
 	}
 	switch t.Worst {
 	case monitoring.StateCritical:
-		c.AckedCritical++
+		*crit++
 	case monitoring.StateWarning:
-		c.AckedWarning++
+		*warn++
 	case monitoring.StateUnknown:
-		c.AckedUnknown++
+		*unkn++
 	}
 }
 
@@ -169,10 +182,23 @@ func (c *ServerCounts) addScaled(o ServerCounts, k int) {
 	c.AckedCritical += k * o.AckedCritical
 	c.AckedWarning += k * o.AckedWarning
 	c.AckedUnknown += k * o.AckedUnknown
+	c.MaintCritical += k * o.MaintCritical
+	c.MaintWarning += k * o.MaintWarning
+	c.MaintUnknown += k * o.MaintUnknown
 }
 
 // Acked is how many servers with problems are acknowledged.
 func (c ServerCounts) Acked() int { return c.AckedCritical + c.AckedWarning + c.AckedUnknown }
+
+// Maint is how many servers with problems are in maintenance.
+func (c ServerCounts) Maint() int { return c.MaintCritical + c.MaintWarning + c.MaintUnknown }
+
+// Open are the servers of each problem state neither acknowledged nor in
+// maintenance: what needs someone.
+func (c ServerCounts) Open() (critical, warning, unknown int) {
+	return c.Critical - c.AckedCritical - c.MaintCritical, c.Warning - c.AckedWarning - c.MaintWarning,
+		c.Unknown - c.AckedUnknown - c.MaintUnknown
+}
 
 // Problems is how many servers are not OK.
 func (c ServerCounts) Problems() int { return c.Critical + c.Warning + c.Unknown }
@@ -227,8 +253,19 @@ type Tile struct {
 	// Ack is the acknowledgement the tile tells of (who, why, until when):
 	// the server's own, else the latest of its alarms'; nil when none.
 	Ack *monitoring.Ack
+	// Maint: a problem server each of whose problem alarms is in a
+	// maintenance window (see Maintenance). It is shown muted, marked
+	// MAINT, and counted apart.
+	Maint bool
+	// Suppressed is how many of its problem alarms are in maintenance,
+	// Windows the window of each by alarm id (nil when none), and Window
+	// the one the tile tells of: the one that ends last.
+	Suppressed int
+	Windows    map[string]*monitoring.Suppression
+	Window     *monitoring.Suppression
 	// Problems are its problem alarms, what is wrong, in
-	// monitoring.ProblemOrder (at most monitoring.ShownProblems).
+	// monitoring.ProblemOrder, those in maintenance last (at most
+	// monitoring.ShownProblems).
 	Problems []monitoring.Alarm
 	// Since is when the server's worst state began, as far as its alarms
 	// tell (the oldest of its alarms in that state); zero when it is OK or
@@ -244,6 +281,10 @@ type Tile struct {
 
 // Problem reports whether the server is not OK.
 func (t *Tile) Problem() bool { return t.Worst != monitoring.StateOK }
+
+// Quiet reports whether the server's problems are in hand: acknowledged,
+// or in maintenance. A quiet tile is muted and never sounds.
+func (t *Tile) Quiet() bool { return t.Acked || t.Maint }
 
 // Run is a stretch of a ring: Count alarms of one State.
 type Run struct {
@@ -304,6 +345,13 @@ func build(in *Input, prev *Model, now time.Time, opts Options, overlays []Overl
 	}
 	for _, o := range overlays {
 		o.Apply(in, prev, m, now)
+	}
+	for i := range m.Sections {
+		for j := range m.Sections[i].Tiles {
+			if t := &m.Sections[i].Tiles[j]; len(t.Problems) > monitoring.ShownProblems {
+				t.Problems = t.Problems[:monitoring.ShownProblems:monitoring.ShownProblems]
+			}
+		}
 	}
 	m.Summary.Worst = monitoring.StateOK
 	for i := range m.Sections {

@@ -19,6 +19,9 @@ type Source interface {
 	ListFilters(ctx context.Context) ([]monitoring.Filter, error)
 	// ActiveAcks: the acknowledgements in force (see Acks).
 	ActiveAcks(ctx context.Context) ([]monitoring.Ack, error)
+	// Suppressions: every account's maintenance windows as last read, by
+	// account id (see Maintenance).
+	Suppressions(ctx context.Context) (map[int64][]monitoring.Suppression, error)
 	// RecentEvents: the latest n recorded changes (see Latest).
 	RecentEvents(ctx context.Context, n int) ([]monitoring.Event, error)
 
@@ -57,7 +60,8 @@ type Overlay interface {
 func newOverlays(opts Options) []Overlay {
 	return []Overlay{
 		Acks{},
-		Ageing{After: opts.OldAfter}, // after Acks: an acknowledged problem is not old
+		Maintenance{},
+		Ageing{After: opts.OldAfter}, // after Acks and Maintenance: a problem in hand is not old
 		&Marks{Window: opts.ChangeWindow},
 		Latest{},
 	}

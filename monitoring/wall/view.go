@@ -86,8 +86,8 @@ func (m *Model) View(q Query, accountID int64) View {
 	return v
 }
 
-// problemsFirst orders tiles by worst state, the acknowledged ones after
-// the others of their state and a lately changed one before those that did
+// problemsFirst orders tiles by worst state, the quiet ones (acknowledged,
+// in maintenance) after the others of their state and a lately changed one before those that did
 // not change, then by most problems (more critical alarms, then warning,
 // then unknown); equal ones keep their order, which is by label (see
 // monitoring.SortServers).
@@ -95,8 +95,8 @@ func problemsFirst(a, b Tile) int {
 	if c := a.Worst.Compare(b.Worst); c != 0 {
 		return -c
 	}
-	if a.Acked != b.Acked {
-		if a.Acked {
+	if a.Quiet() != b.Quiet() {
+		if a.Quiet() {
 			return 1
 		}
 		return -1
@@ -121,7 +121,7 @@ func problemsFirst(a, b Tile) int {
 // trusted comes before calm ones. Equal ones keep their order, which is
 // by name (see monitoring.AccountOrder).
 //
-// Acknowledged servers count as what they are, someone's known problem: an
+// Servers in hand (acknowledged, in maintenance) count as what they are, someone's known problem: an
 // account whose problems are all acknowledged ranks by them only after the
 // accounts with problems nobody has taken on.
 func troubledFirst(a, b Section) int {
@@ -132,10 +132,12 @@ func troubledFirst(a, b Section) int {
 		return -c
 	}
 	ac, bc := a.Servers, b.Servers
+	aCrit, aWarn, aUnkn := ac.Open()
+	bCrit, bWarn, bUnkn := bc.Open()
 	for _, d := range [...]int{
-		cmp.Compare(bc.Critical-bc.AckedCritical, ac.Critical-ac.AckedCritical),
-		cmp.Compare(bc.Warning-bc.AckedWarning, ac.Warning-ac.AckedWarning),
-		cmp.Compare(bc.Unknown-bc.AckedUnknown, ac.Unknown-ac.AckedUnknown),
+		cmp.Compare(bCrit, aCrit),
+		cmp.Compare(bWarn, aWarn),
+		cmp.Compare(bUnkn, aUnkn),
 		cmp.Compare(bc.Critical, ac.Critical),
 		cmp.Compare(bc.Warning, ac.Warning),
 	} {
@@ -146,16 +148,17 @@ func troubledFirst(a, b Section) int {
 	return cmp.Compare(bc.Unknown, ac.Unknown)
 }
 
-// openRank is the worst state among the section's servers that nobody has
-// acknowledged; UNKNOWN for untrusted calm data, as rank.
+// openRank is the worst state among the section's servers that are not
+// in hand (acknowledged, in maintenance); UNKNOWN for untrusted calm data,
+// as rank.
 func (s *Section) openRank() monitoring.State {
-	c := s.Servers
+	crit, warn, unkn := s.Servers.Open()
 	switch {
-	case c.Critical > c.AckedCritical:
+	case crit > 0:
 		return monitoring.StateCritical
-	case c.Warning > c.AckedWarning:
+	case warn > 0:
 		return monitoring.StateWarning
-	case c.Unknown > c.AckedUnknown, s.Stale, s.Error != "":
+	case unkn > 0, s.Stale, s.Error != "":
 		return monitoring.StateUnknown
 	}
 	return monitoring.StateOK

@@ -246,6 +246,9 @@ func (f *fakeSource) ListFilters(context.Context) ([]monitoring.Filter, error) {
 	return f.in.Filters, nil
 }
 func (f *fakeSource) ActiveAcks(context.Context) ([]monitoring.Ack, error) { return f.in.Acks, nil }
+func (f *fakeSource) Suppressions(context.Context) (map[int64][]monitoring.Suppression, error) {
+	return f.in.Windows, nil
+}
 
 // The detail pages' reads: the model's tests need none of them (the pages
 // are tested against a real store in the handlers' tests).
