@@ -390,7 +390,7 @@
   }
 
   // criticalNow maps every CRITICAL tile shown (acknowledged or not) to its
-  // name, or to "" when it is acknowledged.
+  // name, or to "" when it is acknowledged or in maintenance.
   function criticalNow() {
     var out = new Map();
     var tiles = document.querySelectorAll('#grid li.tile[data-state="CRITICAL"]');
@@ -399,7 +399,7 @@
       var label = tiles[i].querySelector(".label");
       var name = sec ? (sec.querySelector("h2") || sec).textContent.trim() : "";
       out.set((sec ? sec.getAttribute("data-account-id") : "") + "/" + tiles[i].getAttribute("data-server-id"),
-        tiles[i].classList.contains("acked") ? "" :
+        tiles[i].classList.contains("acked") || tiles[i].classList.contains("maint") ? "" :
           (label ? labelText(label) : tiles[i].getAttribute("data-server-id")) + (name ? " (" + name + ")" : ""));
     }
     return out;

@@ -2,6 +2,7 @@ package views
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -145,20 +146,39 @@ func ackEnded(a monitoring.Ack) string {
 	return "ended"
 }
 
-// ackAttrs marks an acknowledged tile for scripts and tests.
+// ackAttrs marks an acknowledged tile, and one in maintenance, for
+// scripts and tests.
 func ackAttrs(t wall.Tile) templ.Attributes {
-	if !t.Acked {
-		return nil
+	a := templ.Attributes{}
+	if t.Acked {
+		a["data-acked"] = "true"
 	}
-	return templ.Attributes{"data-acked": "true"}
+	if t.Maint {
+		a["data-maintenance"] = "true"
+	}
+	if t.Suppressed > 0 {
+		a["data-suppressed"] = strconv.Itoa(t.Suppressed)
+	}
+	return a
 }
 
 // ackedNote is " (2 acked)" for a count of acknowledged servers, "" for none.
-func ackedNote(n int) string {
-	if n == 0 {
+func ackedNote(n int) string { return quietNote(n, 0) }
+
+// quietNote is " (2 acked, 1 maint)", " (1 maint)" or "" for counts of
+// acknowledged servers and of servers in maintenance.
+func quietNote(acked, maint int) string {
+	var parts []string
+	if acked > 0 {
+		parts = append(parts, strconv.Itoa(acked)+" acked")
+	}
+	if maint > 0 {
+		parts = append(parts, strconv.Itoa(maint)+" maint")
+	}
+	if len(parts) == 0 {
 		return ""
 	}
-	return " (" + strconv.Itoa(n) + " acked)"
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // who names the user who did something, or says someone did when the

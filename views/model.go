@@ -75,15 +75,15 @@ type Grid struct {
 // servers of stale accounts apart ("8 STALE · ").
 func TitleCounts(s wall.Summary) string {
 	var out string
-	add := func(n, acked int, word string) {
+	add := func(n, acked, maint int, word string) {
 		if n > 0 {
-			out += strconv.Itoa(n) + " " + word + ackedNote(acked) + " · "
+			out += strconv.Itoa(n) + " " + word + quietNote(acked, maint) + " · "
 		}
 	}
 	fresh := s.Fresh()
-	add(fresh.Critical, fresh.AckedCritical, "CRIT")
-	add(fresh.Warning, fresh.AckedWarning, "WARN")
-	add(fresh.Unknown, fresh.AckedUnknown, "UNKN")
+	add(fresh.Critical, fresh.AckedCritical, fresh.MaintCritical, "CRIT")
+	add(fresh.Warning, fresh.AckedWarning, fresh.MaintWarning, "WARN")
+	add(fresh.Unknown, fresh.AckedUnknown, fresh.MaintUnknown, "UNKN")
 	if out == "" && fresh.Total > 0 && s.Stale.Total == 0 {
 		out = "All OK · "
 	}
@@ -291,6 +291,12 @@ func tileTitle(t wall.Tile, named bool) string {
 		s += ", " + strconv.Itoa(t.Counts.Unknown) + " unknown"
 	}
 	switch {
+	case t.Maint:
+		s += " — in maintenance"
+	case t.Suppressed > 0:
+		s += " — " + strconv.Itoa(t.Suppressed) + " of " + strconv.Itoa(t.Counts.Problems()) + " problem alarms in maintenance"
+	}
+	switch {
 	case t.Acked:
 		s += " — acknowledged"
 	case t.AckedAlarms > 0:
@@ -303,6 +309,9 @@ func tileTitle(t wall.Tile, named bool) string {
 		}
 		if !a.Since.IsZero() {
 			s += " (since " + Stamp(a.Since) + ")"
+		}
+		if w := t.Windows[a.ID]; w != nil {
+			s += " [maintenance: " + WindowWords(w) + "]"
 		}
 	}
 	if more := t.Counts.Problems() - len(t.Problems); more > 0 && len(t.Problems) > 0 {
@@ -524,4 +533,14 @@ func historyByAlarm(p ServerPage) []alarmHistory {
 		out = append(out, *g)
 	}
 	return out
+}
+
+// WindowWords says what a maintenance window is and until when, e.g.
+// "Planned reboot, until 14:30 UTC" (or "… until an end Rackspace did not
+// say" for a window known by its ID alone).
+func WindowWords(w *monitoring.Suppression) string {
+	if w.End.IsZero() {
+		return w.Title() + ", end not known"
+	}
+	return w.Title() + ", until " + Stamp(w.End)
 }
