@@ -27,6 +27,9 @@ func (e *NotFoundError) Error() string { return e.What }
 type Row struct {
 	Recent
 	Ack *monitoring.Ack
+	// Window is the maintenance window a row of kind KindMaintStart or
+	// KindMaintEnd tells of.
+	Window *monitoring.Suppression
 	// Lasted is how long the problem a change to OK ended had lasted (or
 	// an acknowledgement, for its end); zero when the change ended none,
 	// or it began before the history kept.
@@ -57,7 +60,27 @@ type ServerDetail struct {
 	// History is the server's latest recorded changes (HistoryShown),
 	// newest first.
 	History []Row
+	// Windows: the maintenance window each alarm is in now, by alarm id;
+	// Upcoming: the windows naming the server that open within
+	// UpcomingWithin, soonest first.
+	Windows  map[string]*monitoring.Suppression
+	Upcoming []monitoring.Suppression
+	// Flapping: the alarms that changed state FlapChanges times or more
+	// within FlapWithin, with how often.
+	Flapping map[string]int
+	// Blind: why each alarm not watched is not (see monitoring.BlindSpots).
+	Blind map[string]monitoring.BlindSpot
 }
+
+// An alarm flaps when it changes state FlapChanges times or more within
+// FlapWithin.
+const (
+	FlapChanges = 4
+	FlapWithin  = time.Hour
+)
+
+// UpcomingWithin is how far ahead the pages list maintenance windows.
+const UpcomingWithin = 24 * time.Hour
 
 // How much of a server's past its page shows.
 const (
@@ -101,6 +124,7 @@ func (s *Service) Server(ctx context.Context, accountID int64, serverID string, 
 		for _, t := range sec.Tiles {
 			if t.ID == srv.ID && t.Counts == srv.Counts { // the same data
 				d.Tile.Acked, d.Tile.AckedAlarms = t.Acked, t.AckedAlarms
+				d.Tile.Maint, d.Tile.Suppressed, d.Tile.Window = t.Maint, t.Suppressed, t.Window
 				break
 			}
 		}
@@ -114,7 +138,86 @@ func (s *Service) Server(ctx context.Context, accountID int64, serverID string, 
 	if d.History, err = s.serverHistory(ctx, accountID, serverID, acct.Name()); err != nil {
 		return nil, nil, err
 	}
+	d.Flapping = flapping(d.History, s.now())
+	if err := s.serverFacts(ctx, d); err != nil {
+		return nil, nil, err
+	}
 	return d, m, nil
+}
+
+// serverFacts adds what Rackspace knows of the server besides its
+// alarms: its maintenance windows, and the alarms nobody watches.
+func (s *Service) serverFacts(ctx context.Context, d *ServerDetail) error {
+	sups, err := s.src.AccountSuppressions(ctx, d.AccountID)
+	if err != nil {
+		return fmt.Errorf("server page: %w", err)
+	}
+	plans, err := s.src.Plans(ctx, d.AccountID)
+	if err != nil {
+		return fmt.Errorf("server page: %w", err)
+	}
+	now := s.now()
+	for i := range d.Server.Alarms {
+		a := &d.Server.Alarms[i]
+		if w := monitoring.WindowFor(sups, d.Server.ID, a, now); w != nil {
+			if d.Windows == nil {
+				d.Windows = map[string]*monitoring.Suppression{}
+			}
+			d.Windows[a.ID] = w
+		}
+	}
+	d.Upcoming = upcoming(sups, now, func(w *monitoring.Suppression) bool {
+		for i := range d.Server.Alarms {
+			if w.Names(d.Server.ID, &d.Server.Alarms[i]) {
+				return true
+			}
+		}
+		return slices.Contains(w.Entities, d.Server.ID)
+	})
+	for _, b := range monitoring.BlindSpots([]monitoring.Server{d.Server}, plans) {
+		if b.AlarmID != "" {
+			if d.Blind == nil {
+				d.Blind = map[string]monitoring.BlindSpot{}
+			}
+			d.Blind[b.AlarmID] = b
+		}
+	}
+	return nil
+}
+
+// upcoming are the windows of sups that keep accepts and open after now,
+// within UpcomingWithin, soonest first.
+func upcoming(sups []monitoring.Suppression, now time.Time, keep func(*monitoring.Suppression) bool) []monitoring.Suppression {
+	var out []monitoring.Suppression
+	for i := range sups {
+		w := &sups[i]
+		if w.Start.After(now) && w.Start.Before(now.Add(UpcomingWithin)) && keep(w) {
+			out = append(out, *w)
+		}
+	}
+	slices.SortFunc(out, func(a, b monitoring.Suppression) int { return a.Start.Compare(b.Start) })
+	return out
+}
+
+// flapping counts the state changes of each alarm within FlapWithin of now
+// in rows, and keeps the alarms with FlapChanges or more.
+func flapping(rows []Row, now time.Time) map[string]int {
+	var n map[string]int
+	for _, r := range rows {
+		if r.Kind != monitoring.EventState || r.AlarmID == "" || r.At.Before(now.Add(-FlapWithin)) {
+			continue
+		}
+		if n == nil {
+			n = map[string]int{}
+		}
+		n[r.AlarmID]++
+	}
+	for id, c := range n {
+		if c < FlapChanges {
+			delete(n, id)
+		}
+	}
+	return n
 }
 
 // serverAcks are a server's acknowledgements in force, and the latest that
@@ -250,6 +353,11 @@ func (s *Service) Timeline(ctx context.Context, q Query, named bool) (*Timeline,
 		return nil, nil, err
 	}
 	t.Rows = append(t.Rows, ackRows...)
+	winRows, err := s.windowRows(ctx, m, q, since)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.Rows = append(t.Rows, winRows...)
 	// Shown by when each change happened (the upstream's time), newest
 	// first; they were read in the order polls recorded them.
 	slices.SortStableFunc(t.Rows, func(a, b Row) int { return b.At.Compare(a.At) })

@@ -31,6 +31,15 @@ type Source interface {
 	// alone, all its alarms; nil when never polled.
 	SnapshotServer(ctx context.Context, id int64, serverID string) (*monitoring.Snapshot, error)
 	Acks(ctx context.Context, q monitoring.AckQuery) ([]monitoring.Ack, error)
+	// What Rackspace says of one account besides the overview, as last
+	// read (see monitoring.ReadKind).
+	AccountSuppressions(ctx context.Context, id int64) ([]monitoring.Suppression, error)
+	Plans(ctx context.Context, id int64) ([]monitoring.NotificationPlan, error)
+	Limits(ctx context.Context, id int64) (monitoring.Limits, error)
+	ReadStatuses(ctx context.Context, id int64) (map[monitoring.ReadKind]monitoring.ReadStatus, error)
+	// Snapshot: the account's latest snapshot with every alarm; nil when
+	// never polled.
+	Snapshot(ctx context.Context, id int64) (*monitoring.Snapshot, error)
 	Events(ctx context.Context, q monitoring.EventQuery) ([]monitoring.Event, bool, error)
 	// ProblemStarts: when the problem each recovery in evs ended began,
 	// by event id.

@@ -268,6 +268,19 @@ func (f *fakeSource) ProblemStarts(context.Context, []monitoring.Event) (map[int
 	return nil, nil
 }
 func (f *fakeSource) Retention() monitoring.Retention { return monitoring.DefaultRetention }
+func (f *fakeSource) AccountSuppressions(_ context.Context, id int64) ([]monitoring.Suppression, error) {
+	return f.in.Windows[id], nil
+}
+func (f *fakeSource) Plans(context.Context, int64) ([]monitoring.NotificationPlan, error) {
+	return nil, nil
+}
+func (f *fakeSource) Limits(context.Context, int64) (monitoring.Limits, error) {
+	return monitoring.Limits{}, nil
+}
+func (f *fakeSource) ReadStatuses(context.Context, int64) (map[monitoring.ReadKind]monitoring.ReadStatus, error) {
+	return nil, nil
+}
+func (f *fakeSource) Snapshot(context.Context, int64) (*monitoring.Snapshot, error) { return nil, nil }
 func (f *fakeSource) RecentEvents(_ context.Context, n int) ([]monitoring.Event, error) {
 	return f.in.Recent[:min(n, len(f.in.Recent))], nil
 }
