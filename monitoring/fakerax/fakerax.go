@@ -33,6 +33,9 @@ type AccountSpec struct {
 	// Labels, when set, replace the labels of the first entities (in ID
 	// order) and of their alarms, e.g. to serve hostile markup.
 	Labels []string
+	// RateLimit is the account's Monitoring requests per 24 hours; 0 takes
+	// Config.RateLimit.
+	RateLimit int
 }
 
 // Config shapes the generated scenario.
@@ -51,6 +54,9 @@ type Config struct {
 	// TokenTTL of Now's time: Monitoring asks Identity, so the skew is only
 	// in what the client is told.
 	IdentityClock time.Duration
+	// RateLimit is each account's Monitoring requests per 24 hours (default
+	// 50,000, as documented); AccountSpec.RateLimit overrides it.
+	RateLimit int
 }
 
 // Account is what a client needs to log in.
@@ -59,14 +65,22 @@ type Account struct{ Username, APIKey, TenantID string }
 // Fault makes one account's requests misbehave. The zero Fault is no fault.
 type Fault struct {
 	IdentityStatus   int           // identity POST answers this status in the keyed fault shape: 400 badRequest, 401 unauthorized, 403 userDisabled, 413 overLimit, 500 serviceFault, 503 serviceUnavailable
-	MonitoringStatus int           // overview answers this status in the Monitoring fault shape: 400 limitReached, 401 unauthorizedError, 403 forbiddenError, 404 notFoundError, 413 requestTooLargeError, 429 rateLimitReached, 500 internalError, 503 systemFailureError
+	MonitoringStatus int           // Monitoring answers this status in the Monitoring fault shape: 400 limitReached, 401 unauthorizedError, 403 forbiddenError, 404 notFoundError, 413 requestTooLargeError, 429 rateLimitReached, 500 internalError, 503 systemFailureError
 	RetryAfter       time.Duration // on 413/429/400-limitReached: header with whole seconds (rounded up)
-	ReplyAfter       bool          // spell that header "Reply-After" (the docs' typo) instead of "Retry-After"
+	ReplyAfter       bool          // spell that header "Reply-After" (the docs' typo) instead of "Retry-After"; a spent budget then answers 400 limitReached
 	Slow             time.Duration // extra delay for this account's requests (cut short when the request context ends)
-	NonJSON          bool          // overview answers 200 with an HTML error page body
-	Truncated        bool          // overview answers 200 with the JSON cut off halfway
-	FailPage         int           // the Nth page (1-based) of an overview walk answers 500 internalError
-	RemainingHeader  bool          // send X-RateLimit-Remaining instead of X-RateLimit-Used
+	NonJSON          bool          // Monitoring answers 200 with an HTML error page body
+	Truncated        bool          // Monitoring answers 200 with the JSON cut off halfway
+	FailPage         int           // the Nth page (1-based) of a paged walk (overview, suppressions, plans, changelog) answers 500 internalError
+	RemainingHeader  bool          // send X-Ratelimit-Remaining instead of X-RateLimit-Used
+	// Only narrows the Monitoring failures above (MonitoringStatus with
+	// RetryAfter, Slow, NonJSON, Truncated, FailPage) to one kind of route:
+	// RouteOverview, RouteSuppressions, RouteChangelogs, RouteLimits,
+	// RouteNotificationPlans or RouteOther. Empty: every route, and Slow
+	// delays logins too. Identity faults and the spelling quirks
+	// (RemainingHeader, ReplyAfter, StringTimestamps, SuppressionIDs) are
+	// not narrowed.
+	Only string
 	// NoMonitoringEndpoint: Identity's catalog for the account lists no
 	// Cloud Monitoring service (neither cloudMonitoring nor any rax:monitor
 	// entry), so a client must fall back to the documented address.
@@ -95,10 +109,17 @@ type Alarm struct {
 	PreviousState string
 }
 
-// Counters counts the requests seen for an account.
+// Counters counts the requests seen for an account, by kind. Monitoring
+// requests count on the account's tenant whether or not they are
+// authenticated or answered well.
 type Counters struct {
-	Identity int // POST /v2.0/tokens naming the account
-	Overview int // GET /views/overview on the account's tenant
+	Identity          int // POST /v2.0/tokens naming the account
+	Overview          int // /views/overview
+	Suppressions      int // /suppressions and /suppressions/{id}, any method
+	Changelogs        int // /changelogs/alarms
+	Limits            int // /limits
+	NotificationPlans int // /notification_plans and /notification_plans/{id}
+	Other             int // any other path under the tenant
 }
 
 type account struct {
@@ -108,6 +129,11 @@ type account struct {
 	byID       map[string]int
 	byURI      map[string]int
 	counters   Counters
+	// The daily request budget (rate.go): its limit, the start of the open
+	// window (zero: none open) and the requests counted in it.
+	rateLimit int
+	rateStart time.Time
+	rateUsed  int
 	// forced holds states set with SetState, by entity id + "/" + alarm id.
 	// It is replaced, never changed, so a page render reads it without the
 	// lock; nil when nothing is forced (the common case costs one load).
@@ -152,6 +178,9 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RateLimit <= 0 {
+		cfg.RateLimit = defaultRateLimit
+	}
 	s := &Server{
 		cfg:      cfg,
 		closed:   make(chan struct{}),
@@ -180,7 +209,7 @@ func (s *Server) IdentityURL(base string) string { return strings.TrimRight(base
 
 // AddAccount adds an account and returns its credentials. An empty Username
 // gets the next free "accountN"; a Username already present replaces that
-// account (its tokens are revoked, its counters reset).
+// account (its tokens are revoked, its counters and budget reset).
 func (s *Server) AddAccount(spec AccountSpec) Account {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -208,11 +237,15 @@ func (s *Server) AddAccount(spec AccountSpec) Account {
 		panic(fmt.Sprintf("fakerax: tenant %s already belongs to %s", spec.TenantID, o.Username))
 	}
 	a := &account{
-		Account: Account{Username: spec.Username, APIKey: spec.APIKey, TenantID: spec.TenantID},
-		warn:    spec.WarningShare,
-		crit:    spec.CriticalShare,
-		byID:    map[string]int{},
-		byURI:   map[string]int{},
+		Account:   Account{Username: spec.Username, APIKey: spec.APIKey, TenantID: spec.TenantID},
+		warn:      spec.WarningShare,
+		crit:      spec.CriticalShare,
+		byID:      map[string]int{},
+		byURI:     map[string]int{},
+		rateLimit: spec.RateLimit,
+	}
+	if a.rateLimit <= 0 {
+		a.rateLimit = s.cfg.RateLimit
 	}
 	a.entities = buildEntities(seed, a.Username, a.TenantID, max(spec.Servers, 0), max(spec.Alarms, 0), spec.Labels)
 	for i, e := range a.entities {
