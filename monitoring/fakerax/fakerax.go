@@ -101,10 +101,15 @@ type Alarm struct {
 	CheckID    string  // the alarm's check_id (its latest state may report another, see the quirks)
 	CheckLabel string
 	CheckType  string
-	Disabled   bool
-	State      string    // "OK", "WARNING", "CRITICAL" or "" when the alarm has not been evaluated yet
-	Status     string    // "" when not evaluated or when the state carries no status
-	Since      time.Time // the state's timestamp; zero when not evaluated
+	// Disabled: the alarm or its check is disabled (its state is frozen),
+	// as a client should count it. CheckDisabled tells the second case,
+	// where the alarm's own "disabled" is false or absent.
+	Disabled           bool
+	CheckDisabled      bool
+	NotificationPlanID string    // the alarm's notification_plan_id
+	State              string    // "OK", "WARNING", "CRITICAL" or "" when the alarm has not been evaluated yet
+	Status             string    // "" when not evaluated or when the state carries no status
+	Since              time.Time // the state's timestamp; zero when not evaluated
 	// PreviousState is "" when not evaluated or when the state carries no previous_state.
 	PreviousState string
 }
@@ -129,6 +134,7 @@ type account struct {
 	byID       map[string]int
 	byURI      map[string]int
 	counters   Counters
+	plans      accountPlans
 	// The daily request budget (rate.go): its limit, the start of the open
 	// window (zero: none open) and the requests counted in it.
 	rateLimit int
@@ -247,7 +253,8 @@ func (s *Server) AddAccount(spec AccountSpec) Account {
 	if a.rateLimit <= 0 {
 		a.rateLimit = s.cfg.RateLimit
 	}
-	a.entities = buildEntities(seed, a.Username, a.TenantID, max(spec.Servers, 0), max(spec.Alarms, 0), spec.Labels)
+	a.plans = buildPlans(seed, a.Username)
+	a.entities = buildEntities(seed, a.Username, a.TenantID, max(spec.Servers, 0), max(spec.Alarms, 0), spec.Labels, a.plans)
 	for i, e := range a.entities {
 		a.byID[e.id] = i
 		if e.uri != nil {
@@ -338,7 +345,8 @@ func (s *Server) Entities(username string) []Entity {
 		for j := range e.alarms {
 			al := &e.alarms[j]
 			c := e.checks[al.check]
-			x := Alarm{ID: al.id, Label: clonePtr(al.label), CheckID: c.id, CheckLabel: c.label, CheckType: c.kind.typ, Disabled: al.disabled}
+			x := Alarm{ID: al.id, Label: clonePtr(al.label), CheckID: c.id, CheckLabel: c.label, CheckType: c.kind.typ,
+				Disabled: al.frozen(), CheckDisabled: al.checkDisabled, NotificationPlanID: al.plan}
 			if !al.unevaluated {
 				st := s.stateOf(a, e, al, now)
 				x.State = st.state

@@ -168,6 +168,10 @@ func (s *Server) serveMonitoring(w http.ResponseWriter, r *http.Request) {
 		if s.allow(w, r, http.MethodGet, http.MethodHead) {
 			s.serveLimits(w, r, m)
 		}
+	case RouteNotificationPlans:
+		if s.allow(w, r, http.MethodGet, http.MethodHead) {
+			s.serveNotificationPlans(w, r, m)
+		}
 	default:
 		s.writeMonitoringFault(w, http.StatusNotFound, "notFoundError", 404, "Resource not found", "The requested resource could not be found")
 	}
