@@ -81,6 +81,11 @@ type Fault struct {
 	// (RemainingHeader, ReplyAfter, StringTimestamps, SuppressionIDs) are
 	// not narrowed.
 	Only string
+	// SuppressionIDs fills each overview entity's, check's and alarm's
+	// active_suppressions and scheduled_suppressions with the IDs of the
+	// suppressions that name it (by default they stay [], as every
+	// captured sample shows).
+	SuppressionIDs bool
 	// NoMonitoringEndpoint: Identity's catalog for the account lists no
 	// Cloud Monitoring service (neither cloudMonitoring nor any rax:monitor
 	// entry), so a client must fall back to the documented address.
@@ -135,6 +140,10 @@ type account struct {
 	byURI      map[string]int
 	counters   Counters
 	plans      accountPlans
+	// sups are the account's suppressions by ID; supSeq counts those made,
+	// to derive the next ID.
+	sups   map[string]*suppression
+	supSeq uint64
 	// The daily request budget (rate.go): its limit, the start of the open
 	// window (zero: none open) and the requests counted in it.
 	rateLimit int

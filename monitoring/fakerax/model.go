@@ -292,6 +292,11 @@ type entity struct {
 	alarms    []alarm
 	orphan    *alarm // latest state whose alarm matches no alarm of the entity
 
+	// The wire objects, kept to re-render those a suppression names
+	// (Fault.SuppressionIDs), and their pre-rendered JSON.
+	we        wireEntity
+	wc        []wireCheck
+	wa        []wireAlarm
 	raw       json.RawMessage // the entity object
 	rawChecks json.RawMessage
 	rawAlarms json.RawMessage
@@ -471,7 +476,7 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, 
 		case e.kind == kindURINull:
 			we.URI = json.RawMessage(`null`)
 		}
-		e.raw = mustJSON(we)
+		e.we, e.raw = we, mustJSON(we)
 
 		if !emptyEntity(i) {
 			kinds := remoteKinds
@@ -573,6 +578,7 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, 
 				e.alarms = append(e.alarms, a)
 				walarms = append(walarms, wa)
 			}
+			e.wc, e.wa = wchecks, walarms
 			e.rawChecks = mustJSON(wchecks)
 			e.rawAlarms = mustJSON(walarms)
 

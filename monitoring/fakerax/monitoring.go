@@ -168,6 +168,8 @@ func (s *Server) serveMonitoring(w http.ResponseWriter, r *http.Request) {
 		if s.allow(w, r, http.MethodGet, http.MethodHead) {
 			s.serveLimits(w, r, m)
 		}
+	case RouteSuppressions:
+		s.serveSuppressions(w, r, m)
 	case RouteNotificationPlans:
 		if s.allow(w, r, http.MethodGet, http.MethodHead) {
 			s.serveNotificationPlans(w, r, m)

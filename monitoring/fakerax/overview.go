@@ -133,7 +133,11 @@ func (s *Server) serveOverview(w http.ResponseWriter, r *http.Request, m *monReq
 			meta.NextHref = &href
 		}
 	}
-	body, err := s.renderPage(a, list[start:end], meta, now)
+	var ix *supIndex
+	if f.SuppressionIDs {
+		ix = s.suppressionIndex(a, now)
+	}
+	body, err := s.renderPage(a, list[start:end], meta, now, ix)
 	if err != nil {
 		s.writeMonitoringFault(w, http.StatusInternalServerError, "internalError", 500, "Internal error", err.Error())
 		return
@@ -142,8 +146,9 @@ func (s *Server) serveOverview(w http.ResponseWriter, r *http.Request, m *monReq
 }
 
 // renderPage writes {"values":[…],"metadata":{…}}, splicing in the
-// pre-rendered entity, checks and alarms.
-func (s *Server) renderPage(a *account, positions []int, meta listMetadata, now time.Time) ([]byte, error) {
+// pre-rendered entity, checks and alarms (re-rendered where ix, when not
+// nil, has suppressions naming them).
+func (s *Server) renderPage(a *account, positions []int, meta listMetadata, now time.Time, ix *supIndex) ([]byte, error) {
 	size := 512
 	for _, i := range positions {
 		e := a.entities[i]
@@ -157,12 +162,16 @@ func (s *Server) renderPage(a *account, positions []int, meta listMetadata, now 
 		if n > 0 {
 			buf.WriteByte(',')
 		}
+		raw, rawChecks, rawAlarms := e.raw, e.rawChecks, e.rawAlarms
+		if ix != nil {
+			raw, rawChecks, rawAlarms = ix.render(e)
+		}
 		buf.WriteString(`{"entity":`)
-		buf.Write(e.raw)
+		buf.Write(raw)
 		buf.WriteString(`,"checks":`)
-		buf.Write(e.rawChecks)
+		buf.Write(rawChecks)
 		buf.WriteString(`,"alarms":`)
-		buf.Write(e.rawAlarms)
+		buf.Write(rawAlarms)
 		buf.WriteString(`,"latest_alarm_states":`)
 		b, err := json.Marshal(s.latestStates(a, e, now, states[:0]))
 		if err != nil {

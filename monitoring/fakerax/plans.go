@@ -135,6 +135,9 @@ func (s *Server) NotificationPlans(username string) []NotificationPlan {
 // serveNotificationPlans answers GET /notification_plans and
 // GET /notification_plans/{id}.
 func (s *Server) serveNotificationPlans(w http.ResponseWriter, r *http.Request, m *monReq) {
+	if s.injectFault(w, m) {
+		return
+	}
 	if id, ok := strings.CutPrefix(m.sub, "notification_plans/"); ok {
 		p, found := m.a.plans.byID(id)
 		if !found {
@@ -142,13 +145,7 @@ func (s *Server) serveNotificationPlans(w http.ResponseWriter, r *http.Request, 
 				fmt.Sprintf("Object \"NotificationPlan\" with key \"%s\" does not exist", id))
 			return
 		}
-		if s.injectFault(w, m) {
-			return
-		}
 		writeJSONBody(w, m.f, p.raw)
-		return
-	}
-	if s.injectFault(w, m) {
 		return
 	}
 	list := m.a.plans.list
