@@ -79,7 +79,7 @@ username= names the account; durations take Go syntax (1.5s) or whole
 seconds, booleans 1 or true.
   GET  /_fake/accounts  the accounts with their credentials (JSON)
   POST /_fake/accounts  add an account: username= (none: the next accountN; a taken one is replaced), api_key=, tenant_id=, servers=, alarms=, warning=, critical=, rate_limit= (requests per 24 hours)
-  POST /_fake/fault     make the account's requests misbehave until cleared: username=, identity_status=, monitoring_status=, retry_after=, reply_after=, slow=, non_json=, truncated=, fail_page=, remaining_header=, no_monitoring_endpoint=, suppression_ids= (the overview lists the suppressions naming each object), only= (overview, suppressions, changelogs, limits, notification_plans or other: break that route only); rate_used= also spends that much of the daily budget
+  POST /_fake/fault     make the account's requests misbehave until cleared: username=, identity_status=, monitoring_status=, retry_after=, reply_after=, slow=, non_json=, truncated=, fail_page=, remaining_header=, no_monitoring_endpoint=, suppression_ids= (the overview lists the suppressions naming each object), string_timestamps= (changelog timestamps as quoted strings), only= (overview, suppressions, changelogs, limits, notification_plans or other: break that route only); rate_used= also spends that much of the daily budget
   POST /_fake/clear     remove the account's fault: username=
   POST /_fake/revoke    revoke the account's tokens (a new login works): username=
   POST /_fake/state     force an alarm's state: username=, entity=, alarm= (none: the entity's first), state= (OK, WARNING or CRITICAL; empty: back to generated)

@@ -17,7 +17,7 @@ import (
 //	POST /_fake/accounts?username=&api_key=&tenant_id=&servers=&alarms=&warning=&critical=&rate_limit=
 //	POST /_fake/fault?username=&identity_status=&monitoring_status=&retry_after=&reply_after=
 //	                  &slow=&non_json=&truncated=&fail_page=&remaining_header=&no_monitoring_endpoint=
-//	                  &only=&suppression_ids=&rate_used=
+//	                  &only=&suppression_ids=&string_timestamps=&rate_used=
 //	                                            rate_used= also spends that much of the budget
 //	POST /_fake/clear?username=                 remove the account's fault
 //	POST /_fake/revoke?username=                revoke the account's tokens
@@ -80,6 +80,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		f.RemainingHeader, err = boolParam(q, "remaining_header", err)
 		f.NoMonitoringEndpoint, err = boolParam(q, "no_monitoring_endpoint", err)
 		f.SuppressionIDs, err = boolParam(q, "suppression_ids", err)
+		f.StringTimestamps, err = boolParam(q, "string_timestamps", err)
 		f.Only = q.Get("only")
 		if err == nil && f.Only != "" && !slices.Contains(routeKinds, f.Only) {
 			err = fmt.Errorf("only: %q is none of %v", f.Only, routeKinds)

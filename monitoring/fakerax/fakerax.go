@@ -86,6 +86,9 @@ type Fault struct {
 	// suppressions that name it (by default they stay [], as every
 	// captured sample shows).
 	SuppressionIDs bool
+	// StringTimestamps serves changelog timestamps as quoted strings
+	// ("1391412327018"), as the docs' sample shows.
+	StringTimestamps bool
 	// NoMonitoringEndpoint: Identity's catalog for the account lists no
 	// Cloud Monitoring service (neither cloudMonitoring nor any rax:monitor
 	// entry), so a client must fall back to the documented address.
@@ -144,6 +147,11 @@ type account struct {
 	// to derive the next ID.
 	sups   map[string]*suppression
 	supSeq uint64
+	// added is when the account was added: its changelog starts there.
+	// forcedLog logs every SetState that changed something, oldest first; it
+	// is only appended to, so a reader may keep a copy of the slice.
+	added     time.Time
+	forcedLog []forcedEvent
 	// The daily request budget (rate.go): its limit, the start of the open
 	// window (zero: none open) and the requests counted in it.
 	rateLimit int
@@ -258,6 +266,7 @@ func (s *Server) AddAccount(spec AccountSpec) Account {
 		byID:      map[string]int{},
 		byURI:     map[string]int{},
 		rateLimit: spec.RateLimit,
+		added:     s.cfg.Now(),
 	}
 	if a.rateLimit <= 0 {
 		a.rateLimit = s.cfg.RateLimit
@@ -384,6 +393,7 @@ func (s *Server) stateOf(a *account, e *entity, al *alarm, now time.Time) alarmS
 // from now on, as if it had just changed: its timestamp is now, its
 // previous state what it was. An empty alarmID means the entity's first
 // alarm; an empty state lets the alarm follow its generated states again.
+// The changelog records both, at the fake's clock.
 // It fails for an unknown account, entity or alarm, an orphan or
 // unevaluated alarm, or another state word.
 func (s *Server) SetState(username, entityID, alarmID, state string) error {
@@ -420,13 +430,22 @@ func (s *Server) SetState(username, entityID, alarmID, state string) error {
 	if old := a.forced.Load(); old != nil {
 		maps.Copy(next, *old)
 	}
-	switch {
-	case state == "":
+	// Each change is logged for the changelog, at the fake's clock.
+	ev := forcedEvent{al: al, at: now.UnixMilli(), seq: len(a.forcedLog)}
+	switch _, wasForced := next[key]; {
+	case state == "" && wasForced:
 		delete(next, key)
-	case state != cur.state:
+		ev.clear = true
+		if g := stateOf(al, now, s.cfg.ChangeEvery, a.warn, a.crit); g.state != cur.state {
+			ev.entry = &alarmState{state: g.state, previous: cur.state, status: g.status, timestamp: ev.at, zone: g.zone}
+		}
+		a.forcedLog = append(a.forcedLog, ev)
+	case state != "" && state != cur.state:
 		st := alarmState{state: state, previous: cur.state, timestamp: now.UnixMilli(), zone: cur.zone}
 		st.status = al.kind.status(state, 0.5)
 		next[key] = st
+		ev.entry = &st
+		a.forcedLog = append(a.forcedLog, ev)
 	}
 	if len(next) == 0 {
 		a.forced.Store(nil)

@@ -640,11 +640,9 @@ func pickState(h uint64, warn, crit float64) string {
 // disabled check), and when the shares allow only one state, the state is
 // frozen.
 func stateOf(a *alarm, now time.Time, every time.Duration, warn, crit float64) alarmState {
-	const golden = 0x9e3779b97f4a7c15
 	var st alarmState
 	var x uint64
-	single := crit >= 1 || warn+crit <= 0 || (crit <= 0 && warn >= 1) // only one state is possible
-	if every <= 0 || a.frozen() || single {
+	if !a.changes(every, warn, crit) {
 		h := mix64(a.key ^ golden)
 		st.state = pickState(h, warn, crit)
 		st.previous = "OK"
@@ -654,25 +652,13 @@ func stateOf(a *alarm, now time.Time, every time.Duration, warn, crit float64) a
 		st.timestamp = a.fixedTS
 		x = mix64(h)
 	} else {
-		p := every.Milliseconds()
-		if p < 1 {
-			p = 1
-		}
-		off := int64(a.key % uint64(p))
-		t := now.UnixMilli() + off
-		b := t / p
-		if t < 0 && t%p != 0 {
-			b--
-		}
-		at := func(b int64) (string, uint64) {
-			h := mix64(a.key ^ uint64(b)*golden)
-			return pickState(h, warn, crit), h
-		}
-		cur, _ := at(b)
+		p, off := a.periods(every)
+		b := floorDiv(now.UnixMilli()+off, p)
+		cur, _ := a.periodState(b, warn, crit)
 		start := b
 		prev := cur
 		for range maxLookback {
-			s, _ := at(start - 1)
+			s, _ := a.periodState(start-1, warn, crit)
 			if s != cur {
 				prev = s
 				break
@@ -687,12 +673,50 @@ func stateOf(a *alarm, now time.Time, every time.Duration, warn, crit float64) a
 		}
 		st.state, st.previous = cur, prev
 		st.timestamp = start*p - off
-		_, h := at(start)
+		_, h := a.periodState(start, warn, crit)
 		x = mix64(h)
 	}
+	a.describe(&st, x)
+	return st
+}
+
+const golden = 0x9e3779b97f4a7c15
+
+// changes reports whether the alarm's state follows its periods: there is
+// a period, the alarm and its check are enabled, and the shares allow more
+// than one state.
+func (a *alarm) changes(every time.Duration, warn, crit float64) bool {
+	single := crit >= 1 || warn+crit <= 0 || (crit <= 0 && warn >= 1) // only one state is possible
+	return every > 0 && !a.frozen() && !single
+}
+
+// periods is the alarm's period in ms and its offset: period b runs from
+// b*p-off to (b+1)*p-off.
+func (a *alarm) periods(every time.Duration) (p, off int64) {
+	p = max(every.Milliseconds(), 1)
+	return p, int64(a.key % uint64(p))
+}
+
+// periodState is the alarm's state in period b and the hash behind it.
+func (a *alarm) periodState(b int64, warn, crit float64) (string, uint64) {
+	h := mix64(a.key ^ uint64(b)*golden)
+	return pickState(h, warn, crit), h
+}
+
+// describe sets the state's status and zone from x, the mixed hash of the
+// period the state began in.
+func (a *alarm) describe(st *alarmState, x uint64) {
 	st.status = a.kind.status(st.state, unit(x))
 	if len(a.zones) > 0 {
 		st.zone = &a.zones[int(x%uint64(len(a.zones)))]
 	}
-	return st
+}
+
+// floorDiv is x/y rounded toward minus infinity (y > 0).
+func floorDiv(x, y int64) int64 {
+	q := x / y
+	if x%y != 0 && x < 0 {
+		q--
+	}
+	return q
 }

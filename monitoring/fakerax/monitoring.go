@@ -170,6 +170,10 @@ func (s *Server) serveMonitoring(w http.ResponseWriter, r *http.Request) {
 		}
 	case RouteSuppressions:
 		s.serveSuppressions(w, r, m)
+	case RouteChangelogs:
+		if s.allow(w, r, http.MethodGet, http.MethodHead) {
+			s.serveChangelog(w, r, m)
+		}
 	case RouteNotificationPlans:
 		if s.allow(w, r, http.MethodGet, http.MethodHead) {
 			s.serveNotificationPlans(w, r, m)
