@@ -1,6 +1,6 @@
 // Command fakerax serves a fake Rackspace (Identity v2.0 and Cloud
-// Monitoring's overview) on loopback for demos, manual testing and
-// benchmarks. It prints the Identity URL and each account's credentials:
+// Monitoring's overview, suppressions, alarm changelogs, notification plans
+// and limits) on loopback for demos, manual testing and benchmarks. It prints the Identity URL and each account's credentials:
 //
 //	identity http://127.0.0.1:8900/v2.0
 //	account account1 0123456789abcdef0123456789abcdef
@@ -64,8 +64,9 @@ func (e *usageError) Unwrap() error { return e.err }
 
 const usageHead = `Usage: fakerax [flags]
 
-Serves a fake Rackspace (Identity v2.0 and Cloud Monitoring's overview) and
-prints "identity <url>" and one "account <username> <apikey>" line for each
+Serves a fake Rackspace (Identity v2.0; Cloud Monitoring's overview,
+suppressions, alarm changelogs, notification plans and limits) and prints
+"identity <url>" and one "account <username> <apikey>" line for each
 account. It serves until interrupted.
 
 Flags:
@@ -82,7 +83,7 @@ seconds, booleans 1 or true.
   POST /_fake/fault     make the account's requests misbehave until cleared: username=, identity_status=, monitoring_status=, retry_after=, reply_after=, slow=, non_json=, truncated=, fail_page=, remaining_header=, no_monitoring_endpoint=, suppression_ids= (the overview lists the suppressions naming each object), string_timestamps= (changelog timestamps as quoted strings), only= (overview, suppressions, changelogs, limits, notification_plans or other: break that route only); rate_used= also spends that much of the daily budget
   POST /_fake/clear     remove the account's fault: username=
   POST /_fake/revoke    revoke the account's tokens (a new login works): username=
-  POST /_fake/state     force an alarm's state: username=, entity=, alarm= (none: the entity's first), state= (OK, WARNING or CRITICAL; empty: back to generated)
+  POST /_fake/state     force an alarm's state: username=, entity=, alarm= (none: the entity's first), state= (OK, WARNING or CRITICAL; empty: back to generated); the changelog records it
   GET  /_fake/counters  the account's requests seen by kind: identity, overview, suppressions, changelogs, limits, notification_plans, other (JSON): username=
   GET  /_fake/entities  the account's entities, alarms and states as served now (JSON): username=
 

@@ -22,7 +22,8 @@ import (
 //	POST /_fake/clear?username=                 remove the account's fault
 //	POST /_fake/revoke?username=                revoke the account's tokens
 //	POST /_fake/state?username=&entity=&alarm=&state=
-//	                                            force an alarm's state (state= empty: back to generated)
+//	                                            force an alarm's state (state= empty: back to generated),
+//	                                            recorded in the changelog at the fake's clock
 //	GET  /_fake/counters?username=              requests seen, by kind
 //	GET  /_fake/entities?username=              the model as served now
 //

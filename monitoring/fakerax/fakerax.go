@@ -1,13 +1,16 @@
 // Package fakerax is a faithful fake of the two Rackspace APIs the dashboard
 // uses: Identity v2.0 token issue (POST /v2.0/tokens) and Cloud Monitoring's
-// GET /v1.0/{tenant}/views/overview, quirks included (nullable and missing
-// fields, alarms without a state, states whose alarm or check is missing,
-// next_href null while next_marker is set, both fault shapes, string or
-// numeric fault codes, rate-limit headers).
+// calls under /v1.0/{tenant}/ (monitoring.go lists them): the overview,
+// suppressions, alarm changelogs, notification plans and limits, quirks
+// included (nullable and missing fields, alarms without a state, states
+// whose alarm or check is missing, next_href null while next_marker is set,
+// next_marker missing on a last page, both fault shapes, string or numeric
+// fault codes, rate-limit headers and a daily request budget).
 //
 // Everything it serves is deterministic from Config.Seed and the clock.
-// Faults are injected per account (SetFault) to exercise the client's error
-// handling; admin routes under /_fake/ do the same over HTTP.
+// Faults are injected per account (SetFault), for every Monitoring route or
+// one (Fault.Only), to exercise the client's error handling; admin routes
+// under /_fake/ do the same over HTTP.
 package fakerax
 
 import (
@@ -71,7 +74,7 @@ type Fault struct {
 	Slow             time.Duration // extra delay for this account's requests (cut short when the request context ends)
 	NonJSON          bool          // Monitoring answers 200 with an HTML error page body
 	Truncated        bool          // Monitoring answers 200 with the JSON cut off halfway
-	FailPage         int           // the Nth page (1-based) of a paged walk (overview, suppressions, plans, changelog) answers 500 internalError
+	FailPage         int           // the Nth page (1-based, by position) of an overview, suppressions or notification plans walk answers 500 internalError (not the changelog, whose pages follow time)
 	RemainingHeader  bool          // send X-Ratelimit-Remaining instead of X-RateLimit-Used
 	// Only narrows the Monitoring failures above (MonitoringStatus with
 	// RetryAfter, Slow, NonJSON, Truncated, FailPage) to one kind of route:
