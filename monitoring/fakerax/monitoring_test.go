@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -278,5 +279,38 @@ func TestFaultOnlyOneRoute(t *testing.T) {
 	}
 	if resp, _ := post(t, ts.URL+"/_fake/fault?username="+acct.Username+"&only=entities", ""); resp.StatusCode != 400 {
 		t.Errorf("only=entities: %d", resp.StatusCode)
+	}
+}
+
+// TestConcurrentNewRoutes runs the new calls side by side with forced
+// states (run with -race).
+func TestConcurrentNewRoutes(t *testing.T) {
+	s, ts := newTestServer(t, Config{Accounts: 1, Servers: 20, Alarms: 3, ChangeEvery: 50 * time.Millisecond})
+	acct := s.Accounts()[0]
+	ss := login(t, s, ts, acct.Username)
+	s.SetFault(acct.Username, Fault{SuppressionIDs: true})
+	ents := s.Entities(acct.Username)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for n := range 5 {
+				switch i % 4 {
+				case 0:
+					ss.call(t, http.MethodPost, "/suppressions", fmt.Sprintf(`{"entities":[%q],"end_time":%d}`, ents[n].ID, time.Now().Add(time.Hour).UnixMilli()))
+				case 1:
+					ss.call(t, http.MethodGet, "/views/overview", "")
+				case 2:
+					ss.call(t, http.MethodGet, "/changelogs/alarms?reverse=true", "")
+				default:
+					s.SetState(acct.Username, ents[n].ID, "", []string{"CRITICAL", "", "OK"}[n%3])
+					s.Suppressions(acct.Username)
+					s.AlarmChanges(acct.Username, time.Time{}, time.Now())
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(s.Suppressions(acct.Username)) != 10 {
+		t.Errorf("%d suppressions, want 10", len(s.Suppressions(acct.Username)))
 	}
 }
