@@ -16,6 +16,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -258,6 +260,45 @@ var demoAliases = map[string]string{
 // demoUpstream is the demo's fake Rackspace, before its accounts are added.
 var demoUpstream = fakerax.Config{Seed: 2015, ChangeEvery: time.Minute, Latency: 40 * time.Millisecond}
 
+// addDemoSuppressions gives the first demo account some planned
+// maintenance: a reboot under way on a server with an alarm raised, and a
+// database failover test on another server later on.
+func addDemoSuppressions(fake *fakerax.Server, now time.Time) error {
+	user := demoAccounts[0].Username
+	var raised, later *fakerax.Entity
+	for _, e := range fake.Entities(user) {
+		if e.URI == nil || !strings.Contains(*e.URI, "/servers/") || len(e.Alarms) == 0 {
+			continue // not a cloud server
+		}
+		bad := slices.ContainsFunc(e.Alarms, func(a fakerax.Alarm) bool {
+			return !a.Disabled && (a.State == "CRITICAL" || a.State == "WARNING")
+		})
+		switch {
+		case bad && raised == nil:
+			raised = &e
+		case !bad && (later == nil || !strings.HasPrefix(later.Label, "db") && strings.HasPrefix(e.Label, "db")):
+			later = &e
+		}
+	}
+	if raised != nil {
+		if _, err := fake.AddSuppression(user, fakerax.Suppression{
+			Label: "Planned reboot — kernel update", Entities: []string{raised.ID}, End: now.Add(2 * time.Hour),
+		}); err != nil {
+			return err
+		}
+	}
+	if later != nil {
+		if _, err := fake.AddSuppression(user, fakerax.Suppression{
+			Label:  "Database failover test",
+			Checks: []string{later.ID + ":" + later.Alarms[0].CheckID},
+			Start:  now.Add(3 * time.Hour), End: now.Add(4 * time.Hour),
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // startDemoUpstream runs the fake Rackspace on a loopback port and, on an
 // empty database, adds the demo accounts. It returns the Identity URL.
 func startDemoUpstream(ctx context.Context, store *sqlite.Store, log *slog.Logger) (*http.Server, string, error) {
@@ -266,6 +307,9 @@ func startDemoUpstream(ctx context.Context, store *sqlite.Store, log *slog.Logge
 	for _, spec := range demoAccounts {
 		a := fake.AddAccount(spec)
 		keys[a.Username] = a.APIKey
+	}
+	if err := addDemoSuppressions(fake, time.Now()); err != nil {
+		return nil, "", fmt.Errorf("demo suppressions: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,6 +1,6 @@
 // Command fakerax serves a fake Rackspace (Identity v2.0 and Cloud
-// Monitoring's overview) on loopback for demos, manual testing and
-// benchmarks. It prints the Identity URL and each account's credentials:
+// Monitoring's overview, suppressions, alarm changelogs, notification plans
+// and limits) on loopback for demos, manual testing and benchmarks. It prints the Identity URL and each account's credentials:
 //
 //	identity http://127.0.0.1:8900/v2.0
 //	account account1 0123456789abcdef0123456789abcdef
@@ -64,8 +64,9 @@ func (e *usageError) Unwrap() error { return e.err }
 
 const usageHead = `Usage: fakerax [flags]
 
-Serves a fake Rackspace (Identity v2.0 and Cloud Monitoring's overview) and
-prints "identity <url>" and one "account <username> <apikey>" line for each
+Serves a fake Rackspace (Identity v2.0; Cloud Monitoring's overview,
+suppressions, alarm changelogs, notification plans and limits) and prints
+"identity <url>" and one "account <username> <apikey>" line for each
 account. It serves until interrupted.
 
 Flags:
@@ -78,12 +79,12 @@ Admin routes, to drive the fake while it runs. Parameters go in the query;
 username= names the account; durations take Go syntax (1.5s) or whole
 seconds, booleans 1 or true.
   GET  /_fake/accounts  the accounts with their credentials (JSON)
-  POST /_fake/accounts  add an account: username= (none: the next accountN; a taken one is replaced), api_key=, tenant_id=, servers=, alarms=, warning=, critical=
-  POST /_fake/fault     make the account's requests misbehave until cleared: username=, identity_status=, monitoring_status=, retry_after=, reply_after=, slow=, non_json=, truncated=, fail_page=, remaining_header=, no_monitoring_endpoint=
+  POST /_fake/accounts  add an account: username= (none: the next accountN; a taken one is replaced), api_key=, tenant_id=, servers=, alarms=, warning=, critical=, rate_limit= (requests per 24 hours)
+  POST /_fake/fault     make the account's requests misbehave until cleared: username=, identity_status=, monitoring_status=, retry_after=, reply_after=, slow=, non_json=, truncated=, fail_page=, remaining_header=, no_monitoring_endpoint=, suppression_ids= (the overview lists the suppressions naming each object), string_timestamps= (changelog timestamps as quoted strings), only= (overview, suppressions, changelogs, limits, notification_plans or other: break that route only); rate_used= also spends that much of the daily budget
   POST /_fake/clear     remove the account's fault: username=
   POST /_fake/revoke    revoke the account's tokens (a new login works): username=
-  POST /_fake/state     force an alarm's state: username=, entity=, alarm= (none: the entity's first), state= (OK, WARNING or CRITICAL; empty: back to generated)
-  GET  /_fake/counters  the account's requests seen, identity and overview (JSON): username=
+  POST /_fake/state     force an alarm's state: username=, entity=, alarm= (none: the entity's first), state= (OK, WARNING or CRITICAL; empty: back to generated); the changelog records it
+  GET  /_fake/counters  the account's requests seen by kind: identity, overview, suppressions, changelogs, limits, notification_plans, other (JSON): username=
   GET  /_fake/entities  the account's entities, alarms and states as served now (JSON): username=
 
 What each fault does: go doc cmdash/monitoring/fakerax Fault
@@ -97,6 +98,7 @@ type options struct {
 	accounts, servers, alarms           int
 	latency, change, ttl, identityClock time.Duration
 	seed                                int64
+	rateLimit                           int
 	warning, critical                   float64
 }
 
@@ -120,6 +122,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.Float64Var(&o.warning, "warning", 0.05, "share of alarm states that are WARNING")
 	fs.Float64Var(&o.critical, "critical", 0.02, "share of alarm states that are CRITICAL")
 	fs.DurationVar(&o.ttl, "token-ttl", 24*time.Hour, "token lifetime")
+	fs.IntVar(&o.rateLimit, "rate-limit", 50000, "Monitoring requests each account may make per 24 hours")
 	fs.DurationVar(&o.identityClock, "identity-clock", 0, "how far Identity's clock (its expires and Date) is ahead of this machine's; negative: behind")
 	return fs
 }
@@ -141,6 +144,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.servers < 0 || o.alarms < 0 || o.accounts < 0 {
 		return &usageError{err: errors.New("-accounts, -servers and -alarms must not be negative")}
 	}
+	if o.rateLimit < 1 {
+		return &usageError{err: errors.New("-rate-limit must be at least 1")}
+	}
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -157,6 +163,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ChangeEvery:   o.change,
 		TokenTTL:      o.ttl,
 		IdentityClock: o.identityClock,
+		RateLimit:     o.rateLimit,
 	})
 	for i := 1; i <= o.accounts; i++ {
 		fake.AddAccount(fakerax.AccountSpec{

@@ -32,7 +32,7 @@ func TestRun(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-accounts", "2", "-servers", "5", "-change", "0"}, pw, io.Discard)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-accounts", "2", "-servers", "5", "-change", "0", "-rate-limit", "1234"}, pw, io.Discard)
 		pw.Close()
 	}()
 
@@ -101,6 +101,9 @@ func TestRun(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 || len(page.Values) != 5 {
 		t.Fatalf("overview: %d %v, %d values", resp.StatusCode, err, len(page.Values))
 	}
+	if got := resp.Header.Get("X-RateLimit-Limit"); got != "1234" {
+		t.Errorf("-rate-limit 1234: X-RateLimit-Limit %q", got)
+	}
 
 	cancel()
 	select {
@@ -120,6 +123,7 @@ func TestRunBadFlags(t *testing.T) {
 	}{
 		{[]string{"-nope"}, 2},
 		{[]string{"-servers", "-1"}, 2},
+		{[]string{"-rate-limit", "0"}, 2},
 		{[]string{"extra"}, 2},
 		{[]string{"-addr", "256.0.0.1:99999"}, 1}, // a flag that parses but cannot serve
 	}

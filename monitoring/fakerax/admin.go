@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -13,14 +14,17 @@ import (
 // too, and its test keeps that list in step with the cases below):
 //
 //	GET  /_fake/accounts                        accounts with their credentials
-//	POST /_fake/accounts?username=&api_key=&tenant_id=&servers=&alarms=&warning=&critical=
+//	POST /_fake/accounts?username=&api_key=&tenant_id=&servers=&alarms=&warning=&critical=&rate_limit=
 //	POST /_fake/fault?username=&identity_status=&monitoring_status=&retry_after=&reply_after=
 //	                  &slow=&non_json=&truncated=&fail_page=&remaining_header=&no_monitoring_endpoint=
+//	                  &only=&suppression_ids=&string_timestamps=&rate_used=
+//	                                            rate_used= also spends that much of the budget
 //	POST /_fake/clear?username=                 remove the account's fault
 //	POST /_fake/revoke?username=                revoke the account's tokens
 //	POST /_fake/state?username=&entity=&alarm=&state=
-//	                                            force an alarm's state (state= empty: back to generated)
-//	GET  /_fake/counters?username=              requests seen
+//	                                            force an alarm's state (state= empty: back to generated),
+//	                                            recorded in the changelog at the fake's clock
+//	GET  /_fake/counters?username=              requests seen, by kind
 //	GET  /_fake/entities?username=              the model as served now
 //
 // Durations take Go syntax ("1.5s") or whole seconds; booleans "1" or "true".
@@ -49,6 +53,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		spec.Alarms, err = intParam(q, "alarms", spec.Alarms, err)
 		spec.WarningShare, err = floatParam(q, "warning", spec.WarningShare, err)
 		spec.CriticalShare, err = floatParam(q, "critical", spec.CriticalShare, err)
+		spec.RateLimit, err = intParam(q, "rate_limit", 0, err)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -75,9 +80,22 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		f.FailPage, err = intParam(q, "fail_page", 0, err)
 		f.RemainingHeader, err = boolParam(q, "remaining_header", err)
 		f.NoMonitoringEndpoint, err = boolParam(q, "no_monitoring_endpoint", err)
+		f.SuppressionIDs, err = boolParam(q, "suppression_ids", err)
+		f.StringTimestamps, err = boolParam(q, "string_timestamps", err)
+		f.Only = q.Get("only")
+		if err == nil && f.Only != "" && !slices.Contains(routeKinds, f.Only) {
+			err = fmt.Errorf("only: %q is none of %v", f.Only, routeKinds)
+		}
+		used, err := intParam(q, "rate_used", -1, err)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
+		}
+		if used >= 0 {
+			if err := s.SetRateUsed(user, used); err != nil {
+				http.Error(w, err.Error(), http.StatusNotFound)
+				return
+			}
 		}
 		s.SetFault(user, f)
 		writeJSON(w, http.StatusOK, "application/json", f)
@@ -95,7 +113,10 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case "GET /_fake/counters":
 		c := s.Counters(user)
-		writeJSON(w, http.StatusOK, "application/json", map[string]int{"identity": c.Identity, "overview": c.Overview})
+		writeJSON(w, http.StatusOK, "application/json", map[string]int{
+			"identity": c.Identity, "overview": c.Overview, "suppressions": c.Suppressions, "changelogs": c.Changelogs,
+			"limits": c.Limits, "notification_plans": c.NotificationPlans, "other": c.Other,
+		})
 	case "GET /_fake/entities":
 		ents := s.Entities(user)
 		if ents == nil {

@@ -1,13 +1,16 @@
 // Package fakerax is a faithful fake of the two Rackspace APIs the dashboard
 // uses: Identity v2.0 token issue (POST /v2.0/tokens) and Cloud Monitoring's
-// GET /v1.0/{tenant}/views/overview, quirks included (nullable and missing
-// fields, alarms without a state, states whose alarm or check is missing,
-// next_href null while next_marker is set, both fault shapes, string or
-// numeric fault codes, rate-limit headers).
+// calls under /v1.0/{tenant}/ (monitoring.go lists them): the overview,
+// suppressions, alarm changelogs, notification plans and limits, quirks
+// included (nullable and missing fields, alarms without a state, states
+// whose alarm or check is missing, next_href null while next_marker is set,
+// next_marker missing on a last page, both fault shapes, string or numeric
+// fault codes, rate-limit headers and a daily request budget).
 //
 // Everything it serves is deterministic from Config.Seed and the clock.
-// Faults are injected per account (SetFault) to exercise the client's error
-// handling; admin routes under /_fake/ do the same over HTTP.
+// Faults are injected per account (SetFault), for every Monitoring route or
+// one (Fault.Only), to exercise the client's error handling; admin routes
+// under /_fake/ do the same over HTTP.
 package fakerax
 
 import (
@@ -33,6 +36,9 @@ type AccountSpec struct {
 	// Labels, when set, replace the labels of the first entities (in ID
 	// order) and of their alarms, e.g. to serve hostile markup.
 	Labels []string
+	// RateLimit is the account's Monitoring requests per 24 hours; 0 takes
+	// Config.RateLimit.
+	RateLimit int
 }
 
 // Config shapes the generated scenario.
@@ -51,6 +57,9 @@ type Config struct {
 	// TokenTTL of Now's time: Monitoring asks Identity, so the skew is only
 	// in what the client is told.
 	IdentityClock time.Duration
+	// RateLimit is each account's Monitoring requests per 24 hours (default
+	// 50,000, as documented); AccountSpec.RateLimit overrides it.
+	RateLimit int
 }
 
 // Account is what a client needs to log in.
@@ -59,14 +68,30 @@ type Account struct{ Username, APIKey, TenantID string }
 // Fault makes one account's requests misbehave. The zero Fault is no fault.
 type Fault struct {
 	IdentityStatus   int           // identity POST answers this status in the keyed fault shape: 400 badRequest, 401 unauthorized, 403 userDisabled, 413 overLimit, 500 serviceFault, 503 serviceUnavailable
-	MonitoringStatus int           // overview answers this status in the Monitoring fault shape: 400 limitReached, 401 unauthorizedError, 403 forbiddenError, 404 notFoundError, 413 requestTooLargeError, 429 rateLimitReached, 500 internalError, 503 systemFailureError
+	MonitoringStatus int           // Monitoring answers this status in the Monitoring fault shape: 400 limitReached, 401 unauthorizedError, 403 forbiddenError, 404 notFoundError, 413 requestTooLargeError, 429 rateLimitReached, 500 internalError, 503 systemFailureError
 	RetryAfter       time.Duration // on 413/429/400-limitReached: header with whole seconds (rounded up)
-	ReplyAfter       bool          // spell that header "Reply-After" (the docs' typo) instead of "Retry-After"
+	ReplyAfter       bool          // spell that header "Reply-After" (the docs' typo) instead of "Retry-After"; a spent budget then answers 400 limitReached
 	Slow             time.Duration // extra delay for this account's requests (cut short when the request context ends)
-	NonJSON          bool          // overview answers 200 with an HTML error page body
-	Truncated        bool          // overview answers 200 with the JSON cut off halfway
-	FailPage         int           // the Nth page (1-based) of an overview walk answers 500 internalError
-	RemainingHeader  bool          // send X-RateLimit-Remaining instead of X-RateLimit-Used
+	NonJSON          bool          // Monitoring answers 200 with an HTML error page body
+	Truncated        bool          // Monitoring answers 200 with the JSON cut off halfway
+	FailPage         int           // the Nth page (1-based, by position) of an overview, suppressions or notification plans walk answers 500 internalError (not the changelog, whose pages follow time)
+	RemainingHeader  bool          // send X-Ratelimit-Remaining instead of X-RateLimit-Used
+	// Only narrows the Monitoring failures above (MonitoringStatus with
+	// RetryAfter, Slow, NonJSON, Truncated, FailPage) to one kind of route:
+	// RouteOverview, RouteSuppressions, RouteChangelogs, RouteLimits,
+	// RouteNotificationPlans or RouteOther. Empty: every route, and Slow
+	// delays logins too. Identity faults and the spelling quirks
+	// (RemainingHeader, ReplyAfter, StringTimestamps, SuppressionIDs) are
+	// not narrowed.
+	Only string
+	// SuppressionIDs fills each overview entity's, check's and alarm's
+	// active_suppressions and scheduled_suppressions with the IDs of the
+	// suppressions that name it (by default they stay [], as every
+	// captured sample shows).
+	SuppressionIDs bool
+	// StringTimestamps serves changelog timestamps as quoted strings
+	// ("1391412327018"), as the docs' sample shows.
+	StringTimestamps bool
 	// NoMonitoringEndpoint: Identity's catalog for the account lists no
 	// Cloud Monitoring service (neither cloudMonitoring nor any rax:monitor
 	// entry), so a client must fall back to the documented address.
@@ -87,18 +112,30 @@ type Alarm struct {
 	CheckID    string  // the alarm's check_id (its latest state may report another, see the quirks)
 	CheckLabel string
 	CheckType  string
-	Disabled   bool
-	State      string    // "OK", "WARNING", "CRITICAL" or "" when the alarm has not been evaluated yet
-	Status     string    // "" when not evaluated or when the state carries no status
-	Since      time.Time // the state's timestamp; zero when not evaluated
+	// Disabled: the alarm or its check is disabled (its state is frozen),
+	// as a client should count it. CheckDisabled tells the second case,
+	// where the alarm's own "disabled" is false or absent.
+	Disabled           bool
+	CheckDisabled      bool
+	NotificationPlanID string    // the alarm's notification_plan_id
+	State              string    // "OK", "WARNING", "CRITICAL" or "" when the alarm has not been evaluated yet
+	Status             string    // "" when not evaluated or when the state carries no status
+	Since              time.Time // the state's timestamp; zero when not evaluated
 	// PreviousState is "" when not evaluated or when the state carries no previous_state.
 	PreviousState string
 }
 
-// Counters counts the requests seen for an account.
+// Counters counts the requests seen for an account, by kind. Monitoring
+// requests count on the account's tenant whether or not they are
+// authenticated or answered well.
 type Counters struct {
-	Identity int // POST /v2.0/tokens naming the account
-	Overview int // GET /views/overview on the account's tenant
+	Identity          int // POST /v2.0/tokens naming the account
+	Overview          int // /views/overview
+	Suppressions      int // /suppressions and /suppressions/{id}, any method
+	Changelogs        int // /changelogs/alarms
+	Limits            int // /limits
+	NotificationPlans int // /notification_plans and /notification_plans/{id}
+	Other             int // any other path under the tenant
 }
 
 type account struct {
@@ -108,6 +145,21 @@ type account struct {
 	byID       map[string]int
 	byURI      map[string]int
 	counters   Counters
+	plans      accountPlans
+	// sups are the account's suppressions by ID; supSeq counts those made,
+	// to derive the next ID.
+	sups   map[string]*suppression
+	supSeq uint64
+	// added is when the account was added: its changelog starts there.
+	// forcedLog logs every SetState that changed something, oldest first; it
+	// is only appended to, so a reader may keep a copy of the slice.
+	added     time.Time
+	forcedLog []forcedEvent
+	// The daily request budget (rate.go): its limit, the start of the open
+	// window (zero: none open) and the requests counted in it.
+	rateLimit int
+	rateStart time.Time
+	rateUsed  int
 	// forced holds states set with SetState, by entity id + "/" + alarm id.
 	// It is replaced, never changed, so a page render reads it without the
 	// lock; nil when nothing is forced (the common case costs one load).
@@ -152,6 +204,9 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RateLimit <= 0 {
+		cfg.RateLimit = defaultRateLimit
+	}
 	s := &Server{
 		cfg:      cfg,
 		closed:   make(chan struct{}),
@@ -180,7 +235,7 @@ func (s *Server) IdentityURL(base string) string { return strings.TrimRight(base
 
 // AddAccount adds an account and returns its credentials. An empty Username
 // gets the next free "accountN"; a Username already present replaces that
-// account (its tokens are revoked, its counters reset).
+// account (its tokens are revoked, its counters and budget reset).
 func (s *Server) AddAccount(spec AccountSpec) Account {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -208,13 +263,19 @@ func (s *Server) AddAccount(spec AccountSpec) Account {
 		panic(fmt.Sprintf("fakerax: tenant %s already belongs to %s", spec.TenantID, o.Username))
 	}
 	a := &account{
-		Account: Account{Username: spec.Username, APIKey: spec.APIKey, TenantID: spec.TenantID},
-		warn:    spec.WarningShare,
-		crit:    spec.CriticalShare,
-		byID:    map[string]int{},
-		byURI:   map[string]int{},
+		Account:   Account{Username: spec.Username, APIKey: spec.APIKey, TenantID: spec.TenantID},
+		warn:      spec.WarningShare,
+		crit:      spec.CriticalShare,
+		byID:      map[string]int{},
+		byURI:     map[string]int{},
+		rateLimit: spec.RateLimit,
+		added:     s.cfg.Now(),
 	}
-	a.entities = buildEntities(seed, a.Username, a.TenantID, max(spec.Servers, 0), max(spec.Alarms, 0), spec.Labels)
+	if a.rateLimit <= 0 {
+		a.rateLimit = s.cfg.RateLimit
+	}
+	a.plans = buildPlans(seed, a.Username)
+	a.entities = buildEntities(seed, a.Username, a.TenantID, max(spec.Servers, 0), max(spec.Alarms, 0), spec.Labels, a.plans)
 	for i, e := range a.entities {
 		a.byID[e.id] = i
 		if e.uri != nil {
@@ -305,7 +366,8 @@ func (s *Server) Entities(username string) []Entity {
 		for j := range e.alarms {
 			al := &e.alarms[j]
 			c := e.checks[al.check]
-			x := Alarm{ID: al.id, Label: clonePtr(al.label), CheckID: c.id, CheckLabel: c.label, CheckType: c.kind.typ, Disabled: al.disabled}
+			x := Alarm{ID: al.id, Label: clonePtr(al.label), CheckID: c.id, CheckLabel: c.label, CheckType: c.kind.typ,
+				Disabled: al.frozen(), CheckDisabled: al.checkDisabled, NotificationPlanID: al.plan}
 			if !al.unevaluated {
 				st := s.stateOf(a, e, al, now)
 				x.State = st.state
@@ -334,6 +396,7 @@ func (s *Server) stateOf(a *account, e *entity, al *alarm, now time.Time) alarmS
 // from now on, as if it had just changed: its timestamp is now, its
 // previous state what it was. An empty alarmID means the entity's first
 // alarm; an empty state lets the alarm follow its generated states again.
+// The changelog records both, at the fake's clock.
 // It fails for an unknown account, entity or alarm, an orphan or
 // unevaluated alarm, or another state word.
 func (s *Server) SetState(username, entityID, alarmID, state string) error {
@@ -370,13 +433,22 @@ func (s *Server) SetState(username, entityID, alarmID, state string) error {
 	if old := a.forced.Load(); old != nil {
 		maps.Copy(next, *old)
 	}
-	switch {
-	case state == "":
+	// Each change is logged for the changelog, at the fake's clock.
+	ev := forcedEvent{al: al, at: now.UnixMilli(), seq: len(a.forcedLog)}
+	switch _, wasForced := next[key]; {
+	case state == "" && wasForced:
 		delete(next, key)
-	case state != cur.state:
+		ev.clear = true
+		if g := stateOf(al, now, s.cfg.ChangeEvery, a.warn, a.crit); g.state != cur.state {
+			ev.entry = &alarmState{state: g.state, previous: cur.state, status: g.status, timestamp: ev.at, zone: g.zone}
+		}
+		a.forcedLog = append(a.forcedLog, ev)
+	case state != "" && state != cur.state:
 		st := alarmState{state: state, previous: cur.state, timestamp: now.UnixMilli(), zone: cur.zone}
 		st.status = al.kind.status(state, 0.5)
 		next[key] = st
+		ev.entry = &st
+		a.forcedLog = append(a.forcedLog, ev)
 	}
 	if len(next) == 0 {
 		a.forced.Store(nil)

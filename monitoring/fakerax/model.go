@@ -28,9 +28,19 @@ import (
 //	(i+3j)%33 == 16      alarm not evaluated yet: no latest state at all
 //	(i+2j)%29 == 13      alarm "disabled": true (its state is frozen)
 //	j%3 == 2             alarm has no "disabled" key
+//	(i+5j)%41 == 23      the alarm's check is "disabled": true (the alarm's own
+//	                     "disabled" stays false or absent; its state is frozen)
+//	i%17 == 11           entity "active_suppressions"/"scheduled_suppressions": null
+//	(i+j)%23 == 7        check's suppression lists null
+//	(i+j)%19 == 12       alarm's suppression lists null (all others: [] unless
+//	                     Fault.SuppressionIDs fills them)
 //	(i+j)%11 == 5        alarm "label": null
 //	(i+j)%17 == 8        alarm has no "label" key
 //	(i+j)%6 == 4         latest state has no "status" and no "previous_state"
+//
+// Each alarm's notification_plan_id is one of the account's plans (plans.go),
+// by a hash of the alarm: about 4% the quiet plan, 46% the on-call plan, the
+// rest npTechnicalContactsEmail.
 //
 // Entities without the agent get remote checks only; agent checks have
 // "monitoring_zones_poll": null and their states "analyzed_by_monitoring_zone_id": null.
@@ -68,6 +78,10 @@ func orphanAlarmState(i int) bool   { return i%11 == 5 }
 func orphanCheckState(i int) bool   { return i%13 == 7 }
 func unevaluated(i, j int) bool     { return (i+3*j)%33 == 16 }
 func disabledAlarm(i, j int) bool   { return (i+2*j)%29 == 13 }
+func disabledCheck(i, j int) bool   { return (i+5*j)%41 == 23 }
+func nullEntitySupp(i int) bool     { return i%17 == 11 }
+func nullCheckSupp(i, j int) bool   { return (i+j)%23 == 7 }
+func nullAlarmSupp(i, j int) bool   { return (i+j)%19 == 12 }
 func noDisabledKey(j int) bool      { return j%3 == 2 }
 func nullLabel(i, j int) bool       { return (i+j)%11 == 5 }
 func absentLabel(i, j int) bool     { return (i+j)%17 == 8 }
@@ -254,17 +268,19 @@ type check struct {
 }
 
 type alarm struct {
-	id           string
-	label        *string
-	check        int // index into the entity's checks; -1 for an orphan state
-	disabled     bool
-	unevaluated  bool
-	bare         bool   // the latest state omits status and previous_state
-	stateCheckID string // check_id reported by the latest state
-	kind         *checkKind
-	zones        []string
-	key          uint64 // per-alarm hash driving its states
-	fixedTS      int64  // timestamp of the frozen state, in ms
+	id            string
+	label         *string
+	check         int // index into the entity's checks; -1 for an orphan state
+	disabled      bool
+	checkDisabled bool   // its check is disabled: no observations, the state is frozen
+	plan          string // notification_plan_id
+	unevaluated   bool
+	bare          bool   // the latest state omits status and previous_state
+	stateCheckID  string // check_id reported by the latest state
+	kind          *checkKind
+	zones         []string
+	key           uint64 // per-alarm hash driving its states
+	fixedTS       int64  // timestamp of the frozen state, in ms
 }
 
 type entity struct {
@@ -276,6 +292,11 @@ type entity struct {
 	alarms    []alarm
 	orphan    *alarm // latest state whose alarm matches no alarm of the entity
 
+	// The wire objects, kept to re-render those a suppression names
+	// (Fault.SuppressionIDs), and their pre-rendered JSON.
+	we        wireEntity
+	wc        []wireCheck
+	wa        []wireAlarm
 	raw       json.RawMessage // the entity object
 	rawChecks json.RawMessage
 	rawAlarms json.RawMessage
@@ -291,6 +312,8 @@ type wireEntity struct {
 	AgentID     *string           `json:"agent_id"`
 	CreatedAt   int64             `json:"created_at"`
 	UpdatedAt   int64             `json:"updated_at"`
+	Active      json.RawMessage   `json:"active_suppressions"`
+	Scheduled   json.RawMessage   `json:"scheduled_suppressions"`
 }
 
 type wireCheck struct {
@@ -308,6 +331,8 @@ type wireCheck struct {
 	Metadata            map[string]string `json:"metadata"`
 	CreatedAt           int64             `json:"created_at"`
 	UpdatedAt           int64             `json:"updated_at"`
+	Active              json.RawMessage   `json:"active_suppressions"`
+	Scheduled           json.RawMessage   `json:"scheduled_suppressions"`
 }
 
 type wireAlarm struct {
@@ -320,6 +345,22 @@ type wireAlarm struct {
 	Metadata           map[string]string `json:"metadata"`
 	CreatedAt          int64             `json:"created_at"`
 	UpdatedAt          int64             `json:"updated_at"`
+	Active             json.RawMessage   `json:"active_suppressions"`
+	Scheduled          json.RawMessage   `json:"scheduled_suppressions"`
+}
+
+var (
+	emptyList = json.RawMessage(`[]`)
+	nullJSON  = json.RawMessage(`null`)
+)
+
+// suppressionLists is the default of an object's active_suppressions and
+// scheduled_suppressions: empty arrays, or null for the quirky few.
+func suppressionLists(null bool) (active, scheduled json.RawMessage) {
+	if null {
+		return nullJSON, nullJSON
+	}
+	return emptyList, emptyList
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -333,7 +374,7 @@ func mustJSON(v any) json.RawMessage {
 }
 
 // buildEntities generates an account's entities, sorted by ID.
-func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, labels []string) []*entity {
+func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, labels []string, plans accountPlans) []*entity {
 	rng := rand.New(rand.NewPCG(uint64(seed), hashStrings(seed, "entities", username)))
 	used := map[string]bool{}
 	newID := func(prefix string) string {
@@ -425,6 +466,7 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, 
 			ID: e.id, Label: e.label, IPAddresses: ips, Managed: entityManaged(i),
 			AgentID: e.agentID, CreatedAt: created, UpdatedAt: updated,
 		}
+		we.Active, we.Scheduled = suppressionLists(nullEntitySupp(i))
 		if !entityMetadataNull(i) {
 			we.Metadata = json.RawMessage(`{}`)
 		}
@@ -434,7 +476,7 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, 
 		case e.kind == kindURINull:
 			we.URI = json.RawMessage(`null`)
 		}
-		e.raw = mustJSON(we)
+		e.we, e.raw = we, mustJSON(we)
 
 		if !emptyEntity(i) {
 			kinds := remoteKinds
@@ -448,9 +490,10 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, 
 				cCreated := created + rng.Int64N(30*day)
 				c := check{id: newID("ch"), label: k.checkLabel, kind: k}
 				wc := wireCheck{
-					ID: c.id, Type: k.typ, Details: map[string]any{}, Timeout: 30, Period: 60,
+					ID: c.id, Type: k.typ, Details: map[string]any{}, Timeout: 30, Period: 60, Disabled: disabledCheck(i, j),
 					Metadata: map[string]string{}, CreatedAt: cCreated, UpdatedAt: cCreated + rng.Int64N(90*day),
 				}
+				wc.Active, wc.Scheduled = suppressionLists(nullCheckSupp(i, j))
 				if !k.agent {
 					start := rng.IntN(len(zones))
 					for z := range 3 {
@@ -504,14 +547,16 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, 
 				aCreated := cCreated + rng.Int64N(day)
 				a := alarm{
 					id: newID("al"), check: j, kind: k, zones: c.zones, stateCheckID: c.id,
-					disabled: disabledAlarm(i, j), unevaluated: unevaluated(i, j), bare: bareState(i, j),
+					disabled: disabledAlarm(i, j), checkDisabled: disabledCheck(i, j), unevaluated: unevaluated(i, j), bare: bareState(i, j),
 					fixedTS: aCreated + rng.Int64N(60*day),
 				}
 				a.key = hashStrings(seed, "alarm", username, a.id)
+				a.plan = plans.pick(seed, username, a.id)
 				wa := wireAlarm{
-					ID: a.id, CheckID: c.id, Criteria: k.criteria, NotificationPlanID: "npTechnicalContactsEmail",
+					ID: a.id, CheckID: c.id, Criteria: k.criteria, NotificationPlanID: a.plan,
 					Metadata: map[string]string{}, CreatedAt: aCreated, UpdatedAt: aCreated + rng.Int64N(90*day),
 				}
+				wa.Active, wa.Scheduled = suppressionLists(nullAlarmSupp(i, j))
 				switch {
 				case nullLabel(i, j):
 					wa.Label = json.RawMessage(`null`)
@@ -533,6 +578,7 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, 
 				e.alarms = append(e.alarms, a)
 				walarms = append(walarms, wa)
 			}
+			e.wc, e.wa = wchecks, walarms
 			e.rawChecks = mustJSON(wchecks)
 			e.rawAlarms = mustJSON(walarms)
 
@@ -561,6 +607,9 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, 
 	return out
 }
 
+// frozen: the alarm or its check is disabled, so nothing evaluates it.
+func (a *alarm) frozen() bool { return a.disabled || a.checkDisabled }
+
 // alarmState is one evaluated state of an alarm.
 type alarmState struct {
 	state, previous, status string
@@ -587,14 +636,13 @@ func pickState(h uint64, warn, crit float64) string {
 // alarm gets a state per period, its periods shifted by a per-alarm offset so
 // alarms change at different moments; the reported timestamp is when the
 // current state began (the period it changed in) and previous_state is the
-// state before that. Without a period, for disabled alarms, and when the
-// shares allow only one state, the state is frozen.
+// state before that. Without a period, for disabled alarms (or alarms on a
+// disabled check), and when the shares allow only one state, the state is
+// frozen.
 func stateOf(a *alarm, now time.Time, every time.Duration, warn, crit float64) alarmState {
-	const golden = 0x9e3779b97f4a7c15
 	var st alarmState
 	var x uint64
-	single := crit >= 1 || warn+crit <= 0 || (crit <= 0 && warn >= 1) // only one state is possible
-	if every <= 0 || a.disabled || single {
+	if !a.changes(every, warn, crit) {
 		h := mix64(a.key ^ golden)
 		st.state = pickState(h, warn, crit)
 		st.previous = "OK"
@@ -604,25 +652,13 @@ func stateOf(a *alarm, now time.Time, every time.Duration, warn, crit float64) a
 		st.timestamp = a.fixedTS
 		x = mix64(h)
 	} else {
-		p := every.Milliseconds()
-		if p < 1 {
-			p = 1
-		}
-		off := int64(a.key % uint64(p))
-		t := now.UnixMilli() + off
-		b := t / p
-		if t < 0 && t%p != 0 {
-			b--
-		}
-		at := func(b int64) (string, uint64) {
-			h := mix64(a.key ^ uint64(b)*golden)
-			return pickState(h, warn, crit), h
-		}
-		cur, _ := at(b)
+		p, off := a.periods(every)
+		b := floorDiv(now.UnixMilli()+off, p)
+		cur, _ := a.periodState(b, warn, crit)
 		start := b
 		prev := cur
 		for range maxLookback {
-			s, _ := at(start - 1)
+			s, _ := a.periodState(start-1, warn, crit)
 			if s != cur {
 				prev = s
 				break
@@ -637,12 +673,50 @@ func stateOf(a *alarm, now time.Time, every time.Duration, warn, crit float64) a
 		}
 		st.state, st.previous = cur, prev
 		st.timestamp = start*p - off
-		_, h := at(start)
+		_, h := a.periodState(start, warn, crit)
 		x = mix64(h)
 	}
+	a.describe(&st, x)
+	return st
+}
+
+const golden = 0x9e3779b97f4a7c15
+
+// changes reports whether the alarm's state follows its periods: there is
+// a period, the alarm and its check are enabled, and the shares allow more
+// than one state.
+func (a *alarm) changes(every time.Duration, warn, crit float64) bool {
+	single := crit >= 1 || warn+crit <= 0 || (crit <= 0 && warn >= 1) // only one state is possible
+	return every > 0 && !a.frozen() && !single
+}
+
+// periods is the alarm's period in ms and its offset: period b runs from
+// b*p-off to (b+1)*p-off.
+func (a *alarm) periods(every time.Duration) (p, off int64) {
+	p = max(every.Milliseconds(), 1)
+	return p, int64(a.key % uint64(p))
+}
+
+// periodState is the alarm's state in period b and the hash behind it.
+func (a *alarm) periodState(b int64, warn, crit float64) (string, uint64) {
+	h := mix64(a.key ^ uint64(b)*golden)
+	return pickState(h, warn, crit), h
+}
+
+// describe sets the state's status and zone from x, the mixed hash of the
+// period the state began in.
+func (a *alarm) describe(st *alarmState, x uint64) {
 	st.status = a.kind.status(st.state, unit(x))
 	if len(a.zones) > 0 {
 		st.zone = &a.zones[int(x%uint64(len(a.zones)))]
 	}
-	return st
+}
+
+// floorDiv is x/y rounded toward minus infinity (y > 0).
+func floorDiv(x, y int64) int64 {
+	q := x / y
+	if x%y != 0 && x < 0 {
+		q--
+	}
+	return q
 }

@@ -12,17 +12,10 @@ import (
 	"time"
 )
 
-// Cloud Monitoring: GET /v1.0/{tenant}/views/overview. Every response carries
-// the rate-limit headers; faults are {"type","code","message","details","txnId"}
-// with code sometimes a string and details sometimes an object, as the real
-// sources disagree.
-
-const (
-	rateLimit       = 50000
-	defaultLimit    = 100
-	maxLimit        = 1000
-	maxFilterValues = 100
-)
+// Cloud Monitoring's GET /v1.0/{tenant}/views/overview (monitoring.go routes
+// to it). Faults are {"type","code","message","details","txnId"} with code
+// sometimes a string and details sometimes an object, as the real sources
+// disagree.
 
 type wireState struct {
 	Timestamp     int64   `json:"timestamp"`
@@ -33,14 +26,6 @@ type wireState struct {
 	State         string  `json:"state"`
 	PreviousState *string `json:"previous_state,omitempty"`
 	AnalyzedBy    *string `json:"analyzed_by_monitoring_zone_id"`
-}
-
-type overviewMetadata struct {
-	Count      int     `json:"count"`
-	Limit      int     `json:"limit"`
-	Marker     *string `json:"marker"`
-	NextMarker *string `json:"next_marker"`
-	NextHref   *string `json:"next_href"`
 }
 
 const htmlErrorPage = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
@@ -56,85 +41,16 @@ problems. Please try again later.</p>
 </body></html>
 `
 
-func (s *Server) serveMonitoring(w http.ResponseWriter, r *http.Request) {
-	tenant, sub, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v1.0/"), "/")
-	isOverview := strings.TrimSuffix(sub, "/") == "views/overview"
-
-	s.mu.Lock()
-	a := s.byTenant[tenant]
-	var f Fault
-	used := 0
-	if a != nil {
-		f = s.faults[a.Username]
-		if isOverview {
-			a.counters.Overview++
-		}
-		used = a.counters.Overview
-	}
-	s.mu.Unlock()
-
-	if !s.sleep(r.Context(), f.Slow) {
+// serveOverview answers GET /views/overview.
+func (s *Server) serveOverview(w http.ResponseWriter, r *http.Request, m *monReq) {
+	a, f, now := m.a, m.f, m.now
+	if s.injectFault(w, m) {
 		return
 	}
-	h := w.Header()
-	h.Set("X-RateLimit-Limit", strconv.Itoa(rateLimit))
-	if f.RemainingHeader {
-		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(rateLimit-used, 0)))
-	} else {
-		h.Set("X-RateLimit-Used", strconv.Itoa(used))
-	}
-	h.Set("X-RateLimit-Window", "24 hours")
-	h.Set("X-RateLimit-Type", "global")
-
-	now := s.cfg.Now()
-	tokenID := r.Header.Get("X-Auth-Token")
-	s.mu.Lock()
-	tok := s.tokens[tokenID]
-	var t token
-	if tok != nil {
-		t = *tok
-	}
-	s.mu.Unlock()
-	switch {
-	case tokenID == "":
-		s.writeMonitoringFault(w, http.StatusUnauthorized, "unauthorizedError", 401, "No auth token supplied", "Please provide the X-Auth-Token header")
-		return
-	case tok == nil || !now.Before(t.expires):
-		s.writeMonitoringFault(w, http.StatusUnauthorized, "unauthorizedError", 401, "Unable to authenticate user with credentials provided.", "Invalid authentication token. Please renew.")
-		return
-	case t.tenant != tenant || a == nil:
-		s.writeMonitoringFault(w, http.StatusForbidden, "forbiddenError", "403", "Forbidden",
-			map[string]any{"reason": "The token is not valid for this tenant", "tenantId": tenant})
-		return
-	}
-	if !isOverview {
-		s.writeMonitoringFault(w, http.StatusNotFound, "notFoundError", 404, "Resource not found", "The requested resource could not be found")
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.Set("Allow", "GET, HEAD")
-		s.writeMonitoringFault(w, http.StatusMethodNotAllowed, "methodNotAllowedError", 405, "Method not allowed", "Method "+r.Method+" is not allowed on this resource")
-		return
-	}
-	if f.MonitoringStatus != 0 {
-		s.writeInjectedFault(w, f, used)
-		return
-	}
-	if f.NonJSON {
-		writeBody(w, http.StatusOK, "text/html; charset=iso-8859-1", []byte(htmlErrorPage))
-		return
-	}
-
 	q := r.URL.Query()
-	limit := defaultLimit
-	if v, ok := q["limit"]; ok {
-		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 || n > maxLimit {
-			s.writeMonitoringFault(w, http.StatusBadRequest, "invalidLimit", "400", "Validation error for key 'limit'",
-				map[string]any{"key": "limit", "value": v[0], "reason": fmt.Sprintf("Limit must be an integer between 1 and %d", maxLimit)})
-			return
-		}
-		limit = n
+	limit, ok := s.limitParam(w, q)
+	if !ok {
+		return
 	}
 	ids, uris, agents := q["entityId"], q["uri"], q["agentId"]
 	if len(ids) > 0 && len(uris) > 0 {
@@ -198,7 +114,7 @@ func (s *Server) serveMonitoring(w http.ResponseWriter, r *http.Request) {
 	}
 	end := min(start+limit, len(list))
 
-	meta := overviewMetadata{Count: end - start, Limit: limit, Marker: marker}
+	meta := listMetadata{Count: end - start, Limit: limit, Marker: marker}
 	if end < len(list) {
 		next := a.entities[list[end]].id
 		meta.NextMarker = &next
@@ -217,20 +133,22 @@ func (s *Server) serveMonitoring(w http.ResponseWriter, r *http.Request) {
 			meta.NextHref = &href
 		}
 	}
-	body, err := s.renderPage(a, list[start:end], meta, now)
+	var ix *supIndex
+	if f.SuppressionIDs {
+		ix = s.suppressionIndex(a, now)
+	}
+	body, err := s.renderPage(a, list[start:end], meta, now, ix)
 	if err != nil {
 		s.writeMonitoringFault(w, http.StatusInternalServerError, "internalError", 500, "Internal error", err.Error())
 		return
 	}
-	if f.Truncated {
-		body = body[:len(body)/2]
-	}
-	writeBody(w, http.StatusOK, "application/json; charset=UTF-8", body)
+	writeJSONBody(w, f, body)
 }
 
 // renderPage writes {"values":[…],"metadata":{…}}, splicing in the
-// pre-rendered entity, checks and alarms.
-func (s *Server) renderPage(a *account, positions []int, meta overviewMetadata, now time.Time) ([]byte, error) {
+// pre-rendered entity, checks and alarms (re-rendered where ix, when not
+// nil, has suppressions naming them).
+func (s *Server) renderPage(a *account, positions []int, meta listMetadata, now time.Time, ix *supIndex) ([]byte, error) {
 	size := 512
 	for _, i := range positions {
 		e := a.entities[i]
@@ -244,12 +162,16 @@ func (s *Server) renderPage(a *account, positions []int, meta overviewMetadata, 
 		if n > 0 {
 			buf.WriteByte(',')
 		}
+		raw, rawChecks, rawAlarms := e.raw, e.rawChecks, e.rawAlarms
+		if ix != nil {
+			raw, rawChecks, rawAlarms = ix.render(e)
+		}
 		buf.WriteString(`{"entity":`)
-		buf.Write(e.raw)
+		buf.Write(raw)
 		buf.WriteString(`,"checks":`)
-		buf.Write(e.rawChecks)
+		buf.Write(rawChecks)
 		buf.WriteString(`,"alarms":`)
-		buf.Write(e.rawAlarms)
+		buf.Write(rawAlarms)
 		buf.WriteString(`,"latest_alarm_states":`)
 		b, err := json.Marshal(s.latestStates(a, e, now, states[:0]))
 		if err != nil {
@@ -291,13 +213,13 @@ func (s *Server) latestStates(a *account, e *entity, now time.Time, out []wireSt
 }
 
 // writeInjectedFault answers an injected Monitoring fault.
-func (s *Server) writeInjectedFault(w http.ResponseWriter, f Fault, used int) {
+func (s *Server) writeInjectedFault(w http.ResponseWriter, f Fault, limit, used int) {
 	status := f.MonitoringStatus
 	switch status {
 	case http.StatusBadRequest:
 		setRetryAfter(w.Header(), f)
 		s.writeMonitoringFault(w, status, "limitReached", 400, "Limit has been reached",
-			fmt.Sprintf("Limit of %d requests per 24 hours has been reached", rateLimit))
+			fmt.Sprintf("Limit of %d requests per 24 hours has been reached", limit))
 	case http.StatusUnauthorized:
 		s.writeMonitoringFault(w, status, "unauthorizedError", 401, "Unable to authenticate user with credentials provided.", "Invalid authentication token. Please renew.")
 	case http.StatusForbidden:
@@ -311,7 +233,7 @@ func (s *Server) writeInjectedFault(w http.ResponseWriter, f Fault, used int) {
 	case http.StatusTooManyRequests:
 		setRetryAfter(w.Header(), f)
 		s.writeMonitoringFault(w, status, "rateLimitReached", "429", "Rate limit reached",
-			map[string]any{"limit": rateLimit, "used": used, "window": "24 hours", "type": "global"})
+			map[string]any{"limit": limit, "used": used, "window": rateWindowText, "type": "global"})
 	case http.StatusInternalServerError:
 		s.writeMonitoringFault(w, status, "internalError", 500, "Internal error", "An unexpected error occurred while processing the request")
 	case http.StatusServiceUnavailable:
