@@ -520,7 +520,7 @@ func statusError(resp *http.Response, body []byte) error {
 // as seconds, or as an HTTP date.
 func retryAfter(h http.Header) time.Duration {
 	for _, name := range []string{"Retry-After", "Reply-After"} {
-		v := strings.TrimSpace(h.Get(name))
+		v := strings.TrimSpace(header(h, name))
 		if v == "" {
 			continue
 		}
@@ -536,12 +536,30 @@ func retryAfter(h http.Header) time.Duration {
 	return 0
 }
 
-// ParseRateLimit reads X-RateLimit-Limit with -Used or -Remaining.
+// header is h's first value for name, whatever the case of the key: the
+// documentation spells X-RateLimit-*, the real service X-Ratelimit-*, and
+// an http.Header filled by hand need not be canonical.
+func header(h http.Header, name string) string {
+	if v := h.Get(name); v != "" {
+		return v
+	}
+	for k, vs := range h {
+		if len(vs) > 0 && strings.EqualFold(k, name) {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+// ParseRateLimit reads X-RateLimit-Limit with -Used, -Remaining or both
+// (the documentation names -Used, real answers carry -Remaining), and
+// -Window, in any case. Without the limit and one of the others it is
+// not Known.
 func ParseRateLimit(h http.Header) monitoring.RateLimit {
 	var rl monitoring.RateLimit
 	atoi := func(name string) (int, bool) {
-		n, err := strconv.Atoi(strings.TrimSpace(h.Get(name)))
-		return n, err == nil
+		n, err := strconv.Atoi(strings.TrimSpace(header(h, name)))
+		return n, err == nil && n >= 0
 	}
 	limit, okL := atoi("X-RateLimit-Limit")
 	used, okU := atoi("X-RateLimit-Used")
@@ -549,8 +567,10 @@ func ParseRateLimit(h http.Header) monitoring.RateLimit {
 	if !okL || (!okU && !okR) {
 		return rl
 	}
-	rl.Known, rl.Limit, rl.Window = true, limit, h.Get("X-RateLimit-Window")
+	rl.Known, rl.Limit, rl.Window = true, limit, strings.TrimSpace(header(h, "X-RateLimit-Window"))
 	switch {
+	case okU && okR:
+		rl.Used, rl.Remaining = used, rem
 	case okU:
 		rl.Used, rl.Remaining = used, max(limit-used, 0)
 	default:
