@@ -1,7 +1,8 @@
 // Package rackspace speaks the two Rackspace APIs the dashboard polls:
 // Identity v2.0 (log in with an API key, pick the Monitoring endpoint from
-// the catalog) and Cloud Monitoring v1.0 (walk GET /views/overview). It
-// reduces what it reads to monitoring servers and reports failures as
+// the catalog) and Cloud Monitoring v1.0 (walk GET /views/overview; read
+// suppressions, alarm changelogs, limits and notification plans, see
+// ReadExtras). It reduces what it reads to monitoring types and reports failures as
 // typed errors that describe themselves; nothing outside this package needs
 // to know the wire format.
 package rackspace
