@@ -1,7 +1,8 @@
 // Package rackspace speaks the two Rackspace APIs the dashboard polls:
 // Identity v2.0 (log in with an API key, pick the Monitoring endpoint from
-// the catalog) and Cloud Monitoring v1.0 (walk GET /views/overview). It
-// reduces what it reads to monitoring servers and reports failures as
+// the catalog) and Cloud Monitoring v1.0 (walk GET /views/overview; read
+// suppressions, alarm changelogs, limits and notification plans, see
+// ReadExtras). It reduces what it reads to monitoring types and reports failures as
 // typed errors that describe themselves; nothing outside this package needs
 // to know the wire format.
 package rackspace
@@ -13,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -153,7 +155,7 @@ func (c *Client) Authenticate(ctx context.Context, cr monitoring.Credentials) (m
 	if err != nil {
 		return monitoring.Token{}, fmt.Errorf("encode auth request: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.identityURL+"/tokens", bytes.NewReader(buf))
 	if err != nil {
@@ -295,7 +297,7 @@ func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.
 	if marker != "" {
 		q.Set("marker", marker)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tok.Endpoint+"/views/overview?"+q.Encode(), nil)
 	if err != nil {
@@ -332,17 +334,83 @@ func (c *Client) overviewPage(ctx context.Context, red *Reducer, tok monitoring.
 	return meta, rl, true, nil
 }
 
+// requestTimeout is what a request's own deadline records as the cause
+// when it passes, so the error can say how long the request was given.
+type requestTimeout struct{ after time.Duration }
+
+func (e *requestTimeout) Error() string { return "timed out after " + roundWait(e.after).String() }
+
+// sentAtKey keys the time a request was started in its context.
+type sentAtKey struct{}
+
+// bound bounds one request (and the reading of its answer) by c.Timeout,
+// and notes when it started.
+func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx = context.WithValue(ctx, sentAtKey{}, time.Now())
+	return context.WithTimeoutCause(ctx, c.Timeout, &requestTimeout{after: c.Timeout})
+}
+
 // send sends req; the caller closes the body.
 func (c *Client) send(req *http.Request) (*http.Response, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if ctxErr := req.Context().Err(); errors.Is(ctxErr, context.Canceled) {
-			// The caller gave up (shutdown); not the upstream's fault.
-			return nil, ctxErr
-		}
-		return nil, &UnavailableError{Err: scrubURLError(err)}
+		return nil, c.noAnswer(req.Context(), 0, scrubURLError(err))
 	}
 	return resp, nil
+}
+
+// noAnswer words a request that got no answer (status 0), or whose answer
+// broke off after its status line: the caller's own cancellation as it is
+// (not the upstream's fault); a deadline as a timeout saying how long the
+// request was given (c.Timeout, the http.Client's Timeout, or the time it
+// ran when the caller's deadline cut it off); anything else (refused,
+// reset, no such host) as unreachable.
+func (c *Client) noAnswer(ctx context.Context, status int, err error) error {
+	var own *requestTimeout
+	switch {
+	case errors.As(context.Cause(ctx), &own):
+		return &UnavailableError{Status: status, TimedOut: own.after, Err: err}
+	case errors.Is(ctx.Err(), context.Canceled):
+		return ctx.Err()
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(err):
+		return &UnavailableError{Status: status, TimedOut: c.ran(ctx), Err: err}
+	}
+	return &UnavailableError{Status: status, Err: err}
+}
+
+// ran is how long the request of ctx was given before a deadline other
+// than its own cut it off: up to the caller's deadline when that passed;
+// else the http.Client's Timeout once that has passed; else (another
+// timeout of the transport) the time since it started.
+func (c *Client) ran(ctx context.Context) time.Duration {
+	start, ok := ctx.Value(sentAtKey{}).(time.Time)
+	if !ok {
+		return c.Timeout
+	}
+	d := time.Since(start)
+	if deadline, ok := ctx.Deadline(); ok && ctx.Err() != nil {
+		d = deadline.Sub(start)
+	} else if hc := c.http.Timeout; hc > 0 && d >= hc {
+		return hc
+	}
+	return max(roundWait(d), time.Millisecond)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// roundWait rounds a duration for reading: whole seconds from 10s, tenths
+// of a second from 1s, milliseconds below.
+func roundWait(d time.Duration) time.Duration {
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(time.Second)
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
 }
 
 // do sends req and reads the whole answer, at most MaxBody bytes: for the
@@ -373,10 +441,16 @@ type cappedBody struct {
 	n      int64
 	status int
 	err    error // a read error other than EOF
+	c      *Client
+	ctx    context.Context // the request's
 }
 
 func (c *Client) capBody(resp *http.Response) *cappedBody {
-	return &cappedBody{r: io.LimitReader(resp.Body, c.MaxBody+1), max: c.MaxBody, status: resp.StatusCode}
+	ctx := context.Background()
+	if resp.Request != nil {
+		ctx = resp.Request.Context()
+	}
+	return &cappedBody{r: io.LimitReader(resp.Body, c.MaxBody+1), max: c.MaxBody, status: resp.StatusCode, c: c, ctx: ctx}
 }
 
 var errBodyTooLarge = errors.New("body too large")
@@ -398,8 +472,8 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 }
 
 // failure is the error the body's reading itself ran into: the connection
-// broke (unavailable) or the body passed the cap (a bad response); nil when
-// the body read cleanly so far.
+// broke or a deadline passed (unavailable, see noAnswer) or the body passed
+// the cap (a bad response); nil when the body read cleanly so far.
 func (b *cappedBody) failure() error {
 	switch {
 	case b.err == nil:
@@ -407,7 +481,7 @@ func (b *cappedBody) failure() error {
 	case errors.Is(b.err, errBodyTooLarge):
 		return &BadResponseError{Reason: fmt.Sprintf("body larger than %d bytes", b.max)}
 	}
-	return &UnavailableError{Status: b.status, Err: fmt.Errorf("reading body: %w", scrubURLError(b.err))}
+	return b.c.noAnswer(b.ctx, b.status, fmt.Errorf("reading body: %w", scrubURLError(b.err)))
 }
 
 // scrubURLError drops the request URL from a transport error; it is long and
@@ -447,7 +521,7 @@ func statusError(resp *http.Response, body []byte) error {
 // as seconds, or as an HTTP date.
 func retryAfter(h http.Header) time.Duration {
 	for _, name := range []string{"Retry-After", "Reply-After"} {
-		v := strings.TrimSpace(h.Get(name))
+		v := strings.TrimSpace(header(h, name))
 		if v == "" {
 			continue
 		}
@@ -463,12 +537,30 @@ func retryAfter(h http.Header) time.Duration {
 	return 0
 }
 
-// ParseRateLimit reads X-RateLimit-Limit with -Used or -Remaining.
+// header is h's first value for name, whatever the case of the key: the
+// documentation spells X-RateLimit-*, the real service X-Ratelimit-*, and
+// an http.Header filled by hand need not be canonical.
+func header(h http.Header, name string) string {
+	if v := h.Get(name); v != "" {
+		return v
+	}
+	for k, vs := range h {
+		if len(vs) > 0 && strings.EqualFold(k, name) {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+// ParseRateLimit reads X-RateLimit-Limit with -Used, -Remaining or both
+// (the documentation names -Used, real answers carry -Remaining), and
+// -Window, in any case. Without the limit and one of the others it is
+// not Known.
 func ParseRateLimit(h http.Header) monitoring.RateLimit {
 	var rl monitoring.RateLimit
 	atoi := func(name string) (int, bool) {
-		n, err := strconv.Atoi(strings.TrimSpace(h.Get(name)))
-		return n, err == nil
+		n, err := strconv.Atoi(strings.TrimSpace(header(h, name)))
+		return n, err == nil && n >= 0
 	}
 	limit, okL := atoi("X-RateLimit-Limit")
 	used, okU := atoi("X-RateLimit-Used")
@@ -476,8 +568,10 @@ func ParseRateLimit(h http.Header) monitoring.RateLimit {
 	if !okL || (!okU && !okR) {
 		return rl
 	}
-	rl.Known, rl.Limit, rl.Window = true, limit, h.Get("X-RateLimit-Window")
+	rl.Known, rl.Limit, rl.Window = true, limit, strings.TrimSpace(header(h, "X-RateLimit-Window"))
 	switch {
+	case okU && okR:
+		rl.Used, rl.Remaining = used, rem
 	case okU:
 		rl.Used, rl.Remaining = used, max(limit-used, 0)
 	default:

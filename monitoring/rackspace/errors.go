@@ -87,14 +87,28 @@ func (e *ThrottledError) Describe() string {
 	return "Rackspace is rate limiting this account; retrying later."
 }
 
-// UnavailableError: 5xx, a timeout, a refused or reset connection.
+// UnavailableError: 5xx, a timeout, a refused or reset connection, an
+// answer broken off.
 type UnavailableError struct {
-	Status int // 0 when no HTTP response arrived
-	Err    error
+	// Status is 0 when no HTTP answer arrived; the answer's status when it
+	// was a 5xx, or when its body broke off (a 200 cut short).
+	Status int
+	// TimedOut, when not zero, is how long the request was given before a
+	// deadline cut it off (Client.Timeout, the http.Client's own, or the
+	// caller's): Rackspace did not answer, or not whole, in that time.
+	TimedOut time.Duration
+	Err      error
 }
 
 func (e *UnavailableError) Error() string {
-	if e.Status != 0 {
+	switch {
+	case e.TimedOut > 0 && e.Status != 0:
+		return fmt.Sprintf("rackspace's answer (%d) was cut off: timed out after %s reading the body", e.Status, roundWait(e.TimedOut))
+	case e.TimedOut > 0:
+		return fmt.Sprintf("rackspace did not answer: timed out after %s", roundWait(e.TimedOut))
+	case e.Status != 0 && e.Status < 500:
+		return fmt.Sprintf("rackspace's answer (%d) broke off: %v", e.Status, e.Err)
+	case e.Status != 0:
 		return fmt.Sprintf("rackspace is unavailable (%d): %v", e.Status, e.Err)
 	}
 	return fmt.Sprintf("rackspace is unreachable: %v", e.Err)
@@ -107,10 +121,17 @@ func (e *UnavailableError) Kind() string { return monitoring.KindUnavailable }
 
 // Describe words the error for the page.
 func (e *UnavailableError) Describe() string {
-	if e.Status != 0 {
+	switch {
+	case e.TimedOut > 0 && e.Status != 0:
+		return fmt.Sprintf("Rackspace did not finish answering within %s (timed out); retrying.", roundWait(e.TimedOut))
+	case e.TimedOut > 0:
+		return fmt.Sprintf("Rackspace did not answer within %s (timed out); retrying.", roundWait(e.TimedOut))
+	case e.Status != 0 && e.Status < 500:
+		return "Rackspace's answer broke off (the connection failed); retrying."
+	case e.Status != 0:
 		return fmt.Sprintf("Rackspace is unavailable (HTTP %d); retrying.", e.Status)
 	}
-	return "Rackspace could not be reached (timeout or connection refused); retrying."
+	return "Rackspace could not be reached (the connection was refused or failed); retrying."
 }
 
 // NoMonitoringEndpointError: Identity's catalog lists no Cloud Monitoring

@@ -1,6 +1,7 @@
 package rackspace_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -34,7 +35,13 @@ func TestErrorsClassifyAndDescribeThemselves(t *testing.T) {
 		{"a 5xx", &rackspace.UnavailableError{Status: 503, Err: errors.New("down")},
 			monitoring.KindUnavailable, "Rackspace is unavailable (HTTP 503); retrying.", 0},
 		{"no answer at all", &rackspace.UnavailableError{Err: errors.New("connection refused")},
-			monitoring.KindUnavailable, "Rackspace could not be reached (timeout or connection refused); retrying.", 0},
+			monitoring.KindUnavailable, "Rackspace could not be reached (the connection was refused or failed); retrying.", 0},
+		{"no answer in time", &rackspace.UnavailableError{TimedOut: 30 * time.Second, Err: context.DeadlineExceeded},
+			monitoring.KindUnavailable, "Rackspace did not answer within 30s (timed out); retrying.", 0},
+		{"an answer not whole in time", &rackspace.UnavailableError{Status: 200, TimedOut: 1500 * time.Millisecond, Err: context.DeadlineExceeded},
+			monitoring.KindUnavailable, "Rackspace did not finish answering within 1.5s (timed out); retrying.", 0},
+		{"an answer broken off", &rackspace.UnavailableError{Status: 200, Err: errors.New("unexpected EOF")},
+			monitoring.KindUnavailable, "Rackspace's answer broke off (the connection failed); retrying.", 0},
 		{"an unreadable body", &rackspace.BadResponseError{Reason: "body truncated"},
 			monitoring.KindBadResponse, "Rackspace sent a response the dashboard could not read (body truncated); retrying.", 0},
 		{"any other fault", &rackspace.APIError{Status: 404, Type: "notFoundError", Message: "Object does not exist"},

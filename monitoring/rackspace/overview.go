@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 // The wire shapes of GET /views/overview. Every field the real service has
@@ -38,28 +40,99 @@ type OverviewValue struct {
 	LatestAlarmStates []WireAlarmState `json:"latest_alarm_states"`
 }
 
-// WireEntity is the entity as served.
+// WireEntity is the entity as served. Like checks and alarms it may carry
+// active_suppressions (see SuppressionIDs) and scheduled_suppressions; the
+// latter is not decoded at all, so whatever it holds is skipped.
 type WireEntity struct {
-	ID      string `json:"id"`
-	Label   string `json:"label"`
-	URI     string `json:"uri"`
-	AgentID string `json:"agent_id"`
+	ID                 string         `json:"id"`
+	Label              string         `json:"label"`
+	URI                string         `json:"uri"`
+	AgentID            string         `json:"agent_id"`
+	ActiveSuppressions SuppressionIDs `json:"active_suppressions"`
 }
 
 // WireCheck is a check as served.
 type WireCheck struct {
-	ID       string   `json:"id"`
-	Label    string   `json:"label"`
-	Type     string   `json:"type"`
-	Disabled FlexBool `json:"disabled"`
+	ID                 string         `json:"id"`
+	Label              string         `json:"label"`
+	Type               string         `json:"type"`
+	Disabled           FlexBool       `json:"disabled"`
+	ActiveSuppressions SuppressionIDs `json:"active_suppressions"`
 }
 
 // WireAlarm is an alarm as served; label and disabled are optional.
 type WireAlarm struct {
-	ID       string   `json:"id"`
-	Label    string   `json:"label"`
-	CheckID  string   `json:"check_id"`
-	Disabled FlexBool `json:"disabled"`
+	ID                 string         `json:"id"`
+	Label              string         `json:"label"`
+	CheckID            string         `json:"check_id"`
+	Disabled           FlexBool       `json:"disabled"`
+	NotificationPlanID PlanID         `json:"notification_plan_id"`
+	ActiveSuppressions SuppressionIDs `json:"active_suppressions"`
+}
+
+// PlanID is an alarm's notification_plan_id: a string, or null (none).
+// Nearly every alarm names one of a few plans, most often Rackspace's
+// built-in one, which is read without allocating. Anything but a string
+// reads as none rather than failing the page: the plan only annotates
+// the alarm.
+type PlanID string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (p *PlanID) UnmarshalJSON(data []byte) error {
+	*p = ""
+	if len(data) < 2 || data[0] != '"' {
+		return nil
+	}
+	if raw := data[1 : len(data)-1]; string(raw) == monitoring.TechnicalContactsPlan {
+		*p = monitoring.TechnicalContactsPlan
+	} else if bytes.IndexByte(raw, '\\') < 0 {
+		*p = PlanID(raw)
+	} else {
+		var s string
+		_ = json.Unmarshal(data, &s)
+		*p = PlanID(s)
+	}
+	return nil
+}
+
+// SuppressionIDs is an active_suppressions list. Its element type is not
+// documented and every captured sample is empty: it accepts suppression IDs
+// as strings, objects with an "id" (their other fields are ignored), or a
+// mix. null, a missing key and anything else (a number, a string, an
+// object, elements of other types) read as no suppressions, never as a
+// failed page: these lists only annotate an alarm. Empty IDs are dropped.
+type SuppressionIDs []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *SuppressionIDs) UnmarshalJSON(data []byte) error {
+	*s = nil
+	// The common case, an empty list (or null), without allocating. The
+	// decoder hands over one whole, valid value, so "[" ends with "]".
+	if len(data) < 3 || data[0] != '[' || len(bytes.TrimSpace(data[1:len(data)-1])) == 0 {
+		return nil
+	}
+	var elems []json.RawMessage
+	if json.Unmarshal(data, &elems) != nil {
+		return nil
+	}
+	for _, e := range elems {
+		var id string
+		switch e = bytes.TrimSpace(e); {
+		case len(e) > 0 && e[0] == '"':
+			_ = json.Unmarshal(e, &id)
+		case len(e) > 0 && e[0] == '{':
+			var obj struct {
+				ID json.RawMessage `json:"id"`
+			}
+			if json.Unmarshal(e, &obj) == nil && len(obj.ID) > 0 && obj.ID[0] == '"' {
+				_ = json.Unmarshal(obj.ID, &id)
+			}
+		}
+		if id = strings.TrimSpace(id); id != "" {
+			*s = append(*s, id)
+		}
+	}
+	return nil
 }
 
 // WireAlarmState is one entry of latest_alarm_states; status and

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"cmdash/monitoring"
@@ -72,13 +73,17 @@ func reduceValue(v *OverviewValue) monitoring.Server {
 	for i := range v.Alarms {
 		wa := &v.Alarms[i]
 		seen[wa.ID] = true
-		a := monitoring.Alarm{ID: wa.ID, CheckID: wa.CheckID, State: monitoring.StateUnknown, Disabled: bool(wa.Disabled)}
+		a := monitoring.Alarm{ID: wa.ID, CheckID: wa.CheckID, State: monitoring.StateUnknown, Disabled: bool(wa.Disabled),
+			NotificationPlanID: string(wa.NotificationPlanID)}
+		var checkSupp []string
 		if c := checks[a.CheckID]; c != nil {
 			a.CheckLabel, a.CheckType = c.Label, c.Type
 			if c.Disabled {
-				a.Disabled = true
+				a.Disabled, a.CheckDisabled = true, true
 			}
+			checkSupp = c.ActiveSuppressions
 		}
+		a.Suppressions = suppressionsOf(wa.ActiveSuppressions, checkSupp, v.Entity.ActiveSuppressions)
 		a.Label = alarmLabel(wa.Label, a.CheckLabel, a.CheckType, a.ID)
 		if st := states[wa.ID]; st != nil {
 			applyState(&a, st)
@@ -93,9 +98,12 @@ func reduceValue(v *OverviewValue) monitoring.Server {
 		}
 		seen[id] = true
 		a := monitoring.Alarm{ID: id, CheckID: st.CheckID, Orphan: true}
+		var checkSupp []string
 		if c := checks[a.CheckID]; c != nil {
 			a.CheckLabel, a.CheckType = c.Label, c.Type
+			checkSupp = c.ActiveSuppressions
 		}
+		a.Suppressions = suppressionsOf(nil, checkSupp, v.Entity.ActiveSuppressions)
 		a.Label = alarmLabel("", a.CheckLabel, a.CheckType, id)
 		applyState(&a, st)
 		srv.Alarms = append(srv.Alarms, a)
@@ -115,6 +123,20 @@ func applyState(a *monitoring.Alarm, st *WireAlarmState) {
 	if a.CheckID == "" {
 		a.CheckID = st.CheckID
 	}
+}
+
+// suppressionsOf is the union of the suppressions active on an alarm, its
+// check and its entity: sorted, each once; nil when there are none (the
+// common case, which allocates nothing).
+func suppressionsOf(alarm, check, entity []string) []string {
+	n := len(alarm) + len(check) + len(entity)
+	if n == 0 {
+		return nil
+	}
+	ids := make([]string, 0, n)
+	ids = append(append(append(ids, alarm...), check...), entity...)
+	slices.Sort(ids)
+	return slices.Clip(slices.Compact(ids))
 }
 
 func alarmLabel(label, checkLabel, checkType, id string) string {

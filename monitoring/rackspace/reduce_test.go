@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -278,4 +279,86 @@ func fakeOverviewPage(tb testing.TB, servers, alarms int) []byte {
 		tb.Fatalf("overview: %d %v", resp.StatusCode, err)
 	}
 	return body
+}
+
+// TestReduceReadsPlansDisabledChecksAndActiveSuppressions: the element type
+// of active_suppressions is undocumented, so every shape is read or
+// ignored, never a failed page; an alarm's suppressions are those of the
+// alarm, its check and its entity together.
+func TestReduceReadsPlansDisabledChecksAndActiveSuppressions(t *testing.T) {
+	t.Parallel()
+	body, err := os.ReadFile("testdata/overview/active-suppressions.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got pages
+	red := rackspace.Reducer{Sink: &got}
+	if _, err := red.Page(bytes.NewReader(body)); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	alarms := map[string]monitoring.Alarm{}
+	for _, s := range got.servers {
+		for _, a := range s.Alarms {
+			alarms[a.ID] = a
+		}
+	}
+	if len(alarms) != 7 {
+		t.Fatalf("got alarms %v, want 7", alarms)
+	}
+	tests := []struct {
+		alarm     string
+		plan      string
+		supp      []string
+		disabled  bool
+		checkDown bool
+	}{
+		// Strings and objects, repeats across alarm, check and entity
+		// once; numbers, nulls, objects without a string id, empty IDs
+		// and nested lists skipped.
+		{"alMixed", "npOps", []string{"spAlarm", "spCheck", "spEntity", "spShared"}, false, false},
+		// A check's list that is not a list, and the alarm's null: the entity's alone.
+		{"alOff", "", []string{"spEntity", "spShared"}, true, true},
+		// An alarm disabled by itself is not disabled by its check; an
+		// object where a list belongs is ignored.
+		{"alSelfOff", monitoring.TechnicalContactsPlan, []string{"spEntity", "spShared"}, true, false},
+		// An orphan state: what is active on its check and entity.
+		{"alGone", "", []string{"spCheck", "spEntity", "spShared"}, false, false},
+		// Empty lists everywhere: none, and nil rather than empty.
+		{"alQ", monitoring.TechnicalContactsPlan, nil, false, false},
+		// A plan that is not a string is none; an escaped one is read.
+		{"alNum", "", nil, false, false},
+		{"alEsc", "npOps", nil, false, false},
+	}
+	for _, tt := range tests {
+		a := alarms[tt.alarm]
+		if a.NotificationPlanID != tt.plan {
+			t.Errorf("%s: plan %q, want %q", tt.alarm, a.NotificationPlanID, tt.plan)
+		}
+		if !slices.Equal(a.Suppressions, tt.supp) || (tt.supp == nil) != (a.Suppressions == nil) {
+			t.Errorf("%s: suppressions %#v, want %#v", tt.alarm, a.Suppressions, tt.supp)
+		}
+		if a.Disabled != tt.disabled || a.CheckDisabled != tt.checkDown {
+			t.Errorf("%s: disabled %v, check disabled %v; want %v, %v", tt.alarm, a.Disabled, a.CheckDisabled, tt.disabled, tt.checkDown)
+		}
+	}
+}
+
+// TestEachAlarmOwnsItsSuppressions: alarms sharing an entity's
+// suppressions do not share the slice, so changing one changes no other.
+func TestEachAlarmOwnsItsSuppressions(t *testing.T) {
+	t.Parallel()
+	var got pages
+	red := rackspace.Reducer{Sink: &got}
+	if _, err := red.Page(bytes.NewReader(servedOverviewPage(2, 3, `["spB","spA"]`))); err != nil {
+		t.Fatal(err)
+	}
+	first := got.servers[0].Alarms
+	first[0].Suppressions[0] = "changed"
+	for _, s := range got.servers {
+		for _, a := range s.Alarms[1:] {
+			if !slices.Equal(a.Suppressions, []string{"spA", "spB"}) {
+				t.Errorf("%s: suppressions %v", a.ID, a.Suppressions)
+			}
+		}
+	}
 }
