@@ -74,10 +74,10 @@ type Store interface {
 // otherwise.
 type Fetcher interface {
 	FetchInto(ctx context.Context, cr monitoring.Credentials, cached *monitoring.Token, sink monitoring.PageSink) (monitoring.FetchResult, error)
-	// ReadExtras makes the reads besides the overview that reads asks
+	// ReadBesides makes the reads besides the overview that reads asks
 	// for, with the token of res (a fetch that just succeeded), into
 	// res.Extras; a new login and the budget it saw go into res too.
-	ReadExtras(ctx context.Context, cr monitoring.Credentials, reads monitoring.Reads, res *monitoring.FetchResult)
+	ReadBesides(ctx context.Context, cr monitoring.Credentials, reads monitoring.Reads, res *monitoring.FetchResult)
 }
 
 // Poller keeps every enabled account's snapshot fresh in the background.
@@ -306,7 +306,7 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		return err
 	}
 	if reads := p.readsDue(ctx, acct); reads.Any() {
-		p.fetcher.ReadExtras(ctx, cr, reads, &res)
+		p.fetcher.ReadBesides(ctx, cr, reads, &res)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -332,11 +332,15 @@ func TestPollSlowsDownNearTheDailyBudget(t *testing.T) {
 		used     int
 		min, max time.Duration
 	}{
-		{used: 90, min: 2 * interval * 9 / 10, max: 2 * interval * 11 / 10},
-		{used: 10, min: interval * 9 / 10, max: interval * 11 / 10},
+		// 95 % of 50,000 spent: the 2,500 left must last a day at 1.25
+		// requests a poll, one poll every 43.2 s (±10 % jitter).
+		{used: 47500, min: 43200 * time.Millisecond * 9 / 10, max: 43200 * time.Millisecond * 11 / 10},
+		// 80 % spent: the 10,000 left last a day at the usual pace.
+		{used: 40000, min: interval * 9 / 10, max: interval * 11 / 10},
+		{used: 5000, min: interval * 9 / 10, max: interval * 11 / 10},
 	} {
 		store, _ := sqlitetest.Open(t)
-		stub := budgetStub(t, 100, tt.used)
+		stub := budgetStub(t, 50000, tt.used)
 		p := poller.New(store, rackspace.NewClient(stub.URL, stub.Client()), poller.Config{Interval: interval})
 		a, err := store.CreateAccount(context.Background(), "u", "", "k", nil)
 		if err != nil {

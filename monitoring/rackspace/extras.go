@@ -478,3 +478,18 @@ func (s *session) plans(ctx context.Context) ([]monitoring.NotificationPlan, err
 		return monitoring.NotificationPlan{ID: w.ID, Label: w.Label, Critical: w.Critical, Warning: w.Warning, OK: w.OK}, w.ID != ""
 	})
 }
+
+// ReadBesides is ReadExtras for a fetch that just succeeded (the poller's
+// Fetcher): it reads with res's token and puts what it read into res, with
+// a new login and the budget its answers showed.
+func (c *Client) ReadBesides(ctx context.Context, cr monitoring.Credentials, reads monitoring.Reads, res *monitoring.FetchResult) {
+	ex, meta := c.ReadExtras(ctx, cr, res.Token, reads)
+	res.Extras = ex
+	if meta.LoggedIn > 0 {
+		res.Token = meta.Token
+		res.LoggedIn += meta.LoggedIn
+	}
+	if meta.RateLimit.Known {
+		res.RateLimit = meta.RateLimit
+	}
+}

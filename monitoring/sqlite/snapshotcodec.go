@@ -290,5 +290,15 @@ func hashServer(h hash.Hash64, num func(int64), s *monitoring.Server) {
 		flag(a.Disabled)
 		flag(a.Evaluated)
 		flag(a.Orphan)
+		// Fields added later are summed only when set, so that the sum of
+		// pages stored before them stays what it was.
+		if a.CheckDisabled || a.NotificationPlanID != "" || len(a.Suppressions) > 0 {
+			flag(a.CheckDisabled)
+			str(a.NotificationPlanID)
+			num(int64(len(a.Suppressions)))
+			for _, id := range a.Suppressions {
+				str(id)
+			}
+		}
 	}
 }
