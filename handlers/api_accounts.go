@@ -20,6 +20,16 @@ type apiAccount struct {
 	Alias    string         `json:"alias,omitempty"`
 	Status   apiAcctStatus  `json:"status"`
 	Poll     *apiPollStatus `json:"poll,omitempty"`
+	// Rate is the request budget as Rackspace last said it; null when
+	// not known yet.
+	Rate *apiRate `json:"rate"`
+}
+
+// apiRate is an account's request budget: used of limit within window.
+type apiRate struct {
+	Limit  int    `json:"limit"`
+	Used   int    `json:"used"`
+	Window string `json:"window"`
 }
 
 // apiAcctStatus is an account's status as the original showed it:
@@ -47,7 +57,7 @@ func toAPIAccount(a monitoring.Account) apiAccount {
 	case a.Status.LastError != "":
 		msg = a.Status.LastError
 	}
-	return apiAccount{
+	out := apiAccount{
 		ID: a.ID, Username: a.Username, Alias: a.Alias,
 		Status: apiAcctStatus{Enabled: a.Enabled, Message: msg},
 		Poll: &apiPollStatus{
@@ -55,6 +65,10 @@ func toAPIAccount(a monitoring.Account) apiAccount {
 			NextPollAt: timePtr(a.Status.NextPollAt), ErrorKind: a.Status.ErrorKind, ErrorCount: a.Status.ErrorCount,
 		},
 	}
+	if rl := a.Status.RateLimit; rl.Known {
+		out.Rate = &apiRate{Limit: rl.Limit, Used: rl.Used, Window: rl.Window}
+	}
+	return out
 }
 
 // apiAccountList answers every account with status: the accounts routes

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"cmdash/monitoring"
 )
@@ -46,6 +47,18 @@ type apiAlarmState struct {
 	// the overview (the alarm is gone).
 	Counted          bool   `json:"counted"`
 	NotCountedReason string `json:"not_counted_reason,omitempty"`
+	// Suppressed is the maintenance window the alarm is in now, or null.
+	Suppressed *apiSuppression `json:"suppressed"`
+}
+
+// apiSuppression is a maintenance window (a Rackspace suppression). End
+// is null for a window the overview names but GET /suppressions did not
+// list (nothing else is known of it).
+type apiSuppression struct {
+	ID    string     `json:"id"`
+	Label string     `json:"label"`
+	Start *time.Time `json:"start"`
+	End   *time.Time `json:"end"`
 }
 
 // apiRef names something by its id and label.
@@ -77,8 +90,9 @@ type apiSmallStatus struct {
 	Bad     int `json:"bad"`
 }
 
-// toAPIServer is a server as the API shows it.
-func toAPIServer(s *monitoring.Server) apiServer {
+// toAPIServer is a server as the API shows it, its alarms' maintenance
+// windows at now among sups.
+func toAPIServer(s *monitoring.Server, sups []monitoring.Suppression, now time.Time) apiServer {
 	out := apiServer{Entity: apiEntity{ID: s.ID, Label: s.Label, AgentID: strPtr(s.AgentID)}, Alarms: make([]apiAlarmState, 0, len(s.Alarms))}
 	if s.ServerUUID != "" {
 		u := "https://" + strings.ToLower(s.Region) + ".servers.api.rackspacecloud.com/" + url.PathEscape(s.TenantID) + "/servers/" + s.ServerUUID
@@ -104,6 +118,9 @@ func toAPIServer(s *monitoring.Server) apiServer {
 			p := string(a.PreviousState)
 			st.PreviousState = &p
 		}
+		if win := monitoring.WindowFor(sups, s.ID, &a, now); win != nil {
+			st.Suppressed = &apiSuppression{ID: win.ID, Label: win.Label, Start: timePtr(win.Start), End: timePtr(win.End)}
+		}
 		out.Alarms = append(out.Alarms, st)
 	}
 	return out
@@ -117,6 +134,7 @@ func (h *Handler) apiMonitors(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, small := r.URL.Query()["small"]
+	now := time.Now()
 	out := make(map[string]apiMonitor, len(accts))
 	for _, a := range accts {
 		snap, err := h.store.Snapshot(r.Context(), a.ID)
@@ -137,6 +155,11 @@ func (h *Handler) apiMonitors(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		m.LastUpdate = snap.FetchedAt.Unix()
+		sups, err := h.store.AccountSuppressions(r.Context(), a.ID)
+		if err != nil {
+			h.apiServerError(w, r, err)
+			return
+		}
 		if small {
 			vals := make([]apiSmallServer, 0, len(snap.Servers))
 			for i := range snap.Servers {
@@ -148,7 +171,7 @@ func (h *Handler) apiMonitors(w http.ResponseWriter, r *http.Request) {
 		} else {
 			vals := make([]apiServer, 0, len(snap.Servers))
 			for i := range snap.Servers {
-				vals = append(vals, toAPIServer(&snap.Servers[i]))
+				vals = append(vals, toAPIServer(&snap.Servers[i], sups, now))
 			}
 			m.Values = vals
 		}
@@ -169,10 +192,16 @@ func (h *Handler) apiServerDetail(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, err)
 		return
 	}
+	sups, err := h.store.AccountSuppressions(r.Context(), a.ID)
+	if err != nil {
+		h.apiServerError(w, r, err)
+		return
+	}
 	if snap != nil {
 		for i := range snap.Servers {
 			if snap.Servers[i].ID == id {
-				writeJSON(w, r, http.StatusOK, envelope{Response: "success", Message: "Server information retrieved successfully.", Data: toAPIServer(&snap.Servers[i])})
+				writeJSON(w, r, http.StatusOK, envelope{Response: "success", Message: "Server information retrieved successfully.",
+					Data: toAPIServer(&snap.Servers[i], sups, time.Now())})
 				return
 			}
 		}

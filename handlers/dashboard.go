@@ -232,11 +232,42 @@ func (h *Handler) grid(m *wall.Model, wp wallPage, signedIn bool) views.Grid {
 	if wp.plain {
 		q.Plain = true
 	}
-	return views.Grid{
+	g := views.Grid{
 		View: m.View(q, wp.accountID), Self: wp.self(h.opts.PlainOrder),
 		RefreshEvery: h.opts.RefreshInterval, PollEvery: h.opts.PollInterval,
 		SignedIn: signedIn, Wall: wp.mode, Link: wp.link, HideRecent: wp.quiet,
 	}
+	if !wp.mode && !wp.link {
+		g.FactsOf = wp.accountID
+	}
+	return g
+}
+
+// showAccountFacts serves what Rackspace says of an account besides the
+// overview: its maintenance windows, request budget and blind spots. The
+// account page loads it after itself; without a script it is a page.
+func (h *Handler) showAccountFacts(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r, "There is no such account.")
+		return
+	}
+	f, err := h.wall.Facts(r.Context(), id)
+	var nf *wall.NotFoundError
+	if errors.As(err, &nf) {
+		h.notFound(w, r, nf.What)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if r.Header.Get("HX-Request") == "true" {
+		h.render(w, r, http.StatusOK, views.AccountFactsPanel(*f))
+		return
+	}
+	l := h.layout(r, f.AccountName+": what Rackspace says", "account-"+strconv.FormatInt(id, 10))
+	h.render(w, r, http.StatusOK, views.AccountFactsPage(l, *f))
 }
 
 func pathID(r *http.Request, name string) (int64, bool) {

@@ -31,6 +31,7 @@ func (h *Handler) Routes() http.Handler {
 	// The wall: read-only views and their fragments.
 	mux.HandleFunc("GET /{$}", ro(h.showDashboard))
 	mux.HandleFunc("GET /accounts/{id}", ro(h.showAccount))
+	mux.HandleFunc("GET /accounts/{id}/rackspace", ro(h.showAccountFacts))
 	mux.HandleFunc("GET /wall", ro(h.showWallMode))
 	mux.HandleFunc("GET /timeline", ro(h.showTimeline))
 	// A wall link opens the wall to whoever has it, and nothing else.

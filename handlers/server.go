@@ -100,6 +100,7 @@ func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, notFound fu
 		Stale: d.Stale, DataAt: d.DataAt, Error: d.Error, Failures: d.Failures,
 		Acks:    views.ServerAcks{Active: d.Acks, Earlier: d.EarlierAcks, CanAck: signedIn},
 		History: views.TimelineRows(d.History),
+		Windows: d.Windows, Upcoming: d.Upcoming, Flapping: d.Flapping, Blind: d.Blind,
 	}
 	return sp, m, true
 }

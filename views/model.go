@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -66,6 +67,10 @@ type Grid struct {
 	Link bool
 	// HideRecent leaves out the panel of latest changes (?changes=off).
 	HideRecent bool
+	// FactsOf is the account of an account's page, which loads what
+	// Rackspace says of the account besides the overview
+	// (AccountFactsPanel) after itself; 0 on other pages.
+	FactsOf int64
 }
 
 // TitleCounts words a summary for the start of a page title, e.g.
@@ -165,6 +170,13 @@ type ServerPage struct {
 	Error    string // why the last poll failed; "" after a good poll
 	Failures int    // consecutive failed polls
 	Acks     ServerAcks
+	// What Rackspace says besides the alarms (see wall.ServerDetail):
+	// each alarm's maintenance window, the windows to come, flapping
+	// alarms and alarms nobody watches, by alarm id.
+	Windows  map[string]*monitoring.Suppression
+	Upcoming []monitoring.Suppression
+	Flapping map[string]int
+	Blind    map[string]monitoring.BlindSpot
 }
 
 // AccountRow is one account on the settings page.
@@ -459,6 +471,9 @@ func TimelineRows(rows []wall.Row) []TimelineRow {
 	out := make([]TimelineRow, len(rows))
 	for i, r := range rows {
 		out[i] = TimelineRow{Row: r, Href: TileHref(r.AccountID, wall.Tile{ID: r.ServerID})}
+		if r.Window != nil { // a maintenance window names no one server: its account's page lists it
+			out[i].Href = "/accounts/" + strconv.FormatInt(r.AccountID, 10) + "/rackspace"
+		}
 	}
 	return out
 }
@@ -543,4 +558,44 @@ func WindowWords(w *monitoring.Suppression) string {
 		return w.Title() + ", end not known"
 	}
 	return w.Title() + ", until " + Stamp(w.End)
+}
+
+// windowScope says what a maintenance window names, e.g. "2 servers, 1
+// check".
+func windowScope(w monitoring.Suppression) string {
+	var parts []string
+	add := func(n int, one, many string) {
+		if n == 1 {
+			parts = append(parts, "1 "+one)
+		} else if n > 1 {
+			parts = append(parts, strconv.Itoa(n)+" "+many)
+		}
+	}
+	add(len(w.Entities), "server", "servers")
+	add(len(w.Checks), "check", "checks")
+	add(len(w.Alarms), "alarm", "alarms")
+	add(len(w.NotificationPlans), "notification plan", "notification plans")
+	if len(parts) == 0 {
+		return "names nothing"
+	}
+	return "names " + strings.Join(parts, ", ")
+}
+
+// percent words a share, e.g. "83 %".
+func percent(f float64) string { return strconv.Itoa(int(f*100+0.5)) + " %" }
+
+// Every words a poll interval for a person: "43 s", "18 min", "2 h 30 min".
+func Every(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Round(time.Second).Seconds())) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d.Round(time.Minute).Minutes())) + " min"
+	}
+	d = d.Round(time.Minute)
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	if m == 0 {
+		return strconv.Itoa(h) + " h"
+	}
+	return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
 }
