@@ -2,7 +2,8 @@
 //
 // 1. Relative times. The server writes absolute times (<time datetime>) so
 //    that a page's bytes change only when its data does; this turns every
-//    <time data-ago> into words ("12 s ago") and keeps them ticking.
+//    <time data-ago> into words ("12 s ago"), <time data-in> too ("in
+//    2 h 5 min"), and keeps them ticking.
 // 2. Contact. The grid refreshes itself every few seconds; this says when it
 //    last did, and as soon as a refresh fails (server down, network gone,
 //    signed out, an error) says so across the top and greys the grid, until
@@ -64,13 +65,14 @@
 
   function updateTimes(el) {
     var now = Date.now();
-    var els = (el || document).querySelectorAll("time[data-ago], time[data-for], time[data-clock]");
+    var els = (el || document).querySelectorAll("time[data-ago], time[data-for], time[data-clock], time[data-in]");
     for (var i = 0; i < els.length; i++) {
       var t = Date.parse(els[i].getAttribute("datetime"));
       if (isNaN(t)) continue;
       if (!els[i].title) els[i].title = els[i].textContent;
       if (els[i].hasAttribute("data-for")) els[i].textContent = lasted(now - t);
       else if (els[i].hasAttribute("data-clock")) els[i].textContent = clock(t).slice(0, 5);
+      else if (els[i].hasAttribute("data-in")) els[i].textContent = t > now ? "in " + span(t - now) : "now";
       else els[i].textContent = ago(now - t);
     }
   }

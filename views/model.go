@@ -599,3 +599,65 @@ func Every(d time.Duration) string {
 	}
 	return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
 }
+
+// WholeWindow is the maintenance window every alarm of the server is in,
+// when it is one and the same (the page then says it once); nil otherwise.
+func (p ServerPage) WholeWindow() *monitoring.Suppression {
+	var w *monitoring.Suppression
+	for _, a := range p.Server.Alarms {
+		aw := p.Windows[a.ID]
+		if aw == nil || w != nil && aw.ID != w.ID {
+			return nil
+		}
+		w = aw
+	}
+	return w
+}
+
+// thousands writes n with thousands separated: "50,000".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+// BlindGroup is the blind spots of one reason.
+type BlindGroup struct {
+	Reason  monitoring.BlindReason
+	Heading string
+	Spots   []monitoring.BlindSpot
+}
+
+// blindGroups groups blind spots by reason, the worst blindness first.
+func blindGroups(spots []monitoring.BlindSpot) []BlindGroup {
+	order := []struct {
+		r         monitoring.BlindReason
+		one, many string
+	}{
+		{monitoring.BlindQuietPlan, "alarm whose notification plan tells nobody of CRITICAL", "alarms whose notification plan tells nobody of CRITICAL"},
+		{monitoring.BlindNoAlarms, "server without a single alarm", "servers without a single alarm"},
+		{monitoring.BlindCheckDisabled, "alarm on a disabled check", "alarms on disabled checks"},
+		{monitoring.BlindAlarmDisabled, "disabled alarm", "disabled alarms"},
+	}
+	var out []BlindGroup
+	for _, o := range order {
+		g := BlindGroup{Reason: o.r}
+		for _, b := range spots {
+			if b.Reason == o.r {
+				g.Spots = append(g.Spots, b)
+			}
+		}
+		if len(g.Spots) > 0 {
+			g.Heading = plural(len(g.Spots), o.one, o.many)
+			out = append(out, g)
+		}
+	}
+	return out
+}
