@@ -114,6 +114,7 @@ type Config struct {
 	Concurrency int           // accounts polled at once; default DefaultConcurrency
 	Logger      *slog.Logger
 	Observer    PollObserver
+	Now         func() time.Time // the clock; time.Now when nil
 }
 
 // New returns a poller; Run starts it.
@@ -124,12 +125,15 @@ func New(store Store, fetcher Fetcher, cfg Config) *Poller {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Poller{
 		store: store, fetcher: fetcher, interval: cfg.Interval, concurrency: cfg.Concurrency,
-		log: cfg.Logger, observer: cfg.Observer, now: time.Now,
+		log: cfg.Logger, observer: cfg.Observer, now: cfg.Now,
 		wake: make(chan struct{}, 1), inFlight: map[int64]bool{}, again: map[int64]bool{},
 		seen: map[int64]bool{}, windows: map[int64]bool{},
 	}
