@@ -27,6 +27,9 @@ type apiEvent struct {
 	From   *string `json:"from"`
 	To     *string `json:"to"`
 	Status string  `json:"status,omitempty"`
+	// FromChangelog: only Rackspace's alarm changelog told of it (a change
+	// between polls, or while the dashboard was away).
+	FromChangelog bool `json:"from_changelog,omitempty"`
 }
 
 // eventsEnvelope adds whether more events follow the last one.
@@ -96,7 +99,8 @@ func (h *Handler) apiEvents(w http.ResponseWriter, r *http.Request) {
 	out := make([]apiEvent, 0, len(evs))
 	for _, e := range evs {
 		ae := apiEvent{ID: e.ID, Account: names[e.AccountID], Kind: string(e.Kind), At: e.At.UnixMilli(), RecordedAt: e.RecordedAt.UnixMilli(),
-			Server: apiRef{ID: e.ServerID, Label: e.ServerLabel}, From: strPtr(string(e.From)), To: strPtr(string(e.To)), Status: e.Status}
+			Server: apiRef{ID: e.ServerID, Label: e.ServerLabel}, From: strPtr(string(e.From)), To: strPtr(string(e.To)), Status: e.Status,
+			FromChangelog: e.FromChangelog}
 		if e.AlarmID != "" {
 			ae.Alarm = &apiRef{ID: e.AlarmID, Label: e.AlarmLabel}
 		}
