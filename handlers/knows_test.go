@@ -223,7 +223,7 @@ func TestABudgetNearlySpentSlowsPollingAndSaysSo(t *testing.T) {
 	}
 	facts := e.page("/accounts/" + strconv.FormatInt(acct.ID, 10) + "/rackspace")
 	if facts.Find(`[data-slowed="true"]`).Length() != 1 {
-		t.Errorf("the account page does not say polling slowed: %s", facts.Find(".facts").Text())
+		t.Errorf("the account page does not say polling slowed: %s", facts.Find(".upstream").Text())
 	}
 	var list []struct {
 		Username string   `json:"username"`
