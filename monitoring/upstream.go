@@ -164,14 +164,24 @@ func WindowFor(sups []Suppression, entity string, a *Alarm, now time.Time) *Supp
 	if best != nil || len(a.Suppressions) == 0 {
 		return best
 	}
+	// Windows the list knows are judged by their own times (the overview
+	// may be older than their end); one it does not know is taken at the
+	// overview's word.
 	for _, id := range a.Suppressions {
+		known := false
 		for i := range sups {
-			if sups[i].ID == id && !now.Before(sups[i].Start) {
-				return &sups[i]
+			if sups[i].ID == id {
+				if sups[i].ActiveAt(now) {
+					return &sups[i]
+				}
+				known = true
 			}
 		}
+		if !known {
+			return &Suppression{ID: id}
+		}
 	}
-	return &Suppression{ID: a.Suppressions[0]}
+	return nil
 }
 
 // ReadStatus is what is known of one kind of read of one account.

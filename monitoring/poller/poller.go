@@ -46,7 +46,8 @@ const (
 )
 
 // perPoll is the requests a poll of one overview page costs on average,
-// the reads besides it included (624 a day over 2,880 polls).
+// the reads besides it included (624 a day over 2,880 polls); each page
+// more costs one more.
 const perPoll = 1.25
 
 // PollObserver is told about every poll (metrics hook). It must be fast.
@@ -317,7 +318,7 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		p.logExtras(acct, &res.Extras)
 	}
 	now := p.now()
-	every, _ := res.Budget().PollEvery(p.interval, perPoll)
+	every, _ := res.Budget().PollEvery(p.interval, float64(max(res.Pages, 1))+perPoll-1)
 	saved, err := w.Save(ctx, monitoring.PollSuccess{
 		KeyVersion: acct.KeyVersion, Fetched: res, PolledAt: now, NextPoll: now.Add(p.jitter(every)),
 	})
@@ -330,6 +331,11 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		// record it like any failure, so the account backs off instead of
 		// being due again at once, and keep the token for the retry.
 		p.log.Error("poller: saving snapshot", "account", acct.Username, "err", err)
+		if res.Extras.Suppressions.Done { // read again with the retry
+			p.mu.Lock()
+			p.windows[id] = true
+			p.mu.Unlock()
+		}
 		p.record(ctx, acct, fmt.Errorf("saving the snapshot: %w", err), &res.Token, false, took)
 		return err
 	}

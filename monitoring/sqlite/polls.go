@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -211,16 +212,28 @@ func (pl *poll) save(ctx context.Context, built *builtSnapshot, p monitoring.Pol
 		id, ms(built.FetchedAt)); err != nil {
 		return saved, fmt.Errorf("save snapshot: %w", err)
 	}
-	if err := saveReads(ctx, tx, id, p); err != nil {
-		return saved, err
-	}
+	// The changelog is merged in a savepoint of its own: entries that
+	// cannot be merged (a stored page that will not read) must not cost
+	// the account its snapshot. The read is then recorded as failed, so
+	// the next one starts from the same place.
 	if cl := p.Fetched.Extras.Changelogs; cl.Done && cl.Err == nil && !s.Retention().Off() {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT changelog`); err != nil {
+			return saved, fmt.Errorf("save poll: %w", err)
+		}
 		n, err := s.mergeChangelog(ctx, tx, id, s.now(), cl.Value.Entries)
 		if err != nil {
-			return saved, err
+			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO changelog`); rerr != nil {
+				return saved, fmt.Errorf("save poll: %w", rerr)
+			}
+			saved.HistoryErr = cmp.Or(saved.HistoryErr, err)
+			p.Fetched.Extras.Changelogs.Err = err
+		} else {
+			saved.Changes += n
+			saved.FromChangelog = n
 		}
-		saved.Changes += n
-		saved.FromChangelog = n
+	}
+	if err := saveReads(ctx, tx, id, p); err != nil {
+		return saved, err
 	}
 	// Settling is a savepoint of its own: acknowledgements that cannot be
 	// settled (a row that will not read) must not cost the account its

@@ -64,6 +64,11 @@ func (Maintenance) Apply(in *Input, _, m *Model, now time.Time) {
 			}
 			t.Suppressed, t.Windows = len(windows), windows
 			t.Maint = len(windows) >= t.Counts.Problems()
+			if !t.Maint {
+				// Partly in maintenance: what needs someone is the open
+				// problems, so the tile's state and since are theirs.
+				openWorst(t, windows)
+			}
 			// The open problems first: they are what the tile must say.
 			t.Problems = slices.Clone(t.Problems)
 			slices.SortStableFunc(t.Problems, func(a, b monitoring.Alarm) int {
@@ -73,6 +78,25 @@ func (Maintenance) Apply(in *Input, _, m *Model, now time.Time) {
 			})
 		}
 	}
+}
+
+// openWorst sets t's worst state and since from its problems outside
+// windows: the worst of them, and the oldest in that state.
+func openWorst(t *Tile, windows map[string]*monitoring.Suppression) {
+	worst, since := monitoring.StateOK, time.Time{}
+	for _, a := range t.Problems {
+		if windows[a.ID] != nil {
+			continue
+		}
+		st := a.State.Norm()
+		switch {
+		case st.Worse(worst):
+			worst, since = st, a.Since
+		case st == worst && !a.Since.IsZero() && (since.IsZero() || a.Since.Before(since)):
+			since = a.Since
+		}
+	}
+	t.Worst, t.Since = worst, since
 }
 
 // listed reports whether the overview lists a window on any of alarms.

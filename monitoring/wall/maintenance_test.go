@@ -35,9 +35,14 @@ func TestTheMaintenanceOverlayAlone(t *testing.T) {
 			withProblems("enE", crit),       // a window that starts later
 			withProblems("enF", crit),       // one ended already
 			withProblems("enG", crit),       // listed by the overview alone
+			withProblems("enH", crit),       // listed by an overview older than the window's end
+			withProblems("enI", warn, crit), // its CRITICAL alarm in a window, its WARNING one open
 		}}},
 	}
 	in.Snapshots[1].Servers[6].Alarms[0].Suppressions = []string{"spUnknown"}
+	in.Snapshots[1].Servers[7].Alarms[0].Suppressions = []string{"spF"}
+	in.Snapshots[1].Servers[8].Alarms[1].Since = t0.Add(-5 * time.Hour)
+	in.Snapshots[1].Servers[8].Alarms[0].Since = t0.Add(-5 * time.Minute)
 	hour := time.Hour
 	win := func(id string, from, to time.Duration) monitoring.Suppression {
 		return monitoring.Suppression{ID: id, Label: "window " + id, Start: t0.Add(from), End: t0.Add(to)}
@@ -54,8 +59,10 @@ func TestTheMaintenanceOverlayAlone(t *testing.T) {
 	e.Entities = []string{"enE"}
 	f := win("spF", -2*hour, -hour)
 	f.Entities = []string{"enF"}
-	src := &fakeSource{in: Input{Windows: map[int64][]monitoring.Suppression{1: {a, b, c, e, f}}}}
-	if err := (Maintenance{}).Load(context.Background(), src, &in); err != nil || len(in.Windows[1]) != 5 {
+	i := win("spI", -hour, hour)
+	i.Alarms = []string{"enI:al1"}
+	src := &fakeSource{in: Input{Windows: map[int64][]monitoring.Suppression{1: {a, b, c, e, f, i}}}}
+	if err := (Maintenance{}).Load(context.Background(), src, &in); err != nil || len(in.Windows[1]) != 6 {
 		t.Fatalf("loaded %v, %v", in.Windows, err)
 	}
 	m := bare(&in, t0)
@@ -78,6 +85,8 @@ func TestTheMaintenanceOverlayAlone(t *testing.T) {
 		{"enE", false, 0, ""},
 		{"enF", false, 0, ""},
 		{"enG", true, 1, "spUnknown"},
+		{"enH", false, 0, ""},
+		{"enI", false, 1, "spI"},
 	} {
 		tl := tiles[tt.id]
 		got := ""
@@ -87,6 +96,9 @@ func TestTheMaintenanceOverlayAlone(t *testing.T) {
 		if tl.Maint != tt.maint || tl.Suppressed != tt.suppressed || got != tt.window {
 			t.Errorf("%s: maint %v, suppressed %d, window %q; want %v, %d, %q", tt.id, tl.Maint, tl.Suppressed, got, tt.maint, tt.suppressed, tt.window)
 		}
+	}
+	if ti := tiles["enI"]; ti.Worst != warn || !ti.Since.Equal(t0.Add(-5*time.Minute)) {
+		t.Errorf("enI is %s since %v, want its open problem: WARNING since 5 min", ti.Worst, ti.Since)
 	}
 	if p := tiles["enB"].Problems; len(p) != 2 || p[0].ID != "al1" {
 		t.Errorf("enB lists %v first, want the open problem al1", p[0].ID)
@@ -109,8 +121,8 @@ func TestTheMaintenanceOverlayAlone(t *testing.T) {
 	// Counted apart, after the open problems, never old.
 	m = Build(in, later, Options{PollInterval: interval})
 	sec := m.Section(1)
-	if sec.Servers.Critical != 7 || sec.Servers.MaintCritical != 6 {
-		t.Errorf("critical %d (maint %d), want 7 (6)", sec.Servers.Critical, sec.Servers.MaintCritical)
+	if sec.Servers.Critical != 9 || sec.Servers.MaintCritical != 8 {
+		t.Errorf("critical %d (maint %d), want 9 (8)", sec.Servers.Critical, sec.Servers.MaintCritical)
 	}
 	if c, _, _ := sec.Servers.Open(); c != 1 {
 		t.Errorf("open critical %d, want 1 (enB)", c)
