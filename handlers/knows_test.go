@@ -306,7 +306,10 @@ func TestChangelogsCompleteTheHistory(t *testing.T) {
 	set(steady, "OK")
 	e.poll(acct.ID) // the dashboard's last poll before it stops
 
-	// Stopped: the alarm flaps and the other goes WARNING.
+	// Stopped: the alarm flaps (four changes: flapping) and the other
+	// goes WARNING.
+	set(flap, "CRITICAL")
+	set(flap, "OK")
 	set(flap, "CRITICAL")
 	set(flap, "OK")
 	set(steady, "WARNING")
@@ -359,7 +362,17 @@ func TestChangelogsCompleteTheHistory(t *testing.T) {
 			fromLog++
 		}
 	}
-	if fromLog < 2 {
-		t.Errorf("%d changes marked as from the changelog, want the flap's two at least", fromLog)
+	if fromLog < 4 {
+		t.Errorf("%d changes marked as from the changelog, want the flap's four at least", fromLog)
+	}
+	// Four changes within the hour: flapping, on the server page and in
+	// the tile's tooltip.
+	srv := e.page("/accounts/" + strconv.FormatInt(acct.ID, 10) + "/servers/" + en.ID)
+	if got := srv.Find(`tr[data-alarm-id="`+flap.ID+`"] .flap-badge`).AttrOr("data-flapping", ""); got != "4" {
+		t.Errorf("server page: flapping %q, want 4 changes", got)
+	}
+	title := e.page("/accounts/"+strconv.FormatInt(acct.ID, 10)).Find(`li.tile[data-server-id="`+en.ID+`"] .t`).AttrOr("title", "")
+	if !strings.Contains(title, "Flapping: ") || !strings.Contains(title, "changed state 4 times") {
+		t.Errorf("tile tooltip %q does not say the alarm flaps", title)
 	}
 }

@@ -54,6 +54,16 @@ type Event struct {
 	FromChangelog bool
 }
 
+// Flap is an alarm that changed state often lately: Changes times within
+// the span asked about.
+type Flap struct {
+	AccountID  int64
+	ServerID   string
+	AlarmID    string
+	AlarmLabel string
+	Changes    int
+}
+
 // Retention bounds the history: events older than MaxAge go, and the
 // oldest beyond the newest MaxRows. A zero (or negative) bound keeps
 // nothing: no history is recorded at all.

@@ -162,9 +162,6 @@ func ackAttrs(t wall.Tile) templ.Attributes {
 	return a
 }
 
-// ackedNote is " (2 acked)" for a count of acknowledged servers, "" for none.
-func ackedNote(n int) string { return quietNote(n, 0) }
-
 // quietNote is " (2 acked, 1 maint)", " (1 maint)" or "" for counts of
 // acknowledged servers and of servers in maintenance.
 func quietNote(acked, maint int) string {

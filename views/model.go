@@ -329,6 +329,9 @@ func tileTitle(t wall.Tile, named bool) string {
 	if more := t.Counts.Problems() - len(t.Problems); more > 0 && len(t.Problems) > 0 {
 		s += "\n… and " + strconv.Itoa(more) + " more"
 	}
+	for _, f := range t.Flapping {
+		s += "\nFlapping: " + f.AlarmLabel + " changed state " + strconv.Itoa(f.Changes) + " times in the last hour"
+	}
 	if a := t.Ack; a != nil && (t.Acked || t.AckedAlarms > 0) {
 		s += "\nAcknowledged"
 		if named {

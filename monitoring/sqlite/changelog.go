@@ -104,3 +104,27 @@ const (
 	sourcePolls     = ""
 	sourceChangelog = "changelog"
 )
+
+// Flapping returns the alarms whose state changed at least changes times
+// within the last within, by the history (the changelog's entries
+// included), with a label each was recorded under.
+func (s *Store) Flapping(ctx context.Context, within time.Duration, changes int) ([]monitoring.Flap, error) {
+	since := ms(s.now().Add(-within))
+	// recorded_at ≥ at, so the index on recorded_at bounds the scan.
+	rows, err := s.db.QueryContext(ctx, `SELECT account_id, server_id, alarm_id, max(alarm_label), count(*) FROM events
+		WHERE recorded_at >= ? AND at >= ? AND kind = 'state' AND alarm_id != ''
+		GROUP BY account_id, server_id, alarm_id HAVING count(*) >= ? ORDER BY account_id, server_id, alarm_id`, since, since, changes)
+	if err != nil {
+		return nil, fmt.Errorf("flapping: %w", err)
+	}
+	defer rows.Close()
+	var out []monitoring.Flap
+	for rows.Next() {
+		var f monitoring.Flap
+		if err := rows.Scan(&f.AccountID, &f.ServerID, &f.AlarmID, &f.AlarmLabel, &f.Changes); err != nil {
+			return nil, fmt.Errorf("flapping: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

@@ -34,6 +34,8 @@ type Input struct {
 	// Windows are the maintenance windows of each account, by account id
 	// (see Maintenance).
 	Windows map[int64][]monitoring.Suppression
+	// Flapping are the alarms that flap (see Flapping).
+	Flapping []monitoring.Flap
 }
 
 // Options are the settings the rules depend on.
@@ -263,6 +265,8 @@ type Tile struct {
 	Suppressed int
 	Windows    map[string]*monitoring.Suppression
 	Window     *monitoring.Suppression
+	// Flapping are its alarms that flap (see Flapping).
+	Flapping []monitoring.Flap
 	// Problems are its problem alarms, what is wrong, in
 	// monitoring.ProblemOrder, those in maintenance last (at most
 	// monitoring.ShownProblems).

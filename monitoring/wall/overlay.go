@@ -22,6 +22,9 @@ type Source interface {
 	// Suppressions: every account's maintenance windows as last read, by
 	// account id (see Maintenance).
 	Suppressions(ctx context.Context) (map[int64][]monitoring.Suppression, error)
+	// Flapping: the alarms that changed state at least changes times
+	// within the last within (see Flapping).
+	Flapping(ctx context.Context, within time.Duration, changes int) ([]monitoring.Flap, error)
 	// RecentEvents: the latest n recorded changes (see Latest).
 	RecentEvents(ctx context.Context, n int) ([]monitoring.Event, error)
 
@@ -72,6 +75,7 @@ func newOverlays(opts Options) []Overlay {
 		Maintenance{},
 		Ageing{After: opts.OldAfter}, // after Acks and Maintenance: a problem in hand is not old
 		&Marks{Window: opts.ChangeWindow},
+		Flapping{},
 		Latest{},
 	}
 }

@@ -281,6 +281,9 @@ func (f *fakeSource) ReadStatuses(context.Context, int64) (map[monitoring.ReadKi
 	return nil, nil
 }
 func (f *fakeSource) Snapshot(context.Context, int64) (*monitoring.Snapshot, error) { return nil, nil }
+func (f *fakeSource) Flapping(context.Context, time.Duration, int) ([]monitoring.Flap, error) {
+	return f.in.Flapping, nil
+}
 func (f *fakeSource) RecentEvents(_ context.Context, n int) ([]monitoring.Event, error) {
 	return f.in.Recent[:min(n, len(f.in.Recent))], nil
 }
