@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -435,21 +434,10 @@ func BenchmarkChangelogFirstPage(b *testing.B) {
 	s := New(Config{Accounts: 1, Servers: 100, Alarms: 10, Now: c.Now, ChangeEvery: time.Minute})
 	c.Advance(4 * time.Hour)
 	a := s.Accounts()[0]
-	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v2.0/tokens", strings.NewReader(authBody(a.Username, a.APIKey))))
-	var v struct {
-		Access struct {
-			Token struct {
-				ID string `json:"id"`
-			} `json:"token"`
-		} `json:"access"`
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		b.Fatal(err)
-	}
+	token := benchToken(b, s, a)
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodGet, "/v1.0/"+a.TenantID+"/changelogs/alarms?limit=1000&reverse=true", nil)
-		req.Header.Set("X-Auth-Token", v.Access.Token.ID)
+		req.Header.Set("X-Auth-Token", token)
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)
 		if w.Code != 200 {

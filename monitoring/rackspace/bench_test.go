@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
-
-	"cmdash/monitoring/rackspace"
 )
 
 // BenchmarkDecodeReduceAsServed: one overview page of 1,000 servers × 10
@@ -21,20 +19,7 @@ func BenchmarkDecodeReduceAsServed(b *testing.B) {
 		{"lists=two", `["spB",{"id":"spA"}]`},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			body := servedOverviewPage(1000, 10, bc.lists)
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				var n serverCount
-				red := rackspace.Reducer{Sink: &n}
-				meta, err := red.Page(bytes.NewReader(body))
-				if err != nil {
-					b.Fatal(err)
-				}
-				if n != 1000 || meta.NextMarker != nil {
-					b.Fatalf("%d servers, next marker %v", n, meta.NextMarker)
-				}
-			}
+			benchDecode(b, servedOverviewPage(1000, 10, bc.lists), 1000)
 		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"cmdash/monitoring"
 )
 
 // Flapping marks the alarms that changed state FlapChanges times or more
@@ -29,15 +31,16 @@ func (Flapping) Apply(in *Input, _, m *Model, now time.Time) {
 		return
 	}
 	m.until(now.Add(time.Minute))
+	byServer := make(map[ackKey][]monitoring.Flap, len(in.Flapping))
+	for _, f := range in.Flapping {
+		k := ackKey{f.AccountID, f.ServerID}
+		byServer[k] = append(byServer[k], f)
+	}
 	for i := range m.Sections {
 		sec := &m.Sections[i]
 		for j := range sec.Tiles {
 			t := &sec.Tiles[j]
-			for _, f := range in.Flapping {
-				if f.AccountID == sec.AccountID && f.ServerID == t.ID {
-					t.Flapping = append(t.Flapping, f)
-				}
-			}
+			t.Flapping = byServer[ackKey{sec.AccountID, t.ID}]
 		}
 	}
 }
