@@ -379,9 +379,9 @@ func (c *Client) noAnswer(ctx context.Context, status int, err error) error {
 }
 
 // ran is how long the request of ctx was given before a deadline other
-// than its own cut it off: up to the caller's deadline when that passed;
-// else the http.Client's Timeout once that has passed; else (another
-// timeout of the transport) the time since it started.
+// than its own cut it off: the http.Client's Timeout once that has
+// passed; else up to the caller's deadline when that passed; else
+// (another timeout of the transport) the time since it started.
 func (c *Client) ran(ctx context.Context) time.Duration {
 	start, ok := ctx.Value(sentAtKey{}).(time.Time)
 	if !ok {
@@ -390,7 +390,11 @@ func (c *Client) ran(ctx context.Context) time.Duration {
 	d := time.Since(start)
 	if deadline, ok := ctx.Deadline(); ok && ctx.Err() != nil {
 		d = deadline.Sub(start)
-	} else if hc := c.http.Timeout; hc > 0 && d >= hc {
+	}
+	// The http.Client puts its Timeout on the request's context as a
+	// deadline from when it sent it, a little after start: a wait that
+	// long or longer is its Timeout.
+	if hc := c.http.Timeout; hc > 0 && d >= hc {
 		return hc
 	}
 	return max(roundWait(d), time.Millisecond)
