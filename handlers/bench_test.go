@@ -33,7 +33,7 @@ func benchStore(b *testing.B) *sqlite.Store {
 	b.Cleanup(func() { db.Close() })
 	sealer, _ := sqlite.NewSealer("a benchmark secret, long enough")
 	store := sqlite.NewStore(db, sealer)
-	if _, err := store.CreateUser(ctx, "bench", "bench password"); err != nil {
+	if _, err := store.CreateUser(ctx, "bench", "bench password", monitoring.Admin); err != nil {
 		b.Fatal(err)
 	}
 	now := time.Now()

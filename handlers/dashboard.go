@@ -148,6 +148,7 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, wp wallPage)
 	}
 	key := pageKey{version: m.Version, viewKey: viewKey{
 		path: wp.path, query: wp.query, plain: wp.plain, quiet: wp.quiet, signedIn: currentUser(r) != "" && !wp.link,
+		operate: currentRole(r).Allows(monitoring.Operator) && !wp.link,
 		// On a history-cache miss htmx asks with HX-Request too, but puts
 		// what it gets in place of the whole page.
 		fragment: isHTMX(r) && r.Header.Get("HX-History-Restore-Request") != "true",
@@ -162,7 +163,7 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, wp wallPage)
 		return
 	}
 	render := func() ([]byte, error) {
-		g := h.grid(m, wp, key.signedIn)
+		g := h.grid(m, wp, key.operate)
 		var c templ.Component = views.GridView(g)
 		if !key.fragment {
 			l := h.modelLayout(m, heading, active, wp.query)
@@ -227,7 +228,7 @@ func (h *Handler) refreshAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 // grid is what the refreshing part of a wall page shows.
-func (h *Handler) grid(m *wall.Model, wp wallPage, signedIn bool) views.Grid {
+func (h *Handler) grid(m *wall.Model, wp wallPage, operate bool) views.Grid {
 	q := wall.ParseQuery(wp.query)
 	if wp.plain {
 		q.Plain = true
@@ -235,7 +236,7 @@ func (h *Handler) grid(m *wall.Model, wp wallPage, signedIn bool) views.Grid {
 	g := views.Grid{
 		View: m.View(q, wp.accountID), Self: wp.self(h.opts.PlainOrder),
 		RefreshEvery: h.opts.RefreshInterval, PollEvery: h.opts.PollInterval,
-		SignedIn: signedIn, Wall: wp.mode, Link: wp.link, HideRecent: wp.quiet,
+		CanOperate: operate, Wall: wp.mode, Link: wp.link, HideRecent: wp.quiet,
 	}
 	if !wp.mode && !wp.link {
 		g.FactsOf = wp.accountID

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,6 +72,14 @@ type Options struct {
 	// has not run for a while (see pollerStuckAfter); nil means there is no
 	// poller to watch.
 	PollerHealth PollerHealth
+	// ProxyHeader names the header in which a sign-in proxy (oauth2-proxy,
+	// Authelia…) passes the signed-in user; "" turns that off. It is
+	// believed only from TrustedProxies.
+	ProxyHeader    string
+	TrustedProxies []netip.Prefix
+	// ProxyRole is the role of a user first seen through the proxy;
+	// NoRole refuses users who do not exist yet.
+	ProxyRole monitoring.Role
 }
 
 // Handler holds what every route needs.
@@ -88,6 +97,8 @@ type Handler struct {
 	buildID  func() string
 	// usersExist: at least one user has been seen in the database.
 	usersExist atomic.Bool
+	// proxyWarned: a proxy header from an untrusted address is logged once.
+	proxyWarned atomic.Bool
 }
 
 // New builds the handler set. The pages show model, the wall's read model

@@ -87,12 +87,12 @@ func templateDB(t *testing.T) (path, token string) {
 		}
 		store := sqlite.NewStore(db, sealer)
 		store.SetPasswordCost(bcrypt.MinCost) // cheap in tests; production keeps the default (see package sqlite)
-		u, err := store.CreateUser(ctx, testUser, testPassword)
+		u, err := store.CreateUser(ctx, testUser, testPassword, monitoring.Admin)
 		if err != nil {
 			fail(err)
 			return
 		}
-		fixture.token, _, fixture.err = store.CreateAPIToken(ctx, u.ID, "handlers tests")
+		fixture.token, _, fixture.err = store.CreateAPIToken(ctx, u.ID, "handlers tests", monitoring.NoRole)
 	})
 	if fixture.err != nil {
 		t.Fatalf("template database: %v", fixture.err)
@@ -133,6 +133,15 @@ type testEnv struct {
 	poller *poller.Poller
 	log    *slog.Logger
 	h      *Handler
+}
+
+// removeEveryUser brings the dashboard back to its first run (the store
+// never removes the last admin, so this goes round it).
+func (e *testEnv) removeEveryUser() {
+	e.t.Helper()
+	if _, err := e.store.DB().ExecContext(e.ctx, `DELETE FROM users`); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func newTestEnv(t *testing.T) *testEnv {

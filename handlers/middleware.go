@@ -11,6 +11,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"cmdash/monitoring"
+	"cmdash/views"
 )
 
 // Session keys: the signed-in username and the user's session epoch at
@@ -23,13 +24,36 @@ const (
 // ctxKey keys what this package puts in a request's context.
 type ctxKey int
 
-const userCtxKey ctxKey = 1
+const principalKey ctxKey = 1
+
+// principal is who makes a request: a user, with the role they act with
+// (a token's may be narrower than its owner's), and the token's name when
+// the request came with one.
+type principal struct {
+	user  string
+	role  monitoring.Role
+	token string
+}
+
+// who names the principal for logs and the audit log.
+func (p principal) who() string {
+	if p.token != "" {
+		return "token " + p.token + " (" + p.user + ")"
+	}
+	return p.user
+}
+
+func principalOf(r *http.Request) principal {
+	p, _ := r.Context().Value(principalKey).(principal)
+	return p
+}
 
 // currentUser is the signed-in user's name, "" when none.
-func currentUser(r *http.Request) string {
-	u, _ := r.Context().Value(userCtxKey).(string)
-	return u
-}
+func currentUser(r *http.Request) string { return principalOf(r).user }
+
+// currentRole is what the request's user may do: NoRole when nobody is
+// signed in.
+func currentRole(r *http.Request) monitoring.Role { return principalOf(r).role }
 
 // NewSessionManager configures scs cookies: HttpOnly, SameSite=Lax, Secure
 // when told (TLS or a TLS-terminating proxy); a wall screen stays signed in
@@ -48,66 +72,130 @@ func NewSessionManager(store scs.Store, secure bool) *scs.SessionManager {
 	return sm
 }
 
-// access is who may see a route.
+// access is who may use a route.
 type access int
 
 const (
 	open     access = iota // anyone (login, setup, static, health)
-	readOnly               // the wall views: public when PublicDashboard is set
-	signedIn               // settings, state changes, API, metrics
+	wallLink               // whoever has the link: its token is its access
+	readOnly               // the wall views: viewers, or anyone when PublicDashboard is set
+	viewer                 // every signed-in user
+	operator
+	admin
 )
 
-// guard wraps a handler with the access check. Browsers get a redirect to
-// /login, htmx requests an HX-Redirect, the API a JSON 401.
+// role is the least role that may use a route with this access.
+func (a access) role() monitoring.Role {
+	switch a {
+	case readOnly, viewer:
+		return monitoring.Viewer
+	case operator:
+		return monitoring.Operator
+	case admin:
+		return monitoring.Admin
+	}
+	return monitoring.NoRole
+}
+
+// guard wraps a handler with the access check. Nobody signed in: browsers
+// get a redirect to /login, htmx requests an HX-Redirect, the API a JSON
+// 401. Signed in without the role: a 403 that says which role it takes.
 func (h *Handler) guard(level access, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		user := h.sessionUser(r)
-		if user == "" {
-			user = h.bearerUser(r)
-		}
-		if user != "" {
-			r = r.WithContext(context.WithValue(r.Context(), userCtxKey, user))
-		}
-		if level == open || user != "" || (level == readOnly && h.opts.PublicDashboard) {
-			next(w, r)
+		p, refused := h.principal(r)
+		if refused != "" {
+			h.forbidden(w, r, refused)
 			return
 		}
-		h.unauthorized(w, r)
+		if p.user != "" {
+			r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
+		}
+		switch {
+		case level == open || (level == readOnly && h.opts.PublicDashboard && p.user == ""):
+			next(w, r)
+		case p.user == "":
+			h.unauthorized(w, r)
+		case !p.role.Allows(level.role()):
+			h.forbidden(w, r, needs(level.role(), p))
+		default:
+			next(w, r)
+		}
 	}
+}
+
+// principal is who makes the request: the user a trusted proxy vouches
+// for, else the session's, else the bearer token's. refused, when not
+// empty, says why a user the proxy vouches for may not come in.
+func (h *Handler) principal(r *http.Request) (p principal, refused string) {
+	if name, ok := h.proxyUser(r); ok {
+		u, err := h.proxyAccount(r, name)
+		if err != nil {
+			return p, err.Error()
+		}
+		return principal{user: u.Username, role: u.Role}, ""
+	}
+	if u, ok := h.sessionUser(r); ok {
+		return principal{user: u.Username, role: u.Role}, ""
+	}
+	if u, t, ok := h.bearerUser(r); ok {
+		return principal{user: u.Username, role: t.Role, token: t.Name}, ""
+	}
+	return p, ""
+}
+
+// needs says what a request takes that p does not have.
+func needs(role monitoring.Role, p principal) string {
+	msg := "This needs the " + role.String() + " role (to " + role.Can() + "). "
+	if p.token != "" {
+		return msg + "The token “" + p.token + "” acts as a " + p.role.String() + "."
+	}
+	return msg + "You are signed in as " + p.user + ", a " + p.role.String() + ": an admin can change that."
+}
+
+// forbidden answers a request its user may not make: the API and
+// /metrics the JSON envelope, a page the error page saying why.
+func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, why string) {
+	if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/metrics" {
+		apiError(w, r, http.StatusForbidden, why)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.render(w, r, http.StatusForbidden, views.ErrorPage(h.bareLayout(r, "Not allowed"), http.StatusForbidden, why))
 }
 
 // sessionUser is the session's user while that user still exists and the
 // password has not changed since sign-in; otherwise the session ends.
-func (h *Handler) sessionUser(r *http.Request) string {
+func (h *Handler) sessionUser(r *http.Request) (monitoring.User, bool) {
 	name := h.sessions.GetString(r.Context(), sessionUserKey)
 	if name == "" {
-		return ""
+		return monitoring.User{}, false
 	}
 	u, err := h.store.UserByName(r.Context(), name)
 	if err == nil && u.SessionEpoch == h.sessions.GetInt64(r.Context(), sessionEpochKey) {
-		return u.Username
+		return u, true
 	}
 	if err != nil && !errors.Is(err, monitoring.ErrNotFound) {
 		h.log.Error("session user lookup", "err", err)
-		return ""
+		return monitoring.User{}, false
 	}
 	// Removed user or changed password: this session is over.
 	_ = h.sessions.Destroy(r.Context())
-	return ""
+	return monitoring.User{}, false
 }
 
-// bearerUser resolves "Authorization: Bearer <token>".
-func (h *Handler) bearerUser(r *http.Request) string {
+// bearerUser resolves "Authorization: Bearer <token>" to its owner and
+// the token (whose Role is the one it acts with).
+func (h *Handler) bearerUser(r *http.Request) (monitoring.User, monitoring.APIToken, bool) {
 	auth := r.Header.Get("Authorization")
 	token, ok := strings.CutPrefix(auth, "Bearer ")
 	if !ok || strings.TrimSpace(token) == "" {
-		return ""
+		return monitoring.User{}, monitoring.APIToken{}, false
 	}
-	u, err := h.store.APITokenUser(r.Context(), strings.TrimSpace(token))
+	u, t, err := h.store.APITokenUser(r.Context(), strings.TrimSpace(token))
 	if err != nil {
-		return ""
+		return u, t, false
 	}
-	return u.Username
+	return u, t, true
 }
 
 // unauthorized answers a request that needs a signed-in user, in the way

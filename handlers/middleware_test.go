@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"cmdash/handlers"
+	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 )
 
@@ -92,7 +93,7 @@ func TestRemovedUsersAndChangedPasswordsEndSessions(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, handlers.Options{})
 	ctx := context.Background()
-	if _, err := a.store.CreateUser(ctx, "mallory", "mallory's password"); err != nil {
+	if _, err := a.store.CreateUser(ctx, "mallory", "mallory's password", monitoring.Admin); err != nil {
 		t.Fatal(err)
 	}
 	mallory := a.client()

@@ -28,7 +28,8 @@ type viewKey struct {
 	plain    bool // plain order rather than problems first
 	quiet    bool // without the latest changes
 	fragment bool // the grid alone (htmx refresh) or the whole page
-	signedIn bool // signed-in pages carry controls that change state
+	signedIn bool // signed-in pages offer to sign out
+	operate  bool // an operator's pages carry controls that change state
 }
 
 // page is a rendered page: the same bytes for every request with its key,

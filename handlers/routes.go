@@ -8,80 +8,104 @@ import (
 	"cmdash/static"
 )
 
-// Routes is every route of the dashboard in one table, wrapped in the
+// route is one address of the dashboard: its pattern, who may use it,
+// and its handler.
+type route struct {
+	pattern string
+	need    access
+	handler http.HandlerFunc
+}
+
+// routes is every route and the role it needs, in one table: the place to
+// look (and the test to extend) when a route is added. Everything that
+// changes state is a POST or DELETE and needs at least an operator.
+func (h *Handler) routes() []route {
+	rs := []route{
+		{"GET /login", open, h.showLogin},
+		{"POST /login", open, h.login},
+		{"POST /logout", open, h.logout},
+		{"GET /setup", open, h.showSetup},
+		{"POST /setup", open, h.setup},
+
+		// The wall: read-only views and their fragments.
+		{"GET /{$}", readOnly, h.showDashboard},
+		{"GET /accounts/{id}", readOnly, h.showAccount},
+		{"GET /accounts/{id}/rackspace", readOnly, h.showAccountFacts},
+		{"GET /wall", readOnly, h.showWallMode},
+		{"GET /timeline", readOnly, h.showTimeline},
+		{"GET /accounts/{id}/servers/{server}", readOnly, h.showServer},
+		// A wall link opens the wall to whoever has it, and nothing else.
+		{"GET /w/{token...}", wallLink, h.showWallLink},
+		{"/w/{token...}", wallLink, wallLinkMethodNotAllowed},
+
+		// Looking after the wall.
+		{"POST /accounts/{id}/refresh", operator, h.refreshAccount},
+		{"POST /accounts/{id}/servers/{server}/acks", operator, h.createAck},
+		{"POST /acks/{id}/delete", operator, h.deleteAck},
+		{"POST /filters", operator, h.createFilter},
+		{"POST /filters/{id}/delete", operator, h.deleteFilter},
+
+		// Settings: everyone signed in sees them and changes their own
+		// password; operators manage wall links, admins the rest.
+		{"GET /settings", viewer, h.showSettings},
+		{"POST /settings/password", viewer, h.changePassword},
+		{"GET /settings/access", viewer, h.showAccess},
+		{"POST /settings/wall-links", operator, h.createWallLink},
+		{"POST /settings/wall-links/{id}/delete", operator, h.deleteWallLink},
+		{"POST /settings/accounts", admin, h.createAccount},
+		{"POST /settings/accounts/{id}", admin, h.updateAccount},
+		{"GET /settings/accounts/{id}/delete", admin, h.confirmDeleteAccount},
+		{"POST /settings/accounts/{id}/delete", admin, h.deleteAccount},
+		{"POST /settings/users", admin, h.createUser},
+		{"POST /settings/users/{id}/role", admin, h.setUserRole},
+		{"POST /settings/users/{id}/delete", admin, h.deleteUser},
+		{"POST /settings/tokens", admin, h.createToken},
+		{"POST /settings/tokens/{id}/delete", admin, h.deleteToken},
+
+		// JSON API v1: session or bearer token.
+		{"GET /api/v1/{$}", viewer, h.apiIndex},
+		{"GET /api/v1/accounts", viewer, h.apiListAccounts},
+		{"POST /api/v1/accounts", admin, h.apiAddAccount},
+		{"DELETE /api/v1/accounts", admin, h.apiDeleteAccount},
+		// Checks stored credentials against Identity: an admin's question.
+		{"GET /api/v1/auth", admin, h.apiAuth},
+		{"GET /api/v1/auth/{username}", admin, h.apiAuth},
+		{"GET /api/v1/monitors", viewer, h.apiMonitors},
+		{"GET /api/v1/monitors/{username}", viewer, h.apiMonitors},
+		{"GET /api/v1/monitors/{username}/{server}", viewer, h.apiServerDetail},
+		{"GET /api/v1/filters", viewer, h.apiListFilters},
+		{"POST /api/v1/filters", operator, h.apiAddFilter},
+		{"DELETE /api/v1/filters", operator, h.apiDeleteFilter},
+		{"GET /api/v1/events", viewer, h.apiEvents},
+		{"GET /api/v1/acks", viewer, h.apiListAcks},
+		{"POST /api/v1/acks", operator, h.apiCreateAck},
+		{"DELETE /api/v1/acks", operator, h.apiDeleteAck},
+	}
+	if h.opts.Metrics != nil {
+		rs = append(rs, route{"GET /metrics", viewer, h.opts.Metrics.Handler().ServeHTTP})
+	}
+	return rs
+}
+
+// Routes is every route of the dashboard (see routes), wrapped in the
 // middleware every request passes: cross-origin protection and security
 // headers, then, for everything but static files and the health check,
 // sessions, first-run setup and metrics.
 func (h *Handler) Routes() http.Handler {
 	mux, top := http.NewServeMux(), http.NewServeMux()
-	ro := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(readOnly, f) }
-	in := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(signedIn, f) }
-	anyone := func(f http.HandlerFunc) http.HandlerFunc { return h.guard(open, f) }
-
-	if h.opts.Metrics != nil {
-		mux.Handle("GET /metrics", in(h.opts.Metrics.Handler().ServeHTTP))
+	for _, rt := range h.routes() {
+		if rt.need == wallLink {
+			mux.HandleFunc(rt.pattern, rt.handler) // the link's token is its access
+			continue
+		}
+		mux.HandleFunc(rt.pattern, h.guard(rt.need, rt.handler))
 	}
-
-	mux.HandleFunc("GET /login", anyone(h.showLogin))
-	mux.HandleFunc("POST /login", anyone(h.login))
-	mux.HandleFunc("POST /logout", anyone(h.logout))
-	mux.HandleFunc("GET /setup", anyone(h.showSetup))
-	mux.HandleFunc("POST /setup", anyone(h.setup))
-
-	// The wall: read-only views and their fragments.
-	mux.HandleFunc("GET /{$}", ro(h.showDashboard))
-	mux.HandleFunc("GET /accounts/{id}", ro(h.showAccount))
-	mux.HandleFunc("GET /accounts/{id}/rackspace", ro(h.showAccountFacts))
-	mux.HandleFunc("GET /wall", ro(h.showWallMode))
-	mux.HandleFunc("GET /timeline", ro(h.showTimeline))
-	// A wall link opens the wall to whoever has it, and nothing else.
-	mux.HandleFunc("GET /w/{token...}", h.showWallLink)
-	mux.HandleFunc("/w/{token...}", wallLinkMethodNotAllowed)
-	mux.HandleFunc("GET /accounts/{id}/servers/{server}", ro(h.showServer))
-
-	// Everything that changes state is a POST and needs a signed-in user.
-	mux.HandleFunc("POST /accounts/{id}/refresh", in(h.refreshAccount))
-	mux.HandleFunc("POST /accounts/{id}/servers/{server}/acks", in(h.createAck))
-	mux.HandleFunc("POST /acks/{id}/delete", in(h.deleteAck))
-	mux.HandleFunc("GET /settings", in(h.showSettings))
-	mux.HandleFunc("POST /settings/accounts", in(h.createAccount))
-	mux.HandleFunc("POST /settings/accounts/{id}", in(h.updateAccount))
-	mux.HandleFunc("GET /settings/accounts/{id}/delete", in(h.confirmDeleteAccount))
-	mux.HandleFunc("POST /settings/accounts/{id}/delete", in(h.deleteAccount))
-	mux.HandleFunc("POST /filters", in(h.createFilter))
-	mux.HandleFunc("POST /filters/{id}/delete", in(h.deleteFilter))
-	mux.HandleFunc("POST /settings/wall-links", in(h.createWallLink))
-	mux.HandleFunc("POST /settings/wall-links/{id}/delete", in(h.deleteWallLink))
-	mux.HandleFunc("GET /settings/access", in(h.showAccess))
-	mux.HandleFunc("POST /settings/users", in(h.createUser))
-	mux.HandleFunc("POST /settings/users/{id}/delete", in(h.deleteUser))
-	mux.HandleFunc("POST /settings/password", in(h.changePassword))
-	mux.HandleFunc("POST /settings/tokens", in(h.createToken))
-	mux.HandleFunc("POST /settings/tokens/{id}/delete", in(h.deleteToken))
-
-	// JSON API v1: session or bearer token.
-	mux.HandleFunc("GET /api/v1/{$}", in(h.apiIndex))
-	mux.HandleFunc("GET /api/v1/accounts", in(h.apiListAccounts))
-	mux.HandleFunc("POST /api/v1/accounts", in(h.apiAddAccount))
-	mux.HandleFunc("DELETE /api/v1/accounts", in(h.apiDeleteAccount))
-	mux.HandleFunc("GET /api/v1/auth", in(h.apiAuth))
-	mux.HandleFunc("GET /api/v1/auth/{username}", in(h.apiAuth))
-	mux.HandleFunc("GET /api/v1/monitors", in(h.apiMonitors))
-	mux.HandleFunc("GET /api/v1/monitors/{username}", in(h.apiMonitors))
-	mux.HandleFunc("GET /api/v1/monitors/{username}/{server}", in(h.apiServerDetail))
-	mux.HandleFunc("GET /api/v1/filters", in(h.apiListFilters))
-	mux.HandleFunc("POST /api/v1/filters", in(h.apiAddFilter))
-	mux.HandleFunc("DELETE /api/v1/filters", in(h.apiDeleteFilter))
-	mux.HandleFunc("GET /api/v1/events", in(h.apiEvents))
-	mux.HandleFunc("GET /api/v1/acks", in(h.apiListAcks))
-	mux.HandleFunc("POST /api/v1/acks", in(h.apiCreateAck))
-	mux.HandleFunc("DELETE /api/v1/acks", in(h.apiDeleteAck))
 
 	// Whatever no route above takes: a 405 naming the methods that the
 	// address does take, or a 404 when it takes none.
 	routed := []*http.ServeMux{top, mux}
-	mux.HandleFunc("/api/", in(noRoute(routed, apiNotFound, apiMethodNotAllowed)))
-	mux.HandleFunc("/", ro(noRoute(routed, h.noPage, h.methodNotAllowed)))
+	mux.HandleFunc("/api/", h.guard(viewer, noRoute(routed, apiNotFound, apiMethodNotAllowed)))
+	mux.HandleFunc("/", h.guard(readOnly, noRoute(routed, h.noPage, h.methodNotAllowed)))
 
 	var app http.Handler = mux
 	if h.opts.Metrics != nil {

@@ -23,6 +23,7 @@ import (
 
 	"cmdash/handlers"
 	"cmdash/migrations"
+	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/fakerax/fakeraxtest"
 	"cmdash/monitoring/poller"
@@ -89,7 +90,7 @@ func newApp(t *testing.T, opts handlers.Options, specs ...fakerax.AccountSpec) *
 	h := handlers.New(store, wall.NewService(store, wall.Options{PollInterval: opts.PollInterval}), poller, client, log, opts)
 	srv := httptest.NewServer(h.Routes())
 	t.Cleanup(srv.Close)
-	if _, err := store.CreateUser(ctx, adminUser, adminPass); err != nil {
+	if _, err := store.CreateUser(ctx, adminUser, adminPass, monitoring.Admin); err != nil {
 		t.Fatal(err)
 	}
 	a := &app{t: t, srv: srv, store: store, fake: fake, poller: poller, dbPath: dbPath, logs: logs}

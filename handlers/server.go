@@ -8,6 +8,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"cmdash/monitoring"
 	"cmdash/monitoring/wall"
 	"cmdash/views"
 )
@@ -98,7 +99,7 @@ func (h *Handler) serverPage(w http.ResponseWriter, r *http.Request, notFound fu
 		Self:         views.TileHref(id, d.Tile),
 		RefreshEvery: h.opts.RefreshInterval, PollEvery: h.opts.PollInterval,
 		Stale: d.Stale, DataAt: d.DataAt, Error: d.Error, Failures: d.Failures,
-		Acks:    views.ServerAcks{Active: d.Acks, Earlier: d.EarlierAcks, CanAck: signedIn},
+		Acks:    views.ServerAcks{Active: d.Acks, Earlier: d.EarlierAcks, CanAck: currentRole(r).Allows(monitoring.Operator)},
 		History: views.TimelineRows(d.History),
 		Windows: d.Windows, Upcoming: d.Upcoming, Flapping: d.Flapping, Blind: d.Blind,
 	}

@@ -57,9 +57,12 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 		h.serverError(w, r, err)
 		return
 	}
-	if s.WallLinks, err = h.store.ListWallLinks(r.Context()); err != nil {
-		h.serverError(w, r, err)
-		return
+	s.Role = currentRole(r)
+	if s.Role.Allows(monitoring.Operator) { // a viewer sees no wall links
+		if s.WallLinks, err = h.store.ListWallLinks(r.Context()); err != nil {
+			h.serverError(w, r, err)
+			return
+		}
 	}
 	if len(s.Link.Errors) == 0 && s.Link.Message == "" { // a fresh form, not one being shown again
 		s.Link = views.WallLinkForm{WallMode: true}

@@ -183,10 +183,7 @@ func TestControlCharactersAreRefusedWhereverTextIsTyped(t *testing.T) {
 	}
 
 	t.Run("setup form: the first user's name", func(t *testing.T) {
-		us, _ := e.store.ListUsers(e.ctx)
-		if err := e.store.DeleteUser(e.ctx, us[0].ID); err != nil {
-			t.Fatal(err)
-		}
+		e.removeEveryUser()
 		rec := e.anonymous(formRequest("/setup", url.Values{"username": {"ad\x00min"}, "password": {"a long enough password"}, "confirm": {"a long enough password"}}))
 		wantStatus(t, rec, http.StatusUnprocessableEntity)
 		if msg, _ := fieldError(parse(t, rec), `form[action="/setup"]`, "username"); msg != "The username contains a control character (U+0000)." {

@@ -25,6 +25,8 @@ func accessFlash(r *http.Request) string {
 		return "Password changed."
 	case "token-revoked":
 		return "Token revoked."
+	case "role":
+		return "Role changed."
 	}
 	return ""
 }
@@ -39,7 +41,15 @@ func (h *Handler) renderAccess(w http.ResponseWriter, r *http.Request, status in
 		h.serverError(w, r, err)
 		return
 	}
-	a.Me = currentUser(r)
+	a.Me, a.Role = currentUser(r), currentRole(r)
+	for _, u := range a.Users {
+		if u.Username == a.Me {
+			a.HasPassword = u.Origin == monitoring.OriginPassword
+		}
+	}
+	if !a.Role.Allows(monitoring.Admin) {
+		a.Users, a.Tokens = nil, nil // an admin's business
+	}
 	h.render(w, r, status, views.AccessView(h.layout(r, "Users and API tokens", "settings"), a))
 }
 
@@ -48,14 +58,20 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 	unread := readForm(w, r)
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
+	roleName := r.PostForm.Get("role")
 	if unread != nil {
 		form := views.LoginForm{Username: username, Message: unread.message}
-		h.renderAccess(w, r, unread.status, views.Access{NewUser: form})
+		h.renderAccess(w, r, unread.status, views.Access{NewUser: form, NewUserRole: roleName})
 		return
 	}
 	form := views.LoginForm{Username: username, Errors: validateNewUser(username, password, r.PostForm.Get("confirm"))}
+	role, err := monitoring.ParseRole(roleName)
+	if err != nil || role == monitoring.NoRole {
+		form.Errors["role"] = "Choose a role: viewer, operator or admin."
+		roleName = ""
+	}
 	if len(form.Errors) == 0 {
-		if _, err := h.store.CreateUser(r.Context(), username, password); errors.Is(err, monitoring.ErrDuplicate) {
+		if _, err := h.store.CreateUser(r.Context(), username, password, role); errors.Is(err, monitoring.ErrDuplicate) {
 			form.Errors["username"] = "This user already exists."
 		} else if err != nil {
 			h.serverError(w, r, err)
@@ -63,10 +79,10 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(form.Errors) > 0 {
-		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{NewUser: form})
+		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{NewUser: form, NewUserRole: roleName})
 		return
 	}
-	h.log.Info("user added", "username", username, "by", currentUser(r))
+	h.log.Info("user added", "username", username, "role", role.String(), "by", principalOf(r).who())
 	seeOther(w, r, "/settings/access?done=user-added")
 }
 
@@ -85,11 +101,45 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) {
 	if err := h.store.DeleteUser(r.Context(), id); errors.Is(err, monitoring.ErrNotFound) {
 		h.notFound(w, r, "There is no such user.")
 		return
+	} else if errors.Is(err, monitoring.ErrLastAdmin) {
+		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{Message: "This is the last admin: make someone else an admin first."})
+		return
 	} else if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
 	seeOther(w, r, "/settings/access?done=user-removed")
+}
+
+// setUserRole changes a user's role; the last admin keeps theirs.
+func (h *Handler) setUserRole(w http.ResponseWriter, r *http.Request) {
+	unread := readForm(w, r)
+	id, ok := pathID(r, "id")
+	if !ok {
+		h.notFound(w, r, "There is no such user.")
+		return
+	}
+	if unread != nil {
+		h.renderAccess(w, r, unread.status, views.Access{Message: unread.message})
+		return
+	}
+	role, err := monitoring.ParseRole(r.PostForm.Get("role"))
+	if err != nil || role == monitoring.NoRole {
+		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{Message: "Choose a role: viewer, operator or admin."})
+		return
+	}
+	switch err := h.store.SetRole(r.Context(), id, role); {
+	case errors.Is(err, monitoring.ErrNotFound):
+		h.notFound(w, r, "There is no such user.")
+		return
+	case errors.Is(err, monitoring.ErrLastAdmin):
+		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{Message: "This is the last admin: make someone else an admin first."})
+		return
+	case err != nil:
+		h.serverError(w, r, err)
+		return
+	}
+	seeOther(w, r, "/settings/access?done=role")
 }
 
 // changePassword lets the signed-in user change their own password.
@@ -135,11 +185,16 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) {
 		msg = "Name the token (up to 64 characters), e.g. “chat bot”."
 	}
 	status := http.StatusUnprocessableEntity
+	roleName := r.PostForm.Get("role")
+	role, err := monitoring.ParseRole(roleName)
+	if msg == "" && err != nil {
+		msg, roleName = "Choose what the token acts as: your role, viewer, operator or admin.", ""
+	}
 	if unread != nil {
 		msg, status = unread.message, unread.status
 	}
 	if msg != "" {
-		h.renderAccess(w, r, status, views.Access{TokenError: msg, TokenName: name})
+		h.renderAccess(w, r, status, views.Access{TokenError: msg, TokenName: name, TokenRole: roleName})
 		return
 	}
 	me, err := h.store.UserByName(r.Context(), currentUser(r))
@@ -147,7 +202,7 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	plain, _, err := h.store.CreateAPIToken(r.Context(), me.ID, name)
+	plain, _, err := h.store.CreateAPIToken(r.Context(), me.ID, name, role)
 	if err != nil {
 		h.serverError(w, r, err)
 		return

@@ -13,7 +13,19 @@ type User struct {
 	// SessionEpoch changes with the password: a session remembers the
 	// epoch it was signed in under and ends when it differs.
 	SessionEpoch int64
+	// Role is what the user may do.
+	Role Role
+	// Origin is how the user signs in: OriginPassword, OriginProxy or
+	// OriginOIDC (the latter two have no password).
+	Origin string
 }
+
+// How a user signs in.
+const (
+	OriginPassword = "password"
+	OriginProxy    = "proxy"
+	OriginOIDC     = "oidc"
+)
 
 // APIToken is a bearer token for scripts; only its hash is stored.
 type APIToken struct {
@@ -24,7 +36,14 @@ type APIToken struct {
 	Prefix     string
 	CreatedAt  time.Time
 	LastUsedAt time.Time
+	// Role, when set, narrows what the token may do below its owner's
+	// role; NoRole means the owner's role.
+	Role Role
 }
+
+// ErrLastAdmin refuses to remove, or take the role from, the last admin:
+// someone must always be able to manage users.
+var ErrLastAdmin = errors.New("the last admin keeps the admin role")
 
 // ErrBadPassword is a failed sign-in (unknown user or wrong password; the
 // two are not told apart).

@@ -101,7 +101,7 @@ func Dashboard(l Layout, heading string, action string, g Grid) templ.Component 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if g.SignedIn {
+			if g.CanOperate {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<form class=\"save-filter\" method=\"post\" action=\"/filters\"><input type=\"hidden\" name=\"query\" value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1369,7 +1369,7 @@ func SectionView(s wall.Section, g Grid) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if g.SignedIn && !g.Wall {
+		if g.CanOperate && !g.Wall {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 104, "<form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1452,7 +1452,7 @@ func SectionView(s wall.Section, g Grid) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			for _, t := range s.Tiles {
-				templ_7745c5c3_Err = TileView(s.AccountID, t, !g.Link, g.SignedIn && !g.Link).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = TileView(s.AccountID, t, !g.Link, g.CanOperate && !g.Link).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -57,7 +57,7 @@ type Grid struct {
 	Self         string
 	RefreshEvery time.Duration
 	PollEvery    time.Duration
-	SignedIn     bool // show the controls that change state
+	CanOperate   bool // show the controls that change state (operators and admins)
 	// SaveName is the name typed into a save-filter form that was refused.
 	SaveName string
 	// Wall is wall mode: all-OK accounts fold to one line and the script
@@ -201,6 +201,9 @@ func (f AccountForm) Err(field string) string { return f.Errors[field] }
 
 // Settings is the settings page.
 type Settings struct {
+	// Role is what the reader may do: the forms an admin or an operator
+	// uses are left out for the others.
+	Role     monitoring.Role
 	Accounts []AccountRow
 	Add      AccountForm
 	Filters  []monitoring.Filter
@@ -401,16 +404,24 @@ func (f LoginForm) Err(field string) string { return f.Errors[field] }
 
 // Access is the users and tokens page.
 type Access struct {
-	Me         string
-	Users      []monitoring.User
-	Tokens     []monitoring.APIToken
-	NewUser    LoginForm
-	Password   LoginForm
-	NewToken   string // shown once, right after creation
-	TokenError string
-	TokenName  string // the name typed into a refused token form
-	Flash      string
-	Message    string
+	Me string
+	// Role is what the reader may do: only an admin manages users and
+	// tokens; everyone else sees their own role and password form.
+	Role monitoring.Role
+	// HasPassword: the reader signs in with a password (not through a
+	// proxy or an OpenID provider), so can change it here.
+	HasPassword bool
+	NewUserRole string // the role chosen in a refused new-user form
+	TokenRole   string // the role chosen in a refused token form
+	Users       []monitoring.User
+	Tokens      []monitoring.APIToken
+	NewUser     LoginForm
+	Password    LoginForm
+	NewToken    string // shown once, right after creation
+	TokenError  string
+	TokenName   string // the name typed into a refused token form
+	Flash       string
+	Message     string
 }
 
 // plural picks the word for n.

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"cmdash/migrations"
+	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/fakerax/fakeraxtest"
 	"cmdash/monitoring/sqlite"
@@ -42,7 +43,7 @@ func startEstate(t *testing.T, n int) *runningDashboard {
 	}
 	store := sqlite.NewStore(sdb, sealer)
 	store.SetPasswordCost(bcrypt.MinCost)
-	if _, err := store.CreateUser(context.Background(), "admin", "an estate's password"); err != nil {
+	if _, err := store.CreateUser(context.Background(), "admin", "an estate's password", monitoring.Admin); err != nil {
 		t.Fatal(err) // a dashboard without users shows the setup page only
 	}
 	for i := range n {

@@ -367,7 +367,7 @@ func ensureFirstUser(ctx context.Context, cfg Config, getenv func(string) string
 	}
 	password := base64.RawURLEncoding.EncodeToString(pw)
 	if _, err := store.UserByName(ctx, demoUser); errors.Is(err, monitoring.ErrNotFound) {
-		if _, err := store.CreateUser(ctx, demoUser, password); err != nil {
+		if _, err := store.CreateUser(ctx, demoUser, password, monitoring.Admin); err != nil {
 			return err
 		}
 	} else if err != nil {

@@ -27,6 +27,7 @@ import (
 
 	"cmdash/handlers"
 	"cmdash/migrations"
+	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
@@ -64,7 +65,7 @@ func newEstate(ctx context.Context, identityURL string, accts []fakerax.Account,
 	}
 	e := &estate{dir: dir, store: sqlite.NewStore(db, sealer)}
 	e.close = func() { db.Close(); os.RemoveAll(dir) }
-	if _, err := e.store.CreateUser(ctx, "loadcheck", "loadcheck password"); err != nil {
+	if _, err := e.store.CreateUser(ctx, "loadcheck", "loadcheck password", monitoring.Admin); err != nil {
 		e.close()
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"cmdash/handlers"
 	"cmdash/migrations"
+	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
@@ -74,7 +75,7 @@ func startInProcess(ctx context.Context, cfg setupConfig, logw io.Writer) (baseU
 	}
 	store := sqlite.NewStore(db, sealer)
 	// A user must exist, or every page sends visitors to first-run setup.
-	if _, err := store.CreateUser(ctx, "loadcheck", "loadcheck password"); err != nil {
+	if _, err := store.CreateUser(ctx, "loadcheck", "loadcheck password", monitoring.Admin); err != nil {
 		return "", nil, err
 	}
 

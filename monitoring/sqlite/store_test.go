@@ -356,7 +356,7 @@ func TestAnUnknownUserAndAWrongPasswordFailAlike(t *testing.T) {
 	t.Parallel()
 	store, _ := sqlitetest.Open(t)
 	ctx := context.Background()
-	if _, err := store.CreateUser(ctx, "ops", "correct horse battery"); err != nil {
+	if _, err := store.CreateUser(ctx, "ops", "correct horse battery", monitoring.Admin); err != nil {
 		t.Fatal(err)
 	}
 	for _, try := range [][2]string{{"ops", "wrong password"}, {"nobody", "correct horse battery"}} {

@@ -67,7 +67,7 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 
 // ListUsers returns every user by name.
 func (s *Store) ListUsers(ctx context.Context) ([]monitoring.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, username, created_at FROM users ORDER BY lower(username)`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, username, created_at, role, origin FROM users ORDER BY lower(username)`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -76,24 +76,39 @@ func (s *Store) ListUsers(ctx context.Context) ([]monitoring.User, error) {
 	for rows.Next() {
 		var u monitoring.User
 		var created int64
-		if err := rows.Scan(&u.ID, &u.Username, &created); err != nil {
+		var role string
+		if err := rows.Scan(&u.ID, &u.Username, &created, &role, &u.Origin); err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
-		u.CreatedAt = fromMS(created)
+		u.CreatedAt, u.Role = fromMS(created), roleOf(role)
 		out = append(out, u)
 	}
 	return out, rows.Err()
 }
 
-// CreateUser adds a user with a bcrypt-hashed password.
-func (s *Store) CreateUser(ctx context.Context, username, password string) (monitoring.User, error) {
+// roleOf reads a stored role; anything unknown may do nothing.
+func roleOf(s string) monitoring.Role {
+	r, _ := monitoring.ParseRole(s)
+	return r
+}
+
+// CreateUser adds a user with a bcrypt-hashed password and a role.
+func (s *Store) CreateUser(ctx context.Context, username, password string, role monitoring.Role) (monitoring.User, error) {
+	if role == monitoring.NoRole {
+		return monitoring.User{}, errors.New("create user: no role")
+	}
 	defer s.usersChanged()
 	hash, err := s.hashPassword(password)
 	if err != nil {
 		return monitoring.User{}, fmt.Errorf("hash password: %w", err)
 	}
+	return s.insertUser(ctx, username, string(hash), role, monitoring.OriginPassword)
+}
+
+func (s *Store) insertUser(ctx context.Context, username, hash string, role monitoring.Role, origin string) (monitoring.User, error) {
 	now := s.now()
-	res, err := s.db.ExecContext(ctx, `INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)`, username, string(hash), ms(now))
+	res, err := s.db.ExecContext(ctx, `INSERT INTO users (username, password_hash, created_at, role, origin) VALUES (?, ?, ?, ?, ?)`,
+		username, hash, ms(now), role.String(), origin)
 	if err != nil {
 		if isUniqueViolation(err) {
 			return monitoring.User{}, monitoring.ErrDuplicate
@@ -101,7 +116,63 @@ func (s *Store) CreateUser(ctx context.Context, username, password string) (moni
 		return monitoring.User{}, fmt.Errorf("create user: %w", err)
 	}
 	id, _ := res.LastInsertId()
-	return monitoring.User{ID: id, Username: username, CreatedAt: fromMS(ms(now))}, nil
+	return monitoring.User{ID: id, Username: username, CreatedAt: fromMS(ms(now)), SessionEpoch: 1, Role: role, Origin: origin}, nil
+}
+
+// ExternalUser is the user a proxy or an OpenID provider vouched for,
+// created with role (and no password: origin says how they sign in) when
+// first seen. created tells whether it was. A user who exists keeps the
+// role they have: an admin changes it in Settings.
+func (s *Store) ExternalUser(ctx context.Context, username, origin string, role monitoring.Role) (u monitoring.User, created bool, err error) {
+	u, err = s.UserByName(ctx, username)
+	if !errors.Is(err, monitoring.ErrNotFound) {
+		return u, false, err
+	}
+	if role == monitoring.NoRole {
+		return u, false, monitoring.ErrNotFound
+	}
+	defer s.usersChanged()
+	u, err = s.insertUser(ctx, username, "", role, origin)
+	if errors.Is(err, monitoring.ErrDuplicate) { // created meanwhile by another request
+		u, err = s.userByName(ctx, username)
+		return u, false, err
+	}
+	return u, err == nil, err
+}
+
+// SetRole changes a user's role; the last admin keeps theirs.
+func (s *Store) SetRole(ctx context.Context, id int64, role monitoring.Role) error {
+	if role == monitoring.NoRole {
+		return errors.New("set role: no role")
+	}
+	defer s.usersChanged()
+	// One statement, so that two admins demoting each other at once cannot
+	// both succeed.
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?
+		AND (? = 'admin' OR role <> 'admin' OR (SELECT count(*) FROM users WHERE role = 'admin') > 1)`,
+		role.String(), id, role.String())
+	if err != nil {
+		return fmt.Errorf("set role: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.userByID(ctx, id); err != nil {
+			return err
+		}
+		return monitoring.ErrLastAdmin
+	}
+	return nil
+}
+
+func (s *Store) userByID(ctx context.Context, id int64) (monitoring.User, error) {
+	var name string
+	err := s.db.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?`, id).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return monitoring.User{}, monitoring.ErrNotFound
+	}
+	if err != nil {
+		return monitoring.User{}, fmt.Errorf("user: %w", err)
+	}
+	return s.userByName(ctx, name)
 }
 
 // CreateFirstUser adds a user only while there is none, atomically.
@@ -112,8 +183,8 @@ func (s *Store) CreateFirstUser(ctx context.Context, username, password string) 
 	if err != nil {
 		return false, fmt.Errorf("hash password: %w", err)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO users (username, password_hash, created_at)
-		SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)`, username, string(hash), ms(s.now()))
+	res, err := s.db.ExecContext(ctx, `INSERT INTO users (username, password_hash, created_at, role)
+		SELECT ?, ?, ?, 'admin' WHERE NOT EXISTS (SELECT 1 FROM users)`, username, string(hash), ms(s.now()))
 	if err != nil {
 		return false, fmt.Errorf("create first user: %w", err)
 	}
@@ -138,15 +209,19 @@ func (s *Store) SetPassword(ctx context.Context, username, password string) erro
 	return nil
 }
 
-// DeleteUser removes a user and their API tokens.
+// DeleteUser removes a user and their API tokens; the last admin stays.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 	defer s.usersChanged()
-	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?
+		AND (role <> 'admin' OR (SELECT count(*) FROM users WHERE role = 'admin') > 1)`, id)
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return monitoring.ErrNotFound
+		if _, err := s.userByID(ctx, id); err != nil {
+			return err
+		}
+		return monitoring.ErrLastAdmin
 	}
 	return nil
 }
@@ -154,11 +229,13 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 // Authenticate checks a username and password.
 func (s *Store) Authenticate(ctx context.Context, username, password string) (monitoring.User, error) {
 	var u monitoring.User
-	var hash string
+	var hash, role string
 	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, username, password_hash, created_at, session_epoch FROM users WHERE username = ?`, username).
-		Scan(&u.ID, &u.Username, &hash, &created, &u.SessionEpoch)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := s.db.QueryRowContext(ctx, `SELECT id, username, password_hash, created_at, session_epoch, role, origin FROM users WHERE username = ?`, username).
+		Scan(&u.ID, &u.Username, &hash, &created, &u.SessionEpoch, &role, &u.Origin)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && hash == "") {
+		// No such user, or one who signs in elsewhere (no password): the
+		// same work and the same answer.
 		_ = bcrypt.CompareHashAndPassword(s.dummy(), []byte(password))
 		return monitoring.User{}, monitoring.ErrBadPassword
 	}
@@ -168,7 +245,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (mo
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 		return monitoring.User{}, monitoring.ErrBadPassword
 	}
-	u.CreatedAt = fromMS(created)
+	u.CreatedAt, u.Role = fromMS(created), roleOf(role)
 	return u, nil
 }
 
@@ -207,15 +284,16 @@ func (s *Store) usersChanged() {
 func (s *Store) userByName(ctx context.Context, username string) (monitoring.User, error) {
 	var u monitoring.User
 	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, username, created_at, session_epoch FROM users WHERE username = ?`, username).
-		Scan(&u.ID, &u.Username, &created, &u.SessionEpoch)
+	var role string
+	err := s.db.QueryRowContext(ctx, `SELECT id, username, created_at, session_epoch, role, origin FROM users WHERE username = ?`, username).
+		Scan(&u.ID, &u.Username, &created, &u.SessionEpoch, &role, &u.Origin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, monitoring.ErrNotFound
 	}
 	if err != nil {
 		return u, fmt.Errorf("user: %w", err)
 	}
-	u.CreatedAt = fromMS(created)
+	u.CreatedAt, u.Role = fromMS(created), roleOf(role)
 	return u, nil
 }
 
@@ -226,18 +304,19 @@ func hashToken(token string) []byte {
 	return sum[:]
 }
 
-// CreateAPIToken makes a new random token for a user and returns it in
-// plain text: the only time it is seen.
-func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name string) (string, monitoring.APIToken, error) {
+// CreateAPIToken makes a new random token for a user, acting with role at
+// most (NoRole: the owner's), and returns it in plain text: the only time
+// it is seen.
+func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name string, role monitoring.Role) (string, monitoring.APIToken, error) {
 	buf := make([]byte, 32)
 	if _, err := rand.Read(buf); err != nil {
 		return "", monitoring.APIToken{}, fmt.Errorf("generate token: %w", err)
 	}
 	plain := tokenPrefix + base64.RawURLEncoding.EncodeToString(buf)
 	now := s.now()
-	t := monitoring.APIToken{UserID: userID, Name: name, Prefix: plain[:len(tokenPrefix)+6], CreatedAt: fromMS(ms(now))}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)`,
-		userID, name, hashToken(plain), t.Prefix, ms(now))
+	t := monitoring.APIToken{UserID: userID, Name: name, Prefix: plain[:len(tokenPrefix)+6], CreatedAt: fromMS(ms(now)), Role: role}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, role) VALUES (?, ?, ?, ?, ?, ?)`,
+		userID, name, hashToken(plain), t.Prefix, ms(now), tokenRole(role))
 	if err != nil {
 		return "", monitoring.APIToken{}, fmt.Errorf("create token: %w", err)
 	}
@@ -245,27 +324,43 @@ func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name string) (
 	return plain, t, nil
 }
 
-// APITokenUser returns the user a bearer token belongs to.
-func (s *Store) APITokenUser(ctx context.Context, plain string) (monitoring.User, error) {
+// tokenRole is how a token's role is stored: "" for its owner's.
+func tokenRole(r monitoring.Role) string {
+	if r == monitoring.NoRole {
+		return ""
+	}
+	return r.String()
+}
+
+// APITokenUser returns the user a bearer token belongs to, with the Role
+// the token acts with (the narrower of its own and its owner's), and the
+// token (without its secret).
+func (s *Store) APITokenUser(ctx context.Context, plain string) (monitoring.User, monitoring.APIToken, error) {
 	// Looked up by its SHA-256: a timing difference in the lookup reveals
 	// nothing about the token itself.
 	var u monitoring.User
-	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT t.id, u.id, u.username FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = ?`, hashToken(plain)).Scan(&id, &u.ID, &u.Username)
+	var t monitoring.APIToken
+	var userRole, role string
+	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.name, t.role, u.id, u.username, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.token_hash = ?`, hashToken(plain)).Scan(&t.ID, &t.Name, &role, &u.ID, &u.Username, &userRole)
 	if errors.Is(err, sql.ErrNoRows) {
-		return u, monitoring.ErrNotFound
+		return u, t, monitoring.ErrNotFound
 	}
 	if err != nil {
-		return u, fmt.Errorf("token: %w", err)
+		return u, t, fmt.Errorf("token: %w", err)
 	}
-	_, _ = s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ms(s.now()), id)
-	return u, nil
+	u.Role = roleOf(userRole)
+	t.UserID, t.Username, t.Role = u.ID, u.Username, u.Role
+	if role != "" {
+		t.Role = monitoring.Narrower(u.Role, roleOf(role))
+	}
+	_, _ = s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ms(s.now()), t.ID)
+	return u, t, nil
 }
 
 // ListAPITokens returns every token (without secrets).
 func (s *Store) ListAPITokens(ctx context.Context) ([]monitoring.APIToken, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.user_id, u.username, t.name, t.prefix, t.created_at, t.last_used_at
+	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.user_id, u.username, t.name, t.prefix, t.created_at, t.last_used_at, t.role
 		FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.created_at, t.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
@@ -275,10 +370,11 @@ func (s *Store) ListAPITokens(ctx context.Context) ([]monitoring.APIToken, error
 	for rows.Next() {
 		var t monitoring.APIToken
 		var created, used int64
-		if err := rows.Scan(&t.ID, &t.UserID, &t.Username, &t.Name, &t.Prefix, &created, &used); err != nil {
+		var role string
+		if err := rows.Scan(&t.ID, &t.UserID, &t.Username, &t.Name, &t.Prefix, &created, &used, &role); err != nil {
 			return nil, fmt.Errorf("list tokens: %w", err)
 		}
-		t.CreatedAt, t.LastUsedAt = fromMS(created), fromMS(used)
+		t.CreatedAt, t.LastUsedAt, t.Role = fromMS(created), fromMS(used), roleOf(role)
 		out = append(out, t)
 	}
 	return out, rows.Err()

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmdash/monitoring"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -22,7 +23,7 @@ func TestTheDummyHashCostsWhatAStoredPasswordCosts(t *testing.T) {
 func TestPasswordsAreHashedAtTheDefaultCost(t *testing.T) {
 	t.Parallel()
 	s := openWallLinkStore(t)
-	if _, err := s.CreateUser(t.Context(), "alice", "a long enough password"); err != nil {
+	if _, err := s.CreateUser(t.Context(), "alice", "a long enough password", monitoring.Admin); err != nil {
 		t.Fatal(err)
 	}
 	var hash []byte
