@@ -1,10 +1,11 @@
 package sqlite
 
 import (
-	"cmdash/monitoring"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"cmdash/monitoring"
 )
 
 // An unknown user must cost as much to refuse as a wrong password.
