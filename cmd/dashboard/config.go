@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,43 @@ type Config struct {
 	TrustProxy      bool
 	Debug           bool
 	Version         bool
+	// Proxy is signing in through a sign-in proxy's header.
+	Proxy ProxyAuth
+}
+
+// ProxyAuth is who may vouch for a user in a header, and what a user first
+// seen that way may do.
+type ProxyAuth struct {
+	Header  string
+	Trusted string // CIDRs or addresses, comma-separated, as given
+	Role    monitoring.Role
+}
+
+// TrustedPrefixes parses Trusted (already validated by parseConfig).
+func (p ProxyAuth) TrustedPrefixes() []netip.Prefix {
+	out, _ := parsePrefixes(p.Trusted)
+	return out
+}
+
+// parsePrefixes reads comma-separated CIDRs or single addresses.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or a CIDR such as 10.0.0.0/8", part)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // parseConfig reads flags, falling back to the environment, and validates.
@@ -89,6 +127,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool("SECURE_COOKIES"), "mark cookies Secure and send HSTS, behind a TLS-terminating proxy such as Fly's (SECURE_COOKIES)")
 	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", envBool("TRUST_PROXY"), "behind a reverse proxy: count failed sign-ins per Fly-Client-IP / X-Forwarded-For address (TRUST_PROXY)")
 	fs.BoolVar(&cfg.Debug, "debug", envBool("DEBUG"), "log every poll (DEBUG)")
+	fs.StringVar(&cfg.Proxy.Header, "auth-proxy-header", env("AUTH_PROXY_HEADER", ""), "header in which a sign-in proxy names the user, e.g. X-Forwarded-Email; believed only from -trusted-proxies (AUTH_PROXY_HEADER)")
+	fs.StringVar(&cfg.Proxy.Trusted, "trusted-proxies", env("TRUSTED_PROXIES", ""), "addresses or CIDRs of the sign-in proxies, comma-separated; loopback is not trusted unless listed (TRUSTED_PROXIES)")
+	proxyRole := fs.String("auth-proxy-role", env("AUTH_PROXY_ROLE", "viewer"), "role of a user first seen through the sign-in proxy: viewer, operator, admin, or none to refuse them (AUTH_PROXY_ROLE)")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -159,5 +200,25 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if cfg.Addr == "" {
 		return cfg, errors.New("-addr / ADDR: empty listen address")
 	}
+	if cfg.Proxy.Role, err = monitoring.ParseRole(*proxyRole); err != nil {
+		return cfg, fmt.Errorf("-auth-proxy-role / AUTH_PROXY_ROLE: %v", err)
+	}
+	trusted, err := parsePrefixes(cfg.Proxy.Trusted)
+	if err != nil {
+		return cfg, fmt.Errorf("-trusted-proxies / TRUSTED_PROXIES: %v", err)
+	}
+	if h := cfg.Proxy.Header; h != "" {
+		if strings.IndexFunc(h, func(r rune) bool { return !isTokenChar(r) }) >= 0 {
+			return cfg, fmt.Errorf("-auth-proxy-header / AUTH_PROXY_HEADER: %q is not a header name", h)
+		}
+		if len(trusted) == 0 {
+			return cfg, errors.New("-auth-proxy-header / AUTH_PROXY_HEADER needs -trusted-proxies / TRUSTED_PROXIES: the addresses the header is believed from")
+		}
+	}
 	return cfg, nil
+}
+
+// isTokenChar reports whether r may be in a header name (RFC 9110's token).
+func isTokenChar(r rune) bool {
+	return r < 127 && r > ' ' && !strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
 }

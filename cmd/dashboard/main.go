@@ -129,6 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		PublicDashboard: cfg.PublicDashboard, PlainOrder: cfg.PlainOrder, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,
 		Sessions: handlers.NewSessionManager(sessionStore, cfg.SecureCookies), Metrics: metrics, Version: version,
 		PollerHealth: poller,
+		ProxyHeader:  cfg.Proxy.Header, TrustedProxies: cfg.Proxy.TrustedPrefixes(), ProxyRole: cfg.Proxy.Role,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -158,7 +159,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info("dashboard listening", "url", "http://"+ln.Addr().String(), "db", cfg.DBPath,
 		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "concurrency", cfg.Concurrency,
 		"memory_limit_mib", memLimit>>20, "demo", cfg.Demo, "public_dashboard", cfg.PublicDashboard,
-		"history_days", int(cfg.History.MaxAge/(24*time.Hour)), "history_rows", cfg.History.MaxRows)
+		"history_days", int(cfg.History.MaxAge/(24*time.Hour)), "history_rows", cfg.History.MaxRows,
+		"auth_proxy_header", cfg.Proxy.Header, "trusted_proxies", cfg.Proxy.Trusted)
 	fmt.Fprintf(stdout, "Dashboard on http://%s\n", ln.Addr())
 
 	select {

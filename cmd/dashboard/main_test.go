@@ -38,7 +38,7 @@ func TestParseConfig(t *testing.T) {
 	defaults := Config{
 		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
 		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256, ChangeWindow: 10 * time.Minute,
-		OldAfter: 15 * time.Minute,
+		OldAfter: 15 * time.Minute, Proxy: ProxyAuth{Role: monitoring.Viewer},
 	}
 	defaults.History = monitoring.Retention{MaxAge: 30 * 24 * time.Hour, MaxRows: 200_000}
 	with := func(f func(*Config)) Config {
@@ -102,6 +102,11 @@ func TestParseConfig(t *testing.T) {
 			with(func(c *Config) { c.History.MaxAge = 0 })},
 		{"-history-rows beats HISTORY_ROWS", []string{"-history-rows", "1000"}, []string{"HISTORY_ROWS=0"},
 			with(func(c *Config) { c.History.MaxRows = 1000 })},
+		{"a sign-in proxy from its addresses, new users refused", nil,
+			[]string{"AUTH_PROXY_HEADER=X-Forwarded-Email", "TRUSTED_PROXIES=10.0.0.0/8, 127.0.0.1", "AUTH_PROXY_ROLE=none"},
+			with(func(c *Config) {
+				c.Proxy = ProxyAuth{Header: "X-Forwarded-Email", Trusted: "10.0.0.0/8, 127.0.0.1", Role: monitoring.NoRole}
+			})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,6 +158,14 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 		{"negative history days are refused", []string{"-history-days", "-1"}, nil, []string{`"-1" is not a whole number`}},
 		{"history rows above ten million are refused", nil, []string{"HISTORY_ROWS=20000000"},
 			[]string{"-history-rows / HISTORY_ROWS", "from 0 to 10000000"}},
+		{"a proxy header without trusted proxies is refused", nil, []string{"AUTH_PROXY_HEADER=X-Forwarded-Email"},
+			[]string{"-auth-proxy-header / AUTH_PROXY_HEADER needs -trusted-proxies"}},
+		{"a trusted proxy that is no address is refused", []string{"-auth-proxy-header", "X-User", "-trusted-proxies", "10.0.0.0/8,proxy.lan"}, nil,
+			[]string{"-trusted-proxies / TRUSTED_PROXIES", `"proxy.lan" is not an address`}},
+		{"a header name with a space is refused", []string{"-auth-proxy-header", "X User", "-trusted-proxies", "127.0.0.1"}, nil,
+			[]string{`"X User" is not a header name`}},
+		{"an unknown proxy role is refused", nil, []string{"AUTH_PROXY_ROLE=root"},
+			[]string{"-auth-proxy-role / AUTH_PROXY_ROLE", `"root" is not a role`}},
 		{"a stray argument is refused", []string{"serve"}, nil, []string{`unexpected argument "serve"`}},
 		{"an unknown flag is refused", []string{"-colour"}, nil, []string{"colour"}},
 	}
