@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,7 @@ type Metrics struct {
 	rateUsed     *prometheus.GaugeVec
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
+	wallOnce     sync.Once // see WatchWall
 }
 
 // NewMetrics registers every metric; store feeds the snapshot-age gauge.

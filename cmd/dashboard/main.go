@@ -124,6 +124,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer sessionStore.StopCleanup()
 	wallModel := wall.NewService(store, wall.Options{PollInterval: cfg.PollInterval, ChangeWindow: cfg.ChangeWindow, OldAfter: cfg.OldAfter,
 		OnError: func(err error) { log.Error("wall model", "err", err) }})
+	metrics.WatchWall(wallModel)
 	h := handlers.New(store, wallModel, poller, client, log, handlers.Options{
 		Demo: cfg.Demo, PollInterval: cfg.PollInterval, RefreshInterval: cfg.RefreshInterval,
 		PublicDashboard: cfg.PublicDashboard, PlainOrder: cfg.PlainOrder, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,

@@ -1,0 +1,90 @@
+package handlers
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"cmdash/monitoring"
+	"cmdash/monitoring/wall"
+)
+
+// WatchWall adds what the wall shows to /metrics, read from its model at
+// scrape time: servers by account, worst state and handling (open,
+// acknowledged, in maintenance), alarms by account and state, and stale
+// accounts. So Prometheus keeps the long history and can alert on the
+// wall's own view. Series are bounded by accounts × states: never one per
+// server. Calling it again does nothing.
+func (m *Metrics) WatchWall(model *wall.Service) {
+	m.wallOnce.Do(func() {
+		m.reg.MustRegister(&wallStates{
+			model: model,
+			servers: prometheus.NewDesc("dashboard_servers",
+				"Servers by account, worst state and handling: open, acked (acknowledged) or maintenance (in a Rackspace suppression); an OK server is open.",
+				[]string{"account", "state", "handling"}, nil),
+			alarms: prometheus.NewDesc("dashboard_alarms",
+				"Alarms counted on the wall (enabled, not orphaned) by account and state.",
+				[]string{"account", "state"}, nil),
+			stale: prometheus.NewDesc("dashboard_account_stale",
+				"1 when the account's data cannot be trusted: the last poll failed, or the data is older than three poll intervals, or it was never polled.",
+				[]string{"account"}, nil),
+		})
+	})
+}
+
+type wallStates struct {
+	model                  *wall.Service
+	servers, alarms, stale *prometheus.Desc
+}
+
+func (c *wallStates) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.servers
+	ch <- c.alarms
+	ch <- c.stale
+}
+
+func (c *wallStates) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := c.model.Current(ctx)
+	if err != nil {
+		return
+	}
+	gauge := func(d *prometheus.Desc, v int, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+	}
+	for _, s := range m.Sections {
+		acct, n := s.Username, s.Servers
+		stale := 0
+		if s.Stale || !s.Polled {
+			stale = 1
+		}
+		gauge(c.stale, stale, acct)
+		if !s.Polled {
+			continue // nothing known: no zeros that would read as "all clear"
+		}
+		for _, st := range []struct {
+			state             monitoring.State
+			all, acked, maint int
+		}{
+			{monitoring.StateCritical, n.Critical, n.AckedCritical, n.MaintCritical},
+			{monitoring.StateWarning, n.Warning, n.AckedWarning, n.MaintWarning},
+			{monitoring.StateUnknown, n.Unknown, n.AckedUnknown, n.MaintUnknown},
+		} {
+			name := stateLabel(st.state)
+			gauge(c.servers, st.all-st.acked-st.maint, acct, name, "open")
+			gauge(c.servers, st.acked, acct, name, "acked")
+			gauge(c.servers, st.maint, acct, name, "maintenance")
+		}
+		gauge(c.servers, n.OK, acct, "ok", "open")
+		gauge(c.alarms, s.Counts.Critical, acct, "critical")
+		gauge(c.alarms, s.Counts.Warning, acct, "warning")
+		gauge(c.alarms, s.Counts.Unknown, acct, "unknown")
+		gauge(c.alarms, s.Counts.OK, acct, "ok")
+	}
+}
+
+// stateLabel is a state as a metric label: lower case, one word.
+func stateLabel(s monitoring.State) string { return strings.ToLower(string(s)) }
