@@ -115,7 +115,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		c := s.Counters(user)
 		writeJSON(w, http.StatusOK, "application/json", map[string]int{
 			"identity": c.Identity, "overview": c.Overview, "suppressions": c.Suppressions, "changelogs": c.Changelogs,
-			"limits": c.Limits, "notification_plans": c.NotificationPlans, "other": c.Other,
+			"limits": c.Limits, "notification_plans": c.NotificationPlans, "metrics": c.Metrics, "plot": c.Plot, "other": c.Other,
 		})
 	case "GET /_fake/entities":
 		ents := s.Entities(user)

@@ -79,7 +79,7 @@ type Fault struct {
 	// Only narrows the Monitoring failures above (MonitoringStatus with
 	// RetryAfter, Slow, NonJSON, Truncated, FailPage) to one kind of route:
 	// RouteOverview, RouteSuppressions, RouteChangelogs, RouteLimits,
-	// RouteNotificationPlans or RouteOther. Empty: every route, and Slow
+	// RouteNotificationPlans, RouteMetrics, RoutePlot or RouteOther. Empty: every route, and Slow
 	// delays logins too. Identity faults and the spelling quirks
 	// (RemainingHeader, ReplyAfter, StringTimestamps, SuppressionIDs) are
 	// not narrowed.
@@ -135,6 +135,8 @@ type Counters struct {
 	Changelogs        int // /changelogs/alarms
 	Limits            int // /limits
 	NotificationPlans int // /notification_plans and /notification_plans/{id}
+	Metrics           int // /entities/{e}/checks/{c}/metrics
+	Plot              int // /entities/{e}/checks/{c}/metrics/{metric}/plot
 	Other             int // any other path under the tenant
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -122,6 +123,51 @@ type checkKind struct {
 	alarmLabel string
 	criteria   string
 	status     func(state string, x float64) string
+	// metrics are what the check reports (metrics.go), the one its alarm
+	// tests first.
+	metrics []metricBand
+}
+
+// metricBand is a metric and where its values lie in each state: an alarm
+// in a state reports a value in that state's band, so a series crosses
+// the threshold when the state changes.
+type metricBand struct {
+	name, unit string
+	warn, crit float64 // thresholds; crit NaN when only a warning has one
+	low, high  float64 // the values it takes
+	below      bool    // worse when lower (packet loss, certificate expiry)
+	// code, when set, says the value in a state instead (HTTP status codes).
+	code func(state string, x float64) float64
+}
+
+// value is the metric's value in state at level x in [0, 1).
+func (b metricBand) value(state string, x float64) float64 {
+	if b.code != nil {
+		return b.code(state, x)
+	}
+	crit := b.crit
+	if math.IsNaN(crit) {
+		crit = b.high
+		if state == "CRITICAL" {
+			state = "OK" // no threshold: a critical state comes from another metric
+		}
+	}
+	if b.below {
+		switch state {
+		case "CRITICAL":
+			return b.low + (crit-b.low)*x
+		case "WARNING":
+			return crit + (b.warn-crit)*x
+		}
+		return b.warn + (b.high-b.warn)*(0.03+0.97*x)
+	}
+	switch state {
+	case "CRITICAL":
+		return crit + (b.high-crit)*x
+	case "WARNING":
+		return b.warn + (crit-b.warn)*x
+	}
+	return b.low + (b.warn-b.low)*x*0.97
 }
 
 func thresholdCriteria(metric, text string, warn, crit float64, format string) string {
@@ -134,52 +180,79 @@ func thresholdCriteria(metric, text string, warn, crit float64, format string) s
 		metric, crit, msg("above", crit), metric, warn, msg("above", warn), msg("below", warn))
 }
 
-func thresholdStatus(text, valueFormat, thFormat string, warn, crit, low, high float64) func(string, float64) string {
+// thresholdStatus words a state with the value its metric has (b.value).
+func thresholdStatus(text, valueFormat, thFormat string, b metricBand) func(string, float64) string {
 	return func(state string, x float64) string {
-		var v, th float64
-		cmp := "above"
+		th, cmp := b.warn, "below"
 		switch state {
 		case "CRITICAL":
-			v, th = crit+(high-crit)*x, crit
+			th, cmp = b.crit, "above"
 		case "WARNING":
-			v, th = warn+(crit-warn)*x, warn
-		default:
-			v, th, cmp = low+(warn-low)*x*0.97, warn, "below"
+			cmp = "above"
 		}
-		return strings.ReplaceAll(text, "%v", fmt.Sprintf(valueFormat, v)) + ", " + cmp + " threshold " + fmt.Sprintf(thFormat, th)
+		return strings.ReplaceAll(text, "%v", fmt.Sprintf(valueFormat, b.value(state, x))) + ", " + cmp + " threshold " + fmt.Sprintf(thFormat, th)
 	}
 }
+
+var (
+	bandCPU        = metricBand{name: "usage_average", unit: "percent", warn: 80, crit: 90, low: 1, high: 100}
+	bandMemory     = metricBand{name: "mem_used_pct", unit: "percent", warn: 85, crit: 95, low: 20, high: 100}
+	bandFilesystem = metricBand{name: "used_pct", unit: "percent", warn: 80, crit: 90, low: 5, high: 100}
+	bandLoad       = metricBand{name: "5m", unit: "load", warn: 4, crit: 8, low: 0.01, high: 24}
+	bandNetwork    = metricBand{name: "tx_rate_mbps", unit: "Mbps", warn: 700, crit: 900, low: 0.1, high: 1000}
+	bandDisk       = metricBand{name: "wait_ms", unit: "milliseconds", warn: 20, crit: 50, low: 0.1, high: 400}
+	bandTCP        = metricBand{name: "duration", unit: "milliseconds", warn: 500, crit: 5000, low: 3, high: 30000}
+	bandDNS        = metricBand{name: "duration", unit: "milliseconds", warn: 300, crit: 1000, low: 2, high: 5000}
+	bandPing       = metricBand{name: "available", unit: "percent", warn: 95, crit: 80, low: 0, high: 100, below: true}
+	bandSSL        = metricBand{name: "cert_end_in", unit: "seconds", warn: 2592000, crit: 604800, low: 0, high: 31536000, below: true}
+	bandHTTPTime   = metricBand{name: "duration", unit: "milliseconds", warn: 2000, crit: math.NaN(), low: 40, high: 8000}
+	bandHTTPCode   = metricBand{name: "code", unit: "status", code: func(state string, x float64) float64 {
+		if state != "CRITICAL" {
+			return 200
+		}
+		if x < 0.3 {
+			return 404
+		}
+		return 503
+	}}
+)
 
 var (
 	kindCPU = checkKind{
 		typ: "agent.cpu", agent: true, checkLabel: "CPU", alarmLabel: "CPU usage",
 		criteria: thresholdCriteria("usage_average", "CPU usage is %v%", 80, 90, "%.0f%%"),
-		status:   thresholdStatus("CPU usage is %v%", "%.1f", "%.0f%%", 80, 90, 1, 100),
+		status:   thresholdStatus("CPU usage is %v%", "%.1f", "%.0f%%", bandCPU),
+		metrics:  []metricBand{bandCPU},
 	}
 	kindMemory = checkKind{
 		typ: "agent.memory", agent: true, checkLabel: "Memory", alarmLabel: "Memory usage",
 		criteria: thresholdCriteria("mem_used_pct", "Memory usage is %v%", 85, 95, "%.0f%%"),
-		status:   thresholdStatus("Memory usage is %v%", "%.1f", "%.0f%%", 85, 95, 20, 100),
+		status:   thresholdStatus("Memory usage is %v%", "%.1f", "%.0f%%", bandMemory),
+		metrics:  []metricBand{bandMemory},
 	}
 	kindFilesystem = checkKind{
 		typ: "agent.filesystem", agent: true, checkLabel: "Filesystem /", alarmLabel: "Filesystem usage /",
 		criteria: thresholdCriteria("used_pct", "Disk usage on / is %v%", 80, 90, "%.0f%%"),
-		status:   thresholdStatus("Disk usage on / is %v%", "%.1f", "%.0f%%", 80, 90, 5, 100),
+		status:   thresholdStatus("Disk usage on / is %v%", "%.1f", "%.0f%%", bandFilesystem),
+		metrics:  []metricBand{bandFilesystem},
 	}
 	kindLoad = checkKind{
 		typ: "agent.load_average", agent: true, checkLabel: "Load Average", alarmLabel: "Load average",
 		criteria: thresholdCriteria("5m", "5 minute load average is %v", 4, 8, "%.2f"),
-		status:   thresholdStatus("5 minute load average is %v", "%.2f", "%.2f", 4, 8, 0.01, 24),
+		status:   thresholdStatus("5 minute load average is %v", "%.2f", "%.2f", bandLoad),
+		metrics:  []metricBand{bandLoad},
 	}
 	kindNetwork = checkKind{
 		typ: "agent.network", agent: true, checkLabel: "Network eth0", alarmLabel: "Network transmit rate eth0",
 		criteria: thresholdCriteria("tx_rate_mbps", "Transmit rate on eth0 is %v Mbps", 700, 900, "%.0f Mbps"),
-		status:   thresholdStatus("Transmit rate on eth0 is %v Mbps", "%.1f", "%.0f Mbps", 700, 900, 0.1, 1000),
+		status:   thresholdStatus("Transmit rate on eth0 is %v Mbps", "%.1f", "%.0f Mbps", bandNetwork),
+		metrics:  []metricBand{bandNetwork},
 	}
 	kindDisk = checkKind{
 		typ: "agent.disk", agent: true, checkLabel: "Disk /dev/xvda1", alarmLabel: "Disk I/O wait /dev/xvda1",
 		criteria: thresholdCriteria("wait_ms", "Disk I/O wait on /dev/xvda1 is %v ms", 20, 50, "%.0f ms"),
-		status:   thresholdStatus("Disk I/O wait on /dev/xvda1 is %v ms", "%.1f", "%.0f ms", 20, 50, 0.1, 400),
+		status:   thresholdStatus("Disk I/O wait on /dev/xvda1 is %v ms", "%.1f", "%.0f ms", bandDisk),
+		metrics:  []metricBand{bandDisk},
 	}
 	kindPing = checkKind{
 		typ: "remote.ping", checkLabel: "Ping", alarmLabel: "Ping packet loss",
@@ -195,6 +268,7 @@ var (
 			}
 			return "Packet loss is normal"
 		},
+		metrics: []metricBand{bandPing},
 	}
 	kindHTTP = checkKind{
 		typ: "remote.http", checkLabel: "Website", alarmLabel: "HTTP status",
@@ -214,6 +288,7 @@ var (
 			}
 			return "HTTP server is functioning normally"
 		},
+		metrics: []metricBand{bandHTTPCode, bandHTTPTime},
 	}
 	kindSSL = checkKind{
 		typ: "remote.ssl", checkLabel: "SSL certificate", alarmLabel: "SSL certificate expiry",
@@ -229,20 +304,23 @@ var (
 			}
 			return "Certificate is valid"
 		},
+		metrics: []metricBand{bandSSL},
 	}
 	kindTCP = checkKind{
 		typ: "remote.tcp", checkLabel: "SSH port", alarmLabel: "TCP connection",
 		criteria: "if (metric['duration'] > 5000) {\n  return new AlarmStatus(CRITICAL, 'Connection time is #{duration} ms, above threshold 5000 ms');\n}\n\n" +
 			"if (metric['duration'] > 500) {\n  return new AlarmStatus(WARNING, 'Connection time is #{duration} ms, above threshold 500 ms');\n}\n\n" +
 			"return new AlarmStatus(OK, 'Connection time is #{duration} ms, below threshold 500 ms');\n",
-		status: thresholdStatus("Connection time is %v ms", "%.0f", "%.0f ms", 500, 5000, 3, 30000),
+		status:  thresholdStatus("Connection time is %v ms", "%.0f", "%.0f ms", bandTCP),
+		metrics: []metricBand{bandTCP},
 	}
 	kindDNS = checkKind{
 		typ: "remote.dns", checkLabel: "DNS A record", alarmLabel: "DNS resolution",
 		criteria: "if (metric['duration'] > 1000) {\n  return new AlarmStatus(CRITICAL, 'DNS resolution took #{duration} ms, above threshold 1000 ms');\n}\n\n" +
 			"if (metric['duration'] > 300) {\n  return new AlarmStatus(WARNING, 'DNS resolution took #{duration} ms, above threshold 300 ms');\n}\n\n" +
 			"return new AlarmStatus(OK, 'DNS resolution took #{duration} ms, below threshold 300 ms');\n",
-		status: thresholdStatus("DNS resolution took %v ms", "%.0f", "%.0f ms", 300, 1000, 2, 5000),
+		status:  thresholdStatus("DNS resolution took %v ms", "%.0f", "%.0f ms", bandDNS),
+		metrics: []metricBand{bandDNS},
 	}
 
 	// agentKinds cycles over the alarms of an entity running the agent;
@@ -640,6 +718,13 @@ func pickState(h uint64, warn, crit float64) string {
 // disabled check), and when the shares allow only one state, the state is
 // frozen.
 func stateOf(a *alarm, now time.Time, every time.Duration, warn, crit float64) alarmState {
+	st, _ := stateAt(a, now, every, warn, crit)
+	return st
+}
+
+// stateAt is stateOf with the level in [0, 1) its state began with (what
+// its status and its metric's value derive from).
+func stateAt(a *alarm, now time.Time, every time.Duration, warn, crit float64) (alarmState, float64) {
 	var st alarmState
 	var x uint64
 	if !a.changes(every, warn, crit) {
@@ -677,7 +762,7 @@ func stateOf(a *alarm, now time.Time, every time.Duration, warn, crit float64) a
 		x = mix64(h)
 	}
 	a.describe(&st, x)
-	return st
+	return st, unit(x)
 }
 
 const golden = 0x9e3779b97f4a7c15

@@ -22,6 +22,8 @@ import (
 //	GET                 /limits                    rate.go
 //	GET                 /notification_plans        plans.go
 //	GET                 /notification_plans/{id}
+//	GET                 /entities/{e}/checks/{c}/metrics                metrics.go
+//	GET                 /entities/{e}/checks/{c}/metrics/{m}/plot
 //
 // Anything else is a 404 notFoundError of kind "other".
 
@@ -32,11 +34,13 @@ const (
 	RouteChangelogs        = "changelogs"
 	RouteLimits            = "limits"
 	RouteNotificationPlans = "notification_plans"
+	RouteMetrics           = "metrics" // a check's metric list
+	RoutePlot              = "plot"    // a metric's data points
 	RouteOther             = "other"
 )
 
 // routeKinds lists the kinds Fault.Only accepts.
-var routeKinds = []string{RouteOverview, RouteSuppressions, RouteChangelogs, RouteLimits, RouteNotificationPlans, RouteOther}
+var routeKinds = []string{RouteOverview, RouteSuppressions, RouteChangelogs, RouteLimits, RouteNotificationPlans, RouteMetrics, RoutePlot, RouteOther}
 
 const (
 	defaultLimit    = 100
@@ -67,6 +71,12 @@ func routeOf(sub string) string {
 	case sub == "notification_plans" || strings.HasPrefix(sub, "notification_plans/"):
 		return RouteNotificationPlans
 	}
+	if _, _, _, plot, ok := metricRoute(sub); ok {
+		if plot {
+			return RoutePlot
+		}
+		return RouteMetrics
+	}
 	return RouteOther
 }
 
@@ -83,6 +93,10 @@ func (c *Counters) count(kind string) {
 		c.Limits++
 	case RouteNotificationPlans:
 		c.NotificationPlans++
+	case RouteMetrics:
+		c.Metrics++
+	case RoutePlot:
+		c.Plot++
 	default:
 		c.Other++
 	}
@@ -178,6 +192,8 @@ func (s *Server) serveMonitoring(w http.ResponseWriter, r *http.Request) {
 		if s.allow(w, r, http.MethodGet, http.MethodHead) {
 			s.serveNotificationPlans(w, r, m)
 		}
+	case RouteMetrics, RoutePlot:
+		s.serveMetrics(w, r, m)
 	default:
 		s.writeMonitoringFault(w, http.StatusNotFound, "notFoundError", 404, "Resource not found", "The requested resource could not be found")
 	}

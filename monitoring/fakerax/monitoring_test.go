@@ -236,7 +236,7 @@ func TestCountersByKind(t *testing.T) {
 	if err := json.Unmarshal(body, &m); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("counters: %d %s", resp.StatusCode, body)
 	}
-	wantJSON := map[string]int{"identity": 1, "overview": 2, "limits": 2, "suppressions": 2, "changelogs": 1, "notification_plans": 2, "other": 2}
+	wantJSON := map[string]int{"identity": 1, "overview": 2, "limits": 2, "suppressions": 2, "changelogs": 1, "notification_plans": 2, "metrics": 0, "plot": 0, "other": 2}
 	if fmt.Sprint(m) != fmt.Sprint(wantJSON) {
 		t.Errorf("/_fake/counters %v, want %v", m, wantJSON)
 	}
