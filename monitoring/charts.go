@@ -55,3 +55,12 @@ type PlotQuery struct {
 	From, To                  time.Time
 	Resolution                string
 }
+
+// PlotResult is what a plot read brought: the series, and what it cost.
+type PlotResult struct {
+	Series    []Series
+	Requests  int   // Monitoring requests made, each zone's and the metric list counted
+	Token     Token // the token used: the cached one, or a new login's
+	LoggedIn  bool
+	RateLimit RateLimit // the budget the last answer stated (not Known when none did)
+}

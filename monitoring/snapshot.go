@@ -128,7 +128,14 @@ type Alarm struct {
 	Evaluated bool `json:"evaluated"`
 	// Orphan marks a latest state whose alarm is not in the overview.
 	Orphan bool `json:"orphan,omitempty"`
+	// Metric is what its criteria test, for a chart (see CriteriaMetric);
+	// nil when they name no metric.
+	Metric *AlarmMetric `json:"metric,omitempty"`
 }
+
+// Remote reports whether the alarm's check runs from Rackspace's
+// monitoring zones (its metrics are per zone) rather than on the server.
+func (a Alarm) Remote() bool { return strings.HasPrefix(a.CheckType, "remote.") }
 
 // Counts are the per-server numbers the tile shows.
 //

@@ -14,10 +14,21 @@ import (
 // Plot reads a check's metric: GET …/metrics/{metric}/plot, once for an
 // agent check's metric and once per monitoring zone for a remote check's,
 // whose zones it first reads from GET …/checks/{c}/metrics. It logs in
-// again with cr once on a 401, as ReadExtras does; the meta says how many
-// requests it made. A zone with no data has a series without points.
-func (c *Client) Plot(ctx context.Context, cr monitoring.Credentials, tok monitoring.Token, q monitoring.PlotQuery) ([]monitoring.Series, ExtrasMeta, error) {
-	s := &session{c: c, cr: cr, meta: ExtrasMeta{Token: tok}}
+// again with cr once on a 401 (or first, without a cached token), as
+// ReadExtras does; the result says how many requests it made, with which
+// token and what budget Rackspace stated. A zone with no data has a series
+// without points.
+func (c *Client) Plot(ctx context.Context, cr monitoring.Credentials, cached *monitoring.Token, q monitoring.PlotQuery) (monitoring.PlotResult, error) {
+	s := &session{c: c, cr: cr}
+	if cached != nil && fresh(cached, c.Now()) {
+		s.meta.Token = *cached
+	}
+	series, err := s.plot(ctx, q)
+	return monitoring.PlotResult{Series: series, Requests: s.meta.Requests, Token: s.meta.Token,
+		LoggedIn: s.meta.LoggedIn > 0, RateLimit: s.meta.RateLimit}, err
+}
+
+func (s *session) plot(ctx context.Context, q monitoring.PlotQuery) ([]monitoring.Series, error) {
 	base := "/entities/" + url.PathEscape(q.EntityID) + "/checks/" + url.PathEscape(q.CheckID) + "/metrics"
 	names := []string{q.Metric}
 	zones := []string{""}
@@ -27,7 +38,7 @@ func (c *Client) Plot(ctx context.Context, cr monitoring.Credentials, tok monito
 		}
 		all, err := listAll(ctx, s, base, nil, func(w *wireMetric) (string, bool) { return w.Name, true })
 		if err != nil {
-			return nil, s.meta, err
+			return nil, err
 		}
 		names, zones = nil, nil
 		for _, n := range all {
@@ -68,9 +79,9 @@ func (c *Client) Plot(ctx context.Context, cr monitoring.Credentials, tok monito
 			return nil
 		})
 		if err != nil {
-			return nil, s.meta, err
+			return nil, err
 		}
 		out = append(out, sr)
 	}
-	return out, s.meta, nil
+	return out, nil
 }

@@ -36,12 +36,13 @@ func TestPlotReadsEachZonesSeries(t *testing.T) {
 	}
 	q := monitoring.PlotQuery{EntityID: agentEnt, CheckID: agent.CheckID, Metric: "usage_average",
 		From: now.Add(-6 * time.Hour), To: now, Resolution: "FULL"}
-	series, meta, err := c.Plot(context.Background(), cr, monitoring.Token{}, q)
+	res, err := c.Plot(context.Background(), cr, nil, q)
+	series := res.Series
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(series) != 1 || series[0].Zone != "" || len(series[0].Points) < 300 || meta.Requests != 1 || meta.LoggedIn != 1 {
-		t.Fatalf("agent: %d series, %d requests, %d logins", len(series), meta.Requests, meta.LoggedIn)
+	if len(series) != 1 || series[0].Zone != "" || len(series[0].Points) < 300 || res.Requests != 1 || !res.LoggedIn || !res.RateLimit.Known {
+		t.Fatalf("agent: %d series, %d requests, logged in %v, budget %+v", len(series), res.Requests, res.LoggedIn, res.RateLimit)
 	}
 	for _, p := range series[0].Points {
 		if p.Value < 0 || p.Value > 100 || p.At.Before(q.From) || !p.At.Before(q.To) {
@@ -51,12 +52,14 @@ func TestPlotReadsEachZonesSeries(t *testing.T) {
 
 	q = monitoring.PlotQuery{EntityID: remoteEnt, CheckID: remote.CheckID, Metric: "available", Remote: true,
 		From: now.Add(-24 * time.Hour), To: now, Resolution: "MIN5"}
-	series, meta, err = c.Plot(context.Background(), cr, meta.Token, q)
+	tok := res.Token
+	res, err = c.Plot(context.Background(), cr, &tok, q)
+	series = res.Series
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(series) != 3 || meta.Requests != 4 || meta.LoggedIn != 0 {
-		t.Fatalf("remote: %d series in %d requests (%d logins), want 3 zones in 4", len(series), meta.Requests, meta.LoggedIn)
+	if len(series) != 3 || res.Requests != 4 || res.LoggedIn {
+		t.Fatalf("remote: %d series in %d requests (logged in %v), want 3 zones in 4", len(series), res.Requests, res.LoggedIn)
 	}
 	for _, s := range series {
 		if !strings.HasPrefix(s.Zone, "mz") || len(s.Points) < 280 {
@@ -69,7 +72,7 @@ func TestPlotReadsEachZonesSeries(t *testing.T) {
 
 	// A bad request is an error, not an empty chart.
 	q.Resolution = "MIN2"
-	if _, _, err := c.Plot(context.Background(), cr, meta.Token, q); err == nil {
+	if _, err := c.Plot(context.Background(), cr, &tok, q); err == nil {
 		t.Error("a resolution Rackspace refuses gave no error")
 	}
 }
