@@ -19,6 +19,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/charts"
 	"cmdash/monitoring/sqlite"
 	"cmdash/monitoring/wall"
 	"cmdash/static"
@@ -77,6 +78,9 @@ type Options struct {
 	// believed only from TrustedProxies.
 	ProxyHeader    string
 	TrustedProxies []netip.Prefix
+	// Charts reads the metrics behind alarms for the server page; nil
+	// turns charts off.
+	Charts *charts.Service
 	// ProxyRole is the role of a user first seen through the proxy;
 	// NoRole refuses users who do not exist yet.
 	ProxyRole monitoring.Role

@@ -34,6 +34,8 @@ func (h *Handler) routes() []route {
 		{"GET /wall", readOnly, h.showWallMode},
 		{"GET /timeline", readOnly, h.showTimeline},
 		{"GET /accounts/{id}/servers/{server}", readOnly, h.showServer},
+		// Costs requests to Rackspace: read when a page asks, kept and capped.
+		{"GET /accounts/{id}/servers/{server}/charts", readOnly, h.showCharts},
 		// A wall link opens the wall to whoever has it, and nothing else.
 		{"GET /w/{token...}", wallLink, h.showWallLink},
 		{"/w/{token...}", wallLink, wallLinkMethodNotAllowed},

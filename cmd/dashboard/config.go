@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"cmdash/monitoring"
+	"cmdash/monitoring/charts"
 	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
 )
@@ -52,6 +53,9 @@ type Config struct {
 	Version         bool
 	// Proxy is signing in through a sign-in proxy's header.
 	Proxy ProxyAuth
+	// ChartCallsPerHour caps the requests the server page's charts make to
+	// Rackspace per account and hour; 0 turns charts off.
+	ChartCallsPerHour int
 }
 
 // ProxyAuth is who may vouch for a user in a header, and what a user first
@@ -130,6 +134,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.Proxy.Header, "auth-proxy-header", env("AUTH_PROXY_HEADER", ""), "header in which a sign-in proxy names the user, e.g. X-Forwarded-Email; believed only from -trusted-proxies (AUTH_PROXY_HEADER)")
 	fs.StringVar(&cfg.Proxy.Trusted, "trusted-proxies", env("TRUSTED_PROXIES", ""), "addresses or CIDRs of the sign-in proxies, comma-separated; loopback is not trusted unless listed (TRUSTED_PROXIES)")
 	proxyRole := fs.String("auth-proxy-role", env("AUTH_PROXY_ROLE", "viewer"), "role of a user first seen through the sign-in proxy: viewer, operator, admin, or none to refuse them (AUTH_PROXY_ROLE)")
+	chartCalls := fs.String("chart-calls-per-hour", env("CHART_CALLS_PER_HOUR", strconv.Itoa(charts.DefaultCallsPerHour)),
+		"requests to Rackspace the server page's charts may make per account and hour, `n` from 0 (no charts) to 3600 (CHART_CALLS_PER_HOUR)")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -199,6 +205,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.Addr == "" {
 		return cfg, errors.New("-addr / ADDR: empty listen address")
+	}
+	if cfg.ChartCallsPerHour, err = strconv.Atoi(*chartCalls); err != nil || cfg.ChartCallsPerHour < 0 || cfg.ChartCallsPerHour > 3600 {
+		return cfg, fmt.Errorf("-chart-calls-per-hour / CHART_CALLS_PER_HOUR: %q is not a whole number from 0 to 3600", *chartCalls)
 	}
 	if cfg.Proxy.Role, err = monitoring.ParseRole(*proxyRole); err != nil {
 		return cfg, fmt.Errorf("-auth-proxy-role / AUTH_PROXY_ROLE: %v", err)

@@ -26,6 +26,7 @@ import (
 	"cmdash/handlers"
 	"cmdash/migrations"
 	"cmdash/monitoring"
+	"cmdash/monitoring/charts"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
@@ -125,11 +126,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wallModel := wall.NewService(store, wall.Options{PollInterval: cfg.PollInterval, ChangeWindow: cfg.ChangeWindow, OldAfter: cfg.OldAfter,
 		OnError: func(err error) { log.Error("wall model", "err", err) }})
 	metrics.WatchWall(wallModel)
+	var chartService *charts.Service
+	if cfg.ChartCallsPerHour > 0 {
+		chartService = charts.New(store, client, charts.Options{CallsPerHour: cfg.ChartCallsPerHour})
+	}
 	h := handlers.New(store, wallModel, poller, client, log, handlers.Options{
 		Demo: cfg.Demo, PollInterval: cfg.PollInterval, RefreshInterval: cfg.RefreshInterval,
 		PublicDashboard: cfg.PublicDashboard, PlainOrder: cfg.PlainOrder, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,
 		Sessions: handlers.NewSessionManager(sessionStore, cfg.SecureCookies), Metrics: metrics, Version: version,
 		PollerHealth: poller,
+		Charts:       chartService,
 		ProxyHeader:  cfg.Proxy.Header, TrustedProxies: cfg.Proxy.TrustedPrefixes(), ProxyRole: cfg.Proxy.Role,
 	})
 

@@ -38,7 +38,7 @@ func TestParseConfig(t *testing.T) {
 	defaults := Config{
 		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
 		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256, ChangeWindow: 10 * time.Minute,
-		OldAfter: 15 * time.Minute, Proxy: ProxyAuth{Role: monitoring.Viewer},
+		OldAfter: 15 * time.Minute, Proxy: ProxyAuth{Role: monitoring.Viewer}, ChartCallsPerHour: 120,
 	}
 	defaults.History = monitoring.Retention{MaxAge: 30 * 24 * time.Hour, MaxRows: 200_000}
 	with := func(f func(*Config)) Config {
@@ -164,6 +164,8 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 			[]string{"-trusted-proxies / TRUSTED_PROXIES", `"proxy.lan" is not an address`}},
 		{"a header name with a space is refused", []string{"-auth-proxy-header", "X User", "-trusted-proxies", "127.0.0.1"}, nil,
 			[]string{`"X User" is not a header name`}},
+		{"a chart cap that is no number is refused", nil, []string{"CHART_CALLS_PER_HOUR=lots"},
+			[]string{"-chart-calls-per-hour / CHART_CALLS_PER_HOUR", `"lots" is not a whole number from 0 to 3600`}},
 		{"an unknown proxy role is refused", nil, []string{"AUTH_PROXY_ROLE=root"},
 			[]string{"-auth-proxy-role / AUTH_PROXY_ROLE", `"root" is not a role`}},
 		{"a stray argument is refused", []string{"serve"}, nil, []string{`unexpected argument "serve"`}},

@@ -85,6 +85,7 @@ func nullCheckSupp(i, j int) bool   { return (i+j)%23 == 7 }
 func nullAlarmSupp(i, j int) bool   { return (i+j)%19 == 12 }
 func noDisabledKey(j int) bool      { return j%3 == 2 }
 func nullLabel(i, j int) bool       { return (i+j)%11 == 5 }
+func nullCriteria(i, j int) bool    { return (i+2*j)%37 == 22 } // documented as nullable; nothing to chart
 func absentLabel(i, j int) bool     { return (i+j)%17 == 8 }
 func bareState(i, j int) bool       { return (i+j)%6 == 4 }
 func entityMetadataNull(i int) bool { return i%3 == 0 }
@@ -417,7 +418,7 @@ type wireAlarm struct {
 	ID                 string            `json:"id"`
 	Label              json.RawMessage   `json:"label,omitempty"`
 	CheckID            string            `json:"check_id"`
-	Criteria           string            `json:"criteria"`
+	Criteria           json.RawMessage   `json:"criteria"`
 	NotificationPlanID string            `json:"notification_plan_id"`
 	Disabled           *bool             `json:"disabled,omitempty"`
 	Metadata           map[string]string `json:"metadata"`
@@ -631,10 +632,13 @@ func buildEntities(seed int64, username, tenant string, servers, alarmsPer int, 
 				a.key = hashStrings(seed, "alarm", username, a.id)
 				a.plan = plans.pick(seed, username, a.id)
 				wa := wireAlarm{
-					ID: a.id, CheckID: c.id, Criteria: k.criteria, NotificationPlanID: a.plan,
+					ID: a.id, CheckID: c.id, Criteria: mustJSON(k.criteria), NotificationPlanID: a.plan,
 					Metadata: map[string]string{}, CreatedAt: aCreated, UpdatedAt: aCreated + rng.Int64N(90*day),
 				}
 				wa.Active, wa.Scheduled = suppressionLists(nullAlarmSupp(i, j))
+				if nullCriteria(i, j) {
+					wa.Criteria = nullJSON
+				}
 				switch {
 				case nullLabel(i, j):
 					wa.Label = json.RawMessage(`null`)

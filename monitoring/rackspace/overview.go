@@ -68,6 +68,7 @@ type WireAlarm struct {
 	Disabled           FlexBool       `json:"disabled"`
 	NotificationPlanID PlanID         `json:"notification_plan_id"`
 	ActiveSuppressions SuppressionIDs `json:"active_suppressions"`
+	Criteria           Criteria       `json:"criteria"`
 }
 
 // PlanID is an alarm's notification_plan_id: a string, or null (none).

@@ -88,6 +88,7 @@ func reduceValue(v *OverviewValue) monitoring.Server {
 		if st := states[wa.ID]; st != nil {
 			applyState(&a, st)
 		}
+		a.Metric = wa.Criteria.metricFor(a.State)
 		srv.Alarms = append(srv.Alarms, a)
 	}
 	for i := range v.LatestAlarmStates {

@@ -38,6 +38,12 @@ func TestContentHashCoversEveryField(t *testing.T) {
 			v.SetBool(!v.Bool())
 		case reflect.Struct: // time.Time
 			v.Set(reflect.ValueOf(v.Interface().(time.Time).Add(time.Second)))
+		case reflect.Pointer:
+			if v.IsNil() {
+				v.Set(reflect.New(v.Type().Elem()))
+			} else {
+				v.Set(reflect.Zero(v.Type()))
+			}
 		case reflect.Slice:
 			n := 0
 			if v.Len() == 0 {

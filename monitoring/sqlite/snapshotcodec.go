@@ -10,6 +10,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"io"
+	"math"
 	"time"
 
 	"cmdash/monitoring"
@@ -298,6 +299,16 @@ func hashServer(h hash.Hash64, num func(int64), s *monitoring.Server) {
 			num(int64(len(a.Suppressions)))
 			for _, id := range a.Suppressions {
 				str(id)
+			}
+		}
+		if m := a.Metric; m != nil {
+			num(-1) // nothing else writes a negative length here
+			str(m.Name)
+			num(int64(len(m.Thresholds)))
+			for _, th := range m.Thresholds {
+				str(string(th.State))
+				str(th.Op)
+				num(int64(math.Float64bits(th.Value)))
 			}
 		}
 	}
