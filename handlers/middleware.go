@@ -128,9 +128,9 @@ func (h *Handler) guard(level access, next http.HandlerFunc) http.HandlerFunc {
 // empty, says why a user the proxy vouches for may not come in.
 func (h *Handler) principal(r *http.Request) (p principal, refused string) {
 	if name, ok := h.proxyUser(r); ok {
-		u, err := h.proxyAccount(r, name)
-		if err != nil {
-			return p, err.Error()
+		u, refusal := h.proxyAccount(r, name)
+		if refusal != "" {
+			return p, refusal
 		}
 		return principal{user: u.Username, role: u.Role}, ""
 	}

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -59,21 +58,22 @@ func peerAddr(r *http.Request) string {
 }
 
 // proxyAccount is the user the proxy vouches for, created with
-// Options.ProxyRole when first seen; an error says why they may not come in.
-func (h *Handler) proxyAccount(r *http.Request, name string) (monitoring.User, error) {
+// Options.ProxyRole when first seen; a refusal is the sentence that tells
+// them why they may not come in (empty when they may).
+func (h *Handler) proxyAccount(r *http.Request, name string) (u monitoring.User, refusal string) {
 	if len(name) > 255 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
-		return monitoring.User{}, errors.New("The sign-in proxy sent a user name this dashboard cannot take.")
+		return monitoring.User{}, "The sign-in proxy sent a user name this dashboard cannot take."
 	}
 	u, created, err := h.store.ExternalUser(r.Context(), name, monitoring.OriginProxy, h.opts.ProxyRole)
 	if errors.Is(err, monitoring.ErrNotFound) {
-		return u, fmt.Errorf("Your sign-in proxy vouches for %s, but this dashboard has no such user and creates none: an admin can add one.", name)
+		return u, "Your sign-in proxy vouches for " + name + ", but this dashboard has no such user and creates none: an admin can add one."
 	}
 	if err != nil {
 		h.log.Error("proxy sign-in", "err", err)
-		return u, errors.New("Signing in failed on our side; it has been logged.")
+		return u, "Signing in failed on our side; it has been logged."
 	}
 	if created {
 		h.log.Info("user added at first sign-in through the proxy", "username", u.Username, "role", u.Role.String())
 	}
-	return u, nil
+	return u, ""
 }
