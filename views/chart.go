@@ -1,8 +1,10 @@
 package views
 
 import (
+	"cmp"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,11 +32,14 @@ type ChartItem struct {
 
 // Geometry of a chart's SVG, in its viewBox units: the plot area and the
 // margins for the axes' words.
+//
+// The viewBox is narrow so that its words stay readable when a phone
+// draws it 360 pixels wide; a desktop draws it at most 720 wide.
 const (
-	chartW, chartH     = 640, 230
-	plotX0, plotX1     = 58, 560
-	plotY0, plotY1     = 16, 196
-	chartLabelBaseline = 216
+	chartW, chartH     = 480, 240
+	plotX0, plotX1     = 46, 396
+	plotY0, plotY1     = 14, 200
+	chartLabelBaseline = 226
 )
 
 // chartSVG is what a chart draws, computed once: lines, thresholds, the
@@ -56,12 +61,13 @@ type chartLine struct {
 	Dash   string // "" solid; dotted, dashed… for the second and third zone
 	EndX   float64
 	EndY   float64
-	Label  string // the zone, written at the line's end
+	LabelY float64 // where its label is written, right of the plot: moved apart from the others'
+	Label  string  // the zone, written at the line's end
 	Latest string
 }
 
 type chartRule struct {
-	X, Y       float64
+	X, Y       float64 // a threshold's X is where its words go (their baseline)
 	Label      string
 	Class      string
 	LabelClass string
@@ -126,10 +132,20 @@ func drawChart(c charts.Chart, al monitoring.Alarm) chartSVG {
 			EndX: x(last.At), EndY: y(last.Value), Label: strings.TrimPrefix(s.Zone, "mz"), Latest: formatValue(last.Value)}
 		d.Lines = append(d.Lines, ln)
 	}
+	spreadLabels(d.Lines)
 	for _, th := range c.Metric.Thresholds {
 		d.Thresholds = append(d.Thresholds, chartRule{Y: y(th.Value), Class: "threshold th-" + StateClass(th.State),
 			LabelClass: "threshold-label th-" + StateClass(th.State) + "-label",
 			Label:      shortState(th.State) + " " + th.Op + " " + formatValue(th.Value)})
+	}
+	// A threshold's words go above its line, or below when the line above
+	// is too close for both.
+	slices.SortFunc(d.Thresholds, func(a, b chartRule) int { return cmp.Compare(a.Y, b.Y) })
+	for i := range d.Thresholds {
+		d.Thresholds[i].X = d.Thresholds[i].Y - 5
+		if i > 0 && d.Thresholds[i].X-d.Thresholds[i-1].X < labelGap {
+			d.Thresholds[i].X = d.Thresholds[i].Y + 16
+		}
 	}
 	if !al.Since.IsZero() && al.Since.After(from) && al.Since.Before(to) && al.State != monitoring.StateOK {
 		d.Since = &chartRule{X: x(al.Since), Class: "since", Label: shortState(al.State) + " since " + al.Since.UTC().Format("15:04")}
@@ -184,7 +200,11 @@ func niceTicks(lo, hi float64, n int) []float64 {
 	}
 	var out []float64
 	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
-		out = append(out, math.Round(v/step)*step)
+		r := math.Round(v/step) * step
+		if math.Abs(r) < step/2 {
+			r = 0 // never "-0"
+		}
+		out = append(out, r)
 	}
 	return out
 }
@@ -245,3 +265,33 @@ func alarmChartURL(self, alarmID string) string {
 
 // ChartValue writes a metric's value as a chart does.
 func ChartValue(v float64) string { return formatValue(v) }
+
+// labelGap is the least distance between two lines' labels, in viewBox
+// units (a line of the label's text).
+const labelGap = 16
+
+// spreadLabels places each line's label at the height of its last point,
+// moved apart so that no two overlap, within the plot's height.
+func spreadLabels(lines []chartLine) {
+	order := make([]int, len(lines))
+	for i := range order {
+		order[i] = i
+		lines[i].LabelY = lines[i].EndY + 5
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(lines[a].LabelY, lines[b].LabelY) })
+	for k := 1; k < len(order); k++ {
+		prev, cur := &lines[order[k-1]], &lines[order[k]]
+		cur.LabelY = max(cur.LabelY, prev.LabelY+labelGap)
+	}
+	// Pushed below the plot: move the whole stack up.
+	if n := len(order); n > 0 {
+		if over := lines[order[n-1]].LabelY - (plotY1 + 6); over > 0 {
+			for _, i := range order {
+				lines[i].LabelY -= over
+			}
+		}
+	}
+}
+
+// chartViewBox is every chart's viewBox.
+var chartViewBox = "0 0 " + strconv.Itoa(chartW) + " " + strconv.Itoa(chartH)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,11 +159,22 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request, m *monReq)
 	}{Values: []point{}}
 	period := time.Duration(e.wc[j].Period) * time.Second
 	if al != nil && !al.unevaluated && !al.checkDisabled {
-		oldest := m.now.Add(-keep).UnixMilli()
+		lo, hi := max(from, m.now.Add(-keep).UnixMilli()), min(to, m.now.UnixMilli()+1)
 		stepMS := step.Milliseconds()
-		for t := (max(from, oldest) + stepMS - 1) / stepMS * stepMS; t < to && t <= m.now.UnixMilli(); t += stepMS {
+		n := max(int(step/period), 1)
+		var times []int64
+		for t := (lo + stepMS - 1) / stepMS * stepMS; t < hi; t += stepMS {
+			times = append(times, t)
+		}
+		if n == 1 {
+			// At full resolution the alarm's state changes are observations
+			// too: a state begins when a check's result says so.
+			times = append(times, s.changesOf(m.a, al, lo, hi)...)
+			slices.Sort(times)
+			times = slices.Compact(times)
+		}
+		for _, t := range times {
 			// A rollup averages the observations in its step (a few of them).
-			n := max(int(step/period), 1)
 			samples := min(n, 8)
 			sum := 0.0
 			for k := range samples {
@@ -265,6 +277,33 @@ func (s *Server) stateLevelAt(a *account, e *entity, al *alarm, t int64) (string
 		return st.previous, unit(mix64(al.key ^ 0x5bd1e995))
 	}
 	return st.state, x
+}
+
+// changesOf are the moments in [lo, hi) (ms) the alarm's state changed:
+// its generated periods' boundaries where the state differs, its frozen
+// state's start, and the states SetState forced.
+func (s *Server) changesOf(a *account, al *alarm, lo, hi int64) []int64 {
+	var out []int64
+	if al.changes(s.cfg.ChangeEvery, a.warn, a.crit) {
+		p, off := al.periods(s.cfg.ChangeEvery)
+		for b := floorDiv(lo+off, p) + 1; b*p-off < hi; b++ {
+			prev, _ := al.periodState(b-1, a.warn, a.crit)
+			cur, _ := al.periodState(b, a.warn, a.crit)
+			if prev != cur {
+				out = append(out, b*p-off)
+			}
+		}
+	} else if al.fixedTS >= lo && al.fixedTS < hi {
+		out = append(out, al.fixedTS)
+	}
+	s.mu.Lock()
+	for _, ev := range a.forcedLog {
+		if ev.al == al && ev.at >= lo && ev.at < hi {
+			out = append(out, ev.at)
+		}
+	}
+	s.mu.Unlock()
+	return out
 }
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

@@ -48,7 +48,9 @@ func TestAMetricSeriesCrossesItsThresholdWhenTheStateBegan(t *testing.T) {
 		t.Fatalf("%d points over 6 h at full resolution", len(plot.Values))
 	}
 	since := al.Since.UnixMilli()
+	observed := false
 	for _, p := range plot.Values {
+		observed = observed || p.Timestamp == since
 		if p.NumPoints != 1 {
 			t.Fatalf("a full-resolution point of %d observations", p.NumPoints)
 		}
@@ -58,6 +60,9 @@ func TestAMetricSeriesCrossesItsThresholdWhenTheStateBegan(t *testing.T) {
 		if (after && p.Average <= 90) || (before && p.Average > 90) {
 			t.Errorf("at %s (state began %s): %.1f %%, threshold 90 %%", time.UnixMilli(p.Timestamp).UTC().Format(time.TimeOnly), al.Since.Format(time.TimeOnly), p.Average)
 		}
+	}
+	if !observed {
+		t.Error("no observation at the moment the state began")
 	}
 	last := plot.Values[len(plot.Values)-1].Average
 	var worded float64
