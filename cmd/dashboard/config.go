@@ -48,6 +48,7 @@ type Config struct {
 	SecureCookies   bool
 	TrustProxy      bool
 	Debug           bool
+	LogFormat       string // "text" or "json"; "" picks text on a terminal, JSON otherwise
 	Version         bool
 }
 
@@ -100,6 +101,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	boolVar(&cfg.SecureCookies, "secure-cookies", "SECURE_COOKIES", false, "mark cookies Secure and send HSTS, behind a TLS-terminating proxy such as Fly's (SECURE_COOKIES)")
 	boolVar(&cfg.TrustProxy, "trust-proxy", "TRUST_PROXY", false, "behind a reverse proxy: count failed sign-ins per Fly-Client-IP / X-Forwarded-For address (TRUST_PROXY)")
 	boolVar(&cfg.Debug, "debug", "DEBUG", false, "log every poll (DEBUG)")
+	fs.StringVar(&cfg.LogFormat, "log-format", env("LOG_FORMAT", ""), "`text` or json (LOG_FORMAT; default text on a terminal, JSON otherwise)")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -173,6 +175,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if !strings.HasPrefix(cfg.IdentityURL, "https://") && !strings.HasPrefix(cfg.IdentityURL, "http://") {
 		return cfg, fmt.Errorf("-identity-url / RACKSPACE_IDENTITY_URL: %q is not an http(s) URL", cfg.IdentityURL)
+	}
+	if cfg.LogFormat != "" && cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return cfg, fmt.Errorf("-log-format / LOG_FORMAT: %q is not text or json", cfg.LogFormat)
 	}
 	if cfg.Addr == "" {
 		return cfg, errors.New("-addr / ADDR: empty listen address")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -96,6 +97,10 @@ func TestParseConfig(t *testing.T) {
 		{"-public-dashboard=false beats PUBLIC_DASHBOARD", []string{"-public-dashboard=false"}, []string{"PUBLIC_DASHBOARD=true"}, defaults},
 		{"SECURE_COOKIES=true marks cookies secure", nil, []string{"SECURE_COOKIES=true"},
 			with(func(c *Config) { c.SecureCookies = true })},
+		{"LOG_FORMAT picks the log format", nil, []string{"LOG_FORMAT=text"},
+			with(func(c *Config) { c.LogFormat = "text" })},
+		{"-log-format beats LOG_FORMAT", []string{"-log-format", "json"}, []string{"LOG_FORMAT=text"},
+			with(func(c *Config) { c.LogFormat = "json" })},
 		{"DEBUG=0 and TRUST_PROXY=FALSE are booleans too", nil, []string{"DEBUG=0", "TRUST_PROXY=FALSE"}, defaults},
 		{"-demo=false overrides a DEMO the environment gets wrong", []string{"-demo=false"}, []string{"DEMO=yes"}, defaults},
 		{"HISTORY_DAYS and HISTORY_ROWS bound the history", nil, []string{"HISTORY_DAYS=7", "HISTORY_ROWS=5000"},
@@ -162,6 +167,9 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 		{"PLAIN_ORDER is strict", nil, []string{"PLAIN_ORDER=y"}, []string{`PLAIN_ORDER: "y"`}},
 		{"SECURE_COOKIES is strict", nil, []string{"SECURE_COOKIES=enabled"}, []string{`SECURE_COOKIES: "enabled"`}},
 		{"TRUST_PROXY is strict", nil, []string{"TRUST_PROXY=2"}, []string{`TRUST_PROXY: "2"`}},
+		{"a log format other than text or json is refused", nil, []string{"LOG_FORMAT=xml"},
+			[]string{`-log-format / LOG_FORMAT: "xml" is not text or json`}},
+		{"-log-format is checked too", []string{"-log-format", "JSON"}, nil, []string{`"JSON" is not text or json`}},
 		{"a stray argument is refused", []string{"serve"}, nil, []string{`unexpected argument "serve"`}},
 		{"an unknown flag is refused", []string{"-colour"}, nil, []string{"colour"}},
 	}
@@ -432,6 +440,41 @@ func TestRunRefusesABadConfigurationBeforeServing(t *testing.T) {
 			}
 			if strings.Contains(stdout.String(), "Dashboard on") {
 				t.Error("run served before refusing")
+			}
+		})
+	}
+}
+
+func TestLogFormatIsTextOrJSONAsAsked(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		env    []string
+		isJSON bool
+	}{
+		{"-log-format json gives JSON lines", []string{"-log-format", "json"}, nil, true},
+		{"LOG_FORMAT=text gives text lines", nil, []string{"LOG_FORMAT=text"}, false},
+		{"without either, what is not a terminal gets JSON", nil, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The key-file notice is logged before the admin user is
+			// refused, so run stops there, having logged one line.
+			args := append([]string{"-db", filepath.Join(t.TempDir(), "d.db"), "-addr", "127.0.0.1:0"}, tt.args...)
+			var logs bytes.Buffer
+			err := run(context.Background(), args, onlyEnv(append(tt.env, "ADMIN_USERNAME=admin")...), io.Discard, &logs)
+			if err == nil {
+				t.Fatal("run did not stop at the admin user without a password")
+			}
+			line, _, _ := strings.Cut(logs.String(), "\n")
+			if !strings.Contains(line, "key file") {
+				t.Fatalf("no key-file notice logged:\n%s", logs.String())
+			}
+			if isJSON := json.Valid([]byte(line)); isJSON != tt.isJSON {
+				t.Errorf("logged %q; JSON: %v, want %v", line, isJSON, tt.isJSON)
+			}
+			if !tt.isJSON && !strings.HasPrefix(line, "time=") {
+				t.Errorf("logged %q, want slog's text format", line)
 			}
 		})
 	}
