@@ -48,6 +48,7 @@ type Config struct {
 	SecureCookies   bool
 	TrustProxy      bool
 	Debug           bool
+	AccessLog       bool
 	LogFormat       string // "text" or "json"; "" picks text on a terminal, JSON otherwise
 	Version         bool
 }
@@ -100,7 +101,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	boolVar(&cfg.PlainOrder, "plain-order", "PLAIN_ORDER", false, "list accounts by name and servers by label instead of problems first (PLAIN_ORDER; ?order=severity still asks for problems first)")
 	boolVar(&cfg.SecureCookies, "secure-cookies", "SECURE_COOKIES", false, "mark cookies Secure and send HSTS, behind a TLS-terminating proxy such as Fly's (SECURE_COOKIES)")
 	boolVar(&cfg.TrustProxy, "trust-proxy", "TRUST_PROXY", false, "behind a reverse proxy: count failed sign-ins per Fly-Client-IP / X-Forwarded-For address (TRUST_PROXY)")
-	boolVar(&cfg.Debug, "debug", "DEBUG", false, "log every poll (DEBUG)")
+	boolVar(&cfg.Debug, "debug", "DEBUG", false, "log every poll, health check and static file (DEBUG)")
+	boolVar(&cfg.AccessLog, "access-log", "ACCESS_LOG", true, "log a line per request (ACCESS_LOG)")
 	fs.StringVar(&cfg.LogFormat, "log-format", env("LOG_FORMAT", ""), "`text` or json (LOG_FORMAT; default text on a terminal, JSON otherwise)")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {

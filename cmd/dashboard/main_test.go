@@ -39,7 +39,7 @@ func TestParseConfig(t *testing.T) {
 	defaults := Config{
 		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
 		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256, ChangeWindow: 10 * time.Minute,
-		OldAfter: 15 * time.Minute,
+		OldAfter: 15 * time.Minute, AccessLog: true,
 	}
 	defaults.History = monitoring.Retention{MaxAge: 30 * 24 * time.Hour, MaxRows: 200_000}
 	with := func(f func(*Config)) Config {
@@ -101,6 +101,9 @@ func TestParseConfig(t *testing.T) {
 			with(func(c *Config) { c.LogFormat = "text" })},
 		{"-log-format beats LOG_FORMAT", []string{"-log-format", "json"}, []string{"LOG_FORMAT=text"},
 			with(func(c *Config) { c.LogFormat = "json" })},
+		{"ACCESS_LOG=false turns the access log off", nil, []string{"ACCESS_LOG=false"},
+			with(func(c *Config) { c.AccessLog = false })},
+		{"-access-log beats ACCESS_LOG", []string{"-access-log"}, []string{"ACCESS_LOG=0"}, defaults},
 		{"DEBUG=0 and TRUST_PROXY=FALSE are booleans too", nil, []string{"DEBUG=0", "TRUST_PROXY=FALSE"}, defaults},
 		{"-demo=false overrides a DEMO the environment gets wrong", []string{"-demo=false"}, []string{"DEMO=yes"}, defaults},
 		{"HISTORY_DAYS and HISTORY_ROWS bound the history", nil, []string{"HISTORY_DAYS=7", "HISTORY_ROWS=5000"},
@@ -166,6 +169,7 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 		{"PUBLIC_DASHBOARD=no is refused", nil, []string{"PUBLIC_DASHBOARD=no"}, []string{`PUBLIC_DASHBOARD: "no"`}},
 		{"PLAIN_ORDER is strict", nil, []string{"PLAIN_ORDER=y"}, []string{`PLAIN_ORDER: "y"`}},
 		{"SECURE_COOKIES is strict", nil, []string{"SECURE_COOKIES=enabled"}, []string{`SECURE_COOKIES: "enabled"`}},
+		{"ACCESS_LOG is strict", nil, []string{"ACCESS_LOG=off"}, []string{`ACCESS_LOG: "off" is not a boolean (true/false, 1/0)`}},
 		{"TRUST_PROXY is strict", nil, []string{"TRUST_PROXY=2"}, []string{`TRUST_PROXY: "2"`}},
 		{"a log format other than text or json is refused", nil, []string{"LOG_FORMAT=xml"},
 			[]string{`-log-format / LOG_FORMAT: "xml" is not text or json`}},
@@ -475,6 +479,29 @@ func TestLogFormatIsTextOrJSONAsAsked(t *testing.T) {
 			}
 			if !tt.isJSON && !strings.HasPrefix(line, "time=") {
 				t.Errorf("logged %q, want slog's text format", line)
+			}
+		})
+	}
+}
+
+func TestRunLogsEachRequestUnlessToldNot(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		want bool
+	}{
+		{"by default a request is logged", nil, true},
+		{"-access-log=false leaves it out", []string{"-access-log=false"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := startDashboard(t, append([]string{"-db", filepath.Join(t.TempDir(), "d.db"), "-addr", "127.0.0.1:0"}, tt.args...)...)
+			httpGet(t, d.URL+"/login") // on to /setup: there is no user yet
+			if err := d.stop(); err != nil {
+				t.Fatal(err)
+			}
+			logged := strings.Contains(d.logs.String(), `"msg":"request","method":"GET","path":"/login","status":303`)
+			if logged != tt.want {
+				t.Errorf("request logged: %v, want %v\n%s", logged, tt.want, d.logs.String())
 			}
 		})
 	}
