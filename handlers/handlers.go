@@ -61,6 +61,8 @@ type Options struct {
 	// TrustProxy takes the client address for sign-in throttling from
 	// Fly-Client-IP or X-Forwarded-For; set it only behind a reverse proxy.
 	TrustProxy bool
+	// AccessLog logs a line for every request (see accessLog).
+	AccessLog bool
 	// Sessions, when nil, is an scs manager storing sessions in the
 	// dashboard's database without a cleanup goroutine.
 	Sessions *scs.SessionManager

@@ -109,6 +109,7 @@ func (h *Handler) guard(level access, next http.HandlerFunc) http.HandlerFunc {
 		}
 		if p.user != "" {
 			r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
+			setWho(r, p.who())
 		}
 		switch {
 		case level == open || (level == readOnly && h.opts.PublicDashboard && p.user == ""):

@@ -121,6 +121,9 @@ func (h *Handler) Routes() http.Handler {
 	top.HandleFunc("GET /healthz", h.healthz)
 	top.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
 	top.Handle("/", app)
+	if h.opts.AccessLog {
+		return h.accessLog(http.NewCrossOriginProtection().Handler(h.securityHeaders(top)))
+	}
 	return http.NewCrossOriginProtection().Handler(h.securityHeaders(top))
 }
 

@@ -27,6 +27,7 @@ func (h *Handler) showWallLink(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	setWho(r, "wall link "+link.Name)
 	p := h.wallPage(r, "/w/"+token) // the order may still be asked for; ?q= is not read
 	p.query, p.mode, p.link = link.Query, link.WallMode, true
 	h.serveWall(w, r, p)

@@ -50,6 +50,8 @@ type Config struct {
 	SecureCookies   bool
 	TrustProxy      bool
 	Debug           bool
+	AccessLog       bool
+	LogFormat       string // "text" or "json"; "" picks text on a terminal, JSON otherwise
 	Version         bool
 	// Proxy is signing in through a sign-in proxy's header.
 	Proxy ProxyAuth
@@ -109,9 +111,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		}
 		return def
 	}
-	envBool := func(name string) bool {
-		b, _ := strconv.ParseBool(env(name, "false"))
-		return b
+	// A boolean the environment gets wrong stops the start, unless its
+	// flag is given: DEMO=yes silently meaning false would be a surprise.
+	var badBools []envBoolError
+	boolVar := func(p *bool, flagName, envName string, def bool, usage string) {
+		v := env(envName, "")
+		b, err := strconv.ParseBool(v)
+		switch {
+		case v == "":
+			b = def
+		case err != nil:
+			b = def
+			badBools = append(badBools, envBoolError{flagName, fmt.Errorf("%s: %q is not a boolean (true/false, 1/0)", envName, v)})
+		}
+		fs.BoolVar(p, flagName, b, usage)
 	}
 	fs.StringVar(&cfg.Addr, "addr", env("ADDR", "localhost:8080"), "listen address (ADDR)")
 	fs.StringVar(&cfg.DBPath, "db", env("DATABASE_PATH", ""), "SQLite database file (DATABASE_PATH; default dashboard.db, or dashboard-demo.db with -demo)")
@@ -125,12 +138,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		"days of alarm history kept, `n` from 0 (none) to 3650 (HISTORY_DAYS)")
 	historyRows := fs.String("history-rows", env("HISTORY_ROWS", strconv.Itoa(monitoring.DefaultRetention.MaxRows)),
 		"changes kept in the alarm history at most, `n` from 0 (none) to 10000000 (HISTORY_ROWS)")
-	fs.BoolVar(&cfg.Demo, "demo", envBool("DEMO"), "run with a built-in fake Rackspace and three demo accounts (DEMO)")
-	fs.BoolVar(&cfg.PublicDashboard, "public-dashboard", envBool("PUBLIC_DASHBOARD"), "show the read-only views (dashboard, account and server pages) without sign-in, for wall screens (PUBLIC_DASHBOARD)")
-	fs.BoolVar(&cfg.PlainOrder, "plain-order", envBool("PLAIN_ORDER"), "list accounts by name and servers by label instead of problems first (PLAIN_ORDER; ?order=severity still asks for problems first)")
-	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool("SECURE_COOKIES"), "mark cookies Secure and send HSTS, behind a TLS-terminating proxy such as Fly's (SECURE_COOKIES)")
-	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", envBool("TRUST_PROXY"), "behind a reverse proxy: count failed sign-ins per Fly-Client-IP / X-Forwarded-For address (TRUST_PROXY)")
-	fs.BoolVar(&cfg.Debug, "debug", envBool("DEBUG"), "log every poll (DEBUG)")
+	boolVar(&cfg.Demo, "demo", "DEMO", false, "run with a built-in fake Rackspace and three demo accounts (DEMO)")
+	boolVar(&cfg.PublicDashboard, "public-dashboard", "PUBLIC_DASHBOARD", false, "show the read-only views (dashboard, account and server pages) without sign-in, for wall screens (PUBLIC_DASHBOARD)")
+	boolVar(&cfg.PlainOrder, "plain-order", "PLAIN_ORDER", false, "list accounts by name and servers by label instead of problems first (PLAIN_ORDER; ?order=severity still asks for problems first)")
+	boolVar(&cfg.SecureCookies, "secure-cookies", "SECURE_COOKIES", false, "mark cookies Secure and send HSTS, behind a TLS-terminating proxy such as Fly's (SECURE_COOKIES)")
+	boolVar(&cfg.TrustProxy, "trust-proxy", "TRUST_PROXY", false, "behind a reverse proxy: count failed sign-ins per Fly-Client-IP / X-Forwarded-For address (TRUST_PROXY)")
+	boolVar(&cfg.Debug, "debug", "DEBUG", false, "log every poll, health check and static file (DEBUG)")
+	boolVar(&cfg.AccessLog, "access-log", "ACCESS_LOG", true, "log a line per request (ACCESS_LOG)")
+	fs.StringVar(&cfg.LogFormat, "log-format", env("LOG_FORMAT", ""), "`text` or json (LOG_FORMAT; default text on a terminal, JSON otherwise)")
 	fs.StringVar(&cfg.Proxy.Header, "auth-proxy-header", env("AUTH_PROXY_HEADER", ""), "header in which a sign-in proxy names the user, e.g. X-Forwarded-Email; believed only from -trusted-proxies (AUTH_PROXY_HEADER)")
 	fs.StringVar(&cfg.Proxy.Trusted, "trusted-proxies", env("TRUSTED_PROXIES", ""), "addresses or CIDRs of the sign-in proxies, comma-separated; loopback is not trusted unless listed (TRUSTED_PROXIES)")
 	proxyRole := fs.String("auth-proxy-role", env("AUTH_PROXY_ROLE", "viewer"), "role of a user first seen through the sign-in proxy: viewer, operator, admin, or none to refuse them (AUTH_PROXY_ROLE)")
@@ -145,6 +160,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, b := range badBools {
+		if !given[b.flag] {
+			return cfg, b.err
+		}
 	}
 
 	var err error
@@ -203,6 +225,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if !strings.HasPrefix(cfg.IdentityURL, "https://") && !strings.HasPrefix(cfg.IdentityURL, "http://") {
 		return cfg, fmt.Errorf("-identity-url / RACKSPACE_IDENTITY_URL: %q is not an http(s) URL", cfg.IdentityURL)
 	}
+	if cfg.LogFormat != "" && cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return cfg, fmt.Errorf("-log-format / LOG_FORMAT: %q is not text or json", cfg.LogFormat)
+	}
 	if cfg.Addr == "" {
 		return cfg, errors.New("-addr / ADDR: empty listen address")
 	}
@@ -230,4 +255,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 // isTokenChar reports whether r may be in a header name (RFC 9110's token).
 func isTokenChar(r rune) bool {
 	return r < 127 && r > ' ' && !strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
+}
+
+// envBoolError is an environment boolean that does not parse, reported
+// unless its flag overrides it.
+type envBoolError struct {
+	flag string
+	err  error
 }

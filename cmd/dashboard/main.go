@@ -46,17 +46,24 @@ func main() {
 	}
 }
 
-// newLogger logs text to a terminal and JSON otherwise.
-func newLogger(w io.Writer, debug bool) *slog.Logger {
+// newLogger logs in format, "text" or "json"; with "" it logs text to a
+// terminal and JSON otherwise (to a log collector).
+func newLogger(w io.Writer, format string, debug bool) *slog.Logger {
 	level := slog.LevelInfo
 	if debug {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			return slog.New(slog.NewTextHandler(w, opts))
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
 		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
@@ -74,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "dashboard", version)
 		return nil
 	}
-	log := newLogger(stderr, cfg.Debug)
+	log := newLogger(stderr, cfg.LogFormat, cfg.Debug)
 	memLimit := setMemoryLimit(getenv)
 
 	sealer, err := openSealer(cfg, getenv, log)
@@ -134,9 +141,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Demo: cfg.Demo, PollInterval: cfg.PollInterval, RefreshInterval: cfg.RefreshInterval,
 		PublicDashboard: cfg.PublicDashboard, PlainOrder: cfg.PlainOrder, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,
 		Sessions: handlers.NewSessionManager(sessionStore, cfg.SecureCookies), Metrics: metrics, Version: version,
-		PollerHealth: poller,
-		Charts:       chartService,
-		ProxyHeader:  cfg.Proxy.Header, TrustedProxies: cfg.Proxy.TrustedPrefixes(), ProxyRole: cfg.Proxy.Role,
+		PollerHealth: poller, AccessLog: cfg.AccessLog,
+		Charts:      chartService,
+		ProxyHeader: cfg.Proxy.Header, TrustedProxies: cfg.Proxy.TrustedPrefixes(), ProxyRole: cfg.Proxy.Role,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

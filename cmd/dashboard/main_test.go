@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -38,7 +39,7 @@ func TestParseConfig(t *testing.T) {
 	defaults := Config{
 		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
 		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256, ChangeWindow: 10 * time.Minute,
-		OldAfter: 15 * time.Minute, Proxy: ProxyAuth{Role: monitoring.Viewer}, ChartCallsPerHour: 120,
+		OldAfter: 15 * time.Minute, Proxy: ProxyAuth{Role: monitoring.Viewer}, ChartCallsPerHour: 120, AccessLog: true,
 	}
 	defaults.History = monitoring.Retention{MaxAge: 30 * 24 * time.Hour, MaxRows: 200_000}
 	with := func(f func(*Config)) Config {
@@ -96,6 +97,15 @@ func TestParseConfig(t *testing.T) {
 		{"-public-dashboard=false beats PUBLIC_DASHBOARD", []string{"-public-dashboard=false"}, []string{"PUBLIC_DASHBOARD=true"}, defaults},
 		{"SECURE_COOKIES=true marks cookies secure", nil, []string{"SECURE_COOKIES=true"},
 			with(func(c *Config) { c.SecureCookies = true })},
+		{"LOG_FORMAT picks the log format", nil, []string{"LOG_FORMAT=text"},
+			with(func(c *Config) { c.LogFormat = "text" })},
+		{"-log-format beats LOG_FORMAT", []string{"-log-format", "json"}, []string{"LOG_FORMAT=text"},
+			with(func(c *Config) { c.LogFormat = "json" })},
+		{"ACCESS_LOG=false turns the access log off", nil, []string{"ACCESS_LOG=false"},
+			with(func(c *Config) { c.AccessLog = false })},
+		{"-access-log beats ACCESS_LOG", []string{"-access-log"}, []string{"ACCESS_LOG=0"}, defaults},
+		{"DEBUG=0 and TRUST_PROXY=FALSE are booleans too", nil, []string{"DEBUG=0", "TRUST_PROXY=FALSE"}, defaults},
+		{"-demo=false overrides a DEMO the environment gets wrong", []string{"-demo=false"}, []string{"DEMO=yes"}, defaults},
 		{"HISTORY_DAYS and HISTORY_ROWS bound the history", nil, []string{"HISTORY_DAYS=7", "HISTORY_ROWS=5000"},
 			with(func(c *Config) { c.History = monitoring.Retention{MaxAge: 7 * 24 * time.Hour, MaxRows: 5000} })},
 		{"-history-days 0 keeps no history, and beats HISTORY_DAYS", []string{"-history-days", "0"}, []string{"HISTORY_DAYS=90"},
@@ -168,6 +178,17 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 			[]string{"-chart-calls-per-hour / CHART_CALLS_PER_HOUR", `"lots" is not a whole number from 0 to 3600`}},
 		{"an unknown proxy role is refused", nil, []string{"AUTH_PROXY_ROLE=root"},
 			[]string{"-auth-proxy-role / AUTH_PROXY_ROLE", `"root" is not a role`}},
+		{"DEMO=yes is refused, not taken for false", nil, []string{"DEMO=yes"},
+			[]string{`DEMO: "yes" is not a boolean (true/false, 1/0)`}},
+		{"every environment boolean is strict", nil, []string{"DEBUG=on"}, []string{`DEBUG: "on" is not a boolean`}},
+		{"PUBLIC_DASHBOARD=no is refused", nil, []string{"PUBLIC_DASHBOARD=no"}, []string{`PUBLIC_DASHBOARD: "no"`}},
+		{"PLAIN_ORDER is strict", nil, []string{"PLAIN_ORDER=y"}, []string{`PLAIN_ORDER: "y"`}},
+		{"SECURE_COOKIES is strict", nil, []string{"SECURE_COOKIES=enabled"}, []string{`SECURE_COOKIES: "enabled"`}},
+		{"ACCESS_LOG is strict", nil, []string{"ACCESS_LOG=off"}, []string{`ACCESS_LOG: "off" is not a boolean (true/false, 1/0)`}},
+		{"TRUST_PROXY is strict", nil, []string{"TRUST_PROXY=2"}, []string{`TRUST_PROXY: "2"`}},
+		{"a log format other than text or json is refused", nil, []string{"LOG_FORMAT=xml"},
+			[]string{`-log-format / LOG_FORMAT: "xml" is not text or json`}},
+		{"-log-format is checked too", []string{"-log-format", "JSON"}, nil, []string{`"JSON" is not text or json`}},
 		{"a stray argument is refused", []string{"serve"}, nil, []string{`unexpected argument "serve"`}},
 		{"an unknown flag is refused", []string{"-colour"}, nil, []string{"colour"}},
 	}
@@ -438,6 +459,64 @@ func TestRunRefusesABadConfigurationBeforeServing(t *testing.T) {
 			}
 			if strings.Contains(stdout.String(), "Dashboard on") {
 				t.Error("run served before refusing")
+			}
+		})
+	}
+}
+
+func TestLogFormatIsTextOrJSONAsAsked(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		env    []string
+		isJSON bool
+	}{
+		{"-log-format json gives JSON lines", []string{"-log-format", "json"}, nil, true},
+		{"LOG_FORMAT=text gives text lines", nil, []string{"LOG_FORMAT=text"}, false},
+		{"without either, what is not a terminal gets JSON", nil, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The key-file notice is logged before the admin user is
+			// refused, so run stops there, having logged one line.
+			args := append([]string{"-db", filepath.Join(t.TempDir(), "d.db"), "-addr", "127.0.0.1:0"}, tt.args...)
+			var logs bytes.Buffer
+			err := run(context.Background(), args, onlyEnv(append(tt.env, "ADMIN_USERNAME=admin")...), io.Discard, &logs)
+			if err == nil {
+				t.Fatal("run did not stop at the admin user without a password")
+			}
+			line, _, _ := strings.Cut(logs.String(), "\n")
+			if !strings.Contains(line, "key file") {
+				t.Fatalf("no key-file notice logged:\n%s", logs.String())
+			}
+			if isJSON := json.Valid([]byte(line)); isJSON != tt.isJSON {
+				t.Errorf("logged %q; JSON: %v, want %v", line, isJSON, tt.isJSON)
+			}
+			if !tt.isJSON && !strings.HasPrefix(line, "time=") {
+				t.Errorf("logged %q, want slog's text format", line)
+			}
+		})
+	}
+}
+
+func TestRunLogsEachRequestUnlessToldNot(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		want bool
+	}{
+		{"by default a request is logged", nil, true},
+		{"-access-log=false leaves it out", []string{"-access-log=false"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := startDashboard(t, append([]string{"-db", filepath.Join(t.TempDir(), "d.db"), "-addr", "127.0.0.1:0"}, tt.args...)...)
+			httpGet(t, d.URL+"/login") // on to /setup: there is no user yet
+			if err := d.stop(); err != nil {
+				t.Fatal(err)
+			}
+			logged := strings.Contains(d.logs.String(), `"msg":"request","method":"GET","path":"/login","status":303`)
+			if logged != tt.want {
+				t.Errorf("request logged: %v, want %v\n%s", logged, tt.want, d.logs.String())
 			}
 		})
 	}

@@ -355,10 +355,54 @@ func (p *Poller) Poll(ctx context.Context, id int64) error {
 		"changes", saved.Changes, "from_changelog", saved.FromChangelog, "logins", res.LoggedIn,
 		"took", took.Round(time.Millisecond).String())
 	if was := acct.Status.ErrorCount; was > 0 {
-		p.log.Info("poll recovered", "account", acct.Username, "failures", was,
-			"failing_for", now.Sub(acct.Status.LastSuccessAt).Round(time.Second).String())
+		p.log.Info(recoveredMessage(acct, now), "account", acct.Username, "failures", was,
+			"failing_for", failingFor(acct, now).Round(time.Second).String())
 	}
 	return nil
+}
+
+// recoveredMessage says in words that acct, which had failed, was polled
+// well at now: the line an operator reads when an outage ends.
+func recoveredMessage(acct monitoring.Account, now time.Time) string {
+	again, failures := "again", "failures"
+	if acct.Status.LastSuccessAt.IsZero() {
+		again = "for the first time"
+	}
+	if acct.Status.ErrorCount == 1 {
+		failures = "failure"
+	}
+	return fmt.Sprintf("polled %s after %d %s, %s", again, acct.Status.ErrorCount, failures, humanDuration(failingFor(acct, now)))
+}
+
+// failingFor is how long acct went without a good poll: since its last
+// one, or since it was added when it never had one.
+func failingFor(acct monitoring.Account, now time.Time) time.Duration {
+	since := acct.Status.LastSuccessAt
+	if since.IsZero() {
+		since = acct.CreatedAt
+	}
+	return max(now.Sub(since), 0)
+}
+
+// humanDuration is d as a person says it, to the unit that matters:
+// "45 s", "12 min", "2 h 5 min", "3 d 4 h".
+func humanDuration(d time.Duration) string {
+	const day = 24 * time.Hour
+	s, m, h := d.Round(time.Second), d.Round(time.Minute), d.Round(time.Hour)
+	switch {
+	case s < time.Minute:
+		return fmt.Sprintf("%d s", s/time.Second)
+	case m < time.Hour:
+		return fmt.Sprintf("%d min", m/time.Minute)
+	case m < day && m%time.Hour == 0:
+		return fmt.Sprintf("%d h", m/time.Hour)
+	case m < day:
+		return fmt.Sprintf("%d h %d min", m/time.Hour, m%time.Hour/time.Minute)
+	case h%day == 0:
+		return fmt.Sprintf("%d d", h/day)
+	default:
+		return fmt.Sprintf("%d d %d h", h/day, h%day/time.Hour)
+	}
 }
 
 // readsDue is what a good poll of acct reads besides the overview: each

@@ -1,9 +1,12 @@
 package poller_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -401,5 +404,74 @@ func TestASkewedClockOrAShortLivedTokenDoesNotMeanALoginPerPoll(t *testing.T) {
 				t.Errorf("%d overview requests for %d polls: a token was used after it expired", c.Overview, tt.polls)
 			}
 		})
+	}
+}
+
+func TestARecoveryIsLoggedAsASentence(t *testing.T) {
+	t.Parallel()
+	clock := sqlitetest.NewClock(time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC))
+	store, _ := sqlitetest.Open(t)
+	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Now: clock.Now})
+	up := fake.AddAccount(fakerax.AccountSpec{Username: "flaky", Servers: 2, Alarms: 1})
+	client := rackspace.NewClient(fake.IdentityURL(ts.URL), ts.Client())
+	client.Now = clock.Now
+	var logs bytes.Buffer
+	p := poller.New(store, client, poller.Config{Interval: 30 * time.Second, Now: clock.Now,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	a, err := store.CreateAccount(t.Context(), up.Username, "", up.APIKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Poll(t.Context(), a.ID); err != nil {
+		t.Fatal(err)
+	}
+	fake.SetFault(up.Username, fakerax.Fault{MonitoringStatus: 503})
+	for range 5 {
+		clock.Advance(144 * time.Second) // five of them: 12 minutes
+		if err := p.Poll(t.Context(), a.ID); err == nil {
+			t.Fatal("poll succeeded under a fault")
+		}
+	}
+	fake.ClearFault(up.Username)
+	if err := p.Poll(t.Context(), a.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	var line struct {
+		Msg        string
+		Account    string
+		Failures   int
+		FailingFor string `json:"failing_for"`
+	}
+	for l := range strings.Lines(logs.String()) {
+		if strings.Contains(l, "polled again") {
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := "polled again after 5 failures, 12 min"
+	if line.Msg != want || line.Account != "flaky" || line.Failures != 5 || line.FailingFor != "12m0s" {
+		t.Errorf("recovery logged as %+v, want %q with account flaky, 5 failures, failing for 12m0s\n%s", line, want, logs.String())
+	}
+}
+
+func TestHowLongIsSaidInWords(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0 s"},
+		{45*time.Second + 300*time.Millisecond, "45 s"},
+		{59*time.Second + 600*time.Millisecond, "1 min"},
+		{12*time.Minute + 20*time.Second, "12 min"},
+		{59*time.Minute + 45*time.Second, "1 h"},
+		{2*time.Hour + 5*time.Minute, "2 h 5 min"},
+		{23*time.Hour + 59*time.Minute + 50*time.Second, "1 d"},
+		{3*24*time.Hour + 4*time.Hour + 10*time.Minute, "3 d 4 h"},
+	} {
+		if got := poller.HumanDuration(tt.d); got != tt.want {
+			t.Errorf("HumanDuration(%s) = %q, want %q", tt.d, got, tt.want)
+		}
 	}
 }

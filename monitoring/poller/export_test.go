@@ -1,0 +1,4 @@
+package poller
+
+// HumanDuration is humanDuration, for the tests of the words it picks.
+var HumanDuration = humanDuration
