@@ -128,7 +128,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Demo: cfg.Demo, PollInterval: cfg.PollInterval, RefreshInterval: cfg.RefreshInterval,
 		PublicDashboard: cfg.PublicDashboard, PlainOrder: cfg.PlainOrder, SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,
 		Sessions: handlers.NewSessionManager(sessionStore, cfg.SecureCookies), Metrics: metrics, Version: version,
-		PollerHealth: poller,
+		PollerHealth: poller, OIDC: cfg.OIDC, NoPasswordSignIn: !cfg.PasswordSignIn,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -158,7 +158,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info("dashboard listening", "url", "http://"+ln.Addr().String(), "db", cfg.DBPath,
 		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "concurrency", cfg.Concurrency,
 		"memory_limit_mib", memLimit>>20, "demo", cfg.Demo, "public_dashboard", cfg.PublicDashboard,
-		"history_days", int(cfg.History.MaxAge/(24*time.Hour)), "history_rows", cfg.History.MaxRows)
+		"history_days", int(cfg.History.MaxAge/(24*time.Hour)), "history_rows", cfg.History.MaxRows,
+		"oidc", oidcIssuer(cfg), "password_signin", cfg.PasswordSignIn)
 	fmt.Fprintf(stdout, "Dashboard on http://%s\n", ln.Addr())
 
 	select {
@@ -380,3 +381,12 @@ func ensureFirstUser(ctx context.Context, cfg Config, getenv func(string) string
 }
 
 const demoUser = "demo"
+
+// oidcIssuer names the single sign-on provider for the start-up log: its
+// issuer only, never the client's secret.
+func oidcIssuer(cfg Config) string {
+	if cfg.OIDC == nil {
+		return "off"
+	}
+	return cfg.OIDC.Issuer
+}
