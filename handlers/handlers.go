@@ -86,6 +86,13 @@ type Options struct {
 	// ProxyRole is the role of a user first seen through the proxy;
 	// NoRole refuses users who do not exist yet.
 	ProxyRole monitoring.Role
+	// OIDC, when set, offers sign-in with an OpenID Connect provider
+	// beside (or instead of) passwords.
+	OIDC *OIDCConfig
+	// NoPasswordSignIn turns the password form off: the sign-in page
+	// offers only OIDC, and POST /login is refused. First-run setup stays,
+	// as it is how the first admin is made.
+	NoPasswordSignIn bool
 }
 
 // Handler holds what every route needs.
@@ -105,6 +112,8 @@ type Handler struct {
 	usersExist atomic.Bool
 	// proxyWarned: a proxy header from an untrusted address is logged once.
 	proxyWarned atomic.Bool
+	// oidc is the OpenID Connect provider; nil when Options.OIDC is.
+	oidc *oidcClient
 }
 
 // New builds the handler set. The pages show model, the wall's read model
@@ -124,6 +133,9 @@ func New(store *sqlite.Store, model *wall.Service, poller Refresher, checker Cre
 		sessions: sm, limiter: newLoginLimiter(), now: time.Now,
 		wall:  model,
 		pages: newPageCache(64, 64<<20),
+	}
+	if opts.OIDC != nil {
+		h.oidc = newOIDCClient(*opts.OIDC)
 	}
 	h.buildID = sync.OnceValue(func() string { return h.opts.Version + "-" + static.Hash() })
 	return h

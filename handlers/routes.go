@@ -83,6 +83,12 @@ func (h *Handler) routes() []route {
 		{"POST /api/v1/acks", operator, h.apiCreateAck},
 		{"DELETE /api/v1/acks", operator, h.apiDeleteAck},
 	}
+	if h.oidc != nil {
+		// Single sign-on: to the provider, and back.
+		rs = append(rs,
+			route{"GET /auth/oidc", open, h.startOIDC},
+			route{"GET /auth/oidc/callback", open, h.oidcCallback})
+	}
 	if h.opts.Metrics != nil {
 		rs = append(rs, route{"GET /metrics", viewer, h.opts.Metrics.Handler().ServeHTTP})
 	}

@@ -17,7 +17,17 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		seeOther(w, r, safeNext(r.URL.Query().Get("next")))
 		return
 	}
-	h.render(w, r, http.StatusOK, views.LoginView(h.bareLayout(r, "Sign in"), views.LoginForm{Next: safeNext(r.URL.Query().Get("next"))}))
+	h.render(w, r, http.StatusOK, views.LoginView(h.bareLayout(r, "Sign in"), h.loginForm(safeNext(r.URL.Query().Get("next")))))
+}
+
+// loginForm is an empty sign-in form: with the single sign-on button when
+// OIDC is on, and without the password fields when they are turned off.
+func (h *Handler) loginForm(next string) views.LoginForm {
+	f := views.LoginForm{Next: next, NoPassword: h.opts.NoPasswordSignIn}
+	if h.oidc != nil {
+		f.SSO = h.oidc.cfg.name()
+	}
+	return f
 }
 
 // bareLayout is the shell without navigation (for signed-out pages).
@@ -27,10 +37,17 @@ func (h *Handler) bareLayout(r *http.Request, title string) views.Layout {
 
 // login checks the password, renews the session token and signs in.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	if h.opts.NoPasswordSignIn {
+		form := h.loginForm("/")
+		form.Message = "Password sign-in is turned off."
+		h.render(w, r, http.StatusForbidden, views.LoginView(h.bareLayout(r, "Sign in"), form))
+		return
+	}
 	unread := readForm(w, r)
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
-	form := views.LoginForm{Username: username, Next: safeNext(r.PostForm.Get("next"))}
+	form := h.loginForm(safeNext(r.PostForm.Get("next")))
+	form.Username = username
 	if unread != nil {
 		// Nothing to check or count.
 		form.Message = unread.message

@@ -397,6 +397,18 @@ type LoginForm struct {
 	Next     string
 	Message  string
 	Errors   map[string]string
+	// SSO names the single sign-on provider on its button; "" shows none.
+	SSO string
+	// NoPassword hides the password form (password sign-in is off).
+	NoPassword bool
+}
+
+// SSOURL starts single sign-on, coming back to Next.
+func (f LoginForm) SSOURL() templ.SafeURL {
+	if f.Next == "" || f.Next == "/" {
+		return "/auth/oidc"
+	}
+	return templ.SafeURL("/auth/oidc?next=" + url.QueryEscape(f.Next))
 }
 
 // Err returns the message for a field.

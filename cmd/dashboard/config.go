@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"cmdash/handlers"
 	"cmdash/monitoring"
 	"cmdash/monitoring/charts"
 	"cmdash/monitoring/poller"
@@ -58,6 +60,10 @@ type Config struct {
 	// ChartCallsPerHour caps the requests the server page's charts make to
 	// Rackspace per account and hour; 0 turns charts off.
 	ChartCallsPerHour int
+	// OIDC, when set, offers sign-in with an OpenID Connect provider.
+	OIDC *handlers.OIDCConfig
+	// PasswordSignIn keeps the password form (the default).
+	PasswordSignIn bool
 }
 
 // ProxyAuth is who may vouch for a user in a header, and what a user first
@@ -152,6 +158,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	chartCalls := fs.String("chart-calls-per-hour", env("CHART_CALLS_PER_HOUR", strconv.Itoa(charts.DefaultCallsPerHour)),
 		"requests to Rackspace the server page's charts may make per account and hour, `n` from 0 (no charts) to 3600 (CHART_CALLS_PER_HOUR)")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
+	oidcIssuer := fs.String("oidc-issuer", env("OIDC_ISSUER", ""), "sign in with this OpenID Connect provider, its issuer `URL` (OIDC_ISSUER; the client secret comes from OIDC_CLIENT_SECRET only)")
+	oidcClientID := fs.String("oidc-client-id", env("OIDC_CLIENT_ID", ""), "the dashboard's client id at the provider (OIDC_CLIENT_ID)")
+	oidcRedirect := fs.String("oidc-redirect-url", env("OIDC_REDIRECT_URL", ""), "the callback registered with the provider: https://HOST/auth/oidc/callback (OIDC_REDIRECT_URL)")
+	oidcName := fs.String("oidc-name", env("OIDC_NAME", ""), "the provider's name on the sign-in button (OIDC_NAME; default \"single sign-on\")")
+	oidcDomains := fs.String("oidc-allowed-domains", env("OIDC_ALLOWED_DOMAINS", ""), "comma-separated e-mail domains that may sign in (OIDC_ALLOWED_DOMAINS; default any)")
+	oidcRoleClaim := fs.String("oidc-role-claim", env("OIDC_ROLE_CLAIM", ""), "ID token claim whose values -oidc-roles maps to roles, such as groups (OIDC_ROLE_CLAIM)")
+	oidcRoles := fs.String("oidc-roles", env("OIDC_ROLES", ""), "claim values and their roles, such as noc-admins=admin,noc=operator (OIDC_ROLES)")
+	oidcDefaultRole := fs.String("oidc-default-role", env("OIDC_DEFAULT_ROLE", "viewer"), "role of a user whose claim maps to none: viewer, operator, admin, or none to refuse them (OIDC_DEFAULT_ROLE)")
+	boolVar(&cfg.PasswordSignIn, "password-signin", "PASSWORD_SIGNIN", true, "offer sign-in with a password; false leaves only the OpenID Connect provider (PASSWORD_SIGNIN)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, errHelp
@@ -249,6 +264,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 			return cfg, errors.New("-auth-proxy-header / AUTH_PROXY_HEADER needs -trusted-proxies / TRUSTED_PROXIES: the addresses the header is believed from")
 		}
 	}
+	cfg.OIDC, err = parseOIDC(oidcSettings{
+		issuer: *oidcIssuer, clientID: *oidcClientID, secret: env("OIDC_CLIENT_SECRET", ""), redirect: *oidcRedirect,
+		name: *oidcName, domains: *oidcDomains, roleClaim: *oidcRoleClaim, roles: *oidcRoles, defaultRole: *oidcDefaultRole,
+	})
+	if err != nil {
+		return cfg, err
+	}
+	if !cfg.PasswordSignIn && cfg.OIDC == nil && cfg.Proxy.Header == "" {
+		return cfg, errors.New("-password-signin / PASSWORD_SIGNIN: false needs -oidc-issuer or -auth-proxy-header, or nobody could sign in")
+	}
 	return cfg, nil
 }
 
@@ -262,4 +287,96 @@ func isTokenChar(r rune) bool {
 type envBoolError struct {
 	flag string
 	err  error
+}
+
+// oidcSettings are the OpenID Connect flags as given.
+type oidcSettings struct {
+	issuer, clientID, secret, redirect, name, domains, roleClaim, roles, defaultRole string
+}
+
+// parseOIDC checks the OpenID Connect settings: nil without an issuer.
+func parseOIDC(s oidcSettings) (*handlers.OIDCConfig, error) {
+	if s.issuer == "" {
+		for _, given := range []struct{ value, name string }{
+			{s.clientID, "-oidc-client-id / OIDC_CLIENT_ID"}, {s.redirect, "-oidc-redirect-url / OIDC_REDIRECT_URL"},
+			{s.domains, "-oidc-allowed-domains / OIDC_ALLOWED_DOMAINS"}, {s.roleClaim, "-oidc-role-claim / OIDC_ROLE_CLAIM"},
+			{s.roles, "-oidc-roles / OIDC_ROLES"}, {s.secret, "OIDC_CLIENT_SECRET"},
+		} {
+			if given.value != "" {
+				return nil, fmt.Errorf("%s: set, but -oidc-issuer / OIDC_ISSUER is not (single sign-on needs both)", given.name)
+			}
+		}
+		return nil, nil
+	}
+	if !httpURL(s.issuer) {
+		return nil, fmt.Errorf("-oidc-issuer / OIDC_ISSUER: %q is not an http(s) URL", s.issuer)
+	}
+	if s.clientID == "" {
+		return nil, errors.New("-oidc-client-id / OIDC_CLIENT_ID: required with -oidc-issuer")
+	}
+	if s.secret == "" {
+		return nil, errors.New("OIDC_CLIENT_SECRET: required with -oidc-issuer, in the environment only (a flag would show in the process list)")
+	}
+	if s.redirect == "" {
+		return nil, errors.New("-oidc-redirect-url / OIDC_REDIRECT_URL: required with -oidc-issuer (https://HOST/auth/oidc/callback)")
+	}
+	if u, err := url.Parse(s.redirect); !httpURL(s.redirect) || err != nil || u.Path != "/auth/oidc/callback" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("-oidc-redirect-url / OIDC_REDIRECT_URL: %q is not an http(s) URL ending in /auth/oidc/callback", s.redirect)
+	}
+	cfg := &handlers.OIDCConfig{Issuer: s.issuer, ClientID: s.clientID, ClientSecret: s.secret, RedirectURL: s.redirect,
+		Name: s.name, RoleClaim: s.roleClaim}
+	for _, d := range strings.Split(s.domains, ",") {
+		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
+		if d == "" {
+			continue
+		}
+		if strings.ContainsAny(d, "@ /") || !strings.Contains(d, ".") {
+			return nil, fmt.Errorf("-oidc-allowed-domains / OIDC_ALLOWED_DOMAINS: %q is not an e-mail domain such as example.com", d)
+		}
+		cfg.AllowedDomains = append(cfg.AllowedDomains, d)
+	}
+	var err error
+	if cfg.DefaultRole, err = monitoring.ParseRole(s.defaultRole); err != nil {
+		return nil, fmt.Errorf("-oidc-default-role / OIDC_DEFAULT_ROLE: %v", err)
+	}
+	if s.roles != "" {
+		cfg.Roles = map[string]monitoring.Role{}
+	}
+	for _, pair := range strings.Split(s.roles, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		i := strings.LastIndex(pair, "=")
+		if i < 0 {
+			return nil, fmt.Errorf("-oidc-roles / OIDC_ROLES: %q is not value=role, such as noc=operator", strings.TrimSpace(pair))
+		}
+		value, name := strings.TrimSpace(pair[:i]), pair[i+1:]
+		role, err := monitoring.ParseRole(name)
+		if err == nil && role == monitoring.NoRole {
+			err = fmt.Errorf("%q maps to no role (use viewer, operator or admin)", value)
+		}
+		if err == nil && value == "" {
+			err = fmt.Errorf("%q has no claim value before the =", strings.TrimSpace(pair))
+		}
+		if _, dup := cfg.Roles[value]; err == nil && dup {
+			err = fmt.Errorf("%q is given twice", value)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("-oidc-roles / OIDC_ROLES: %v", err)
+		}
+		cfg.Roles[value] = role
+	}
+	switch {
+	case len(cfg.Roles) > 0 && cfg.RoleClaim == "":
+		return nil, errors.New("-oidc-roles / OIDC_ROLES: needs -oidc-role-claim / OIDC_ROLE_CLAIM, the claim whose values it maps")
+	case cfg.RoleClaim != "" && len(cfg.Roles) == 0:
+		return nil, errors.New("-oidc-role-claim / OIDC_ROLE_CLAIM: needs -oidc-roles / OIDC_ROLES, its values and their roles")
+	}
+	return cfg, nil
+}
+
+// httpURL reports an absolute http(s) URL with a host.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }

@@ -144,6 +144,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		PollerHealth: poller, AccessLog: cfg.AccessLog,
 		Charts:      chartService,
 		ProxyHeader: cfg.Proxy.Header, TrustedProxies: cfg.Proxy.TrustedPrefixes(), ProxyRole: cfg.Proxy.Role,
+		OIDC: cfg.OIDC, NoPasswordSignIn: !cfg.PasswordSignIn,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -174,7 +175,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"identity", identityURL, "poll_interval", cfg.PollInterval.String(), "concurrency", cfg.Concurrency,
 		"memory_limit_mib", memLimit>>20, "demo", cfg.Demo, "public_dashboard", cfg.PublicDashboard,
 		"history_days", int(cfg.History.MaxAge/(24*time.Hour)), "history_rows", cfg.History.MaxRows,
-		"auth_proxy_header", cfg.Proxy.Header, "trusted_proxies", cfg.Proxy.Trusted)
+		"auth_proxy_header", cfg.Proxy.Header, "trusted_proxies", cfg.Proxy.Trusted,
+		"oidc", oidcIssuer(cfg), "password_signin", cfg.PasswordSignIn)
 	fmt.Fprintf(stdout, "Dashboard on http://%s\n", ln.Addr())
 
 	select {
@@ -396,3 +398,12 @@ func ensureFirstUser(ctx context.Context, cfg Config, getenv func(string) string
 }
 
 const demoUser = "demo"
+
+// oidcIssuer names the single sign-on provider for the start-up log: its
+// issuer only, never the client's secret.
+func oidcIssuer(cfg Config) string {
+	if cfg.OIDC == nil {
+		return "off"
+	}
+	return cfg.OIDC.Issuer
+}

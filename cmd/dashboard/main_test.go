@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"cmdash/handlers"
 	"cmdash/monitoring"
 	"cmdash/monitoring/rackspace"
 )
@@ -39,7 +42,7 @@ func TestParseConfig(t *testing.T) {
 	defaults := Config{
 		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
 		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256, ChangeWindow: 10 * time.Minute,
-		OldAfter: 15 * time.Minute, Proxy: ProxyAuth{Role: monitoring.Viewer}, ChartCallsPerHour: 120, AccessLog: true,
+		OldAfter: 15 * time.Minute, Proxy: ProxyAuth{Role: monitoring.Viewer}, ChartCallsPerHour: 120, AccessLog: true, PasswordSignIn: true,
 	}
 	defaults.History = monitoring.Retention{MaxAge: 30 * 24 * time.Hour, MaxRows: 200_000}
 	with := func(f func(*Config)) Config {
@@ -117,6 +120,41 @@ func TestParseConfig(t *testing.T) {
 			with(func(c *Config) {
 				c.Proxy = ProxyAuth{Header: "X-Forwarded-Email", Trusted: "10.0.0.0/8, 127.0.0.1", Role: monitoring.NoRole}
 			})},
+		{"passwords off behind a sign-in proxy", nil,
+			[]string{"AUTH_PROXY_HEADER=X-User", "TRUSTED_PROXIES=10.0.0.1", "PASSWORD_SIGNIN=false"},
+			with(func(c *Config) {
+				c.Proxy = ProxyAuth{Header: "X-User", Trusted: "10.0.0.1", Role: monitoring.Viewer}
+				c.PasswordSignIn = false
+			})},
+
+		// Single sign-on.
+		{"the OIDC settings come from the environment, the secret only from there", nil, oidcEnv,
+			with(func(c *Config) { c.OIDC = &oidcWant })},
+		{"the OIDC flags beat the environment", []string{"-oidc-issuer", "https://sso.example.org/realms/ops", "-oidc-client-id", "wall",
+			"-oidc-redirect-url", "http://localhost:8080/auth/oidc/callback", "-oidc-name", "Keycloak", "-oidc-allowed-domains", "example.org",
+			"-oidc-role-claim", "roles", "-oidc-roles", "dash-admin=admin", "-oidc-default-role", "none"}, oidcEnv,
+			with(func(c *Config) {
+				c.OIDC = &handlers.OIDCConfig{Issuer: "https://sso.example.org/realms/ops", ClientID: "wall", ClientSecret: "s3cret-from-env",
+					RedirectURL: "http://localhost:8080/auth/oidc/callback", Name: "Keycloak", AllowedDomains: []string{"example.org"},
+					RoleClaim: "roles", Roles: map[string]monitoring.Role{"dash-admin": monitoring.Admin}, DefaultRole: monitoring.NoRole}
+			})},
+		{"the least OIDC settings: everyone a viewer, any domain", nil, []string{"OIDC_ISSUER=https://accounts.google.com",
+			"OIDC_CLIENT_ID=id", "OIDC_CLIENT_SECRET=x", "OIDC_REDIRECT_URL=https://wall.example.com/auth/oidc/callback"},
+			with(func(c *Config) {
+				c.OIDC = &handlers.OIDCConfig{Issuer: "https://accounts.google.com", ClientID: "id", ClientSecret: "x",
+					RedirectURL: "https://wall.example.com/auth/oidc/callback", DefaultRole: monitoring.Viewer}
+			})},
+		{"a group whose name holds = maps by the last =", nil, append(oidcEnv[:len(oidcEnv):len(oidcEnv)], "OIDC_ROLES=cn=noc=operator"),
+			with(func(c *Config) {
+				o := oidcWant
+				o.Roles = map[string]monitoring.Role{"cn=noc": monitoring.Operator}
+				c.OIDC = &o
+			})},
+		{"-password-signin=false leaves only the provider", []string{"-password-signin=false"}, oidcEnv,
+			with(func(c *Config) { c.OIDC, c.PasswordSignIn = &oidcWant, false })},
+		{"PASSWORD_SIGNIN=false too", nil, append(oidcEnv[:len(oidcEnv):len(oidcEnv)], "PASSWORD_SIGNIN=false"),
+			with(func(c *Config) { c.OIDC, c.PasswordSignIn = &oidcWant, false })},
+		{"-password-signin beats PASSWORD_SIGNIN", []string{"-password-signin"}, []string{"PASSWORD_SIGNIN=false"}, defaults},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,11 +163,52 @@ func TestParseConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseConfig: %v (stderr %q)", err, stderr.String())
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("config\n got %+v\nwant %+v", got, tt.want)
+				if got.OIDC != nil && tt.want.OIDC != nil {
+					t.Errorf("OIDC\n got %+v\nwant %+v", *got.OIDC, *tt.want.OIDC)
+				}
 			}
 		})
 	}
+}
+
+// oidcEnv is a whole single sign-on set-up in the environment, and
+// oidcWant what it reads as.
+var (
+	oidcEnv = []string{
+		"OIDC_ISSUER=https://idp.example.com", "OIDC_CLIENT_ID=dashboard", "OIDC_CLIENT_SECRET=s3cret-from-env",
+		"OIDC_REDIRECT_URL=https://wall.example.com/auth/oidc/callback", "OIDC_NAME=Example SSO",
+		"OIDC_ALLOWED_DOMAINS= Example.com, @ops.example.com ,", "OIDC_ROLE_CLAIM=groups",
+		"OIDC_ROLES=noc-admins=admin, noc=Operator", "OIDC_DEFAULT_ROLE=viewer",
+	}
+	oidcWant = handlers.OIDCConfig{
+		Issuer: "https://idp.example.com", ClientID: "dashboard", ClientSecret: "s3cret-from-env",
+		RedirectURL: "https://wall.example.com/auth/oidc/callback", Name: "Example SSO",
+		AllowedDomains: []string{"example.com", "ops.example.com"}, RoleClaim: "groups",
+		Roles:       map[string]monitoring.Role{"noc-admins": monitoring.Admin, "noc": monitoring.Operator},
+		DefaultRole: monitoring.Viewer,
+	}
+)
+
+// oidcEnvWith is oidcEnv with some variables changed ("NAME=" removes one).
+func oidcEnvWith(changes ...string) []string {
+	env := map[string]string{}
+	var order []string
+	for _, kv := range append(append([]string{}, oidcEnv...), changes...) {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, ok := env[k]; !ok {
+			order = append(order, k)
+		}
+		env[k] = v
+	}
+	var out []string
+	for _, k := range order {
+		if env[k] != "" {
+			out = append(out, k+"="+env[k])
+		}
+	}
+	return out
 }
 
 func TestParseConfigRefusesBadSettings(t *testing.T) {
@@ -190,6 +269,46 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 			[]string{`-log-format / LOG_FORMAT: "xml" is not text or json`}},
 		{"-log-format is checked too", []string{"-log-format", "JSON"}, nil, []string{`"JSON" is not text or json`}},
 		{"a stray argument is refused", []string{"serve"}, nil, []string{`unexpected argument "serve"`}},
+
+		// Single sign-on.
+		{"an issuer that is not http(s)", nil, oidcEnvWith("OIDC_ISSUER=idp.example.com"),
+			[]string{`-oidc-issuer / OIDC_ISSUER: "idp.example.com" is not an http(s) URL`}},
+		{"an issuer without a client id", nil, oidcEnvWith("OIDC_CLIENT_ID="),
+			[]string{"-oidc-client-id / OIDC_CLIENT_ID: required with -oidc-issuer"}},
+		{"an issuer without a client secret", nil, oidcEnvWith("OIDC_CLIENT_SECRET="),
+			[]string{"OIDC_CLIENT_SECRET: required with -oidc-issuer, in the environment only"}},
+		{"an issuer without a redirect URL", nil, oidcEnvWith("OIDC_REDIRECT_URL="),
+			[]string{"-oidc-redirect-url / OIDC_REDIRECT_URL: required with -oidc-issuer"}},
+		{"a redirect URL that is not the callback", []string{"-oidc-redirect-url", "https://wall.example.com/callback"}, oidcEnv,
+			[]string{`-oidc-redirect-url / OIDC_REDIRECT_URL: "https://wall.example.com/callback" is not an http(s) URL ending in /auth/oidc/callback`}},
+		{"a redirect URL that is not http(s)", nil, oidcEnvWith("OIDC_REDIRECT_URL=wall.example.com/auth/oidc/callback"),
+			[]string{"-oidc-redirect-url / OIDC_REDIRECT_URL", "not an http(s) URL"}},
+		{"a client id without an issuer", []string{"-oidc-client-id", "x"}, nil,
+			[]string{"-oidc-client-id / OIDC_CLIENT_ID: set, but -oidc-issuer / OIDC_ISSUER is not"}},
+		{"a client secret without an issuer", nil, []string{"OIDC_CLIENT_SECRET=abc"},
+			[]string{"OIDC_CLIENT_SECRET: set, but -oidc-issuer / OIDC_ISSUER is not"}},
+		{"a role that does not exist", nil, oidcEnvWith("OIDC_ROLES=noc=superuser"),
+			[]string{"-oidc-roles / OIDC_ROLES", `"superuser" is not a role`}},
+		{"a claim value mapped to no role", nil, oidcEnvWith("OIDC_ROLES=noc=none"),
+			[]string{"-oidc-roles / OIDC_ROLES", `"noc" maps to no role`}},
+		{"a pair without =", nil, oidcEnvWith("OIDC_ROLES=noc-admins"),
+			[]string{"-oidc-roles / OIDC_ROLES", `"noc-admins" is not value=role`}},
+		{"a claim value given twice", nil, oidcEnvWith("OIDC_ROLES=noc=admin,noc=viewer"),
+			[]string{"-oidc-roles / OIDC_ROLES", `"noc" is given twice`}},
+		{"roles without a role claim", nil, oidcEnvWith("OIDC_ROLE_CLAIM="),
+			[]string{"-oidc-roles / OIDC_ROLES: needs -oidc-role-claim"}},
+		{"a role claim without roles", nil, oidcEnvWith("OIDC_ROLES="),
+			[]string{"-oidc-role-claim / OIDC_ROLE_CLAIM: needs -oidc-roles"}},
+		{"a default role that does not exist", []string{"-oidc-default-role", "guest"}, oidcEnv,
+			[]string{"-oidc-default-role / OIDC_DEFAULT_ROLE", `"guest" is not a role`}},
+		{"an allowed domain that is an address", nil, oidcEnvWith("OIDC_ALLOWED_DOMAINS=ops@example.com"),
+			[]string{"-oidc-allowed-domains / OIDC_ALLOWED_DOMAINS", `"ops@example.com" is not an e-mail domain`}},
+		{"no password sign-in and no provider", []string{"-password-signin=false"}, nil,
+			[]string{"-password-signin / PASSWORD_SIGNIN: false needs -oidc-issuer"}},
+		{"PASSWORD_SIGNIN that is not a boolean", nil, []string{"PASSWORD_SIGNIN=nope"},
+			[]string{`PASSWORD_SIGNIN: "nope" is not a boolean`}},
+		{"the client secret has no flag", []string{"-oidc-client-secret", "abc"}, oidcEnv,
+			[]string{"flag provided but not defined: -oidc-client-secret"}},
 		{"an unknown flag is refused", []string{"-colour"}, nil, []string{"colour"}},
 	}
 	for _, tt := range tests {
@@ -203,6 +322,9 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, s)
 				}
 			}
+			if strings.Contains(err.Error(), "s3cret-from-env") {
+				t.Errorf("error %q shows the client secret", err)
+			}
 		})
 	}
 
@@ -212,7 +334,7 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 		if !errors.Is(err, errHelp) {
 			t.Fatalf("err %v, want errHelp", err)
 		}
-		if !strings.Contains(stderr.String(), "-poll-interval") {
+		if !strings.Contains(stderr.String(), "-poll-interval") || !strings.Contains(stderr.String(), "OIDC_CLIENT_SECRET only") {
 			t.Errorf("usage lacks the flags:\n%s", stderr.String())
 		}
 	})
@@ -249,12 +371,19 @@ type runningDashboard struct {
 // at the latest.
 func startDashboard(t *testing.T, args ...string) *runningDashboard {
 	t.Helper()
+	return startDashboardEnv(t, nil, args...)
+}
+
+// startDashboardEnv is startDashboard with the NAME=value pairs of env as
+// the environment.
+func startDashboardEnv(t *testing.T, env []string, args ...string) *runningDashboard {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	logs := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, args, onlyEnv(), pw, logs)
+		err := run(ctx, args, onlyEnv(env...), pw, logs)
 		pw.Close()
 		done <- err
 	}()
@@ -426,6 +555,40 @@ func TestRunInDemoModeServesTheDashboardAndShutsDownCleanly(t *testing.T) {
 			t.Fatalf("run after cancel: %v", err)
 		}
 	})
+}
+
+func TestRunWithSingleSignOnStartsWhileTheProviderIsDownAndNeverLogsTheSecret(t *testing.T) {
+	// Nothing listens on the issuer's port: discovery waits for the
+	// first sign-in, and fails then.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String() + "/realms/ops"
+	ln.Close()
+	secret := "s3cret-that-must-not-show"
+	d := startDashboardEnv(t, []string{"OIDC_ISSUER=" + issuer, "OIDC_CLIENT_ID=wall", "OIDC_CLIENT_SECRET=" + secret,
+		"OIDC_REDIRECT_URL=http://localhost/auth/oidc/callback", "OIDC_NAME=Keycloak", "PASSWORD_SIGNIN=false",
+		"ADMIN_USERNAME=admin", "ADMIN_PASSWORD=a long enough password"},
+		"-db", filepath.Join(t.TempDir(), "d.db"), "-addr", "127.0.0.1:0")
+	_, page := httpGet(t, d.URL+"/login")
+	if !strings.Contains(page, "Sign in with Keycloak") || strings.Contains(page, `type="password"`) {
+		t.Errorf("the sign-in page does not offer only Keycloak:\n%s", page)
+	}
+	status, page := httpGet(t, d.URL+"/auth/oidc")
+	if status != http.StatusServiceUnavailable || !strings.Contains(page, "Keycloak cannot be reached just now") {
+		t.Errorf("GET /auth/oidc with the provider down: %d", status)
+	}
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
+	logs := d.logs.String()
+	if !strings.Contains(logs, `"oidc":"`+issuer+`"`) || !strings.Contains(logs, `"password_signin":false`) {
+		t.Errorf("the start-up log does not name the provider:\n%s", logs)
+	}
+	if strings.Contains(logs, secret) || strings.Contains(d.stdout.String(), secret) {
+		t.Errorf("the client secret is in the output:\n%s", logs)
+	}
 }
 
 func TestRunPrintsTheVersion(t *testing.T) {
