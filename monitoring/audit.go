@@ -113,7 +113,11 @@ type AuditQuery struct {
 	// see AuditActions.
 	Action string
 	Since  time.Time // at or after this
-	Until  time.Time // before this
+	// Until is the latest time selected, itself included: a client paging
+	// back passes the oldest time it has, gets the entries of that
+	// millisecond again and skips those it has by ID, so that none is
+	// lost between pages.
+	Until time.Time
 	// Limit is how many at most, the newest first: DefaultAuditLimit when
 	// zero. The store puts no upper bound on it: callers do.
 	Limit int

@@ -52,7 +52,7 @@ func (s *Store) AuditLog(ctx context.Context, q monitoring.AuditQuery) ([]monito
 		args = append(args, q.Since.UnixMilli())
 	}
 	if !q.Until.IsZero() {
-		where = append(where, `at < ?`)
+		where = append(where, `at <= ?`)
 		args = append(args, q.Until.UnixMilli())
 	}
 	limit := q.Limit
