@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -42,7 +44,7 @@ func (h *Handler) createAck(w http.ResponseWriter, r *http.Request) {
 		form.Alarm = "" // not worth showing back
 	}
 	if unread == nil && len(form.Errors) == 0 {
-		_, err := h.store.CreateAck(r.Context(), in)
+		a, err := h.store.CreateAck(r.Context(), in)
 		var ae *monitoring.AckError
 		switch {
 		case errors.As(err, &ae) && ae.Field == "account":
@@ -59,6 +61,7 @@ func (h *Handler) createAck(w http.ResponseWriter, r *http.Request) {
 			h.serverError(w, r, err)
 			return
 		default:
+			h.auditAck(r, monitoring.AuditAckCreated, a, "")
 			seeOther(w, r, "/accounts/"+strconv.FormatInt(id, 10)+"/servers/"+url.PathEscape(serverID))
 			return
 		}
@@ -69,6 +72,36 @@ func (h *Handler) createAck(w http.ResponseWriter, r *http.Request) {
 	}
 	sp.Acks.Form = form
 	h.render(w, r, status, views.ServerView(h.serverLayout(m, sp, user), sp))
+}
+
+// maxAuditNote is how much of an acknowledgement's note the audit log
+// quotes.
+const maxAuditNote = 200
+
+// auditAck records an acknowledgement made or removed: its account (named
+// by account, or looked up when ""), server and alarm, and its note; for
+// one made, how long it holds too.
+func (h *Handler) auditAck(r *http.Request, action string, a monitoring.Ack, account string) {
+	if account == "" {
+		if acct, err := h.store.Account(context.WithoutCancel(r.Context()), a.AccountID); err == nil {
+			account = acct.Username
+		} else {
+			account = "account " + strconv.FormatInt(a.AccountID, 10)
+		}
+	}
+	target := account + " / " + cmp.Or(a.ServerLabel, a.ServerID)
+	if !a.WholeServer() {
+		target += " / " + cmp.Or(a.AlarmLabel, a.AlarmID)
+	}
+	detail := "note " + quoted(a.Note, maxAuditNote)
+	if action == monitoring.AuditAckCreated {
+		if a.ExpiresAt.IsZero() {
+			detail += ", until it recovers"
+		} else {
+			detail += ", until " + a.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
+		}
+	}
+	h.audit(r, action, target, detail)
 }
 
 // deleteAck removes an acknowledgement (the server page's Remove button)
@@ -89,9 +122,13 @@ func (h *Handler) deleteAck(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	if err := h.store.EndAck(r.Context(), id, currentUser(r)); err != nil && !errors.Is(err, monitoring.ErrNotFound) {
+	switch err := h.store.EndAck(r.Context(), id, currentUser(r)); {
+	case errors.Is(err, monitoring.ErrNotFound): // it ended meanwhile: nothing removed
+	case err != nil:
 		h.serverError(w, r, err)
 		return
+	default:
+		h.auditAck(r, monitoring.AuditAckRemoved, a, "")
 	}
 	seeOther(w, r, "/accounts/"+strconv.FormatInt(a.AccountID, 10)+"/servers/"+url.PathEscape(a.ServerID))
 }

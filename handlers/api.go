@@ -19,9 +19,10 @@ import (
 // were, errors as {"response":"error","message":"…"} with a fitting status.
 //
 // Each resource has its file (api_accounts.go, api_auth.go, api_monitors.go,
-// api_filters.go, api_events.go, api_acks.go); this one holds what they
-// share: the envelope, reading a request's parameters, and the answers to
-// errors and to routes that do not exist.
+// api_filters.go, api_events.go, api_acks.go; the audit log's is audit.go,
+// beside its page); this one holds what they share: the envelope, reading
+// a request's parameters, and the answers to errors and to routes that do
+// not exist.
 
 // maxAPIBody caps an API request body.
 const maxAPIBody = 64 << 10
@@ -241,6 +242,7 @@ func (h *Handler) apiIndex(w http.ResponseWriter, r *http.Request) {
 			"GET /api/v1/events[?since=<unix ms>][&limit=<1-1000>][&account=<username>]",
 			"GET /api/v1/acks[?all=1][&username=…[&server=…]]", "POST /api/v1/acks (username or account_id, server_id, alarm_id, note, expiry: 1h|4h|24h|recovered)",
 			"DELETE /api/v1/acks (id)",
+			"GET /api/v1/audit[?since=<RFC 3339>][&until=<RFC 3339>][&limit=<1-1000>][&actor=<user>][&action=<action or kind>]",
 		},
 	})
 }

@@ -97,7 +97,7 @@ func (h *Handler) apiAddAccount(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, err := h.addAccount(r.Context(), AccountInput{Username: p["username"], APIKey: p["apikey"], Alias: p["alias"]})
+	acct, err := h.addAccount(r.Context(), AccountInput{Username: p["username"], APIKey: p["apikey"], Alias: p["alias"]})
 	var ae *addAccountError
 	if errors.As(err, &ae) {
 		msg := ae.Message
@@ -119,6 +119,7 @@ func (h *Handler) apiAddAccount(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, err)
 		return
 	}
+	h.auditAccountAdded(r, acct)
 	h.apiAccountList(w, r, http.StatusOK)
 }
 
@@ -185,11 +186,15 @@ func (h *Handler) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, a := range targets {
-		if err := h.store.DeleteAccount(r.Context(), a.ID); err != nil && !errors.Is(err, monitoring.ErrNotFound) {
+		err := h.store.DeleteAccount(r.Context(), a.ID)
+		if err != nil && !errors.Is(err, monitoring.ErrNotFound) {
 			h.apiServerError(w, r, err)
 			return
 		}
 		h.forgetAccount(a.Username)
+		if err == nil { // not removed meanwhile by someone else
+			h.audit(r, monitoring.AuditAccountRemoved, a.Username, "")
+		}
 	}
 	h.apiAccountList(w, r, http.StatusOK)
 }

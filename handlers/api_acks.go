@@ -167,6 +167,7 @@ func (h *Handler) apiCreateAck(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, err)
 		return
 	}
+	h.auditAck(r, monitoring.AuditAckCreated, a, acct.Username)
 	writeJSON(w, r, http.StatusCreated, envelope{Response: "success", Message: "Acknowledged.", Data: toAPIAck(a, acct.Username)})
 }
 
@@ -234,5 +235,6 @@ func (h *Handler) apiDeleteAck(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, err)
 		return
 	}
+	h.auditAck(r, monitoring.AuditAckRemoved, a, names[a.AccountID])
 	writeJSON(w, r, http.StatusOK, envelope{Response: "success", Message: "Acknowledgement removed.", Data: toAPIAck(a, names[a.AccountID])})
 }

@@ -99,6 +99,7 @@ func (h *Handler) apiAddFilter(w http.ResponseWriter, r *http.Request) {
 		h.apiServerError(w, r, err)
 		return
 	}
+	h.audit(r, monitoring.AuditFilterSaved, name, quoted(query, maxField))
 	h.apiFilterList(w, r, http.StatusOK, "Filter saved.")
 }
 
@@ -135,9 +136,13 @@ func (h *Handler) apiDeleteFilter(w http.ResponseWriter, r *http.Request) {
 	removed := 0
 	for _, f := range fs {
 		if f.Query == target || monitoring.SameFilterName(f.Name, target) {
-			if err := h.store.DeleteFilter(r.Context(), f.ID); err != nil && !errors.Is(err, monitoring.ErrNotFound) {
+			gone, err := h.store.DeleteFilter(r.Context(), f.ID)
+			if err != nil && !errors.Is(err, monitoring.ErrNotFound) {
 				h.apiServerError(w, r, err)
 				return
+			}
+			if err == nil { // not deleted meanwhile by someone else
+				h.audit(r, monitoring.AuditFilterDeleted, gone.Name, quoted(gone.Query, maxField))
 			}
 			removed++
 		}

@@ -61,6 +61,8 @@ func (h *Handler) createFilter(w http.ResponseWriter, r *http.Request) {
 		} else if err != nil {
 			h.serverError(w, r, err)
 			return
+		} else {
+			h.audit(r, monitoring.AuditFilterSaved, name, quoted(query, maxField))
 		}
 	}
 	if msg != "" {
@@ -87,12 +89,14 @@ func (h *Handler) deleteFilter(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "There is no such filter.")
 		return
 	}
-	if err := h.store.DeleteFilter(r.Context(), id); errors.Is(err, monitoring.ErrNotFound) {
+	f, err := h.store.DeleteFilter(r.Context(), id)
+	if errors.Is(err, monitoring.ErrNotFound) {
 		h.notFound(w, r, "There is no such filter.")
 		return
 	} else if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
+	h.audit(r, monitoring.AuditFilterDeleted, f.Name, quoted(f.Query, maxField))
 	seeOther(w, r, "/settings?done=filter-removed")
 }

@@ -74,6 +74,7 @@ func (h *Handler) proxyAccount(r *http.Request, name string) (u monitoring.User,
 	}
 	if created {
 		h.log.Info("user added at first sign-in through the proxy", "username", u.Username, "role", u.Role.String())
+		h.auditAs(r, u.Username, monitoring.AuditUserAdded, u.Username, "role "+u.Role.String()+", at their first sign-in through the sign-in proxy")
 	}
 	return u, ""
 }

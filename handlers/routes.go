@@ -63,6 +63,7 @@ func (h *Handler) routes() []route {
 		{"POST /settings/users/{id}/delete", admin, h.deleteUser},
 		{"POST /settings/tokens", admin, h.createToken},
 		{"POST /settings/tokens/{id}/delete", admin, h.deleteToken},
+		{"GET /settings/audit", admin, h.showAudit},
 
 		// JSON API v1: session or bearer token.
 		{"GET /api/v1/{$}", viewer, h.apiIndex},
@@ -82,6 +83,8 @@ func (h *Handler) routes() []route {
 		{"GET /api/v1/acks", viewer, h.apiListAcks},
 		{"POST /api/v1/acks", operator, h.apiCreateAck},
 		{"DELETE /api/v1/acks", operator, h.apiDeleteAck},
+		// Who changed what: an admin's question.
+		{"GET /api/v1/audit", admin, h.apiAudit},
 	}
 	if h.oidc != nil {
 		// Single sign-on: to the provider, and back.

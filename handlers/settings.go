@@ -183,7 +183,7 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request) {
 		h.renderSettings(w, r, unread.status, views.Settings{Add: form}, 0, views.AccountForm{})
 		return
 	}
-	_, err := h.addAccount(r.Context(), in)
+	acct, err := h.addAccount(r.Context(), in)
 	var ae *addAccountError
 	if errors.As(err, &ae) {
 		form := views.AccountForm{Username: strings.TrimSpace(in.Username), Alias: strings.TrimSpace(in.Alias), Errors: ae.Fields, Message: ae.Message}
@@ -194,7 +194,44 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	h.auditAccountAdded(r, acct)
 	seeOther(w, r, "/settings?done=added")
+}
+
+// auditAccountAdded records an account added (by the form or the API).
+func (h *Handler) auditAccountAdded(r *http.Request, a monitoring.Account) {
+	detail := ""
+	if a.Alias != "" {
+		detail = "alias " + quoted(a.Alias, maxField)
+	}
+	h.audit(r, monitoring.AuditAccountAdded, a.Username, detail)
+}
+
+// auditAccountEdited records what an edit changed: the alias and the key
+// (never the key itself) as an edit, polling as disabled or enabled.
+func (h *Handler) auditAccountEdited(r *http.Request, before monitoring.Account, u monitoring.AccountUpdate) {
+	var changed []string
+	switch {
+	case u.Alias == before.Alias:
+	case before.Alias == "":
+		changed = append(changed, "alias set to "+quoted(u.Alias, maxField))
+	case u.Alias == "":
+		changed = append(changed, "alias "+quoted(before.Alias, maxField)+" removed")
+	default:
+		changed = append(changed, "alias "+quoted(before.Alias, maxField)+" → "+quoted(u.Alias, maxField))
+	}
+	if u.APIKey != nil {
+		changed = append(changed, "API key replaced")
+	}
+	if len(changed) > 0 {
+		h.audit(r, monitoring.AuditAccountEdited, before.Username, strings.Join(changed, "; "))
+	}
+	switch {
+	case before.Enabled && !u.Enabled:
+		h.audit(r, monitoring.AuditAccountDisabled, before.Username, "not polled until enabled again")
+	case !before.Enabled && u.Enabled:
+		h.audit(r, monitoring.AuditAccountEnabled, before.Username, "")
+	}
 }
 
 // updateAccount handles an account's edit form: alias, new key (blank
@@ -255,6 +292,7 @@ func (h *Handler) updateAccount(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	h.auditAccountEdited(r, acct, u)
 	h.poller.Wake()
 	seeOther(w, r, "/settings?done=saved")
 }
@@ -297,6 +335,7 @@ func (h *Handler) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.forgetAccount(acct.Username)
+	h.audit(r, monitoring.AuditAccountRemoved, acct.Username, "")
 	seeOther(w, r, "/settings?done=removed")
 }
 

@@ -76,6 +76,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	u, err := h.store.Authenticate(r.Context(), username, password)
 	if errors.Is(err, monitoring.ErrBadPassword) {
 		h.log.Info("sign-in failed", "username", username, "remote", ip)
+		h.audit(r, monitoring.AuditSignInFailed, monitoring.ClipAudit(username, maxField), "wrong username or password")
 		form.Message = "Wrong username or password."
 		h.render(w, r, http.StatusUnauthorized, views.LoginView(h.bareLayout(r, "Sign in"), form))
 		return
@@ -90,6 +91,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("signed in", "username", u.Username, "remote", ip)
+	h.auditAs(r, u.Username, monitoring.AuditSignInSucceeded, u.Username, "with a password")
 	seeOther(w, r, form.Next)
 }
 
@@ -110,9 +112,13 @@ func (h *Handler) signIn(r *http.Request, username string) error {
 
 // logout destroys the session.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	user := h.sessions.GetString(r.Context(), sessionUserKey) // "" when no one was signed in
 	if err := h.sessions.Destroy(r.Context()); err != nil {
 		h.serverError(w, r, err)
 		return
+	}
+	if user != "" {
+		h.auditAs(r, user, monitoring.AuditSignOut, user, "")
 	}
 	seeOther(w, r, "/login")
 }
@@ -203,5 +209,6 @@ func (h *Handler) setup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("first user created", "username", username)
+	h.auditAs(r, username, monitoring.AuditUserAdded, username, "role admin: the first user, at setup")
 	seeOther(w, r, "/settings")
 }

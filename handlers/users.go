@@ -83,6 +83,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("user added", "username", username, "role", role.String(), "by", principalOf(r).who())
+	h.audit(r, monitoring.AuditUserAdded, username, "role "+role.String())
 	seeOther(w, r, "/settings/access?done=user-added")
 }
 
@@ -98,16 +99,19 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) {
 		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{Message: "You cannot remove yourself; another user can."})
 		return
 	}
-	if err := h.store.DeleteUser(r.Context(), id); errors.Is(err, monitoring.ErrNotFound) {
+	gone, err := h.store.DeleteUser(r.Context(), id)
+	switch {
+	case errors.Is(err, monitoring.ErrNotFound):
 		h.notFound(w, r, "There is no such user.")
 		return
-	} else if errors.Is(err, monitoring.ErrLastAdmin) {
+	case errors.Is(err, monitoring.ErrLastAdmin):
 		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{Message: "This is the last admin: make someone else an admin first."})
 		return
-	} else if err != nil {
+	case err != nil:
 		h.serverError(w, r, err)
 		return
 	}
+	h.audit(r, monitoring.AuditUserRemoved, gone.Username, "was "+gone.Role.String()+", with their API tokens")
 	seeOther(w, r, "/settings/access?done=user-removed")
 }
 
@@ -128,7 +132,8 @@ func (h *Handler) setUserRole(w http.ResponseWriter, r *http.Request) {
 		h.renderAccess(w, r, http.StatusUnprocessableEntity, views.Access{Message: "Choose a role: viewer, operator or admin."})
 		return
 	}
-	switch err := h.store.SetRole(r.Context(), id, role); {
+	before, err := h.store.SetRole(r.Context(), id, role)
+	switch {
 	case errors.Is(err, monitoring.ErrNotFound):
 		h.notFound(w, r, "There is no such user.")
 		return
@@ -138,6 +143,9 @@ func (h *Handler) setUserRole(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		h.serverError(w, r, err)
 		return
+	}
+	if before.Role != role {
+		h.audit(r, monitoring.AuditUserRoleChanged, before.Username, before.Role.String()+" → "+role.String())
 	}
 	seeOther(w, r, "/settings/access?done=role")
 }
@@ -167,6 +175,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	h.audit(r, monitoring.AuditUserPasswordChanged, me, "their other sessions ended")
 	// The new password bumped the session epoch, which ends every other
 	// session of this user; this one signs in again under the new epoch.
 	if err := h.signIn(r, me); err != nil {
@@ -208,6 +217,11 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("api token created", "name", name, "by", me.Username)
+	acts := "acts as its owner's role"
+	if role != monitoring.NoRole {
+		acts = "acts as " + role.String() + " at most"
+	}
+	h.audit(r, monitoring.AuditTokenCreated, tokenTarget(name, me.Username), acts)
 	h.renderAccess(w, r, http.StatusOK, views.Access{NewToken: plain, Flash: "Token created. Copy it now: it is not shown again."})
 }
 
@@ -218,12 +232,18 @@ func (h *Handler) deleteToken(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "There is no such token.")
 		return
 	}
-	if err := h.store.DeleteAPIToken(r.Context(), id); errors.Is(err, monitoring.ErrNotFound) {
+	tok, err := h.store.DeleteAPIToken(r.Context(), id)
+	if errors.Is(err, monitoring.ErrNotFound) {
 		h.notFound(w, r, "There is no such token.")
 		return
 	} else if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
+	h.audit(r, monitoring.AuditTokenRevoked, tokenTarget(tok.Name, tok.Username), "")
 	seeOther(w, r, "/settings/access?done=token-revoked")
 }
+
+// tokenTarget names an API token in the audit log as an actor is named
+// (see principal.who): never by any part of its secret.
+func tokenTarget(name, owner string) string { return "token " + name + " (" + owner + ")" }

@@ -89,6 +89,14 @@ func (h *Handler) createWallLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("wall link created", "name", link.Name, "prefix", link.Prefix, "by", currentUser(r))
+	shows := "shows everything"
+	if link.Query != "" {
+		shows = "shows " + quoted(link.Query, maxField)
+	}
+	if link.WallMode {
+		shows += ", in wall mode"
+	}
+	h.audit(r, monitoring.AuditWallLinkCreated, link.Name, shows)
 	h.renderSettings(w, r, http.StatusOK, views.Settings{NewLinkURL: h.siteURL(r) + "/w/" + plain}, 0, views.AccountForm{})
 }
 
@@ -161,5 +169,6 @@ func (h *Handler) deleteWallLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("wall link revoked", "name", link.Name, "prefix", link.Prefix, "by", currentUser(r))
+	h.audit(r, monitoring.AuditWallLinkRevoked, link.Name, "")
 	seeOther(w, r, "/settings?done=link-revoked")
 }

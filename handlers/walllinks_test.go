@@ -299,7 +299,7 @@ func TestAWallLinkWithoutWallModeShowsTheDashboardPageAlone(t *testing.T) {
 	}
 
 	// Deleting the saved filter later does not change what the link shows.
-	if err := a.store.DeleteFilter(context.Background(), f.ID); err != nil {
+	if _, err := a.store.DeleteFilter(context.Background(), f.ID); err != nil {
 		t.Fatal(err)
 	}
 	doc = docOf(t, readBody(t, a.do(a.client(), "GET", "/w/"+token, nil, nil)))

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -43,17 +45,21 @@ func (s *Store) CreateFilter(ctx context.Context, name, query string) (monitorin
 	return monitoring.Filter{ID: id, Name: name, Query: query, CreatedAt: fromMS(ms(now))}, nil
 }
 
-// DeleteFilter removes a saved filter by id.
-func (s *Store) DeleteFilter(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM filters WHERE id = ?`, id)
+// DeleteFilter removes a saved filter by id and returns it.
+func (s *Store) DeleteFilter(ctx context.Context, id int64) (monitoring.Filter, error) {
+	var f monitoring.Filter
+	var created int64
+	err := s.db.QueryRowContext(ctx, `DELETE FROM filters WHERE id = ? RETURNING id, name, query, created_at`, id).
+		Scan(&f.ID, &f.Name, &f.Query, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, monitoring.ErrNotFound
+	}
 	if err != nil {
-		return fmt.Errorf("delete filter: %w", err)
+		return f, fmt.Errorf("delete filter: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return monitoring.ErrNotFound
-	}
+	f.CreatedAt = fromMS(created)
 	s.changed()
-	return nil
+	return f, nil
 }
 
 func isUniqueViolation(err error) bool {

@@ -26,7 +26,7 @@ func (s *Store) PruneEvents(ctx context.Context) (int, error) {
 	if r.Off() {
 		cutoff = math.MaxInt64 // after everything
 	}
-	deleted, err := s.pruneBatches(ctx, `DELETE FROM events WHERE id IN
+	deleted, err := s.pruneBatches(ctx, "prune events", `DELETE FROM events WHERE id IN
 		(SELECT id FROM events WHERE recorded_at < ? ORDER BY recorded_at, id LIMIT ?)`, -1, cutoff)
 	if err != nil || r.Off() {
 		return deleted, err
@@ -36,7 +36,7 @@ func (s *Store) PruneEvents(ctx context.Context) (int, error) {
 		return deleted, fmt.Errorf("prune events: %w", err)
 	}
 	if over := count - r.MaxRows; over > 0 {
-		n, err := s.pruneBatches(ctx, `DELETE FROM events WHERE id IN
+		n, err := s.pruneBatches(ctx, "prune events", `DELETE FROM events WHERE id IN
 			(SELECT id FROM events ORDER BY recorded_at, id LIMIT ?)`, over)
 		deleted += n
 		if err != nil {
@@ -47,8 +47,9 @@ func (s *Store) PruneEvents(ctx context.Context) (int, error) {
 }
 
 // pruneBatches runs a batched DELETE whose last argument is the batch size
-// until it deletes less than a batch or, with total ≥ 0, total rows.
-func (s *Store) pruneBatches(ctx context.Context, query string, total int, args ...any) (int, error) {
+// until it deletes less than a batch or, with total ≥ 0, total rows. what
+// prefixes its error.
+func (s *Store) pruneBatches(ctx context.Context, what, query string, total int, args ...any) (int, error) {
 	deleted := 0
 	for total < 0 || deleted < total {
 		n := pruneBatch
@@ -57,7 +58,7 @@ func (s *Store) pruneBatches(ctx context.Context, query string, total int, args 
 		}
 		res, err := s.db.ExecContext(ctx, query, append(args, n)...)
 		if err != nil {
-			return deleted, fmt.Errorf("prune events: %w", err)
+			return deleted, fmt.Errorf("%s: %w", what, err)
 		}
 		got, _ := res.RowsAffected()
 		deleted += int(got)
@@ -73,8 +74,9 @@ func (s *Store) pruneBatches(ctx context.Context, query string, total int, args 
 	return deleted, nil
 }
 
-// RunRetention prunes the history now and then every PruneEvery until ctx
-// is done. A failed round is logged and the next one tries again.
+// RunRetention prunes the history and the audit log now and then every
+// PruneEvery until ctx is done. A failed round is logged and the next one
+// tries again.
 func RunRetention(ctx context.Context, s *Store, log *slog.Logger) {
 	t := time.NewTicker(PruneEvery)
 	defer t.Stop()
@@ -90,6 +92,12 @@ func RunRetention(ctx context.Context, s *Store, log *slog.Logger) {
 		// Ended acknowledgements are history too, kept as long and as many.
 		if err := s.PruneAcks(ctx, s.Retention()); err != nil && ctx.Err() == nil {
 			log.Error("history: pruning acknowledgements", "err", err)
+		}
+		switch n, err := s.PruneAudit(ctx); {
+		case err != nil && ctx.Err() == nil:
+			log.Error("audit log: pruning", "err", err)
+		case n > 0:
+			log.Info("audit log: pruned", "entries", n)
 		}
 		select {
 		case <-ctx.Done():

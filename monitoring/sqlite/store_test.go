@@ -292,10 +292,10 @@ func TestFilters(t *testing.T) {
 	if len(list) != 1 || list[0].Query != "prod db" {
 		t.Errorf("filters = %+v", list)
 	}
-	if err := store.DeleteFilter(ctx, f.ID); err != nil {
-		t.Fatal(err)
+	if gone, err := store.DeleteFilter(ctx, f.ID); err != nil || gone.Name != "Prod DBs" || gone.Query != "prod db" {
+		t.Fatalf("delete returned %+v, %v", gone, err)
 	}
-	if err := store.DeleteFilter(ctx, f.ID); !errors.Is(err, monitoring.ErrNotFound) {
+	if _, err := store.DeleteFilter(ctx, f.ID); !errors.Is(err, monitoring.ErrNotFound) {
 		t.Errorf("second delete err = %v", err)
 	}
 }
@@ -582,4 +582,48 @@ func TestTheDatabaseFilesAreReadableByTheirOwnerOnly(t *testing.T) {
 		}
 		check(t, path)
 	})
+}
+
+func TestUserChangesSayWhatTheyReplacedOrRemoved(t *testing.T) {
+	t.Parallel()
+	store, _ := sqlitetest.Open(t)
+	ctx := context.Background()
+	admin, err := store.CreateUser(ctx, "root", "the admin's password", monitoring.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := store.CreateUser(ctx, "carol", "carol's password", monitoring.Viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before, err := store.SetRole(ctx, u.ID, monitoring.Operator); err != nil || before.Username != "carol" || before.Role != monitoring.Viewer {
+		t.Errorf("SetRole returned %+v, %v; want carol as the viewer she was", before, err)
+	}
+	if _, err := store.SetRole(ctx, admin.ID, monitoring.Viewer); !errors.Is(err, monitoring.ErrLastAdmin) {
+		t.Errorf("demoting the last admin: %v", err)
+	}
+	if _, err := store.SetRole(ctx, 9999, monitoring.Viewer); !errors.Is(err, monitoring.ErrNotFound) {
+		t.Errorf("an unknown user's role: %v", err)
+	}
+
+	_, tok, err := store.CreateAPIToken(ctx, u.ID, "bot", monitoring.Viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gone, err := store.DeleteAPIToken(ctx, tok.ID); err != nil || gone.Name != "bot" || gone.Username != "carol" || gone.Role != monitoring.Viewer {
+		t.Errorf("DeleteAPIToken returned %+v, %v", gone, err)
+	}
+	if _, err := store.DeleteAPIToken(ctx, tok.ID); !errors.Is(err, monitoring.ErrNotFound) {
+		t.Errorf("second revoke: %v", err)
+	}
+
+	if gone, err := store.DeleteUser(ctx, u.ID); err != nil || gone.Username != "carol" || gone.Role != monitoring.Operator {
+		t.Errorf("DeleteUser returned %+v, %v", gone, err)
+	}
+	if _, err := store.DeleteUser(ctx, u.ID); !errors.Is(err, monitoring.ErrNotFound) {
+		t.Errorf("second removal: %v", err)
+	}
+	if _, err := store.DeleteUser(ctx, admin.ID); !errors.Is(err, monitoring.ErrLastAdmin) {
+		t.Errorf("removing the last admin: %v", err)
+	}
 }

@@ -140,27 +140,45 @@ func (s *Store) ExternalUser(ctx context.Context, username, origin string, role 
 	return u, err == nil, err
 }
 
-// SetRole changes a user's role; the last admin keeps theirs.
-func (s *Store) SetRole(ctx context.Context, id int64, role monitoring.Role) error {
+// SetRole changes a user's role; the last admin keeps theirs. It returns
+// the user as they were before, with the role they had.
+func (s *Store) SetRole(ctx context.Context, id int64, role monitoring.Role) (monitoring.User, error) {
 	if role == monitoring.NoRole {
-		return errors.New("set role: no role")
+		return monitoring.User{}, errors.New("set role: no role")
 	}
 	defer s.usersChanged()
+	// An immediate transaction: no other write comes between the role
+	// read and the one that replaces it.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return monitoring.User{}, fmt.Errorf("set role: %w", err)
+	}
+	defer tx.Rollback()
+	var before monitoring.User
+	var old string
+	err = tx.QueryRowContext(ctx, `SELECT id, username, role FROM users WHERE id = ?`, id).Scan(&before.ID, &before.Username, &old)
+	if errors.Is(err, sql.ErrNoRows) {
+		return monitoring.User{}, monitoring.ErrNotFound
+	}
+	if err != nil {
+		return monitoring.User{}, fmt.Errorf("set role: %w", err)
+	}
+	before.Role = roleOf(old)
 	// One statement, so that two admins demoting each other at once cannot
 	// both succeed.
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?
+	res, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?
 		AND (? = 'admin' OR role <> 'admin' OR (SELECT count(*) FROM users WHERE role = 'admin') > 1)`,
 		role.String(), id, role.String())
 	if err != nil {
-		return fmt.Errorf("set role: %w", err)
+		return before, fmt.Errorf("set role: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := s.userByID(ctx, id); err != nil {
-			return err
-		}
-		return monitoring.ErrLastAdmin
+		return before, monitoring.ErrLastAdmin
 	}
-	return nil
+	if err := tx.Commit(); err != nil {
+		return before, fmt.Errorf("set role: %w", err)
+	}
+	return before, nil
 }
 
 func (s *Store) userByID(ctx context.Context, id int64) (monitoring.User, error) {
@@ -210,20 +228,25 @@ func (s *Store) SetPassword(ctx context.Context, username, password string) erro
 }
 
 // DeleteUser removes a user and their API tokens; the last admin stays.
-func (s *Store) DeleteUser(ctx context.Context, id int64) error {
+// It returns the user removed.
+func (s *Store) DeleteUser(ctx context.Context, id int64) (monitoring.User, error) {
 	defer s.usersChanged()
-	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?
-		AND (role <> 'admin' OR (SELECT count(*) FROM users WHERE role = 'admin') > 1)`, id)
-	if err != nil {
-		return fmt.Errorf("delete user: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	var u monitoring.User
+	var role string
+	err := s.db.QueryRowContext(ctx, `DELETE FROM users WHERE id = ?
+		AND (role <> 'admin' OR (SELECT count(*) FROM users WHERE role = 'admin') > 1)
+		RETURNING id, username, role`, id).Scan(&u.ID, &u.Username, &role)
+	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.userByID(ctx, id); err != nil {
-			return err
+			return u, err
 		}
-		return monitoring.ErrLastAdmin
+		return u, monitoring.ErrLastAdmin
 	}
-	return nil
+	if err != nil {
+		return u, fmt.Errorf("delete user: %w", err)
+	}
+	u.Role = roleOf(role)
+	return u, nil
 }
 
 // Authenticate checks a username and password.
@@ -380,14 +403,31 @@ func (s *Store) ListAPITokens(ctx context.Context) ([]monitoring.APIToken, error
 	return out, rows.Err()
 }
 
-// DeleteAPIToken revokes a token.
-func (s *Store) DeleteAPIToken(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = ?`, id)
+// DeleteAPIToken revokes a token and returns it (without its secret).
+func (s *Store) DeleteAPIToken(ctx context.Context, id int64) (monitoring.APIToken, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("delete token: %w", err)
+		return monitoring.APIToken{}, fmt.Errorf("delete token: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return monitoring.ErrNotFound
+	defer tx.Rollback()
+	var t monitoring.APIToken
+	var created, used int64
+	var role string
+	err = tx.QueryRowContext(ctx, `SELECT t.id, t.user_id, u.username, t.name, t.prefix, t.created_at, t.last_used_at, t.role
+		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?`, id).
+		Scan(&t.ID, &t.UserID, &t.Username, &t.Name, &t.Prefix, &created, &used, &role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, monitoring.ErrNotFound
 	}
-	return nil
+	if err != nil {
+		return t, fmt.Errorf("delete token: %w", err)
+	}
+	t.CreatedAt, t.LastUsedAt, t.Role = fromMS(created), fromMS(used), roleOf(role)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = ?`, id); err != nil {
+		return t, fmt.Errorf("delete token: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return t, fmt.Errorf("delete token: %w", err)
+	}
+	return t, nil
 }
