@@ -235,12 +235,14 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	email, role, no := h.checkOIDC(r, state, nonce, verifier, started)
 	if no != nil {
 		h.log.Warn("oidc sign-in refused", "reason", no.reason, "err", no.err, "email", email, "remote", h.clientIP(r))
+		h.audit(r, monitoring.AuditSignInFailed, monitoring.ClipAudit(email, maxField), "single sign-on: "+no.reason)
 		h.refuseOIDC(w, r, next, no.status, no.msg)
 		return
 	}
 	u, created, err := h.store.ExternalUser(ctx, email, monitoring.OriginOIDC, role)
 	if errors.Is(err, monitoring.ErrNotFound) {
 		h.log.Warn("oidc sign-in refused", "reason", "no role and no such user", "email", email, "remote", h.clientIP(r))
+		h.audit(r, monitoring.AuditSignInFailed, monitoring.ClipAudit(email, maxField), "single sign-on: no role and no such user")
 		h.refuseOIDC(w, r, next, http.StatusForbidden,
 			"You ("+email+") have no role on this dashboard: an admin can give you one.")
 		return
@@ -251,9 +253,10 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if created {
 		h.log.Info("user added at first single sign-on", "username", u.Username, "role", u.Role.String())
+		h.auditAs(r, u.Username, monitoring.AuditUserAdded, u.Username, "role "+u.Role.String()+", at their first single sign-on")
 	} else if h.oidc.cfg.RoleClaim != "" && u.Role != role {
 		// The provider decides roles: follow it.
-		err := h.store.SetRole(ctx, u.ID, role)
+		_, err := h.store.SetRole(ctx, u.ID, role)
 		switch {
 		case errors.Is(err, monitoring.ErrLastAdmin):
 			h.log.Warn("oidc sign-in: the last admin keeps the admin role the provider would take away",
@@ -264,6 +267,8 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		default:
 			h.log.Info("role changed by the provider's claim", "username", u.Username,
 				"from", u.Role.String(), "to", role.String())
+			h.auditAs(r, u.Username, monitoring.AuditUserRoleChanged, u.Username,
+				u.Role.String()+" → "+role.String()+", by the provider's "+h.oidc.cfg.RoleClaim+" claim")
 		}
 	}
 	if err := h.signIn(r, u.Username); err != nil {
@@ -271,6 +276,7 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("signed in", "username", u.Username, "via", "oidc", "remote", h.clientIP(r))
+	h.auditAs(r, u.Username, monitoring.AuditSignInSucceeded, u.Username, "with "+h.oidc.cfg.name())
 	seeOther(w, r, next)
 }
 

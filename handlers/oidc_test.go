@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -273,6 +274,20 @@ func TestOIDCSignInCreatesTheUserWithTheRoleOfTheirGroup(t *testing.T) {
 		t.Fatalf("callback: %d %q, want a redirect to next: %s", resp.StatusCode, resp.Header.Get("Location"), readBody(t, resp))
 	}
 	a.wantUser("alice@example.com", monitoring.Admin) // the highest of the groups' roles
+	audit, err := a.store.AuditLog(context.Background(), monitoring.AuditQuery{Actor: "alice@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var did []string
+	for _, e := range audit {
+		did = append(did, e.Action+" "+e.Target+": "+e.Detail)
+	}
+	if want := []string{ // newest first
+		monitoring.AuditSignInSucceeded + " alice@example.com: with Example SSO",
+		monitoring.AuditUserAdded + " alice@example.com: role admin, at their first single sign-on",
+	}; !slices.Equal(did, want) {
+		t.Errorf("audited %q, want %q", did, want)
+	}
 	after := ""
 	for _, ck := range resp.Cookies() {
 		if ck.Name == "dashboard_session" {
@@ -345,7 +360,7 @@ func TestOIDCRolesComeFromTheRoleClaim(t *testing.T) {
 		}
 		for _, name := range []string{adminUser, "vic@example.com"} {
 			u, _ := a.store.UserByName(ctx, name)
-			if err := a.store.SetRole(ctx, u.ID, monitoring.Viewer); err != nil {
+			if _, err := a.store.SetRole(ctx, u.ID, monitoring.Viewer); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -410,6 +425,10 @@ func TestOIDCRefusesAnAnswerThatIsNotRight(t *testing.T) {
 		callback := p.authorize(t, c, a.startOIDC(c, "/"))
 		forged := strings.Replace(callback, "state=", "state=x", 1)
 		a.wantRefused(c, p, a.do(c, "GET", forged, nil, nil), http.StatusUnauthorized, "not for the sign-in this browser started")
+		refused, err := a.store.AuditLog(context.Background(), monitoring.AuditQuery{Action: monitoring.AuditSignInFailed})
+		if err != nil || len(refused) == 0 || !strings.HasPrefix(refused[0].Detail, "single sign-on: ") {
+			t.Errorf("a refused single sign-on is audited as %+v (%v)", refused, err)
+		}
 		// The sign-in in progress was used up by the wrong answer.
 		a.wantRefused(c, p, a.do(c, "GET", callback, nil, nil), http.StatusUnauthorized, "not started in this browser")
 	})

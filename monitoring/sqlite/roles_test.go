@@ -62,16 +62,16 @@ func TestEveryUserBeforeRolesIsAnAdminAfter(t *testing.T) {
 	}
 
 	// The last admin cannot be demoted or removed; with two, one can.
-	if err := s.SetRole(ctx, users[0].ID, monitoring.Viewer); err != nil {
+	if _, err := s.SetRole(ctx, users[0].ID, monitoring.Viewer); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetRole(ctx, users[1].ID, monitoring.Operator); !errors.Is(err, monitoring.ErrLastAdmin) {
+	if _, err := s.SetRole(ctx, users[1].ID, monitoring.Operator); !errors.Is(err, monitoring.ErrLastAdmin) {
 		t.Errorf("demoting the last admin: %v", err)
 	}
-	if err := s.DeleteUser(ctx, users[1].ID); !errors.Is(err, monitoring.ErrLastAdmin) {
+	if _, err := s.DeleteUser(ctx, users[1].ID); !errors.Is(err, monitoring.ErrLastAdmin) {
 		t.Errorf("removing the last admin: %v", err)
 	}
-	if err := s.SetRole(ctx, 999, monitoring.Viewer); !errors.Is(err, monitoring.ErrNotFound) {
+	if _, err := s.SetRole(ctx, 999, monitoring.Viewer); !errors.Is(err, monitoring.ErrNotFound) {
 		t.Errorf("an unknown user: %v", err)
 	}
 }
@@ -93,7 +93,7 @@ func TestAUserWithoutAPasswordCannotSignInWithOne(t *testing.T) {
 		t.Errorf("an empty password signs in a password-less user: %v", err)
 	}
 	// Seen again: the same user, with the role an admin gave.
-	if err := s.SetRole(ctx, u.ID, monitoring.Admin); err != nil {
+	if _, err := s.SetRole(ctx, u.ID, monitoring.Admin); err != nil {
 		t.Fatal(err)
 	}
 	again, created, err := s.ExternalUser(ctx, "sso@example.com", monitoring.OriginOIDC, monitoring.Viewer)
