@@ -73,7 +73,12 @@ func TestServerPageChartsShowTheFakesSeries(t *testing.T) {
 	if metric, _ := fig.Attr("data-metric"); metric != al.Metric.Name || fig.Find("svg polyline").Length() != 1 {
 		t.Fatalf("chart of %q for alarm %s (%s)", metric, al.ID, al.Metric.Name)
 	}
-	to := time.Now().Truncate(time.Minute)
+	toMS, _ := fig.Attr("data-to")
+	ms, err := strconv.ParseInt(toMS, 10, 64)
+	if err != nil {
+		t.Fatalf("data-to %q: %v", toMS, err)
+	}
+	to := time.UnixMilli(ms)
 	tok := monitoring.Token{}
 	cr, cached, _ := e.store.Credentials(e.ctx, acct.ID)
 	if cached != nil {

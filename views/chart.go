@@ -129,14 +129,14 @@ func drawChart(c charts.Chart, al monitoring.Alarm) chartSVG {
 		}
 		last := s.Points[len(s.Points)-1]
 		ln := chartLine{Zone: s.Zone, Points: b.String(), Count: len(s.Points), Dash: zoneDashes[i%len(zoneDashes)],
-			EndX: x(last.At), EndY: y(last.Value), Label: strings.TrimPrefix(s.Zone, "mz"), Latest: formatValue(last.Value)}
+			EndX: x(last.At), EndY: y(last.Value), Label: strings.TrimPrefix(s.Zone, "mz"), Latest: shortValue(last.Value)}
 		d.Lines = append(d.Lines, ln)
 	}
 	spreadLabels(d.Lines)
 	for _, th := range c.Metric.Thresholds {
 		d.Thresholds = append(d.Thresholds, chartRule{Y: y(th.Value), Class: "threshold th-" + StateClass(th.State),
 			LabelClass: "threshold-label th-" + StateClass(th.State) + "-label",
-			Label:      shortState(th.State) + " " + th.Op + " " + formatValue(th.Value)})
+			Label:      shortState(th.State) + " " + th.Op + " " + shortValue(th.Value)})
 	}
 	// A threshold's words go above its line, or below when the line above
 	// is too close for both.
@@ -151,7 +151,7 @@ func drawChart(c charts.Chart, al monitoring.Alarm) chartSVG {
 		d.Since = &chartRule{X: x(al.Since), Class: "since", Label: shortState(al.State) + " since " + al.Since.UTC().Format("15:04")}
 	}
 	for _, v := range niceTicks(lo, hi, 4) {
-		d.YTicks = append(d.YTicks, chartTick{Pos: y(v), Label: formatValue(v)})
+		d.YTicks = append(d.YTicks, chartTick{Pos: y(v), Label: shortValue(v)})
 	}
 	d.XTicks = timeTicks(from, to, x)
 	return d
@@ -174,6 +174,39 @@ func formatValue(v float64) string {
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+// shortValue writes a value inside a chart, where room is short: as
+// formatValue below 100, whole up to 9999, else with three figures and
+// k, M or G (851.9 is 852, 604800 is 605k, 2592000 is 2.59M). The
+// caption keeps every figure.
+func shortValue(v float64) string {
+	a := math.Abs(v)
+	if a < 100 {
+		return formatValue(v)
+	}
+	if a < 9999.5 {
+		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+	}
+	scale, suffix := 1e3, "k"
+	switch {
+	case a >= 999_500_000:
+		scale, suffix = 1e9, "G"
+	case a >= 999_500:
+		scale, suffix = 1e6, "M"
+	}
+	n := v / scale
+	decimals := 2
+	if a := math.Abs(n); a >= 99.95 {
+		decimals = 0
+	} else if a >= 9.995 {
+		decimals = 1
+	}
+	out := strconv.FormatFloat(n, 'f', decimals, 64)
+	if decimals > 0 {
+		out = strings.TrimRight(strings.TrimRight(out, "0"), ".")
+	}
+	return out + suffix
 }
 
 // shortState is a state as a chart writes it.

@@ -43,6 +43,16 @@ func TestChartLabelsDoNotOverlap(t *testing.T) {
 	}
 }
 
+func TestShortValue(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[float64]string{604800: "605k", 2592000: "2.59M", 3e7: "30M", 9999: "9999", 12345: "12.3k",
+		999_999: "1M", -25_000: "-25k", 4.2e12: "4200G", 98.54: "98.5", 851.9: "852"} {
+		if got := shortValue(v); got != want {
+			t.Errorf("shortValue(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
 func TestFormatValue(t *testing.T) {
 	t.Parallel()
 	for v, want := range map[float64]string{98.54: "98.5", 4.213: "4.21", 0.03125: "0.0312", 2592000: "2592000", 200: "200", 0: "0"} {

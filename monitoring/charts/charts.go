@@ -179,7 +179,8 @@ func (s *Service) read(ctx context.Context, k key, al monitoring.Alarm, c Chart)
 	}
 	s.mu.Unlock()
 
-	c.To = now.Truncate(time.Minute)
+	// To the second: the latest value drawn is the one the alarm just saw.
+	c.To = now.Truncate(time.Second)
 	c.From = c.To.Add(-k.rngSpan())
 	q := monitoring.PlotQuery{EntityID: k.entity, CheckID: k.check, Metric: k.metric, Remote: al.Remote(),
 		From: c.From, To: c.To, Resolution: c.Range.Resolution}
