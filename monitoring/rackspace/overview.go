@@ -2,11 +2,9 @@ package rackspace
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -206,106 +204,6 @@ func TimeFromEpoch(v float64) time.Time {
 	return time.UnixMilli(int64(v)).UTC()
 }
 
-// decodePage reads one overview page from body and hands each value to
-// add as soon as it is decoded, so a page is never held whole. It returns
-// the page's metadata. A body that is not JSON, is cut short, or has the
-// wrong shape is a *BadResponseError; as with decoding the page in one go, a
-// field of the wrong type fails the page only once the whole body has been
-// read, so a body that is also cut short or not JSON is reported as such.
-// A repeated "values" key replaces the values before it (restart is called).
-func decodePage(body io.Reader, add func(*OverviewValue), restart func()) (PageMetadata, error) {
-	var meta PageMetadata
-	dec := json.NewDecoder(body)
-	tok, err := dec.Token()
-	if err != nil {
-		return meta, badJSON(err, "")
-	}
-	if tok == nil {
-		return meta, &BadResponseError{Reason: "overview has no values"}
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return meta, &BadResponseError{Reason: "overview is not a JSON object"}
-	}
-	var typeErr error // the first field of the wrong type
-	sawValues := false
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return meta, badJSON(err, "")
-		}
-		key, _ := tok.(string)
-		switch {
-		case strings.EqualFold(key, "values"): // encoding/json matches keys without case
-			sawValues = true
-			restart()
-			if err := decodeValues(dec, add, &typeErr); err != nil {
-				return meta, err
-			}
-		case strings.EqualFold(key, "metadata"):
-			if err := dec.Decode(&meta); err != nil {
-				if !isTypeError(err) {
-					return meta, badJSON(err, "metadata.")
-				}
-				typeErr = cmp.Or(typeErr, badJSON(err, "metadata."))
-			}
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return meta, badJSON(err, "")
-			}
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return meta, badJSON(err, "")
-	}
-	if typeErr != nil {
-		return meta, typeErr
-	}
-	if !sawValues {
-		// An object without "values" is not an overview (e.g. an error
-		// envelope served with 200, or another endpoint).
-		return meta, &BadResponseError{Reason: "overview has no values"}
-	}
-	return meta, nil
-}
-
-// decodeValues reads the array of values, handing each to add; once a value
-// has a field of the wrong type it records that and reads on without adding.
-func decodeValues(dec *json.Decoder, add func(*OverviewValue), typeErr *error) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return badJSON(err, "")
-	}
-	if tok == nil {
-		return nil // "values": null is an empty page
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		*typeErr = cmp.Or(*typeErr, error(&BadResponseError{Reason: "unexpected field type for values"}))
-		if ok {
-			return skipRest(dec)
-		}
-		return nil
-	}
-	var v OverviewValue
-	for dec.More() {
-		v.reset()
-		if err := dec.Decode(&v); err != nil {
-			if !isTypeError(err) {
-				return badJSON(err, "values.")
-			}
-			*typeErr = cmp.Or(*typeErr, badJSON(err, "values."))
-			continue
-		}
-		if *typeErr == nil {
-			add(&v)
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing bracket
-		return badJSON(err, "")
-	}
-	return nil
-}
-
 // reset empties v for the next value but keeps its slices' storage.
 // encoding/json does not zero reused slice elements, so they are cleared.
 func (v *OverviewValue) reset() {
@@ -314,25 +212,6 @@ func (v *OverviewValue) reset() {
 	clear(alarms)
 	clear(states)
 	*v = OverviewValue{Checks: checks[:0], Alarms: alarms[:0], LatestAlarmStates: states[:0]}
-}
-
-// skipRest reads to the end of an object or array whose opening delimiter
-// has just been read.
-func skipRest(dec *json.Decoder) error {
-	for depth := 1; depth > 0; {
-		tok, err := dec.Token()
-		if err != nil {
-			return badJSON(err, "")
-		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-			} else {
-				depth--
-			}
-		}
-	}
-	return nil
 }
 
 func isTypeError(err error) bool {

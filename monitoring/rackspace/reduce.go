@@ -22,6 +22,9 @@ type Reducer struct {
 	// Sink takes each page's servers once the page is read whole; the
 	// Reducer keeps none of them. Nil drops them.
 	Sink monitoring.PageSink
+
+	dec     pageDecoder
+	scratch reduceScratch
 }
 
 // Page decodes one overview page from body, reduces its values and hands
@@ -33,8 +36,8 @@ func (r *Reducer) Page(body io.Reader) (PageMetadata, error) {
 		r.servers = r.servers[:0]
 	}
 	defer reset()
-	meta, err := decodePage(body, func(v *OverviewValue) {
-		r.servers = append(r.servers, reduceValue(v))
+	meta, err := r.dec.page(body, func(v *OverviewValue) {
+		r.servers = append(r.servers, r.scratch.reduce(v))
 	}, reset)
 	if err == nil && r.Sink != nil {
 		r.Sink.Page(r.servers)
@@ -42,7 +45,25 @@ func (r *Reducer) Page(body io.Reader) (PageMetadata, error) {
 	return meta, err
 }
 
-func reduceValue(v *OverviewValue) monitoring.Server {
+// reduceScratch holds the lookups of reducing a value, reused from value
+// to value.
+type reduceScratch struct {
+	checks map[string]*WireCheck
+	states map[string]*WireAlarmState
+	seen   map[string]bool
+}
+
+func (rs *reduceScratch) reduce(v *OverviewValue) monitoring.Server {
+	if rs.checks == nil {
+		rs.checks = make(map[string]*WireCheck)
+		rs.states = make(map[string]*WireAlarmState)
+		rs.seen = make(map[string]bool)
+	}
+	defer func() {
+		clear(rs.checks)
+		clear(rs.states)
+		clear(rs.seen)
+	}()
 	srv := monitoring.Server{ID: v.Entity.ID, Label: v.Entity.Label, AgentID: v.Entity.AgentID, URI: v.Entity.URI}
 	if strings.TrimSpace(srv.Label) == "" {
 		srv.Label = srv.ID
@@ -51,11 +72,11 @@ func reduceValue(v *OverviewValue) monitoring.Server {
 		srv.Region, srv.TenantID, srv.ServerUUID = ParseServerURI(srv.URI)
 	}
 
-	checks := make(map[string]*WireCheck, len(v.Checks))
+	checks := rs.checks
 	for i := range v.Checks {
 		checks[v.Checks[i].ID] = &v.Checks[i]
 	}
-	states := make(map[string]*WireAlarmState, len(v.LatestAlarmStates))
+	states := rs.states
 	for i := range v.LatestAlarmStates {
 		st := &v.LatestAlarmStates[i]
 		if st.AlarmID == nil {
@@ -69,7 +90,7 @@ func reduceValue(v *OverviewValue) monitoring.Server {
 	}
 
 	srv.Alarms = make([]monitoring.Alarm, 0, len(v.Alarms))
-	seen := make(map[string]bool, len(v.Alarms))
+	seen := rs.seen
 	for i := range v.Alarms {
 		wa := &v.Alarms[i]
 		seen[wa.ID] = true
