@@ -115,6 +115,39 @@ func (e *estate) waitPolled(ctx context.Context, since time.Time, limit time.Dur
 	}
 }
 
+// settle waits until no poll has ended for 300 ms, at most limit.
+func (e *estate) settle(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var last time.Time
+	quietSince := time.Now()
+	for time.Since(quietSince) < 300*time.Millisecond {
+		accts, err := e.store.ListAccounts(ctx)
+		if err != nil {
+			return err
+		}
+		var latest time.Time
+		for _, a := range accts {
+			for _, t := range []time.Time{a.Status.LastSuccessAt, a.Status.LastPolledAt} {
+				if t.After(latest) {
+					latest = t
+				}
+			}
+		}
+		if !latest.Equal(last) {
+			last, quietSince = latest, time.Now()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("polls still ending after %s", limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
 // runPollMode measures a poll cycle of many accounts against one account's
 // poll, the upstream answering every request after -latency, with the
 // poller at its default settings.
@@ -150,8 +183,13 @@ func runPollMode(ctx context.Context, o options, stdout, stderr io.Writer) error
 		// Later cycles reuse the tokens: the median of three.
 		var steady []time.Duration
 		for range 3 {
-			// Every account due at once, in one statement, then the loop
-			// woken: the cycle is the poller's, not N separate refreshes.
+			// No poll in flight (one finishing after start would count as
+			// this cycle's), then every account due at once, in one
+			// statement, and the loop woken: the cycle is the poller's,
+			// not N separate refreshes.
+			if err := e.settle(ctx, 10*time.Second); err != nil {
+				return r, err
+			}
 			start := time.Now()
 			if _, err := e.store.DB().ExecContext(ctx, `UPDATE accounts SET next_poll_at = ?`, start.UnixMilli()); err != nil {
 				return r, err

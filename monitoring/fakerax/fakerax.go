@@ -14,6 +14,8 @@
 package fakerax
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -494,9 +496,48 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(w, r)
 		return
 	}
-	if !s.sleep(r.Context(), s.cfg.Latency) {
+	if s.cfg.Latency <= 0 {
+		s.route(w, r)
 		return
 	}
+	// Latency is how long an answer takes, its making included: the
+	// answer is made at once and held until then, as a remote service's
+	// work happens on its own machines, not while the client waits on its
+	// own CPU.
+	start := time.Now()
+	held := &heldResponse{header: http.Header{}}
+	s.route(held, r)
+	if !s.sleep(r.Context(), s.cfg.Latency-time.Since(start)) {
+		return
+	}
+	maps.Copy(w.Header(), held.header)
+	w.WriteHeader(cmp.Or(held.code, http.StatusOK))
+	_, _ = w.Write(held.body.Bytes())
+}
+
+// heldResponse is an answer made but not yet sent (see Latency).
+type heldResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (h *heldResponse) Header() http.Header { return h.header }
+
+func (h *heldResponse) WriteHeader(code int) {
+	if h.code == 0 {
+		h.code = code
+	}
+}
+
+func (h *heldResponse) Write(p []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	return h.body.Write(p)
+}
+
+// route answers an Identity or Monitoring request.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
 	switch {
 	case p == "/v2.0" || strings.HasPrefix(p, "/v2.0/"):
 		s.serveIdentity(w, r)
