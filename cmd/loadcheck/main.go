@@ -69,6 +69,7 @@ func main() {
 type options struct {
 	mode        string
 	latency     time.Duration
+	changeEvery time.Duration // the child fake's (-mode fake)
 	cycles      int
 	bin         string
 	runs        int
@@ -88,6 +89,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.mode, "mode", "refresh", "what to measure: refresh (the wall under load), poll (a poll cycle of -accounts vs one account), memory (RSS over -cycles poll cycles), startup (exec → first /healthz of -bin)")
 	fs.DurationVar(&o.latency, "latency", 200*time.Millisecond, "poll: the upstream's answer time per request")
+	fs.DurationVar(&o.changeEvery, "change-every", time.Hour, "fake: how often each alarm may change state (0: never)")
 	fs.IntVar(&o.cycles, "cycles", 100, "memory: poll cycles")
 	fs.StringVar(&o.bin, "bin", "", "startup: the dashboard binary to start")
 	fs.IntVar(&o.runs, "runs", 11, "startup: starts to time")
