@@ -173,6 +173,9 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, wp wallPage)
 			// A wall link's page has no navigation either way: it leads
 			// nowhere the link does not open.
 			l.Bare, l.Link = wp.link, wp.link
+			if wp.link && l.Live != "" {
+				l.Live = wp.path + "/live"
+			}
 			switch {
 			case wp.mode:
 				l.Bare, l.Wall = true, true

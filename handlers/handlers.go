@@ -3,6 +3,7 @@ package handlers
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"io"
@@ -93,6 +94,12 @@ type Options struct {
 	// offers only OIDC, and POST /login is refused. First-run setup stays,
 	// as it is how the first admin is made.
 	NoPasswordSignIn bool
+	// LiveStreams bounds the live-update streams open at once (see
+	// live.go); 0 turns live updates off: pages only refresh themselves.
+	LiveStreams int
+	// LiveHeartbeat is how often a quiet stream says it is alive;
+	// 0: DefaultLiveHeartbeat.
+	LiveHeartbeat time.Duration
 }
 
 // Handler holds what every route needs.
@@ -114,6 +121,7 @@ type Handler struct {
 	proxyWarned atomic.Bool
 	// oidc is the OpenID Connect provider; nil when Options.OIDC is.
 	oidc *oidcClient
+	live *liveStreams
 }
 
 // New builds the handler set. The pages show model, the wall's read model
@@ -133,6 +141,7 @@ func New(store *sqlite.Store, model *wall.Service, poller Refresher, checker Cre
 		sessions: sm, limiter: newLoginLimiter(), now: time.Now,
 		wall:  model,
 		pages: newPageCache(64, 64<<20),
+		live:  newLiveStreams(opts.LiveStreams, cmp.Or(opts.LiveHeartbeat, DefaultLiveHeartbeat)),
 	}
 	if opts.OIDC != nil {
 		h.oidc = newOIDCClient(*opts.OIDC)
@@ -232,6 +241,9 @@ func (h *Handler) layout(r *http.Request, title, active string) views.Layout {
 // modelLayout is the page shell for a model, the same for every viewer.
 func (h *Handler) modelLayout(m *wall.Model, title, active, q string) views.Layout {
 	l := views.Layout{Title: title, Demo: h.opts.Demo, Active: active, Query: q, Filters: m.Filters, Build: h.build()}
+	if h.opts.LiveStreams > 0 {
+		l.Live = "/live"
+	}
 	for _, s := range m.Sections {
 		na := views.NavAccount{ID: s.AccountID, Name: s.Name, State: s.Worst}
 		if !s.Polled {

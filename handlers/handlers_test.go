@@ -563,8 +563,8 @@ func TestHTMXRequestsGetOnlyTheGrid(t *testing.T) {
 			if got := grid.AttrOr("hx-get", ""); got != tt.wantGet {
 				t.Errorf("hx-get=%q, want %q", got, tt.wantGet)
 			}
-			if got := grid.AttrOr("hx-trigger", ""); got != "every 20s" {
-				t.Errorf("hx-trigger=%q, want %q", got, "every 20s")
+			if got := grid.AttrOr("hx-trigger", ""); got != "every 20s, live" {
+				t.Errorf("hx-trigger=%q, want %q", got, "every 20s, live")
 			}
 			if got := grid.AttrOr("hx-swap", ""); got != "outerHTML" {
 				t.Errorf("hx-swap=%q, want outerHTML", got)
@@ -583,8 +583,8 @@ func TestHTMXRequestsGetOnlyTheGrid(t *testing.T) {
 		rec := httptest.NewRecorder()
 		h.Routes().ServeHTTP(rec, req)
 		wantStatus(t, rec, http.StatusOK)
-		if got := parse(t, rec).Find("#grid").AttrOr("hx-trigger", ""); got != "every 5s" {
-			t.Errorf("hx-trigger=%q, want %q", got, "every 5s")
+		if got := parse(t, rec).Find("#grid").AttrOr("hx-trigger", ""); got != "every 5s, live" {
+			t.Errorf("hx-trigger=%q, want %q", got, "every 5s, live")
 		}
 	})
 }

@@ -37,6 +37,8 @@ func (h *Handler) routes() []route {
 		// Costs requests to Rackspace: read when a page asks, kept and capped.
 		{"GET /accounts/{id}/servers/{server}/charts", readOnly, h.showCharts},
 		// A wall link opens the wall to whoever has it, and nothing else.
+		{"GET /live", readOnly, h.showLive},
+		{"GET /w/{token}/live", wallLink, h.showWallLinkLive},
 		{"GET /w/{token...}", wallLink, h.showWallLink},
 		{"/w/{token...}", wallLink, wallLinkMethodNotAllowed},
 

@@ -111,7 +111,7 @@ func TestServerPageRefreshesLikeTheWall(t *testing.T) {
 			t.Error("the refresh line is inside the part that is swapped")
 		}
 		frag := doc.Find("#server")
-		for attr, want := range map[string]string{"hx-get": path, "hx-trigger": "every 20s", "hx-swap": "outerHTML", "data-refresh-ms": "20000"} {
+		for attr, want := range map[string]string{"hx-get": path, "hx-trigger": "every 20s, live", "hx-swap": "outerHTML", "data-refresh-ms": "20000"} {
 			if got := frag.AttrOr(attr, ""); got != want {
 				t.Errorf("#server %s=%q, want %q", attr, got, want)
 			}

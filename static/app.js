@@ -22,6 +22,12 @@
 //    this; this closes it on a click elsewhere or Escape.
 // 7. Local times. An absolute time (<time data-local>) comes in UTC, which
 //    its tooltip keeps; this writes it in the browser's time zone.
+// 8. Live updates. Where the server offers them (<body data-live>), a
+//    stream of Server-Sent Events says when what the page shows changed;
+//    the part that refreshes itself then refreshes at once instead of at
+//    its next interval, which stays as the fallback. A stream that breaks
+//    and does not come back counts as lost contact, as a failed refresh
+//    does; one the server refuses (too many open) leaves the interval alone.
 (function () {
   "use strict";
 
@@ -100,15 +106,17 @@
     var since = Date.now() - lastContact;
     // A refresh failed, or none answered for an interval and a margin
     // (a request that hangs is cut off before the next one is due).
-    var lost = failure !== "" || since > refreshMs() + 5000;
+    var streamLost = liveDown > 0 && Date.now() - liveDown > refreshMs() + 5000;
+    var lost = failure !== "" || since > refreshMs() + 5000 || streamLost;
     var was = root.classList.contains("contact-lost");
     root.classList.toggle("contact-lost", lost);
     var banner = document.getElementById("nocontact");
     if (banner) {
       banner.hidden = !lost;
       if (lost) {
+        var reason = failure || (streamLost ? "live updates stopped" : "");
         banner.textContent = "No contact with the dashboard since " + clock(lastContact) +
-          (failure ? " (" + failure + ")" : "") + "; data below is " + span(since) + " old. Retrying…";
+          (reason ? " (" + reason + ")" : "") + "; data below is " + span(since) + " old. Retrying…";
       }
     }
     if (lost !== was) fit(); // the banner takes or gives back room
@@ -153,6 +161,38 @@
   document.addEventListener("htmx:timeout", function (e) {
     if (fromGrid(e)) { failure = "no answer in time"; updateContact(); }
   });
+
+  // --- Live updates --------------------------------------------------------
+
+  var liveDown = 0; // when the stream broke; 0 while it is up, or when there is none
+  var live = null;
+
+  function startLive() {
+    var url = document.body.getAttribute("data-live");
+    if (!url || !refreshing() || typeof EventSource === "undefined") return;
+    if (live) live.close();
+    var es = live = new EventSource(url);
+    es.onopen = function () { liveDown = 0; updateContact(); };
+    // Every event is a change (the first one too: something may have
+    // changed since the page was made); what did not change the page
+    // answers 304.
+    es.onmessage = function () {
+      liveDown = 0;
+      var el = refreshing();
+      if (el && window.htmx) window.htmx.trigger(el, "live");
+    };
+    es.onerror = function () {
+      if (es.readyState === EventSource.CLOSED) {
+        // Refused (too many streams, live updates off): the browser does
+        // not try again. The interval refreshes; try the stream later.
+        liveDown = 0;
+        setTimeout(function () { if (live === es) startLive(); }, 60000);
+      } else if (!liveDown) {
+        liveDown = Date.now(); // the browser is reconnecting
+      }
+      updateContact();
+    };
+  }
 
   // --- Title and icon ----------------------------------------------------
 
@@ -548,6 +588,7 @@
     afterGrid(null);
     updateContact();
     updateBell();
+    startLive();
   });
   document.addEventListener("htmx:afterSwap", afterGrid);
   document.addEventListener("htmx:historyRestore", function () { afterGrid(null); updateBell(); });

@@ -41,6 +41,9 @@ type Layout struct {
 	// Link marks a page opened with a wall link: not even the brand leads
 	// anywhere.
 	Link bool
+	// Live is the address of the stream that tells the page when what it
+	// shows changed (see handlers/live.go); "" when live updates are off.
+	Live string
 }
 
 // NavAccount is an account link in the navigation.

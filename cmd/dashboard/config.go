@@ -60,6 +60,9 @@ type Config struct {
 	// ChartCallsPerHour caps the requests the server page's charts make to
 	// Rackspace per account and hour; 0 turns charts off.
 	ChartCallsPerHour int
+	// LiveStreams bounds the live-update streams open at once; 0 turns
+	// live updates off (pages still refresh themselves).
+	LiveStreams int
 	// OIDC, when set, offers sign-in with an OpenID Connect provider.
 	OIDC *handlers.OIDCConfig
 	// PasswordSignIn keeps the password form (the default).
@@ -155,6 +158,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&cfg.Proxy.Header, "auth-proxy-header", env("AUTH_PROXY_HEADER", ""), "header in which a sign-in proxy names the user, e.g. X-Forwarded-Email; believed only from -trusted-proxies (AUTH_PROXY_HEADER)")
 	fs.StringVar(&cfg.Proxy.Trusted, "trusted-proxies", env("TRUSTED_PROXIES", ""), "addresses or CIDRs of the sign-in proxies, comma-separated; loopback is not trusted unless listed (TRUSTED_PROXIES)")
 	proxyRole := fs.String("auth-proxy-role", env("AUTH_PROXY_ROLE", "viewer"), "role of a user first seen through the sign-in proxy: viewer, operator, admin, or none to refuse them (AUTH_PROXY_ROLE)")
+	liveStreams := fs.String("live-streams", env("LIVE_STREAMS", strconv.Itoa(handlers.DefaultLiveStreams)),
+		"live-update streams open at once, `n` from 0 (off: pages only refresh themselves) to 1000000 (LIVE_STREAMS)")
 	chartCalls := fs.String("chart-calls-per-hour", env("CHART_CALLS_PER_HOUR", strconv.Itoa(charts.DefaultCallsPerHour)),
 		"requests to Rackspace the server page's charts may make per account and hour, `n` from 0 (no charts) to 3600 (CHART_CALLS_PER_HOUR)")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
@@ -245,6 +250,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.Addr == "" {
 		return cfg, errors.New("-addr / ADDR: empty listen address")
+	}
+	if cfg.LiveStreams, err = strconv.Atoi(*liveStreams); err != nil || cfg.LiveStreams < 0 || cfg.LiveStreams > 1_000_000 {
+		return cfg, fmt.Errorf("-live-streams / LIVE_STREAMS: %q is not a whole number from 0 to 1000000", *liveStreams)
 	}
 	if cfg.ChartCallsPerHour, err = strconv.Atoi(*chartCalls); err != nil || cfg.ChartCallsPerHour < 0 || cfg.ChartCallsPerHour > 3600 {
 		return cfg, fmt.Errorf("-chart-calls-per-hour / CHART_CALLS_PER_HOUR: %q is not a whole number from 0 to 3600", *chartCalls)

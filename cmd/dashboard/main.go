@@ -145,7 +145,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Charts:      chartService,
 		ProxyHeader: cfg.Proxy.Header, TrustedProxies: cfg.Proxy.TrustedPrefixes(), ProxyRole: cfg.Proxy.Role,
 		OIDC: cfg.OIDC, NoPasswordSignIn: !cfg.PasswordSignIn,
+		LiveStreams: cfg.LiveStreams,
 	})
+	// What the store writes reaches the wall model, and through it the
+	// live streams, at once rather than at the model's next look.
+	store.OnChange(wallModel.Wake)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -159,6 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(h.StopLive) // streams never finish by themselves
 
 	pollCtx, stopPolling := context.WithCancel(context.Background())
 	pollDone := make(chan struct{})

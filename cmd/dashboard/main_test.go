@@ -42,7 +42,7 @@ func TestParseConfig(t *testing.T) {
 	defaults := Config{
 		Addr: "localhost:8080", DBPath: "dashboard.db", IdentityURL: rackspace.DefaultIdentityURL,
 		PollInterval: 30 * time.Second, RefreshInterval: 20 * time.Second, Concurrency: 256, ChangeWindow: 10 * time.Minute,
-		OldAfter: 15 * time.Minute, Proxy: ProxyAuth{Role: monitoring.Viewer}, ChartCallsPerHour: 120, AccessLog: true, PasswordSignIn: true,
+		OldAfter: 15 * time.Minute, Proxy: ProxyAuth{Role: monitoring.Viewer}, ChartCallsPerHour: 120, LiveStreams: 10000, AccessLog: true, PasswordSignIn: true,
 	}
 	defaults.History = monitoring.Retention{MaxAge: 30 * 24 * time.Hour, MaxRows: 200_000}
 	with := func(f func(*Config)) Config {
@@ -255,6 +255,8 @@ func TestParseConfigRefusesBadSettings(t *testing.T) {
 			[]string{`"X User" is not a header name`}},
 		{"a chart cap that is no number is refused", nil, []string{"CHART_CALLS_PER_HOUR=lots"},
 			[]string{"-chart-calls-per-hour / CHART_CALLS_PER_HOUR", `"lots" is not a whole number from 0 to 3600`}},
+		{"a stream bound below zero is refused", []string{"-live-streams", "-1"}, nil,
+			[]string{"-live-streams / LIVE_STREAMS", `"-1" is not a whole number from 0 to 1000000`}},
 		{"an unknown proxy role is refused", nil, []string{"AUTH_PROXY_ROLE=root"},
 			[]string{"-auth-proxy-role / AUTH_PROXY_ROLE", `"root" is not a role`}},
 		{"DEMO=yes is refused, not taken for false", nil, []string{"DEMO=yes"},

@@ -93,7 +93,8 @@ type Store struct {
 	// gen advances with every change the pages show: a stored poll (with
 	// the acknowledgements it settled), an account, a saved filter or an
 	// acknowledgement added, changed or removed.
-	gen atomic.Uint64
+	gen      atomic.Uint64
+	onChange atomic.Pointer[func()] // told when gen advances (see OnChange)
 
 	retention atomic.Pointer[monitoring.Retention] // the history's bounds; nil: DefaultRetention
 
@@ -105,7 +106,17 @@ type Store struct {
 // have changed; equal numbers mean nothing changed in between.
 func (s *Store) Generation() uint64 { return s.gen.Load() }
 
-func (s *Store) changed() { s.gen.Add(1) }
+func (s *Store) changed() {
+	s.gen.Add(1)
+	if f := s.onChange.Load(); f != nil {
+		(*f)()
+	}
+}
+
+// OnChange has f called, after the write, whenever the generation advances
+// (see Generation): a wall model waiting to rebuild (wall.Service.Wake). f
+// must not block.
+func (s *Store) OnChange(f func()) { s.onChange.Store(&f) }
 
 // NewStore wraps an opened, migrated database.
 func NewStore(db *sql.DB, sealer *Sealer) *Store {

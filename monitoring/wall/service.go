@@ -19,6 +19,10 @@ type Service struct {
 
 	cur atomic.Pointer[built]
 	mu  sync.Mutex // one rebuild at a time; guards the overlays
+
+	wake     chan struct{} // asks Watch to look now (see Wake)
+	notifyMu sync.Mutex
+	notify   chan struct{} // closed when the version next advances (see Changed)
 }
 
 type built struct {
@@ -28,7 +32,33 @@ type built struct {
 
 // NewService returns a service reading from src.
 func NewService(src Source, opts Options) *Service {
-	return &Service{src: src, opts: opts, now: time.Now, overlays: newOverlays(opts)}
+	return &Service{src: src, opts: opts, now: time.Now, overlays: newOverlays(opts),
+		wake: make(chan struct{}, 1), notify: make(chan struct{})}
+}
+
+// Changed returns a channel that is closed when the model's Version next
+// advances: what the pages show changed. Ask again after it closes.
+func (s *Service) Changed() <-chan struct{} {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	return s.notify
+}
+
+// advanced tells those waiting on Changed.
+func (s *Service) advanced() {
+	s.notifyMu.Lock()
+	close(s.notify)
+	s.notify = make(chan struct{})
+	s.notifyMu.Unlock()
+}
+
+// Wake asks Watch to bring the model up to date now rather than at its
+// next tick: the store calls it when it has stored a change.
+func (s *Service) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default: // a look is already asked for
+	}
 }
 
 // SetClock replaces the clock (tests).
@@ -78,6 +108,9 @@ func (s *Service) Current(ctx context.Context) (*Model, error) {
 		m.Version = prev.model.Version + 1
 	}
 	s.cur.Store(&built{model: m, gen: gen})
+	if prev == nil || m.Version != prev.model.Version {
+		s.advanced()
+	}
 	return m, nil
 }
 
@@ -104,8 +137,9 @@ func (s *Service) load(ctx context.Context) (Input, error) {
 	return in, nil
 }
 
-// Watch keeps the model current, checking every interval until ctx ends, so
-// that changes are seen (and marked) when they are stored, not when the
+// Watch keeps the model current, checking every interval and whenever
+// Wake asks, until ctx ends, so that changes are seen (and marked, and
+// told to open pages through Changed) when they are stored, not when the
 // next page is asked for, and no request waits for a rebuild. A check
 // while nothing changed costs two atomic loads.
 func (s *Service) Watch(ctx context.Context, every time.Duration) {
@@ -119,6 +153,7 @@ func (s *Service) Watch(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.wake:
 		}
 	}
 }
