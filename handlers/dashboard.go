@@ -193,6 +193,8 @@ func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, wp wallPage)
 	var p *page
 	if len(wp.query) > maxCachedQuery {
 		p, err = renderOnce(wp.path, render) // answered, never kept
+	} else if r.Header.Get(liveHeader) != "" {
+		p, err = h.pages.getFresh(key, render)
 	} else {
 		p, err = h.pages.get(key, render)
 	}

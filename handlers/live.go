@@ -17,6 +17,11 @@ import (
 // periodic refresh stays, as the fallback and for proxies that break long
 // answers. A stream costs a parked goroutine and its connection's buffers.
 
+// liveHeader marks a page's request made because its stream told of a
+// change: it waits for the new page rather than get the previous one while
+// the new one renders (see pageCache.getFresh).
+const liveHeader = "X-Dashboard-Live"
+
 // DefaultLiveStreams bounds the streams open at once.
 const DefaultLiveStreams = 10_000
 

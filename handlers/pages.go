@@ -74,7 +74,8 @@ func (p *page) make(plain []byte) {
 // once per key even when many requests ask for it at the same moment; while
 // it renders, those others get the same view of the previous version at
 // once instead of queueing behind the render (the one that asked first
-// waits, and sees the new data).
+// waits, and sees the new data) — unless they ask for the new data (see
+// getFresh).
 type pageCache struct {
 	maxPages int
 	maxBytes int
@@ -104,6 +105,17 @@ func (p *page) isReady() bool {
 // Every version, zero included, is a version of the data: no value of the
 // key means "do not keep" (see renderOnce).
 func (c *pageCache) get(key pageKey, render func() ([]byte, error)) (*page, error) {
+	return c.page(key, render, true)
+}
+
+// getFresh is get for a request that came because the data changed (a
+// live update): it waits for the page of key's version rather than take
+// the previous one, which it has.
+func (c *pageCache) getFresh(key pageKey, render func() ([]byte, error)) (*page, error) {
+	return c.page(key, render, false)
+}
+
+func (c *pageCache) page(key pageKey, render func() ([]byte, error), standIn bool) (*page, error) {
 	c.mu.Lock()
 	if key.version > c.version {
 		// A newer model: every page of older ones is out of date, and
@@ -125,7 +137,7 @@ func (c *pageCache) get(key pageKey, render func() ([]byte, error)) (*page, erro
 		}
 		old := c.prev[key.viewKey]
 		c.mu.Unlock()
-		if old != nil && !p.isReady() {
+		if standIn && old != nil && !p.isReady() {
 			return old, nil
 		}
 		<-p.ready

@@ -409,6 +409,17 @@ func TestPageCache(t *testing.T) {
 		if string(p.plain) != "v1" {
 			t.Errorf("during the render another request got %q, want the previous v1", p.plain)
 		}
+		// A request that came because the data changed waits for it.
+		fresh := make(chan string)
+		go func() {
+			p, _ := c.getFresh(pageKey{version: 2, viewKey: view}, func() ([]byte, error) { t.Error("rendered twice"); return nil, nil })
+			fresh <- string(p.plain)
+		}()
+		select {
+		case got := <-fresh:
+			t.Fatalf("a live update's request got %q before the render ended", got)
+		case <-time.After(50 * time.Millisecond):
+		}
 		other, _ := c.get(pageKey{version: 2, viewKey: viewKey{path: "/", query: "new"}}, func() ([]byte, error) { return []byte("v2 filtered"), nil })
 		if string(other.plain) != "v2 filtered" {
 			t.Errorf("a view with no previous page got %q", other.plain)
@@ -416,6 +427,9 @@ func TestPageCache(t *testing.T) {
 		close(release)
 		if got := <-first; got != "v2" {
 			t.Errorf("the request that started the render got %q, want v2", got)
+		}
+		if got := <-fresh; got != "v2" {
+			t.Errorf("the live update's request got %q, want v2", got)
 		}
 		if p, _ := c.get(pageKey{version: 2, viewKey: view}, nil); string(p.plain) != "v2" {
 			t.Errorf("after the render: %q, want v2", p.plain)

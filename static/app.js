@@ -194,6 +194,13 @@
     };
   }
 
+  // A refresh the stream asked for wants the new data: it says so, and the
+  // server waits for the new page instead of answering the one before.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var ev = e.detail && e.detail.triggeringEvent;
+    if (ev && ev.type === "live") e.detail.headers["X-Dashboard-Live"] = "1";
+  });
+
   // --- Title and icon ----------------------------------------------------
 
   // The title is the grid's counts, then the page's own name.

@@ -32,6 +32,7 @@
 //	go run ./cmd/loadcheck -mode poll      # a poll cycle of 50 accounts ÷ one account's, upstream at 200 ms a request
 //	go build -o /tmp/lc ./cmd/loadcheck && /tmp/lc -mode memory -accounts 1 -servers 5000   # RSS over 100 poll cycles
 //	go build -o /tmp/dashboard ./cmd/dashboard && go run ./cmd/loadcheck -mode startup -bin /tmp/dashboard -accounts 1 -servers 5000
+//	go build -o /tmp/dashboard ./cmd/dashboard && go run ./cmd/loadcheck -mode live -bin /tmp/dashboard -accounts 5 -streams 1000   # live updates
 //
 // Every phase runs for -duration per side and stops by itself. The load
 // generator, the static server and (in-process) the dashboard share the
@@ -70,6 +71,8 @@ type options struct {
 	mode        string
 	latency     time.Duration
 	changeEvery time.Duration // the child fake's (-mode fake)
+	streams     int
+	changes     int
 	cycles      int
 	bin         string
 	runs        int
@@ -87,12 +90,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("loadcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.mode, "mode", "refresh", "what to measure: refresh (the wall under load), poll (a poll cycle of -accounts vs one account), memory (RSS over -cycles poll cycles), startup (exec → first /healthz of -bin)")
+	fs.StringVar(&o.mode, "mode", "refresh", "what to measure: refresh (the wall under load), poll (a poll cycle of -accounts vs one account), memory (RSS over -cycles poll cycles), startup (exec → first /healthz of -bin), live (-streams pages of -bin told of changes)")
 	fs.DurationVar(&o.latency, "latency", 200*time.Millisecond, "poll: the upstream's answer time per request")
 	fs.DurationVar(&o.changeEvery, "change-every", time.Hour, "fake: how often each alarm may change state (0: never)")
 	fs.IntVar(&o.cycles, "cycles", 100, "memory: poll cycles")
 	fs.StringVar(&o.bin, "bin", "", "startup: the dashboard binary to start")
 	fs.IntVar(&o.runs, "runs", 11, "startup: starts to time")
+	fs.IntVar(&o.streams, "streams", 1000, "live: open live-update streams")
+	fs.IntVar(&o.changes, "changes", 10, "live: changes to time")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.StringVar(&o.url, "url", "", "base URL of a running dashboard with a public wall, e.g. http://127.0.0.1:8080/ (default: start one in-process)")
 	fs.StringVar(&o.path, "path", "/", "path of the refreshed view")
@@ -150,8 +155,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runFakeMode(o, stdout)
 	case "startup":
 		return runStartupMode(ctx, o, stdout, stderr)
+	case "live":
+		return runLiveMode(ctx, o, stdout, stderr)
 	default:
-		return fmt.Errorf("-mode %q: want refresh, poll, memory or startup", o.mode)
+		return fmt.Errorf("-mode %q: want refresh, poll, memory, startup or live", o.mode)
 	}
 
 	base := strings.TrimRight(o.url, "/")
