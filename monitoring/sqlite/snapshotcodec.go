@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"io"
 	"math"
@@ -240,31 +241,48 @@ func expectDelim(dec *json.Decoder, d json.Delim) error {
 // of it (TestContentHashCoversEveryField keeps it so, and pins its value).
 func hashServers(servers []monitoring.Server) int64 {
 	bp := hashBufs.Get().(*[]byte)
-	w := contentWriter{b: (*bp)[:0]}
+	w := contentWriter{b: (*bp)[:0], h: fnv.New64a()}
 	w.num(int64(len(servers)))
 	for i := range servers {
 		w.server(&servers[i])
 	}
-	// FNV-1a over the bytes written: what writing each field to the hash
-	// in turn summed, without a call per field.
-	h := fnv.New64a()
-	_, _ = h.Write(w.b)
+	w.flush()
 	*bp = w.b
 	hashBufs.Put(bp)
-	return int64(h.Sum64())
+	return int64(w.h.Sum64())
 }
 
-// hashBufs keeps the buffers pages are written into to be summed: a page
-// of 100 servers is some 300 KB.
-var hashBufs = sync.Pool{New: func() any { return new([]byte) }}
+// hashBufs keeps the buffers content is summed through.
+var hashBufs = sync.Pool{New: func() any { b := make([]byte, 0, hashChunk+512); return &b }}
 
-// contentWriter writes what a page holds, each string after its length.
-type contentWriter struct{ b []byte }
+// hashChunk is how much content is gathered before it is summed: FNV-1a
+// over the bytes in turn, as writing each field to the hash summed them,
+// without a call per field and without holding a page's worth.
+const hashChunk = 32 << 10
+
+// contentWriter writes what a page holds, each string after its length,
+// into h.
+type contentWriter struct {
+	b []byte
+	h hash.Hash64
+}
+
+func (w *contentWriter) flush() {
+	_, _ = w.h.Write(w.b)
+	w.b = w.b[:0]
+}
 
 func (w *contentWriter) num(n int64) { w.b = binary.LittleEndian.AppendUint64(w.b, uint64(n)) }
 
 func (w *contentWriter) str(v string) {
 	w.num(int64(len(v)))
+	if len(w.b)+len(v) > hashChunk {
+		w.flush()
+		if len(v) > hashChunk {
+			_, _ = io.WriteString(w.h, v)
+			return
+		}
+	}
 	w.b = append(w.b, v...)
 }
 
@@ -277,6 +295,9 @@ func (w *contentWriter) flag(b bool) {
 }
 
 func (w *contentWriter) server(s *monitoring.Server) {
+	if len(w.b) > hashChunk {
+		w.flush()
+	}
 	str, num, flag := w.str, w.num, w.flag
 	str(s.ID)
 	str(s.Label)
