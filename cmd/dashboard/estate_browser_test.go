@@ -28,32 +28,12 @@ import (
 func startEstate(t *testing.T, n int) *runningDashboard {
 	t.Helper()
 	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Seed: int64(n)})
-	db := filepath.Join(t.TempDir(), "estate.db")
-	secret, _, err := sqlite.LoadOrCreateKeyFile(db + ".key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sdb, err := sqlite.OpenDB(context.Background(), db, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := sqlite.NewSealer(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := sqlite.NewStore(sdb, sealer)
-	store.SetPasswordCost(bcrypt.MinCost)
-	if _, err := store.CreateUser(context.Background(), "admin", "an estate's password", monitoring.Admin); err != nil {
-		t.Fatal(err) // a dashboard without users shows the setup page only
-	}
+	var specs []fakerax.AccountSpec
 	for i := range n {
-		a := fake.AddAccount(fakerax.AccountSpec{Username: fmt.Sprintf("team%d", i), Servers: 1 + (i*37)%60, Alarms: 6,
+		specs = append(specs, fakerax.AccountSpec{Username: fmt.Sprintf("team%d", i), Servers: 1 + (i*37)%60, Alarms: 6,
 			CriticalShare: 0.02, WarningShare: 0.04})
-		if _, err := store.CreateAccount(context.Background(), a.Username, fmt.Sprintf("Customer %d", i+1), a.APIKey, nil); err != nil {
-			t.Fatal(err)
-		}
 	}
-	sdb.Close()
+	db := fakeEstateDB(t, fake, specs, func(i int) string { return fmt.Sprintf("Customer %d", i+1) })
 	d := startDashboard(t, "-addr", "127.0.0.1:0", "-db", db, "-identity-url", fake.IdentityURL(ts.URL),
 		"-public-dashboard", "-poll-interval", "30s", "-refresh-interval", "20s")
 	deadline := time.Now().Add(slack(30 * time.Second))
@@ -72,6 +52,38 @@ func startEstate(t *testing.T, n int) *runningDashboard {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// fakeEstateDB makes a database with one admin user and an account per
+// spec, added to fake too (alias names each), and returns its path.
+func fakeEstateDB(t *testing.T, fake *fakerax.Server, specs []fakerax.AccountSpec, alias func(int) string) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "estate.db")
+	secret, _, err := sqlite.LoadOrCreateKeyFile(db + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdb, err := sqlite.OpenDB(context.Background(), db, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	sealer, err := sqlite.NewSealer(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := sqlite.NewStore(sdb, sealer)
+	store.SetPasswordCost(bcrypt.MinCost)
+	if _, err := store.CreateUser(context.Background(), "admin", "an estate's password", monitoring.Admin); err != nil {
+		t.Fatal(err) // a dashboard without users shows the setup page only
+	}
+	for i, spec := range specs {
+		a := fake.AddAccount(spec)
+		if _, err := store.CreateAccount(context.Background(), a.Username, alias(i), a.APIKey, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }
 
 // wallFacts is what the wall shows at one size, as the browser lays it out.

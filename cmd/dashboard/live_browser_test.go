@@ -1,21 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/bcrypt"
 
-	"cmdash/migrations"
-	"cmdash/monitoring"
 	"cmdash/monitoring/fakerax"
 	"cmdash/monitoring/fakerax/fakeraxtest"
-	"cmdash/monitoring/sqlite"
 )
 
 // A change reaches an open wall when the poll stores it, not at the page's
@@ -25,29 +19,8 @@ import (
 func TestBrowserTheWallChangesWhenThePollStoresIt(t *testing.T) {
 	t.Parallel()
 	fake, ts := fakeraxtest.NewServer(t, fakerax.Config{Seed: 11})
-	db := filepath.Join(t.TempDir(), "live.db")
-	secret, _, err := sqlite.LoadOrCreateKeyFile(db + ".key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sdb, err := sqlite.OpenDB(context.Background(), db, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := sqlite.NewSealer(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := sqlite.NewStore(sdb, sealer)
-	store.SetPasswordCost(bcrypt.MinCost)
-	if _, err := store.CreateUser(context.Background(), "admin", "a live wall's password", monitoring.Admin); err != nil {
-		t.Fatal(err)
-	}
-	up := fake.AddAccount(fakerax.AccountSpec{Username: "live", Servers: 6, Alarms: 3})
-	if _, err := store.CreateAccount(context.Background(), up.Username, "Live", up.APIKey, nil); err != nil {
-		t.Fatal(err)
-	}
-	sdb.Close()
+	db := fakeEstateDB(t, fake, []fakerax.AccountSpec{{Username: "live", Servers: 6, Alarms: 3}}, func(int) string { return "Live" })
+	up := fake.Accounts()[0]
 	d := startDashboard(t, "-addr", "127.0.0.1:0", "-db", db, "-identity-url", fake.IdentityURL(ts.URL),
 		"-public-dashboard", "-poll-interval", "10s", "-refresh-interval", "10m")
 
