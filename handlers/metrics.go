@@ -7,84 +7,81 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
+	"cmdash/handlers/promtext"
 	"cmdash/monitoring"
 	"cmdash/monitoring/sqlite"
 )
 
 // Metrics is the Prometheus side of the dashboard: poll outcomes (as the
 // poller's observer), snapshot ages (read from the store at scrape time) and
-// HTTP requests.
+// HTTP requests, plus the Go runtime's and the process's own series.
 type Metrics struct {
-	reg          *prometheus.Registry
-	pollDuration *prometheus.HistogramVec
-	pollErrors   *prometheus.CounterVec
-	rateUsed     *prometheus.GaugeVec
-	httpRequests *prometheus.CounterVec
-	httpDuration *prometheus.HistogramVec
+	reg          *promtext.Registry
+	pollDuration *promtext.HistogramVec
+	pollErrors   *promtext.CounterVec
+	rateUsed     *promtext.GaugeVec
+	httpRequests *promtext.CounterVec
+	httpDuration *promtext.HistogramVec
 	wallOnce     sync.Once // see WatchWall
 }
 
 // NewMetrics registers every metric; store feeds the snapshot-age gauge.
 func NewMetrics(store *sqlite.Store) *Metrics {
+	reg := promtext.NewRegistry()
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
-		pollDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "dashboard_poll_duration_seconds",
-			Help:    "Time to fetch one account's complete overview from Rackspace.",
-			Buckets: []float64{.1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"account"}),
-		pollErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dashboard_poll_errors_total",
-			Help: "Failed polls by account and kind (auth, forbidden, throttled, unavailable, bad_response, other).",
-		}, []string{"account", "kind"}),
-		rateUsed: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "dashboard_upstream_ratelimit_used_ratio",
-			Help: "Share of the account's Cloud Monitoring request budget used in the current window (X-RateLimit headers).",
-		}, []string{"account"}),
-		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "dashboard_http_requests_total",
-			Help: "HTTP requests by route pattern, method and status code.",
-		}, []string{"route", "method", "code"}),
-		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "dashboard_http_request_duration_seconds",
-			Help:    "HTTP request durations by route pattern.",
-			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"route", "method"}),
+		reg: reg,
+		pollDuration: reg.NewHistogramVec("dashboard_poll_duration_seconds",
+			"Time to fetch one account's complete overview from Rackspace.",
+			[]float64{.1, .25, .5, 1, 2.5, 5, 10, 30}, "account"),
+		pollErrors: reg.NewCounterVec("dashboard_poll_errors_total",
+			"Failed polls by account and kind (auth, forbidden, throttled, unavailable, bad_response, other).",
+			"account", "kind"),
+		rateUsed: reg.NewGaugeVec("dashboard_upstream_ratelimit_used_ratio",
+			"Share of the account's Cloud Monitoring request budget used in the current window (X-RateLimit headers).",
+			"account"),
+		httpRequests: reg.NewCounterVec("dashboard_http_requests_total",
+			"HTTP requests by route pattern, method and status code.",
+			"route", "method", "code"),
+		httpDuration: reg.NewHistogramVec("dashboard_http_request_duration_seconds",
+			"HTTP request durations by route pattern.",
+			[]float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}, "route", "method"),
 	}
-	m.reg.MustRegister(m.pollDuration, m.pollErrors, m.rateUsed, m.httpRequests, m.httpDuration,
-		&snapshotAge{store: store, desc: prometheus.NewDesc("dashboard_snapshot_age_seconds",
-			"Age of the last good snapshot per account (absent until the first good poll).", []string{"account"}, nil)},
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	age := &snapshotAge{store: store, desc: promtext.NewDesc("dashboard_snapshot_age_seconds",
+		"Age of the last good snapshot per account (absent until the first good poll).", promtext.GaugeType, "account")}
+	reg.Collect(age.collect, age.desc)
+	reg.CollectGo()
+	reg.CollectProcess()
 	return m
 }
 
 // ObservePoll implements poller.PollObserver.
 func (m *Metrics) ObservePoll(account string, d time.Duration, err error, rl monitoring.RateLimit) {
 	if err != nil {
-		m.pollErrors.WithLabelValues(account, monitoring.ErrorKind(err)).Inc()
+		m.pollErrors.With(account, monitoring.ErrorKind(err)).Inc()
 		return
 	}
-	m.pollDuration.WithLabelValues(account).Observe(d.Seconds())
+	m.pollDuration.With(account).Observe(d.Seconds())
 	if rl.Known {
-		m.rateUsed.WithLabelValues(account).Set(rl.UsedFraction())
+		m.rateUsed.With(account).Set(rl.UsedFraction())
 	}
 }
 
 // ForgetAccount drops a removed account's series, so its gauges are not
 // reported for ever.
 func (m *Metrics) ForgetAccount(account string) {
-	m.pollDuration.DeletePartialMatch(prometheus.Labels{"account": account})
-	m.pollErrors.DeletePartialMatch(prometheus.Labels{"account": account})
-	m.rateUsed.DeletePartialMatch(prometheus.Labels{"account": account})
+	m.pollDuration.DeleteMatching("account", account)
+	m.pollErrors.DeleteMatching("account", account)
+	m.rateUsed.DeleteMatching("account", account)
 }
 
-// Handler serves /metrics.
+// Handler serves /metrics in the Prometheus text format (version 0.0.4),
+// gzipped when the scraper accepts it.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := m.reg.AppendText(make([]byte, 0, 64<<10))
+		w.Header().Set("Content-Type", promtext.ContentType)
+		writeCompressed(w, r, http.StatusOK, body)
+	})
 }
 
 // Middleware counts requests by the mux pattern that served them (never by
@@ -98,8 +95,8 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
-		m.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
-		m.httpDuration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		m.httpRequests.With(route, r.Method, strconv.Itoa(sw.status)).Inc()
+		m.httpDuration.With(route, r.Method).Observe(time.Since(start).Seconds())
 	})
 }
 
@@ -128,12 +125,10 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // snapshotAge reads snapshot ages from the store at scrape time.
 type snapshotAge struct {
 	store *sqlite.Store
-	desc  *prometheus.Desc
+	desc  *promtext.Desc
 }
 
-func (c *snapshotAge) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
-
-func (c *snapshotAge) Collect(ch chan<- prometheus.Metric) {
+func (c *snapshotAge) collect(b *promtext.Batch) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	accts, err := c.store.ListAccounts(ctx)
@@ -149,6 +144,6 @@ func (c *snapshotAge) Collect(ch chan<- prometheus.Metric) {
 		if err != nil || snap == nil {
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, now.Sub(snap.FetchedAt).Seconds(), a.Username)
+		b.Add(c.desc, now.Sub(snap.FetchedAt).Seconds(), a.Username)
 	}
 }

@@ -5,8 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"cmdash/handlers/promtext"
 	"cmdash/monitoring"
 	"cmdash/monitoring/wall"
 )
@@ -19,41 +18,36 @@ import (
 // server. Calling it again does nothing.
 func (m *Metrics) WatchWall(model *wall.Service) {
 	m.wallOnce.Do(func() {
-		m.reg.MustRegister(&wallStates{
+		c := &wallStates{
 			model: model,
-			servers: prometheus.NewDesc("dashboard_servers",
+			servers: promtext.NewDesc("dashboard_servers",
 				"Servers by account, worst state and handling: open, acked (acknowledged) or maintenance (in a Rackspace suppression); an OK server is open.",
-				[]string{"account", "state", "handling"}, nil),
-			alarms: prometheus.NewDesc("dashboard_alarms",
+				promtext.GaugeType, "account", "state", "handling"),
+			alarms: promtext.NewDesc("dashboard_alarms",
 				"Alarms counted on the wall (enabled, not orphaned) by account and state.",
-				[]string{"account", "state"}, nil),
-			stale: prometheus.NewDesc("dashboard_account_stale",
+				promtext.GaugeType, "account", "state"),
+			stale: promtext.NewDesc("dashboard_account_stale",
 				"1 when the account's data cannot be trusted: the last poll failed, or the data is older than three poll intervals, or it was never polled.",
-				[]string{"account"}, nil),
-		})
+				promtext.GaugeType, "account"),
+		}
+		m.reg.Collect(c.collect, c.servers, c.alarms, c.stale)
 	})
 }
 
 type wallStates struct {
 	model                  *wall.Service
-	servers, alarms, stale *prometheus.Desc
+	servers, alarms, stale *promtext.Desc
 }
 
-func (c *wallStates) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.servers
-	ch <- c.alarms
-	ch <- c.stale
-}
-
-func (c *wallStates) Collect(ch chan<- prometheus.Metric) {
+func (c *wallStates) collect(b *promtext.Batch) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	m, err := c.model.Current(ctx)
 	if err != nil {
 		return
 	}
-	gauge := func(d *prometheus.Desc, v int, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+	gauge := func(d *promtext.Desc, v int, labels ...string) {
+		b.Add(d, float64(v), labels...)
 	}
 	for _, s := range m.Sections {
 		acct, n := s.Username, s.Servers
