@@ -29,12 +29,12 @@
 
   function ago(ms) {
     var s = Math.max(0, Math.floor(ms / 1000));
-    if (s < 60) return s + " s ago";
+    if (s < 60) return s + "\u00a0s ago";
     var m = Math.floor(s / 60);
-    if (m < 60) return m + " min ago";
+    if (m < 60) return m + "\u00a0min ago";
     var h = Math.floor(m / 60);
-    if (h < 48) return h + " h ago";
-    return Math.floor(h / 24) + " days ago";
+    if (h < 48) return h + "\u00a0h ago";
+    return Math.floor(h / 24) + "\u00a0days ago";
   }
 
   function span(ms) {
