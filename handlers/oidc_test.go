@@ -580,6 +580,9 @@ func TestLoginPageOffersSingleSignOn(t *testing.T) {
 		if doc.Find(`form[action="/login"] input[name="password"]`).Length() != 1 {
 			t.Error("the password form is gone")
 		}
+		if doc.Find(`form[action="/login"] button.secondary[type="submit"]`).Length() != 1 || doc.Find(`form[action="/login"] button.primary`).Length() != 0 {
+			t.Error("beside single sign-on, the password form's button is not the secondary one")
+		}
 		a.signedIn()
 	})
 	t.Run("alone when password sign-in is off", func(t *testing.T) {

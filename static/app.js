@@ -35,12 +35,12 @@
 
   function ago(ms) {
     var s = Math.max(0, Math.floor(ms / 1000));
-    if (s < 60) return s + " s ago";
+    if (s < 60) return s + "\u00a0s ago";
     var m = Math.floor(s / 60);
-    if (m < 60) return m + " min ago";
+    if (m < 60) return m + "\u00a0min ago";
     var h = Math.floor(m / 60);
-    if (h < 48) return h + " h ago";
-    return Math.floor(h / 24) + " days ago";
+    if (h < 48) return h + "\u00a0h ago";
+    return Math.floor(h / 24) + "\u00a0days ago";
   }
 
   function span(ms) {
@@ -294,9 +294,9 @@
     });
   }
 
-  // shortenLabels cuts the middle out of names that do not fit their tile
-  // (a server's "search-…ple.net", an alarm's "HTTP https://mail-…/ alarm"),
-  // keeping them in full in the tile's title.
+  // shortenLabels shortens names that do not fit their tile (a server's
+  // "mail-03.pr…", an alarm's "HTTP https://mail-…/ alarm"), keeping them
+  // in full in the tile's title.
   var labelHTML = new WeakMap(); // a name's markup as sent, with its line breaks
   var NAMES = "#grid li.tile .label, #grid li.tile .what .alarm";
 
@@ -325,19 +325,35 @@
       if (!labelHTML.has(el)) labelHTML.set(el, el.innerHTML);
       if (!clipped(el)) continue;
       var full = el.textContent;
+      var cut = el.classList.contains("label") ? serverName : middle;
       var lo = 2, hi = full.length - 1;
       while (hi - lo > 1) {
         var mid = Math.floor((lo + hi) / 2);
-        el.textContent = middle(full, mid);
+        el.textContent = cut(full, mid);
         if (clipped(el)) hi = mid; else lo = mid;
       }
-      el.textContent = middle(full, lo);
+      el.textContent = cut(full, lo);
     }
   }
   function clipped(el) { return el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1; }
+  // middle keeps keep characters of s, its start and its end.
   function middle(s, keep) {
     var head = Math.ceil(keep * 0.6);
     return s.slice(0, head) + "\u2026" + s.slice(s.length - (keep - head));
+  }
+  // serverName keeps keep characters of a server's name. What tells
+  // servers apart is in the first label of a DNS name, often its last
+  // digits ("mail-03" and "mail-04" of "mail-03.prod.example.com"): the
+  // label stays whole while it fits and the domain is cut at the right
+  // ("mail-03.pr…"); a label too long alone keeps its start and its end
+  // ("work…0003" of "worker-lon-0003.example.net"). A name without dots
+  // loses its middle.
+  function serverName(s, keep) {
+    var dot = s.indexOf(".");
+    if (dot <= 0) return middle(s, keep);
+    if (keep >= dot) return s.slice(0, s.charAt(keep - 1) === "." ? keep - 1 : keep) + "\u2026";
+    var head = Math.floor(keep / 2);
+    return s.slice(0, head) + "\u2026" + s.slice(dot - (keep - head), dot);
   }
 
   // largestRing finds the largest ring size in [lo, hi] at which the page

@@ -24,12 +24,3 @@ type AuditSpan struct{ Value, Label string }
 
 // Filtered reports whether any filter is set.
 func (a AuditLog) Filtered() bool { return a.Actor != "" || a.Kind != "" || a.Since != "" }
-
-// auditWho says who did it, for the page: a name, or that nobody was
-// signed in.
-func auditWho(e monitoring.AuditEntry) string {
-	if e.Actor == "" {
-		return "nobody signed in"
-	}
-	return e.Actor
-}

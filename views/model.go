@@ -244,13 +244,13 @@ func Ago(now, t time.Time) string {
 	case d < 0:
 		return "just now"
 	case d < time.Minute:
-		return fmt.Sprintf("%d s ago", int(d.Seconds()))
+		return fmt.Sprintf("%d\u00a0s ago", int(d.Seconds()))
 	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+		return fmt.Sprintf("%d\u00a0min ago", int(d.Minutes()))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h ago", int(d.Hours()))
+		return fmt.Sprintf("%d\u00a0h ago", int(d.Hours()))
 	}
-	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	return fmt.Sprintf("%d\u00a0days ago", int(d.Hours()/24))
 }
 
 // Stamp is an absolute time for tables and tooltips.
@@ -611,7 +611,7 @@ func windowScope(w monitoring.Suppression) string {
 }
 
 // percent words a share, e.g. "83 %".
-func percent(f float64) string { return strconv.Itoa(int(f*100+0.5)) + " %" }
+func percent(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "\u00a0%" }
 
 // Every words a poll interval for a person: "43 s", "18 min", "2 h 30 min".
 func Every(d time.Duration) string {

@@ -256,7 +256,7 @@ func TestBrowserDashboardRefreshesInPlaceAndOpensAServer(t *testing.T) {
 	}
 	// Relative words come from the script, ticking without a refresh.
 	browserStep(t, ctx, "the refresh line ticks", 10*time.Second,
-		chromedp.Poll[chromedp.Void](`/^Refreshed \d+ s ago$/.test(document.getElementById('contact').textContent)`,
+		chromedp.Poll[chromedp.Void](`/^Refreshed \d+\u00a0s ago$/.test(document.getElementById('contact').textContent)`,
 			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(slack(9*time.Second))),
 	)
 
