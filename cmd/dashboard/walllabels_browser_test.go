@@ -23,10 +23,10 @@ var twinNames = [][2]string{
 func TestBrowserWallNamesThatDifferInADigitStayApart(t *testing.T) {
 	t.Parallel()
 	findChromium(t)
-	// No refresh while the test runs: a refresh would bring back the
-	// names as sent.
+	// No refresh while the test runs, timed or live: a refresh would bring
+	// back the names as sent.
 	d := startDashboard(t, "-demo", "-db", filepath.Join(t.TempDir(), "d.db"),
-		"-addr", "127.0.0.1:0", "-refresh-interval", "10m")
+		"-addr", "127.0.0.1:0", "-refresh-interval", "10m", "-live-streams", "0")
 	ctx, consoleErrors := startBrowser(t, 60*time.Second, 1366, 768)
 	browserStep(t, ctx, "open the wall", 20*time.Second,
 		chromedp.Navigate(d.URL+"/wall"),
