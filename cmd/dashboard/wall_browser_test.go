@@ -285,8 +285,10 @@ func TestBrowserWallReadsFromAcrossTheRoom(t *testing.T) {
 	if !regexp.MustCompile(`^No contact with the dashboard since \d\d:\d\d:\d\d .*; data below is \d+ s old`).MatchString(banner) {
 		t.Errorf("banner %q", banner)
 	}
-	if noticed > 3*time.Second {
-		t.Errorf("the banner took %v, more than one refresh interval (2 s) and a second", noticed)
+	// One interval, and a second stretched like every deadline here: under
+	// -race on two busy cores the page's timers fire late (3.9 s seen).
+	if limit := 2*time.Second + slack(time.Second); noticed > limit {
+		t.Errorf("the banner took %v, more than one refresh interval (2 s) and %v", noticed, limit-2*time.Second)
 	}
 	if f := browserEval[string](t, ctx, `getComputedStyle(document.getElementById('grid')).filter`); !strings.Contains(f, "grayscale") {
 		t.Errorf("grid filter %q while out of contact, want it greyed", f)
