@@ -28,6 +28,44 @@ func OpenDB(ctx context.Context, path string, migrationsFS fs.FS) (*sql.DB, erro
 	if err := privateFile(path); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	db, err := open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, db, migrationsFS); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// OpenReplica opens an existing database that another process writes (a
+// LiteFS replica): nothing is created, changed or migrated. The handle is
+// the same as OpenDB's, so that the process can take over writing after a
+// promotion (see Migrate).
+func OpenReplica(ctx context.Context, path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return open(ctx, path)
+}
+
+// OpenPrimary opens (creating if needed) and migrates a database whose
+// files belong to the file system that holds them: a LiteFS mount, whose
+// modes are its own. Otherwise as OpenDB.
+func OpenPrimary(ctx context.Context, path string, migrationsFS fs.FS) (*sql.DB, error) {
+	db, err := open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, db, migrationsFS); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func open(ctx context.Context, path string) (*sql.DB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
@@ -38,16 +76,19 @@ func OpenDB(ctx context.Context, path string, migrationsFS fs.FS) (*sql.DB, erro
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	return db, nil
+}
+
+// Migrate applies the migrations in migrationsFS that the database lacks.
+func Migrate(ctx context.Context, db *sql.DB, migrationsFS fs.FS) error {
 	prov, err := goose.NewProvider(goose.DialectSQLite3, db, migrationsFS)
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrations: %w", err)
+		return fmt.Errorf("migrations: %w", err)
 	}
 	if _, err := prov.Up(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
+		return err
 	}
-	return db, nil
+	return nil
 }
 
 // privateFile creates path with mode 0600 when it does not exist, and takes
@@ -89,6 +130,7 @@ type Store struct {
 
 	wallLinks    map[string]*wallLinkEntry // remembered wall links, by token hash
 	wallLinksGen uint64                    // advances with every link added or revoked
+	outsideGen   uint64                    // advances when another process changed the database (see Follow)
 
 	// gen advances with every change the pages show: a stored poll (with
 	// the acknowledgements it settled), an account, a saved filter or an
@@ -97,6 +139,8 @@ type Store struct {
 	onChange atomic.Pointer[func()] // told when gen advances (see OnChange)
 
 	retention atomic.Pointer[monitoring.Retention] // the history's bounds; nil: DefaultRetention
+
+	readOnly atomic.Bool // see SetReadOnly
 
 	cost       atomic.Int32           // bcrypt cost of new passwords; 0: bcrypt.DefaultCost
 	cheapDummy atomic.Pointer[[]byte] // the dummy hash at that cost, when set

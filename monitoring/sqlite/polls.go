@@ -364,6 +364,7 @@ func (s *Store) snapshot(ctx context.Context, q querier, id int64, keep func(*mo
 func (s *Store) Summary(ctx context.Context, id int64) (*monitoring.Snapshot, error) {
 	s.mu.Lock()
 	sum, ok := s.cache[id]
+	outside := s.outsideGen
 	s.mu.Unlock()
 	if ok {
 		return sum, nil
@@ -379,6 +380,9 @@ func (s *Store) Summary(ctx context.Context, id int64) (*monitoring.Snapshot, er
 	defer s.mu.Unlock()
 	if cur, ok := s.cache[id]; ok && !cur.FetchedAt.Before(sum.FetchedAt) {
 		return cur, nil // a poll saved a newer one meanwhile
+	}
+	if s.outsideGen != outside {
+		return sum, nil // the database changed under the read: do not keep it
 	}
 	s.cache[id] = sum
 	return sum, nil

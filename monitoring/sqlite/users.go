@@ -377,7 +377,9 @@ func (s *Store) APITokenUser(ctx context.Context, plain string) (monitoring.User
 	if role != "" {
 		t.Role = monitoring.Narrower(u.Role, roleOf(role))
 	}
-	_, _ = s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ms(s.now()), t.ID)
+	if !s.readOnly.Load() { // a replica does not record it
+		_, _ = s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ms(s.now()), t.ID)
+	}
 	return u, t, nil
 }
 

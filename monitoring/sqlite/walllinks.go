@@ -81,7 +81,7 @@ func (s *Store) WallLinkByToken(ctx context.Context, plain string) (monitoring.W
 		}
 		s.mu.Unlock()
 	}
-	if write {
+	if write && !s.readOnly.Load() {
 		// Best effort: a missed write only makes "last used" older.
 		_, _ = s.db.ExecContext(ctx, `UPDATE wall_links SET last_used_at = ? WHERE id = ?`, ms(now), e.link.ID)
 	}
