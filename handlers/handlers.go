@@ -76,6 +76,14 @@ type Options struct {
 	// has not run for a while (see pollerStuckAfter); nil means there is no
 	// poller to watch.
 	PollerHealth PollerHealth
+	// Cluster, when set, is the node's place in a LiteFS cluster: on a
+	// replica every request that writes goes to the primary — with Fly.io's
+	// fly-replay header when FlyReplay is set, else through a proxy to
+	// PrimaryURL ("{primary}" in it stands for the primary's host name) —
+	// and the poller is not watched by /healthz.
+	Cluster    Cluster
+	FlyReplay  bool
+	PrimaryURL string
 	// ProxyHeader names the header in which a sign-in proxy (oauth2-proxy,
 	// Authelia…) passes the signed-in user; "" turns that off. It is
 	// believed only from TrustedProxies.

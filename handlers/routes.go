@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -131,7 +132,7 @@ func (h *Handler) Routes() http.Handler {
 	// database: they skip that part of the stack.
 	top.HandleFunc("GET /healthz", h.healthz)
 	top.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
-	top.Handle("/", app)
+	top.Handle("/", h.replicaWrites(app))
 	if h.opts.AccessLog {
 		return h.accessLog(http.NewCrossOriginProtection().Handler(h.securityHeaders(top)))
 	}
@@ -239,7 +240,9 @@ func staticFiles() http.Handler {
 }
 
 // healthz answers 200 when the database answers and the poller's loop ran
-// lately, 503 with the reason otherwise. It costs one "SELECT 1" and an
+// lately (on a replica, which does not poll: when the database answers),
+// 503 with the reason otherwise; in a LiteFS cluster it says the node's role
+// and, on a replica, how far behind the primary it is. It costs one "SELECT 1" and an
 // atomic read: Fly asks every 30 s.
 func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := h.store.Ping(r.Context()); err != nil {
@@ -247,7 +250,11 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	if ph := h.opts.PollerHealth; ph != nil {
+	primary, replica := "", false
+	if h.opts.Cluster != nil {
+		primary, replica = h.opts.Cluster.Replica()
+	}
+	if ph := h.opts.PollerHealth; ph != nil && !replica {
 		if since := h.now().Sub(ph.LastLoop()); since > h.pollerStuckAfter() {
 			msg := "poller has not run for " + since.Round(time.Second).String()
 			h.log.Error("health check: " + msg)
@@ -256,7 +263,14 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("ok\n"))
+	switch {
+	case replica:
+		fmt.Fprintf(w, "ok\nrole: replica\nprimary: %s\nbehind: %s\n", primary, h.opts.Cluster.Lag().Round(time.Millisecond))
+	case h.opts.Cluster != nil:
+		_, _ = w.Write([]byte("ok\nrole: primary\n"))
+	default:
+		_, _ = w.Write([]byte("ok\n"))
+	}
 }
 
 // pollerStuckAfter is how long the poller's loop may go without running

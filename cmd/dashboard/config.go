@@ -63,6 +63,10 @@ type Config struct {
 	// LiveStreams bounds the live-update streams open at once; 0 turns
 	// live updates off (pages still refresh themselves).
 	LiveStreams int
+	// In a LiteFS cluster, how a replica hands requests that write to the
+	// primary: Fly.io's fly-replay header, or a proxy to PrimaryURL.
+	FlyReplay  bool
+	PrimaryURL string
 	// OIDC, when set, offers sign-in with an OpenID Connect provider.
 	OIDC *handlers.OIDCConfig
 	// PasswordSignIn keeps the password form (the default).
@@ -162,6 +166,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		"live-update streams open at once, `n` from 0 (off: pages only refresh themselves) to 1000000 (LIVE_STREAMS)")
 	chartCalls := fs.String("chart-calls-per-hour", env("CHART_CALLS_PER_HOUR", strconv.Itoa(charts.DefaultCallsPerHour)),
 		"requests to Rackspace the server page's charts may make per account and hour, `n` from 0 (no charts) to 3600 (CHART_CALLS_PER_HOUR)")
+	boolVar(&cfg.FlyReplay, "fly-replay", "FLY_REPLAY", getenv("FLY_APP_NAME") != "",
+		"on a LiteFS replica on Fly.io, have Fly's proxy replay requests that write on the primary machine (FLY_REPLAY; default true on Fly.io)")
+	fs.StringVar(&cfg.PrimaryURL, "primary-url", env("PRIMARY_URL", ""),
+		"on a LiteFS replica, the primary dashboard's `URL` to hand requests that write to; {primary} stands for the primary's LiteFS host name, as in http://{primary}:8080 (PRIMARY_URL)")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
 	oidcIssuer := fs.String("oidc-issuer", env("OIDC_ISSUER", ""), "sign in with this OpenID Connect provider, its issuer `URL` (OIDC_ISSUER; the client secret comes from OIDC_CLIENT_SECRET only)")
 	oidcClientID := fs.String("oidc-client-id", env("OIDC_CLIENT_ID", ""), "the dashboard's client id at the provider (OIDC_CLIENT_ID)")
@@ -253,6 +261,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.LiveStreams, err = strconv.Atoi(*liveStreams); err != nil || cfg.LiveStreams < 0 || cfg.LiveStreams > 1_000_000 {
 		return cfg, fmt.Errorf("-live-streams / LIVE_STREAMS: %q is not a whole number from 0 to 1000000", *liveStreams)
+	}
+	if cfg.PrimaryURL != "" {
+		u, err := url.Parse(strings.ReplaceAll(cfg.PrimaryURL, "{primary}", "primary"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cfg, fmt.Errorf("-primary-url / PRIMARY_URL: %q is not an http(s) URL such as http://{primary}:8080", cfg.PrimaryURL)
+		}
 	}
 	if cfg.ChartCallsPerHour, err = strconv.Atoi(*chartCalls); err != nil || cfg.ChartCallsPerHour < 0 || cfg.ChartCallsPerHour > 3600 {
 		return cfg, fmt.Errorf("-chart-calls-per-hour / CHART_CALLS_PER_HOUR: %q is not a whole number from 0 to 3600", *chartCalls)

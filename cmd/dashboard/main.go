@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ import (
 	"cmdash/monitoring"
 	"cmdash/monitoring/charts"
 	"cmdash/monitoring/fakerax"
+	"cmdash/monitoring/litefs"
 	"cmdash/monitoring/poller"
 	"cmdash/monitoring/rackspace"
 	"cmdash/monitoring/sqlite"
@@ -84,26 +86,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(stderr, cfg.LogFormat, cfg.Debug)
 	memLimit := setMemoryLimit(getenv)
 
+	if litefs.At(cfg.DBPath).Mounted() && getenv("DASHBOARD_SECRET") == "" {
+		// A key file cannot live in the mount, and every node needs the key.
+		return errors.New("the database is in a LiteFS mount: set DASHBOARD_SECRET, the same on every node")
+	}
 	sealer, err := openSealer(cfg, getenv, log)
 	if err != nil {
 		return err
 	}
-	db, err := sqlite.OpenDB(ctx, cfg.DBPath, migrations.FS)
-	if err != nil {
+	// In a LiteFS mount the node's role decides who writes (see cluster.go).
+	var clu *cluster
+	var db *sql.DB
+	if node := litefs.At(cfg.DBPath); node.Mounted() {
+		if cfg.Demo {
+			return errors.New("-demo keeps its database to itself: not in a LiteFS mount")
+		}
+		var role litefs.Role
+		db, role, err = openClustered(ctx, node, cfg.DBPath, log)
+		if err != nil {
+			return err
+		}
+		clu = &cluster{node: node}
+		clu.role.Store(&role)
+	} else if db, err = sqlite.OpenDB(ctx, cfg.DBPath, migrations.FS); err != nil {
 		return err
 	}
 	defer db.Close()
 	store := sqlite.NewStore(db, sealer)
 	store.SetRetention(cfg.History)
-	// The history is pruned in the background from now until run returns,
-	// stopped (deferred after db.Close, so before it) on every way out.
-	pruneCtx, stopPruning := context.WithCancel(context.Background())
-	pruneDone := make(chan struct{})
-	go func() {
-		defer close(pruneDone)
-		sqlite.RunRetention(pruneCtx, store, log)
-	}()
-	defer func() { stopPruning(); <-pruneDone }()
+	if clu != nil {
+		clu.store = store
+		_, replica := clu.Replica()
+		store.SetReadOnly(replica)
+	}
 
 	identityURL := cfg.IdentityURL
 	var fake *http.Server
@@ -119,8 +134,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		identityURL = fakeURL
 	}
 
-	if err := ensureFirstUser(ctx, cfg, getenv, store, stdout, log); err != nil {
-		return err
+	if clu == nil || !store.ReadOnly() { // a replica's users come from the primary
+		if err := ensureFirstUser(ctx, cfg, getenv, store, stdout, log); err != nil {
+			return err
+		}
 	}
 
 	metrics := handlers.NewMetrics(store)
@@ -128,8 +145,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	poller := poller.New(store, client, poller.Config{
 		Interval: cfg.PollInterval, Concurrency: cfg.Concurrency, Logger: log, Observer: metrics,
 	})
-	sessionStore := sqlite3store.NewWithCleanupInterval(db, 10*time.Minute)
-	defer sessionStore.StopCleanup()
+	// Expired sessions are cleaned up by the writer (see newWriterWork).
+	sessionStore := sqlite3store.NewWithCleanupInterval(db, 0)
 	wallModel := wall.NewService(store, wall.Options{PollInterval: cfg.PollInterval, ChangeWindow: cfg.ChangeWindow, OldAfter: cfg.OldAfter,
 		OnError: func(err error) { log.Error("wall model", "err", err) }})
 	metrics.WatchWall(wallModel)
@@ -146,6 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ProxyHeader: cfg.Proxy.Header, TrustedProxies: cfg.Proxy.TrustedPrefixes(), ProxyRole: cfg.Proxy.Role,
 		OIDC: cfg.OIDC, NoPasswordSignIn: !cfg.PasswordSignIn,
 		LiveStreams: cfg.LiveStreams,
+		Cluster:     clusterOption(clu), FlyReplay: cfg.FlyReplay, PrimaryURL: cfg.PrimaryURL,
 	})
 	// What the store writes reaches the wall model, and through it the
 	// live streams, at once rather than at the model's next look.
@@ -165,11 +183,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv.RegisterOnShutdown(h.StopLive) // streams never finish by themselves
 
+	// The writer's work — pruning, session cleanup, polling — runs from now
+	// until the end; in a cluster, only while this node is the primary.
+	work := newWriterWork(store, poller.Run, log)
 	pollCtx, stopPolling := context.WithCancel(context.Background())
 	pollDone := make(chan struct{})
 	go func() {
 		defer close(pollDone)
-		_ = poller.Run(pollCtx)
+		if clu != nil {
+			followRole(pollCtx, clu, work, log)
+			return
+		}
+		work(pollCtx)
+	}()
+	defer func() { // on every way out, before db.Close
+		stopPolling()
+		select {
+		case <-pollDone:
+		case <-time.After(15 * time.Second):
+		}
 	}()
 	// Changes are seen, and marked, as they are stored (see wall.Service.Watch).
 	go wallModel.Watch(pollCtx, time.Second)
