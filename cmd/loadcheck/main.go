@@ -77,6 +77,7 @@ type options struct {
 	bin         string
 	runs        int
 	cpuprofile  string
+	memprofile  string
 	url, path   string
 	duration    time.Duration
 	workers     int
@@ -99,6 +100,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.streams, "streams", 1000, "live: open live-update streams")
 	fs.IntVar(&o.changes, "changes", 10, "live: changes to time")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.StringVar(&o.memprofile, "memprofile", "", "memory: write a heap profile after the last cycle to this file")
 	fs.StringVar(&o.url, "url", "", "base URL of a running dashboard with a public wall, e.g. http://127.0.0.1:8080/ (default: start one in-process)")
 	fs.StringVar(&o.path, "path", "/", "path of the refreshed view")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "length of each phase, per side (closed-loop phases split it into -rounds rounds)")

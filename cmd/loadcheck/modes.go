@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -389,6 +390,17 @@ func runMemoryMode(ctx context.Context, o options, stdout, stderr io.Writer) err
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(stdout, "Go runtime at the end: heap in use %.1f MB, obtained from the OS %.1f MB, released %.1f MB, %d GCs\n",
 		float64(ms.HeapInuse)/(1<<20), float64(ms.Sys)/(1<<20), float64(ms.HeapReleased)/(1<<20), ms.NumGC)
+	if o.memprofile != "" {
+		f, err := os.Create(o.memprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		runtime.GC() // the profile shows what is live after the last cycle
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
