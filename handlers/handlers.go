@@ -145,6 +145,12 @@ func New(store *sqlite.Store, model *wall.Service, poller Refresher, checker Cre
 	if sm == nil {
 		sm = NewSessionManager(sqlite3store.NewWithCleanupInterval(store.DB(), 0), opts.SecureCookies)
 	}
+	if ss, ok := sm.Store.(*sessionStore); ok {
+		// On a LiteFS replica the table changes behind the cache's back
+		// (a sign-out on the primary) and takes no writes.
+		ss.readOnly = store.ReadOnly
+		store.OnRefresh(ss.Forget)
+	}
 	h := &Handler{store: store, poller: poller, checker: checker, log: log, opts: opts,
 		sessions: sm, limiter: newLoginLimiter(), now: time.Now,
 		wall:  model,

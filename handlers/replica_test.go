@@ -70,6 +70,15 @@ func TestAReplicaNeverWritesItself(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Fly-Replay") != "" {
 		t.Errorf("a forwarded request on a replica: %d, Fly-Replay %q", resp.StatusCode, resp.Header.Get("Fly-Replay"))
 	}
+	// No primary known (it is away): a clear answer, never a replay to
+	// nobody.
+	none := ""
+	c.primary.Store(&none)
+	resp = fly.do(fly.client(), "POST", "/login", url.Values{"username": {adminUser}, "password": {adminPass}}, nil)
+	if got := body(t, resp); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Fly-Replay") != "" || !strings.Contains(got, "no primary can be reached") {
+		t.Errorf("a write on a replica without a primary: %d, Fly-Replay %q, %q", resp.StatusCode, resp.Header.Get("Fly-Replay"), got)
+	}
+	c.primary.Store(&host)
 	if got := body(t, plain.do(plain.client(), "GET", "/healthz", nil, nil)); !strings.Contains(got, "role: replica\nprimary: machine-7\nbehind: 40ms") {
 		t.Errorf("/healthz on a replica: %q", got)
 	}
@@ -81,6 +90,9 @@ func TestAReplicaNeverWritesItself(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("X-Dashboard-Position") != "2a" {
 		t.Errorf("sign-in on the primary, forwarded: %d, position %q", resp.StatusCode, resp.Header.Get("X-Dashboard-Position"))
+	}
+	if !strings.Contains(strings.Join(resp.Header.Values("Set-Cookie"), "\n"), "dashboard_txid=2a;") {
+		t.Errorf("sign-in on the primary: cookies %q, want the position for the next pages", resp.Header.Values("Set-Cookie"))
 	}
 	if got := body(t, plain.do(plain.client(), "GET", "/healthz", nil, nil)); got != "ok\nrole: primary\n" {
 		t.Errorf("/healthz on the primary: %q", got)

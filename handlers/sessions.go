@@ -12,9 +12,10 @@ import (
 // sessionStore sits in front of the database's session table. It keys rows
 // by a hash of the session token, so the file never holds a token a reader
 // could present as a cookie, and it remembers what it read or wrote, so a
-// signed-in wall refresh costs a map lookup rather than a query. The
-// dashboard is one process: nothing else changes the table behind its back
-// (the expiry cleanup only removes rows that are already expired).
+// signed-in wall refresh costs a map lookup rather than a query. Nothing
+// else changes the table behind its back (the expiry cleanup only removes
+// rows that are already expired), except on a LiteFS replica, whose store
+// calls Forget whenever the primary's writes arrive.
 type sessionStore struct {
 	inner scs.Store
 	codec scs.Codec // reads a row's expiry out of its data
@@ -22,11 +23,25 @@ type sessionStore struct {
 
 	mu   sync.Mutex
 	rows map[string]cachedSession // by hashed token
-	// writes counts commits and deletes: a read from the table is kept
-	// only if none happened while it ran, so a sign-out racing a refresh
-	// cannot leave the signed-out session in memory.
+	// writes counts commits, deletes and forgets: a read from the table is
+	// kept only if none happened while it ran, so a sign-out racing a
+	// refresh cannot leave the signed-out session in memory.
 	writes uint64
+
+	// readOnly, when set and true, means the table cannot be written (a
+	// LiteFS replica): old sessions are not moved and deletes only forget.
+	readOnly func() bool
 }
+
+// Forget drops every remembered row: the table changed behind the cache.
+func (s *sessionStore) Forget() {
+	s.mu.Lock()
+	s.writes++
+	clear(s.rows)
+	s.mu.Unlock()
+}
+
+func (s *sessionStore) writable() bool { return s.readOnly == nil || !s.readOnly() }
 
 type cachedSession struct {
 	data   []byte
@@ -63,7 +78,7 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	data, found, err := s.inner.Find(key)
-	if err == nil && !found {
+	if err == nil && !found && s.writable() {
 		data, found, err = s.upgrade(token, key)
 	}
 	if err != nil || !found {
@@ -123,8 +138,12 @@ func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
 func (s *sessionStore) Delete(token string) error {
 	key := hashSessionToken(token)
 	// The row goes first: a Find meanwhile reads it, but sees the count
-	// move and does not keep it.
-	err := s.inner.Delete(key)
+	// move and does not keep it. A replica leaves the row to the primary
+	// (whoever is signed out there is signed out here when it arrives).
+	var err error
+	if s.writable() {
+		err = s.inner.Delete(key)
+	}
 	s.mu.Lock()
 	s.writes++
 	delete(s.rows, key)

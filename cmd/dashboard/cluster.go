@@ -123,15 +123,27 @@ func newWriterWork(store *sqlite.Store, runPoller func(context.Context) error, l
 
 // followRole runs the writer's work while the node is the primary and has
 // the store follow the replicated database while it is a replica, until ctx
-// ends. A promoted node migrates the database first; a demoted one stops
-// polling before it follows. Never two pollers on one database: LiteFS lets
-// only the primary write, and this node stops writing as soon as it sees
-// itself demoted.
+// ends. A promoted node migrates the database first; a demoted one takes no
+// more writes at once and then waits for its poller to stop. Never two
+// pollers on one database: LiteFS lets only the primary write, and this node
+// stops writing as soon as it sees itself demoted.
 func followRole(ctx context.Context, c *cluster, work writerWork, log *slog.Logger) {
 	var stop context.CancelFunc = func() {}
 	done := make(chan struct{})
 	close(done)
+	running := false // whether the writer's work is what runs now
+	started := false
 	c.node.Watch(ctx, roleEvery, func(r litefs.Role) {
+		if !r.Primary {
+			// Requests that write go to the new primary from now on.
+			c.store.SetReadOnly(true)
+			c.role.Store(&r)
+		}
+		log.Info("litefs role", "role", r.String())
+		if started && running == r.Primary {
+			return // a replica whose primary moved: it follows on as it was
+		}
+		started, running = true, r.Primary
 		stop()
 		<-done
 		if r.Primary {
@@ -140,11 +152,10 @@ func followRole(ctx context.Context, c *cluster, work writerWork, log *slog.Logg
 				// and the error says what to mend.
 				log.Error("promoted to primary, but the migrations failed", "err", err)
 			}
+			c.store.SetReadOnly(false)
+			c.role.Store(&r)
 		}
-		c.role.Store(&r)
-		c.store.SetReadOnly(!r.Primary)
 		c.store.Refresh()
-		log.Info("litefs role", "role", r.String())
 		rctx, cancel := context.WithCancel(ctx)
 		stop, done = cancel, make(chan struct{})
 		go func() {
@@ -153,9 +164,9 @@ func followRole(ctx context.Context, c *cluster, work writerWork, log *slog.Logg
 				work(rctx)
 				return
 			}
-			if err := c.store.Follow(rctx, roleEvery); err != nil {
-				log.Error("replica: following the database", "err", err)
-			}
+			c.store.Follow(rctx, roleEvery, func(err error) {
+				log.Error("replica: following the database, trying again", "err", err)
+			})
 		}()
 	})
 	stop()

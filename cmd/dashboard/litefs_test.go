@@ -332,6 +332,27 @@ func TestLiteFSReplicaServesThePrimarysPollsAndHandsOverWrites(t *testing.T) {
 	t.Logf("replica lag (primary's wall changed → replica's wall changed, %d changes): p50 %v, max %v",
 		len(lags), lags[len(lags)/2].Round(time.Millisecond), lags[len(lags)-1].Round(time.Millisecond))
 
+	// Signing out through the replica ends the session everywhere, the
+	// replica's memory of it included.
+	if code, _ := clientGet(t, browser, replica.URL+"/settings"); code != http.StatusOK {
+		t.Fatalf("/settings on the replica before signing out: %d", code)
+	}
+	old := jar.Cookies(ru)
+	resp, err = browser.PostForm(replica.URL+"/logout", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	stale, _ := cookiejar.New(nil)
+	stale.SetCookies(ru, old)
+	stale.SetCookies(pu, old)
+	replay := &http.Client{Jar: stale, CheckRedirect: browser.CheckRedirect}
+	for _, base := range []string{replica.URL, primary.URL} {
+		if code, _ := clientGet(t, replay, base+"/settings"); code == http.StatusOK {
+			t.Errorf("%s/settings still open to the session signed out through the replica", base)
+		}
+	}
+
 	// The replica never polls: with the primary's dashboard stopped, the
 	// fake sees no more requests while the replica serves on.
 	if err := primary.stop(); err != nil {

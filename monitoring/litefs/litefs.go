@@ -129,10 +129,15 @@ func ParsePosition(s string) (Position, error) {
 func (p Position) String() string { return fmt.Sprintf("%016x/%016x", p.TXID, p.Checksum) }
 
 // Watch calls f with the node's role at once and then on every change,
-// looking every interval until ctx ends. A node becomes primary only when it
-// has looked like one twice in a row (a replica's lag reads 0 for an instant
-// when it has just lost its primary); it becomes a replica at once. A role
-// that cannot be read (a moment's error) keeps the last one.
+// looking every interval until ctx ends.
+//
+// A replica that has lost its primary has no ".primary" between attempts
+// to reach it again (LiteFS writes the file for each attempt and removes it
+// when the attempt fails): it keeps the last primary it knew rather than
+// flapping between "replica of X" and "replica of nobody". A node becomes
+// primary only when it has looked like one twice in a row, so that a
+// moment's reading never starts a poller; it becomes a replica at once. A
+// role that cannot be read (a moment's error) keeps the last one.
 func (n *Node) Watch(ctx context.Context, every time.Duration, f func(Role)) {
 	var last, seen Role
 	first := true
@@ -140,6 +145,9 @@ func (n *Node) Watch(ctx context.Context, every time.Duration, f func(Role)) {
 	defer t.Stop()
 	for {
 		if r, err := n.Role(); err == nil {
+			if !r.Primary && r.PrimaryHost == "" && !last.Primary {
+				r.PrimaryHost = last.PrimaryHost
+			}
 			switch {
 			case first && !r.Primary:
 				first, last = false, r

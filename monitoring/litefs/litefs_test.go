@@ -87,6 +87,16 @@ func TestWatchTakesPrimaryOnlyWhenItLasts(t *testing.T) {
 		t.Fatalf("%s: roles seen %+v", what, roles())
 	}
 	waitFor("the first role, at once", func(r []Role) bool { return len(r) == 1 && r[0].PrimaryHost == "node-a" })
+	// The primary is away: LiteFS removes .primary between attempts to
+	// reach it. Still a replica of node-a, and nothing to report.
+	set(".primary", "")
+	set(".lag", "+0000004000\n")
+	time.Sleep(50 * time.Millisecond)
+	set(".primary", "node-a\n")
+	time.Sleep(50 * time.Millisecond)
+	if r := roles(); len(r) != 1 {
+		t.Fatalf("a replica retrying its primary reported %+v", r)
+	}
 	set(".primary", "")
 	set(".lag", "+0000000000\n")
 	waitFor("promoted", func(r []Role) bool { return len(r) == 2 && r[1].Primary })

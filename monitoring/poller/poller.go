@@ -152,6 +152,12 @@ func (p *Poller) ran() { p.lastLoop.Store(p.now().UnixNano()) }
 
 // Run polls due accounts until ctx is done, then waits for polls in flight.
 func (p *Poller) Run(ctx context.Context) error {
+	// A run starts afresh (a node promoted again after a while reads the
+	// changelogs for the time it was away) and counts as alive from now.
+	p.mu.Lock()
+	clear(p.seen)
+	p.mu.Unlock()
+	p.ran()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	sem := make(chan struct{}, p.concurrency)

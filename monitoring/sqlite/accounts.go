@@ -206,6 +206,9 @@ func (s *Store) PollAccount(ctx context.Context, id int64) (monitoring.Account, 
 // account still has the key it was obtained with, keyVersion; otherwise
 // ErrStalePoll. Nothing the pages show changes, so the generation stays.
 func (s *Store) SaveToken(ctx context.Context, id, keyVersion int64, tok monitoring.Token) error {
+	if s.readOnly.Load() {
+		return nil // a replica does not poll: the primary keeps its own tokens
+	}
 	username, err := s.username(ctx, id)
 	if errors.Is(err, monitoring.ErrNotFound) {
 		return err

@@ -131,6 +131,7 @@ type Store struct {
 	wallLinks    map[string]*wallLinkEntry // remembered wall links, by token hash
 	wallLinksGen uint64                    // advances with every link added or revoked
 	outsideGen   uint64                    // advances when another process changed the database (see Follow)
+	onRefresh    []func()                  // see OnRefresh
 
 	// gen advances with every change the pages show: a stored poll (with
 	// the acknowledgements it settled), an account, a saved filter or an

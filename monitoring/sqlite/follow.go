@@ -29,17 +29,48 @@ func (s *Store) Refresh() {
 	clear(s.users)
 	s.wallLinksGen++
 	clear(s.wallLinks)
+	hooks := s.onRefresh
 	s.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
 	s.changed()
+}
+
+// OnRefresh has f called by every Refresh, before the generation advances:
+// for what others remember of the database (the sessions in memory).
+func (s *Store) OnRefresh(f func()) {
+	s.mu.Lock()
+	s.onRefresh = append(s.onRefresh, f)
+	s.mu.Unlock()
 }
 
 // Follow watches the database for commits made by other processes (a
 // LiteFS replica applying what the primary wrote), looking every interval,
 // and calls Refresh after each. SQLite's data_version changes, on one
 // connection, exactly when another connection or process has committed.
-// It returns when ctx ends, or with the error when the database cannot be
-// read for a minute.
-func (s *Store) Follow(ctx context.Context, every time.Duration) error {
+// It runs until ctx ends: when the database cannot be read it tells
+// onError, takes a fresh connection and goes on.
+func (s *Store) Follow(ctx context.Context, every time.Duration, onError func(error)) {
+	for {
+		err := s.follow(ctx, every)
+		if ctx.Err() != nil {
+			return
+		}
+		if onError != nil {
+			onError(err)
+		}
+		s.Refresh() // whatever was missed meanwhile
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(4 * every):
+		}
+	}
+}
+
+// follow is one connection's watch: it returns on the first error.
+func (s *Store) follow(ctx context.Context, every time.Duration) error {
 	c, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("follow: %w", err)
@@ -51,7 +82,6 @@ func (s *Store) Follow(ctx context.Context, every time.Duration) error {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var failingSince time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -60,17 +90,8 @@ func (s *Store) Follow(ctx context.Context, every time.Duration) error {
 		}
 		var v int64
 		if err := c.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if failingSince.IsZero() {
-				failingSince = time.Now()
-			} else if time.Since(failingSince) > time.Minute {
-				return fmt.Errorf("follow: %w", err)
-			}
-			continue
+			return fmt.Errorf("follow: %w", err)
 		}
-		failingSince = time.Time{}
 		if v != last {
 			last = v
 			s.Refresh()

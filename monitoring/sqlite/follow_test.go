@@ -53,8 +53,11 @@ func TestAFollowerSeesWhatAnotherProcessWrote(t *testing.T) {
 	}
 
 	fctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- reader.Follow(fctx, 10*time.Millisecond) }()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		reader.Follow(fctx, 10*time.Millisecond, func(err error) { t.Errorf("Follow: %v", err) })
+	}()
 	time.Sleep(50 * time.Millisecond) // Follow has read the first data_version
 	gen := reader.Generation()
 	save("web-1", monitoring.StateCritical)
@@ -71,7 +74,5 @@ func TestAFollowerSeesWhatAnotherProcessWrote(t *testing.T) {
 		t.Errorf("reader's summary after the writer's poll = %+v, %v; want the CRITICAL one", sum, err)
 	}
 	stop()
-	if err := <-done; err != nil {
-		t.Errorf("Follow: %v", err)
-	}
+	<-done
 }
