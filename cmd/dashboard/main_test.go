@@ -446,16 +446,7 @@ var testHTTPClient = &http.Client{Timeout: 10 * time.Second}
 
 func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := testHTTPClient.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	return resp.StatusCode, string(b)
+	return clientGet(t, testHTTPClient, url)
 }
 
 // demoSections waits until the dashboard shows want account sections, each

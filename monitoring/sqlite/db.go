@@ -28,15 +28,7 @@ func OpenDB(ctx context.Context, path string, migrationsFS fs.FS) (*sql.DB, erro
 	if err := privateFile(path); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db, err := open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	if err := Migrate(ctx, db, migrationsFS); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
-	}
-	return db, nil
+	return OpenPrimary(ctx, path, migrationsFS)
 }
 
 // OpenReplica opens an existing database that another process writes (a
